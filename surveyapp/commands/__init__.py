@@ -1,0 +1,1 @@
+"""Command-line groups for the libraries (they need no application context)."""
