@@ -1,0 +1,8 @@
+"""``surveyapp questionnaire ...``: list, validate, render and convert questionnaires."""
+
+import click
+
+
+@click.group("questionnaire")
+def group() -> None:
+    """Bảng hỏi / Questionnaires."""
