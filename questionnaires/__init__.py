@@ -1,5 +1,59 @@
 """Questionnaires as data: definitions, validation, web forms, PDFs and XLSForm."""
 
 from questionnaires.errors import QuestionnaireError
+from questionnaires.expressions import ExpressionError, parse_expression, parse_xpath
+from questionnaires.loader import (
+    QuestionnaireNotFoundError,
+    build_questionnaire,
+    dump_questionnaire,
+    list_builtin,
+    load_builtin,
+    load_questionnaire,
+    parse_questionnaire,
+    to_definition,
+)
+from questionnaires.model import (
+    Choice,
+    Element,
+    GridItem,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Section,
+    Text,
+    Variable,
+)
+from questionnaires.validation import (
+    DefinitionError,
+    DefinitionSyntaxError,
+    DefinitionValidationError,
+    Problem,
+)
 
-__all__ = ["QuestionnaireError"]
+__all__ = [
+    "Choice",
+    "DefinitionError",
+    "DefinitionSyntaxError",
+    "DefinitionValidationError",
+    "Element",
+    "ExpressionError",
+    "GridItem",
+    "Problem",
+    "Question",
+    "QuestionType",
+    "Questionnaire",
+    "QuestionnaireError",
+    "QuestionnaireNotFoundError",
+    "Section",
+    "Text",
+    "Variable",
+    "build_questionnaire",
+    "dump_questionnaire",
+    "list_builtin",
+    "load_builtin",
+    "load_questionnaire",
+    "parse_expression",
+    "parse_questionnaire",
+    "parse_xpath",
+    "to_definition",
+]
