@@ -297,6 +297,9 @@ def load_builtin(qid: str, version: str | None = None) -> Questionnaire:
 # --------------------------------------------------------------------------- writing
 
 
+_SCALE_TYPES = (QuestionType.SCALE5, QuestionType.GRID)
+
+
 def _text_out(text: Text | None) -> Any:
     return None if text is None else text.as_dict()
 
@@ -305,7 +308,7 @@ def _choice_out(choice: Choice) -> dict:
     return {"code": choice.code, "label": _text_out(choice.label)}
 
 
-def _question_out(q: Question) -> dict:
+def _question_out(q: Question, has_elements: bool) -> dict:
     out: dict[str, Any] = {"code": q.code, "type": q.type.value, "text": _text_out(q.text)}
     if q.hint is not None:
         out["hint"] = _text_out(q.hint)
@@ -319,8 +322,8 @@ def _question_out(q: Question) -> dict:
         out["not_applicable"] = _choice_out(q.not_applicable)
     if q.relevant:
         out["relevant"] = q.relevant
-    if q.element is not None:
-        out["element"] = q.element
+    if q.element is not None or (has_elements and q.type in _SCALE_TYPES):
+        out["element"] = q.element  # None is written as `element: null` (opted out)
     if q.items:
         out["items"] = [
             {"code": i.code, "text": _text_out(i.text)}
@@ -360,7 +363,7 @@ def to_definition(questionnaire: Questionnaire) -> dict:
         section: dict[str, Any] = {"code": s.code, "title": _text_out(s.title)}
         if s.intro is not None:
             section["intro"] = _text_out(s.intro)
-        section["questions"] = [_question_out(x) for x in s.questions]
+        section["questions"] = [_question_out(x, bool(q.index_elements)) for x in s.questions]
         out["sections"].append(section)
     return out
 

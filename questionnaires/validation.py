@@ -537,8 +537,8 @@ class _Checker:
                             f"export variable «{dummy}» of choice {choice} clashes with another code",
                             line,
                         )
-        if qtype is QuestionType.SCALE5:
-            self.check_element_required(code, node.get("element"), line)
+        if qtype is QuestionType.SCALE5 and "element" not in node:
+            self.check_element_required(code, line)
 
     def check_type_options(self, code: str, qtype: QuestionType, node: Mapping) -> None:
         line = line_of(node)
@@ -651,7 +651,6 @@ class _Checker:
             self.add(
                 "question", code, "lưới câu hỏi không có mục nào (items)", "grid has no items", line
             )
-        grid_element = node.get("element")
         for index, item in enumerate(items, start=1):
             item_code = self.code("item", item, f"{code}#{index}")
             if item_code is None:
@@ -668,20 +667,20 @@ class _Checker:
                     f"element «{element}» is not declared in elements",
                     line_of(item),
                 )
-            self.check_element_required(
-                item_code, element or grid_element, line_of(item), kind="item"
-            )
+            if "element" not in node and "element" not in item:
+                self.check_element_required(item_code, line_of(item), kind="item")
             self.earlier[item_code] = (QuestionType.GRID, frozenset(codes) if codes else None)
 
-    def check_element_required(
-        self, code: str, element: Any, line: int | None, kind: str = "question"
-    ) -> None:
-        if self.elements and element is None:
+    def check_element_required(self, code: str, line: int | None, kind: str = "question") -> None:
+        # `element: null` written out opts an item out (an overall rating, for example).
+        if self.elements:
             self.add(
                 kind,
                 code,
-                "câu hỏi thang đo thiếu «element» (bảng hỏi có khai báo thành phần)",
-                "scale item has no «element» although the questionnaire declares elements",
+                "câu hỏi thang đo thiếu «element» (bảng hỏi có khai báo thành phần; "
+                "ghi element: null nếu câu không thuộc thành phần nào)",
+                "scale item has no «element» although the questionnaire declares elements "
+                "(write element: null for an item outside every element)",
                 line,
             )
 
