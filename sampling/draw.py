@@ -1,0 +1,421 @@
+"""A stratified sample design, its allocation table, and the draw.
+
+``draw_sample(frame, design, seed=...)`` factorizes the strata once, sizes and allocates
+the sample, selects primary and reserve units in every stratum with one
+``numpy.random.Generator(PCG64(seed))``, and returns a :class:`Sample` holding the
+selected rows (every frame column plus ``stratum``, ``selection``, ``reserve_rank``,
+``inclusion_prob``, ``weight``), the allocation table and the audit manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sampling.allocation import (
+    Allocation,
+    AllocationError,
+    allocate_array,
+    parse_allocation,
+    reserve_sizes,
+)
+from sampling.errors import SamplingError
+from sampling.selection import (
+    SelectionMethod,
+    parse_method,
+    select_pps_systematic,
+    select_srswor,
+    select_systematic,
+)
+from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
+
+BIT_GENERATOR = "PCG64"
+ALL_STRATUM = "all"
+LABEL_SEPARATOR = " | "
+DEFAULT_ID_COLUMN = "source_row"
+# Stratum codes up to this many strata fit int16, so numpy's stable sort is a radix sort.
+_INT16_STRATA = np.iinfo(np.int16).max
+
+Progress = Callable[[str, float], None]
+
+
+class DesignError(SamplingError):
+    """The sample design does not fit the frame (unknown column, missing sizes, ...)."""
+
+
+@dataclass(frozen=True)
+class SampleDesign:
+    """Everything that defines a draw except the frame and the seed.
+
+    Give either ``n`` (total sample size) or ``margin`` (margin of error for a
+    proportion, with ``confidence``, ``p``, ``response_rate`` and ``sample_size_rule``
+    ``"cochran"`` or ``"yamane"``). With ``per_stratum_size=True`` the rule is applied
+    to every stratum's ``N_h`` instead of the total, and ``allocation`` is not used.
+    ``sd`` maps stratum labels to ``S_h`` for Neyman allocation. ``reserve`` is a count
+    per stratum (int) or a ratio of ``n_h`` (float). ``method`` is ``srswor``,
+    ``systematic`` (sorted by ``sort_by`` within strata) or ``pps_systematic`` (needs
+    ``size_measure``). ``id_column`` identifies rows in manifests and checks; when it is
+    not in the frame, the frame's row position is used.
+    """
+
+    strata: tuple[str, ...] = ()
+    n: int | None = None
+    margin: float | None = None
+    confidence: float = 0.95
+    p: float = 0.5
+    response_rate: float | None = None
+    sample_size_rule: str = "cochran"
+    per_stratum_size: bool = False
+    allocation: Allocation | str = Allocation.PROPORTIONAL
+    sd: Mapping[str, float] | None = None
+    min_per_stratum: int = 0
+    max_per_stratum: int | None = None
+    reserve: int | float = 0
+    method: SelectionMethod | str = SelectionMethod.SRSWOR
+    sort_by: tuple[str, ...] = ()
+    size_measure: str | None = None
+    id_column: str | None = DEFAULT_ID_COLUMN
+
+    def __post_init__(self) -> None:
+        # Normalise so that equal designs compare equal and serialise the same way.
+        object.__setattr__(self, "strata", _as_tuple(self.strata))
+        object.__setattr__(self, "sort_by", _as_tuple(self.sort_by))
+        object.__setattr__(self, "allocation", parse_allocation(self.allocation))
+        object.__setattr__(self, "method", parse_method(self.method))
+        if self.sd is not None:
+            object.__setattr__(self, "sd", {str(k): float(v) for k, v in self.sd.items()})
+        if self.sample_size_rule not in ("cochran", "yamane"):
+            raise DesignError(
+                f"Công thức cỡ mẫu không hợp lệ: {self.sample_size_rule!r} (cochran, yamane).",
+                f"Unknown sample size rule {self.sample_size_rule!r} (cochran, yamane).",
+            )
+        if (self.n is None) == (self.margin is None):
+            raise DesignError(
+                "Cần cho đúng một trong hai: cỡ mẫu n hoặc sai số cho phép.",
+                "Give exactly one of: the sample size n or the margin of error.",
+            )
+        if self.method is SelectionMethod.PPS_SYSTEMATIC and not self.size_measure:
+            raise DesignError(
+                "Chọn PPS cần cột quy mô (size_measure).",
+                "PPS selection needs a size measure column (size_measure).",
+            )
+
+    def to_dict(self) -> dict:
+        """JSON-ready parameters (enums as their names, tuples as lists)."""
+        out = dataclasses.asdict(self)
+        out["strata"] = list(self.strata)
+        out["sort_by"] = list(self.sort_by)
+        out["allocation"] = str(self.allocation)
+        out["method"] = str(self.method)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> SampleDesign:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+@dataclass
+class Strata:
+    """Strata of a frame: a code per row and, per stratum, its label and values."""
+
+    codes: np.ndarray
+    sizes: np.ndarray
+    labels: list[str]
+    values: pd.DataFrame = field(repr=False)
+
+
+@dataclass
+class Sample:
+    """A drawn sample: ``table`` (selected rows), ``allocation`` table and ``manifest``."""
+
+    table: pd.DataFrame
+    allocation: pd.DataFrame
+    manifest: dict
+
+
+def _check_columns(frame: pd.DataFrame, design: SampleDesign) -> None:
+    wanted = [*design.strata, *design.sort_by]
+    if design.size_measure:
+        wanted.append(design.size_measure)
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        available = ", ".join(map(str, frame.columns))
+        raise DesignError(
+            f"Khung mẫu không có cột: {', '.join(missing)}. Các cột hiện có: {available}.",
+            f"The frame has no column: {', '.join(missing)}. Columns available: {available}.",
+        )
+
+
+def _factorize_column(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(column, sort=True)
+    if (codes < 0).any():
+        first = int(np.flatnonzero(codes < 0)[0])
+        raise DesignError(
+            f"Cột phân tầng '{name}' bị trống ở {int((codes < 0).sum())} dòng "
+            f"(dòng đầu tiên: vị trí {first + 1}).",
+            f"Stratification column '{name}' is empty in {int((codes < 0).sum())} rows "
+            f"(first at position {first + 1}).",
+        )
+    return codes, pd.Index(uniques)
+
+
+def _compress(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map codes to 0..H-1 keeping their order; returns (new codes, kept old codes)."""
+    top = int(codes.max()) + 1 if len(codes) else 0
+    if top <= 4 * len(codes) + 1024:
+        present = np.bincount(codes, minlength=top) > 0
+        remap = np.cumsum(present) - 1
+        return remap[codes], np.flatnonzero(present)
+    kept, inverse = np.unique(codes, return_inverse=True)
+    return inverse, kept
+
+
+def stratify(frame: pd.DataFrame, columns: tuple[str, ...]) -> Strata:
+    """Factorize the stratification columns once; strata are ordered by their values."""
+    rows = len(frame)
+    if not columns:
+        values = pd.DataFrame(index=range(1))
+        return Strata(np.zeros(rows, np.int16), np.array([rows]), [ALL_STRATUM], values)
+    combined = np.zeros(rows, dtype=np.int64)
+    uniques = []
+    for name in columns:
+        codes, levels = _factorize_column(frame[name], name)
+        combined = combined * len(levels) + codes
+        uniques.append(levels)
+    codes, kept = _compress(combined)
+    count = len(kept)
+    codes = codes.astype(np.int16 if count <= _INT16_STRATA else np.int32)
+    # Decode each stratum's values from its mixed-radix combined code.
+    values, remainder = {}, kept
+    for name, levels in zip(reversed(columns), reversed(uniques), strict=True):
+        values[name] = levels.take(remainder % len(levels))
+        remainder = remainder // len(levels)
+    table = pd.DataFrame({name: np.asarray(values[name], dtype=object) for name in columns})
+    labels = [LABEL_SEPARATOR.join(map(str, row)) for row in table.itertuples(index=False)]
+    return Strata(codes, np.bincount(codes, minlength=count), labels, table)
+
+
+def _size_rule(design: SampleDesign, population: int) -> int:
+    if design.sample_size_rule == "yamane":
+        return yamane_sample_size(population, design.margin, design.response_rate)
+    return cochran_sample_size(
+        design.margin, design.confidence, design.p, population, design.response_rate
+    )
+
+
+def _per_stratum_sizes(design: SampleDesign, sizes: np.ndarray) -> np.ndarray:
+    wanted = np.array([_size_rule(design, int(s)) if s > 0 else 0 for s in sizes], np.int64)
+    lower = np.minimum(sizes, design.min_per_stratum)
+    upper = sizes if design.max_per_stratum is None else np.minimum(sizes, design.max_per_stratum)
+    return np.clip(wanted, lower, upper)
+
+
+def _sd_values(design: SampleDesign, strata: Strata) -> np.ndarray | None:
+    if design.allocation is not Allocation.NEYMAN:
+        return None
+    if not design.sd:
+        raise DesignError(
+            "Phân bổ Neyman cần độ lệch chuẩn S_h của từng tầng.",
+            "Neyman allocation needs the standard deviation S_h of every stratum.",
+        )
+    missing = [label for label in strata.labels if label not in design.sd]
+    if missing:
+        raise DesignError(
+            f"Thiếu độ lệch chuẩn cho {len(missing)} tầng, ví dụ: {missing[:3]}.",
+            f"Standard deviation missing for {len(missing)} strata, e.g. {missing[:3]}.",
+        )
+    return np.array([design.sd[label] for label in strata.labels], dtype=float)
+
+
+def sample_sizes(design: SampleDesign, strata: Strata) -> np.ndarray:
+    """``n_h`` per stratum (in stratum order) for a design."""
+    sizes = strata.sizes
+    try:
+        if design.margin is not None and design.per_stratum_size:
+            return _per_stratum_sizes(design, sizes)
+        total = int(sizes.sum())
+        n = design.n if design.n is not None else _size_rule(design, max(total, 1))
+        return allocate_array(
+            sizes,
+            n,
+            design.allocation,
+            sd_values=_sd_values(design, strata),
+            min_per_stratum=design.min_per_stratum,
+            max_per_stratum=design.max_per_stratum,
+        )
+    except (AllocationError, SampleSizeError):
+        raise
+    except (TypeError, ValueError) as error:
+        raise DesignError(
+            f"Tham số thiết kế mẫu không hợp lệ: {error}.", f"Invalid design parameter: {error}."
+        ) from error
+
+
+def allocation_table(
+    strata: Strata, n_h: np.ndarray, reserve_h: np.ndarray, method: SelectionMethod
+) -> pd.DataFrame:
+    """One row per stratum: its values, label, N_h, n_h, reserve_h, fraction, inclusion prob."""
+    sizes = strata.sizes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(sizes > 0, n_h / np.maximum(sizes, 1), 0.0)
+    table = strata.values.copy()
+    table["stratum"] = strata.labels
+    table["N_h"] = sizes.astype(np.int64)
+    table["n_h"] = n_h.astype(np.int64)
+    table["reserve_h"] = reserve_h.astype(np.int64)
+    table["fraction"] = fraction
+    # Under PPS the probability differs from unit to unit; the fraction is its mean.
+    table["inclusion_prob"] = np.nan if method is SelectionMethod.PPS_SYSTEMATIC else fraction
+    return table
+
+
+def plan(frame: pd.DataFrame, design: SampleDesign) -> pd.DataFrame:
+    """The allocation table of a design on a frame, without drawing."""
+    _check_columns(frame, design)
+    strata = stratify(frame, design.strata)
+    n_h = sample_sizes(design, strata)
+    return allocation_table(
+        strata, n_h, reserve_sizes(design.reserve, n_h, strata.sizes), design.method
+    )
+
+
+def fresh_seed() -> int:
+    """A new 128-bit seed from the operating system's entropy."""
+    return int(np.random.SeedSequence().entropy)
+
+
+def make_generator(seed: int) -> np.random.Generator:
+    """The only source of randomness for a draw: ``Generator(PCG64(seed))``."""
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+def _parse_seed(seed) -> int:
+    if seed is None:
+        return fresh_seed()
+    try:
+        value = int(seed)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0 or (isinstance(seed, float) and not float(seed).is_integer()):
+        raise DesignError(
+            f"Hạt giống ngẫu nhiên phải là số nguyên không âm, nhận được {seed!r}.",
+            f"The random seed must be a non-negative integer, got {seed!r}.",
+        )
+    return value
+
+
+def _sort_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
+    keys = []
+    for name in columns:
+        codes, uniques = pd.factorize(frame[name], sort=True)
+        # Missing values sort last.
+        keys.append(np.where(codes < 0, len(uniques), codes))
+    return keys
+
+
+def _size_measure(frame: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DesignError(
+            f"Cột quy mô '{column}' phải là số không âm; {int(bad.sum())} dòng không hợp lệ "
+            f"(đầu tiên ở vị trí {first + 1}: {frame[column].iloc[first]!r}).",
+            f"Size measure column '{column}' must hold non-negative numbers; {int(bad.sum())} "
+            f"rows are invalid (first at position {first + 1}: {frame[column].iloc[first]!r}).",
+        )
+    return values
+
+
+def _select(frame, design, strata, n_h, take, rng):
+    method = design.method
+    if method is SelectionMethod.SRSWOR:
+        return select_srswor(strata.codes, strata.sizes, n_h, take, rng)
+    if design.sort_by:
+        keys = _sort_codes(frame, design.sort_by)
+    else:
+        # PPS without a sort key uses a random order (then every pair can be drawn together);
+        # systematic without one follows the frame order.
+        keys = [rng.permutation(len(frame))] if method is SelectionMethod.PPS_SYSTEMATIC else []
+    order = (
+        np.lexsort((*reversed(keys), strata.codes))
+        if keys
+        else np.argsort(strata.codes, kind="stable")
+    )
+    if method is SelectionMethod.SYSTEMATIC:
+        return select_systematic(order, strata.sizes, n_h, take, rng)
+    size_measure = _size_measure(frame, design.size_measure)
+    return select_pps_systematic(order, strata.sizes, size_measure, n_h, take, rng, strata.labels)
+
+
+def _sample_table(frame: pd.DataFrame, strata: Strata, selected, n_h: np.ndarray) -> pd.DataFrame:
+    table = frame.take(selected.rows)
+    primary = selected.rank < n_h[selected.stratum]
+    reserve_rank = pd.array(selected.rank - n_h[selected.stratum] + 1, dtype="Int64")
+    reserve_rank[primary] = pd.NA
+    table["stratum"] = np.asarray(strata.labels, dtype=object)[selected.stratum]
+    table["selection"] = np.where(primary, "primary", "reserve")
+    table["reserve_rank"] = reserve_rank
+    table["inclusion_prob"] = selected.inclusion_prob
+    table["weight"] = 1.0 / selected.inclusion_prob
+    return table
+
+
+def draw_sample(
+    frame: pd.DataFrame,
+    design: SampleDesign,
+    *,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> Sample:
+    """Draw a stratified sample with reserves; reproducible from ``seed`` and the frame.
+
+    ``seed=None`` draws a fresh 128-bit seed (recorded in the manifest). The generator is
+    ``numpy.random.Generator(PCG64(seed))``; numpy's global random state is neither used
+    nor changed. ``progress(stage, fraction)`` is called as the draw advances.
+    """
+    from sampling.manifest import build_manifest, frame_content_hash
+
+    report = progress or (lambda stage, fraction: None)
+    _check_columns(frame, design)
+    seed = _parse_seed(seed)
+    report("strata", 0.0)
+    strata = stratify(frame, design.strata)
+    n_h = sample_sizes(design, strata)
+    reserve_h = reserve_sizes(design.reserve, n_h, strata.sizes)
+    report("select", 0.2)
+    selected = _select(frame, design, strata, n_h, n_h + reserve_h, make_generator(seed))
+    report("table", 0.5)
+    table = _sample_table(frame, strata, selected, n_h)
+    allocation = allocation_table(strata, n_h, reserve_h, design.method)
+    report("hash", 0.6)
+    content_hash = frame_content_hash(frame)
+    manifest = build_manifest(frame, design, seed, content_hash, allocation, table)
+    report("done", 1.0)
+    return Sample(table=table, allocation=allocation, manifest=manifest)
+
+
+__all__ = [
+    "BIT_GENERATOR",
+    "DesignError",
+    "Sample",
+    "SampleDesign",
+    "draw_sample",
+    "fresh_seed",
+    "make_generator",
+    "plan",
+    "stratify",
+]

@@ -1,0 +1,396 @@
+"""Audit manifest of a draw, and verification of a sample against frame + manifest.
+
+Frame content hash (``sampling-frame-sha256/v1``). SHA-256 over, in order: the tag, the
+number of rows, then for every column in sorted column-name order its name, a type tag
+and the SHA-256 of its values in frame (file) row order, serialised as:
+
+* strings (``str`` or ``object``): null mask (when any), UTF-8 lengths as int64 and the
+  concatenated UTF-8 bytes (taken straight from the Arrow buffers, no per-row Python);
+* integers and booleans: little-endian int64; floats: float64 with nulls zeroed and a
+  null mask; dates and times: int64 nanoseconds since the epoch with a null mask;
+* categoricals: the categories (as strings, in the dtype's order) and int32 codes.
+
+Row order matters (a reordered file is a different frame, and the draw depends on it);
+column order does not. The hash describes the frame the draw saw, i.e. after reading and
+validation, so verification must read the file the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sampling.errors import SamplingError
+
+HASH_METHOD = "sampling-frame-sha256/v1"
+MANIFEST_FORMAT = "par-survey-sample-manifest/1"
+_LISTED = 20  # differences listed one by one per kind; the rest are counted
+
+
+class ManifestError(SamplingError):
+    """A manifest file cannot be read or lacks required fields."""
+
+
+def _library_version() -> str:
+    try:
+        return metadata.version("par-survey")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _digest_strings(values: pd.Series) -> bytes:
+    array = values.array
+    if hasattr(array, "__arrow_array__"):
+        arrow = pa.chunked_array(array.__arrow_array__())
+    else:
+        arrow = pa.chunked_array([pa.array(values.astype(object), from_pandas=True)])
+    if not pa.types.is_string(arrow.type) and not pa.types.is_large_string(arrow.type):
+        arrow = arrow.cast(pa.large_string())
+    lengths, data, nulls = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+    for chunk in arrow.chunks:
+        buffers = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        lengths.update(np.diff(offsets).astype("<i8", copy=False).tobytes())
+        if buffers[2] is not None:
+            data.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
+        if chunk.null_count:
+            nulls.update(np.packbits(chunk.is_null().to_numpy(zero_copy_only=False)).tobytes())
+    return lengths.digest() + data.digest() + nulls.digest()
+
+
+def _digest_numbers(values: np.ndarray, mask: np.ndarray | None) -> bytes:
+    digest = hashlib.sha256(values.tobytes())
+    if mask is not None and mask.any():
+        digest.update(np.packbits(mask).tobytes())
+    return digest.digest()
+
+
+def _column_digest(column: pd.Series) -> tuple[str, bytes]:
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = pd.Series(dtype.categories.astype(str), dtype=object)
+        codes = column.cat.codes.to_numpy().astype("<i4")
+        return "category", _digest_strings(categories) + hashlib.sha256(codes.tobytes()).digest()
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        mask = column.isna().to_numpy() if column.hasnans else None
+        values = column.to_numpy(dtype="<i8", na_value=0)
+        return "int64", _digest_numbers(values, mask)
+    if pd.api.types.is_float_dtype(dtype):
+        mask = column.isna().to_numpy()
+        values = column.to_numpy(dtype="<f8", na_value=0.0).copy()
+        values[mask] = 0.0
+        return "float64", _digest_numbers(values, mask)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        mask = column.isna().to_numpy()
+        values = column.dt.as_unit("ns").to_numpy().view("<i8").copy()
+        values[mask] = 0
+        return "datetime-ns", _digest_numbers(values, mask)
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return "string", _digest_strings(column)
+    hashed = pd.util.hash_pandas_object(column, index=False).to_numpy()
+    return f"other:{dtype}", hashlib.sha256(hashed.tobytes()).digest()
+
+
+def frame_content_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 (hex) of the frame's content as defined in this module's docstring."""
+    outer = hashlib.sha256(HASH_METHOD.encode())
+    outer.update(len(frame).to_bytes(8, "little"))
+    for name in sorted(frame.columns, key=str):
+        tag, digest = _column_digest(frame[name])
+        outer.update(f"\x1e{name}\x1f{tag}\x1f".encode())
+        outer.update(digest)
+    return outer.hexdigest()
+
+
+def row_ids(table: pd.DataFrame, id_column: str | None) -> pd.Series:
+    """The identifiers of rows: the id column when present, else the index."""
+    if id_column and id_column in table.columns:
+        return table[id_column]
+    return pd.Series(table.index, index=table.index)
+
+
+def selected_ids_hash(ids: pd.Series, reserve_rank: pd.Series) -> str:
+    """SHA-256 of the selected ids in table order with their reserve rank (0 = primary)."""
+    digest = hashlib.sha256(b"sampling-selected/v1")
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        digest.update(ids.to_numpy(dtype="<i8").tobytes())
+    else:
+        digest.update("\x1f".join(map(str, ids)).encode())
+    ranks = pd.Series(reserve_rank).fillna(0).to_numpy(dtype="<i8")
+    digest.update(ranks.tobytes())
+    return digest.hexdigest()
+
+
+def _strata_records(allocation: pd.DataFrame, strata: list[str]) -> list[dict]:
+    records = []
+    columns = allocation[[*strata, "stratum", "N_h", "n_h", "reserve_h", "inclusion_prob"]]
+    for row in columns.itertuples(index=False):
+        values = row._asdict() if not strata else dict(zip(columns.columns, row, strict=True))
+        probability = values["inclusion_prob"]
+        records.append(
+            {
+                "stratum": values["stratum"],
+                "values": {name: str(values[name]) for name in strata},
+                "N_h": int(values["N_h"]),
+                "n_h": int(values["n_h"]),
+                "reserve_h": int(values["reserve_h"]),
+                "inclusion_prob": None if pd.isna(probability) else float(probability),
+            }
+        )
+    return records
+
+
+def build_manifest(frame, design, seed: int, content_hash: str, allocation, table) -> dict:
+    """The audit record of a draw (JSON-ready). The seed is a decimal string (128-bit)."""
+    from sampling.draw import BIT_GENERATOR
+
+    id_column = design.id_column if design.id_column in frame.columns else None
+    return {
+        "format": MANIFEST_FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": str(seed),
+        "bit_generator": BIT_GENERATOR,
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
+        "library_version": _library_version(),
+        "python_version": platform.python_version(),
+        "frame": {
+            "rows": len(frame),
+            "columns": [str(c) for c in frame.columns],
+            "content_sha256": content_hash,
+            "hash_method": HASH_METHOD,
+            "id_column": id_column,
+        },
+        "design": design.to_dict(),
+        "totals": {
+            "N": int(allocation["N_h"].sum()),
+            "n": int(allocation["n_h"].sum()),
+            "reserve": int(allocation["reserve_h"].sum()),
+            "strata": len(allocation),
+        },
+        "strata": _strata_records(allocation, list(design.strata)),
+        "selected_sha256": selected_ids_hash(row_ids(table, id_column), table["reserve_rank"]),
+    }
+
+
+def write_manifest(manifest: dict, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read_manifest(path: str | Path) -> dict:
+    """Read a manifest; a clear :class:`ManifestError` when it is missing or damaged."""
+    try:
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(
+            f"Không tìm thấy tệp manifest: {path}.", f"Manifest file not found: {path}."
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestError(
+            f"Tệp manifest {path} bị hỏng: {error}.", f"Manifest file {path} is damaged: {error}."
+        ) from None
+    missing = [key for key in ("seed", "design", "frame") if key not in manifest]
+    if missing or not isinstance(manifest.get("design"), dict):
+        raise ManifestError(
+            f"Tệp manifest {path} thiếu trường: {', '.join(missing) or 'design'}.",
+            f"Manifest file {path} lacks fields: {', '.join(missing) or 'design'}.",
+        )
+    return manifest
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way in which a sample differs from the reproduced draw."""
+
+    code: str
+    message_vi: str
+    message_en: str
+
+
+@dataclass
+class VerificationResult:
+    """``ok`` when the sample is exactly the draw reproduced from frame + manifest."""
+
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def add(self, code: str, message_vi: str, message_en: str) -> None:
+        self.differences.append(Difference(code, message_vi, message_en))
+
+
+def _normalised_ids(ids: pd.Series, like: pd.Series) -> pd.Series:
+    """Ids from a file compared as text, integers written without decimals."""
+    if pd.api.types.is_integer_dtype(like.dtype):
+        numbers = pd.to_numeric(ids, errors="coerce")
+        whole = numbers.notna() & (numbers == numbers.round())
+        text = ids.astype(str).str.strip()
+        text[whole] = numbers[whole].astype("int64").astype(str)
+        return text
+    return ids.astype(str).str.strip()
+
+
+def _keyed(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    rank = pd.to_numeric(table["reserve_rank"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "stratum": table["stratum"].astype(str).str.strip().to_numpy(),
+            "selection": table["selection"].astype(str).str.strip().str.lower().to_numpy(),
+            "reserve_rank": rank.fillna(0).astype("int64").to_numpy(),
+            "weight": pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=float),
+            "inclusion_prob": pd.to_numeric(table["inclusion_prob"], errors="coerce").to_numpy(
+                dtype=float
+            ),
+        }
+    )
+
+
+def _report(result: VerificationResult, code: str, ids: list, vi: str, en: str) -> None:
+    if not ids:
+        return
+    shown = ", ".join(map(str, ids[:_LISTED])) + (" ..." if len(ids) > _LISTED else "")
+    result.add(code, f"{vi} ({len(ids)}): {shown}", f"{en} ({len(ids)}): {shown}")
+
+
+_REQUIRED_SAMPLE_COLUMNS = ("stratum", "selection", "reserve_rank", "inclusion_prob", "weight")
+
+
+def _compare_tables(result, expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    duplicated = actual["id"][actual["id"].duplicated()].tolist()
+    _report(
+        result,
+        "duplicate_rows",
+        duplicated,
+        "Dòng lặp lại trong mẫu",
+        "Rows repeated in the sample",
+    )
+    actual = actual.drop_duplicates("id")
+    merged = expected.merge(actual, on="id", how="outer", suffixes=("", "_file"), indicator=True)
+    _report(
+        result,
+        "missing_rows",
+        merged.loc[merged["_merge"] == "left_only", "id"].tolist(),
+        "Dòng được chọn nhưng thiếu trong tệp mẫu",
+        "Rows drawn but missing from the sample file",
+    )
+    _report(
+        result,
+        "extra_rows",
+        merged.loc[merged["_merge"] == "right_only", "id"].tolist(),
+        "Dòng có trong tệp mẫu nhưng không được chọn",
+        "Rows in the sample file that were not drawn",
+    )
+    both = merged[merged["_merge"] == "both"]
+    moved = both[
+        (both["stratum"] != both["stratum_file"]) | (both["selection"] != both["selection_file"])
+    ]
+    _report(
+        result,
+        "moved_rows",
+        moved["id"].tolist(),
+        "Dòng sai tầng hoặc sai loại (chính thức/dự phòng)",
+        "Rows in the wrong stratum or selection (primary/reserve)",
+    )
+    rank = both[(both["reserve_rank"] != both["reserve_rank_file"]) & ~both["id"].isin(moved["id"])]
+    _report(
+        result,
+        "wrong_reserve_rank",
+        rank["id"].tolist(),
+        "Sai thứ tự dự phòng",
+        "Wrong reserve rank",
+    )
+    for column, vi, en in (
+        ("weight", "Sai trọng số", "Wrong weight"),
+        ("inclusion_prob", "Sai xác suất chọn", "Wrong inclusion probability"),
+    ):
+        wrong = ~np.isclose(both[column], both[f"{column}_file"], rtol=1e-9, atol=0)
+        _report(result, f"wrong_{column}", both.loc[wrong, "id"].tolist(), vi, en)
+
+
+def verify_sample(
+    frame: pd.DataFrame, sample_table: pd.DataFrame, manifest: dict
+) -> VerificationResult:
+    """Re-run the draw recorded in ``manifest`` on ``frame`` and compare with ``sample_table``.
+
+    Reports (in Vietnamese and English): a changed frame (content hash), a manifest whose
+    selection hash does not match its own re-draw, and rows missing, extra, repeated, in
+    the wrong stratum or selection, or with a wrong reserve rank, weight or inclusion
+    probability. ``sample_table`` may come from a CSV/XLSX file (text columns are fine).
+    """
+    from sampling.draw import SampleDesign, draw_sample
+
+    result = VerificationResult()
+    recorded = manifest.get("frame", {})
+    content_hash = frame_content_hash(frame)
+    if content_hash != recorded.get("content_sha256"):
+        result.add(
+            "frame_changed",
+            f"Khung mẫu đã thay đổi: mã băm {content_hash[:16]}… khác với manifest "
+            f"({str(recorded.get('content_sha256'))[:16]}…); số dòng {len(frame)} so với "
+            f"{recorded.get('rows')}.",
+            f"The frame has changed: content hash {content_hash[:16]}… differs from the "
+            f"manifest ({str(recorded.get('content_sha256'))[:16]}…); {len(frame)} rows "
+            f"against {recorded.get('rows')}.",
+        )
+    if manifest.get("numpy_version") != np.__version__:
+        # PCG64 streams are stable, but a numpy release may change how they are consumed.
+        result_note = f"numpy {manifest.get('numpy_version')} → {np.__version__}"
+    else:
+        result_note = None
+    missing = [c for c in _REQUIRED_SAMPLE_COLUMNS if c not in sample_table.columns]
+    if missing:
+        result.add(
+            "sample_columns",
+            f"Tệp mẫu thiếu cột: {', '.join(missing)}.",
+            f"The sample file lacks columns: {', '.join(missing)}.",
+        )
+        return result
+    try:
+        design = SampleDesign.from_dict(manifest["design"])
+        expected = draw_sample(frame, design, seed=int(manifest["seed"]))
+    except SamplingError as error:
+        result.add(
+            "redraw_failed",
+            f"Không chạy lại được: {error.message_vi}",
+            f"Cannot re-draw: {error.message_en}",
+        )
+        return result
+    id_column = recorded.get("id_column")
+    if expected.manifest["selected_sha256"] != manifest.get("selected_sha256"):
+        result.add(
+            "manifest_mismatch",
+            "Mã băm danh sách được chọn trong manifest khác với kết quả chạy lại"
+            + (f" ({result_note})." if result_note else "."),
+            "The manifest's hash of the selected rows differs from the re-run"
+            + (f" ({result_note})." if result_note else "."),
+        )
+    expected_ids = row_ids(expected.table, id_column)
+    if id_column and id_column not in sample_table.columns:
+        result.add(
+            "sample_columns",
+            f"Tệp mẫu thiếu cột mã dòng '{id_column}'.",
+            f"The sample file lacks the row id column '{id_column}'.",
+        )
+        return result
+    actual_ids = _normalised_ids(row_ids(sample_table, id_column), expected_ids)
+    _compare_tables(
+        result,
+        _keyed(expected.table, _normalised_ids(expected_ids, expected_ids)),
+        _keyed(sample_table, actual_ids),
+    )
+    return result
