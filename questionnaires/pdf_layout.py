@@ -175,11 +175,13 @@ def draw_short_code(canvas, code: str, x_center: float, y: float, *, size: float
     fonts.register_fonts()
     spacing = size * 0.25
     width = canvas.stringWidth(code, fonts.CODE, size) + spacing * (len(code) - 1)
+    canvas.saveState()  # the character spacing would otherwise leak into later text
     text = canvas.beginText(x_center - width / 2, y)
     text.setFont(fonts.CODE, size)
     text.setCharSpace(spacing)
     text.textOut(code)
     canvas.drawText(text)
+    canvas.restoreState()
 
 
 def web_address_for(url: str) -> str:
