@@ -1,0 +1,70 @@
+"""Users, roles and login throttling records."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import enum_column, utcnow
+from surveyapp.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # Department of Home Affairs (DOHA) staff
+    SUPERVISOR = "supervisor"  # survey contractor's supervisor
+    ENUMERATOR = "enumerator"  # contractor's interviewer
+    FOCAL_POINT = "focal_point"  # a unit's focal point, scoped to that unit
+    CLERK = "clerk"  # contractor's data-entry clerk
+
+
+ROLE_LABELS = {
+    Role.ADMIN: ("Quản trị (Sở Nội vụ)", "Administrator (DOHA)"),
+    Role.SUPERVISOR: ("Giám sát (đơn vị khảo sát)", "Supervisor (contractor)"),
+    Role.ENUMERATOR: ("Điều tra viên", "Enumerator"),
+    Role.FOCAL_POINT: ("Đầu mối đơn vị", "Unit focal point"),
+    Role.CLERK: ("Nhập liệu", "Data-entry clerk"),
+}
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role <> 'focal_point' OR unit_id IS NOT NULL", name="focal_point_has_unit"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on "log out everywhere" and when the account is disabled: a session whose
+    # stored version differs is ended on its next request.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    unit = relationship("Unit")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ThrottleEvent(db.Model):
+    """A counted event (e.g. a failed login) for rate limits when Redis is not configured.
+
+    ``scope`` names the limit ("login", "token", ...), ``key`` what is limited (e.g.
+    "username|ip"). Old rows are deleted as new events are recorded.
+    """
+
+    __tablename__ = "throttle_events"
+    __table_args__ = (sa.Index("ix_throttle_events_lookup", "scope", "key", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,82 @@
+"""Survey campaigns (e.g. "2024"), their instruments and who rates which unit."""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import enum_column, utcnow
+from surveyapp.extensions import db
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    FIELDWORK = "fieldwork"
+    CLOSED = "closed"
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "period_start IS NULL OR period_end IS NULL OR period_start <= period_end",
+            name="period_ordered",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[CampaignStatus] = mapped_column(
+        enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    token_expires_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    instruments = relationship(
+        "CampaignInstrument",
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        order_by="CampaignInstrument.respondent_group",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.code} {self.status}>"
+
+
+class CampaignInstrument(db.Model):
+    """Which questionnaire (and version) a respondent group answers in a campaign."""
+
+    __tablename__ = "campaign_instruments"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "respondent_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    respondent_group: Mapped[str] = mapped_column(sa.String(64))  # "citizen", "official", ...
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(120))
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
+
+    campaign = relationship("Campaign", back_populates="instruments")
+
+
+class RatingTarget(db.Model):
+    """Respondents of ``respondent_group`` from ``source_unit`` rate ``rated_unit``.
+
+    Without rows for a (group, source unit), respondents rate the unit whose list they
+    came from. Rows let e.g. commune leaders rate provincial departments, or departments
+    rate each other; the draw turns them into ``RespondentTarget`` rows.
+    """
+
+    __tablename__ = "rating_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "respondent_group", "source_unit_id", "rated_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    respondent_group: Mapped[str] = mapped_column(sa.String(64))
+    source_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    rated_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)

@@ -1,0 +1,80 @@
+"""Configuration read from the environment.
+
+Environment variables (all optional except ``SECRET_KEY`` in production):
+
+``SURVEYAPP_ENV``       ``production`` | ``development`` (default) | ``testing``
+``DATABASE_URL``        SQLAlchemy URL; ``postgres://`` and ``postgresql://`` are mapped to the
+                        psycopg 3 driver. Default: SQLite file in the instance folder.
+``SECRET_KEY``          signs sessions and derives the token-hashing key (see security.derive_key).
+``REDIS_URL``           enables RQ background jobs and Redis-backed rate limits.
+``BASE_URL``            public address used in printed links and QR codes.
+``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
+``MAX_UPLOAD_ROWS``     largest number of data rows accepted in an uploaded list.
+"""
+
+import os
+import warnings
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def database_uri_from_env(url: str | None, instance_path: str) -> str:
+    """Return the SQLAlchemy URI for ``DATABASE_URL`` (psycopg 3 driver for PostgreSQL)."""
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'surveyapp.sqlite'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from environment variables.
+
+    ``overrides`` (the factory's ``test_config``) may supply SECRET_KEY itself.
+    """
+    overrides = overrides or {}
+    env = os.environ.get("SURVEYAPP_ENV", "development")
+    production = env == "production"
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY chưa được đặt / SECRET_KEY must be set when SURVEYAPP_ENV=production"
+            )
+        warnings.warn(
+            "SECRET_KEY is not set: using an insecure development key", RuntimeWarning, stacklevel=2
+        )
+        secret_key = DEV_SECRET_KEY
+    return {
+        "ENV_NAME": env,
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_uri_from_env(
+            os.environ.get("DATABASE_URL"), instance_path
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
+        "MAX_UPLOAD_ROWS": _int_env("MAX_UPLOAD_ROWS", 200_000),
+        "ALLOWED_UPLOAD_EXTENSIONS": (".csv", ".xlsx"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # argon2id parameters (argon2-cffi defaults = RFC 9106 low-memory profile);
+        # tests lower them to keep the suite fast.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "ARGON2_PARALLELISM": 4,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }

@@ -1,0 +1,116 @@
+"""Error pages in Vietnamese and English; never a traceback."""
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: (
+        "Yêu cầu không hợp lệ",
+        "Bad request",
+        "Yêu cầu không hợp lệ hoặc biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.",
+        "The request was not valid or the form expired. Please reload the page and try again.",
+    ),
+    401: (
+        "Cần đăng nhập",
+        "Sign-in required",
+        "Vui lòng đăng nhập để tiếp tục.",
+        "Please sign in to continue.",
+    ),
+    403: (
+        "Không có quyền truy cập",
+        "Access denied",
+        "Tài khoản của bạn không có quyền xem trang này.",
+        "Your account may not view this page.",
+    ),
+    404: (
+        "Không tìm thấy trang",
+        "Page not found",
+        "Địa chỉ không tồn tại hoặc đã bị xoá.",
+        "This address does not exist or was removed.",
+    ),
+    405: (
+        "Phương thức không được phép",
+        "Method not allowed",
+        "Trang này không nhận loại yêu cầu đó.",
+        "This page does not accept that kind of request.",
+    ),
+    413: (
+        "Tệp quá lớn",
+        "File too large",
+        "Tệp gửi lên vượt quá dung lượng cho phép. Hãy chia nhỏ tệp hoặc nén bớt.",
+        "The uploaded file is larger than allowed. Split it or make it smaller.",
+    ),
+    422: (
+        "Dữ liệu chưa hợp lệ",
+        "Invalid data",
+        "Vui lòng kiểm tra lại dữ liệu đã nhập.",
+        "Please check the data you entered.",
+    ),
+    429: (
+        "Quá nhiều yêu cầu",
+        "Too many requests",
+        "Bạn đã thử quá nhiều lần. Vui lòng đợi ít phút rồi thử lại.",
+        "Too many attempts. Please wait a few minutes and try again.",
+    ),
+    500: (
+        "Lỗi hệ thống",
+        "Server error",
+        "Đã xảy ra lỗi. Dữ liệu của bạn chưa bị thay đổi; vui lòng thử lại sau.",
+        "Something went wrong. Nothing was changed; please try again later.",
+    ),
+    503: (
+        "Dịch vụ tạm ngừng",
+        "Service unavailable",
+        "Hệ thống đang bận hoặc bảo trì. Vui lòng thử lại sau.",
+        "The service is busy or under maintenance. Please try again later.",
+    ),
+}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def render_error(code: int, detail_vi: str | None = None, detail_en: str | None = None):
+    title_vi, title_en, text_vi, text_en = MESSAGES.get(code, MESSAGES[500])
+    if _wants_json():
+        return jsonify(
+            error=code, message_vi=detail_vi or text_vi, message_en=detail_en or text_en
+        ), code
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title_vi=title_vi,
+            title_en=title_en,
+            text_vi=detail_vi or text_vi,
+            text_en=detail_en or text_en,
+        ),
+        code,
+    )
+
+
+def _http_error(exc: HTTPException):
+    code = exc.code or 500
+    response = render_error(code if code in MESSAGES else 500)
+    if code == 405 and exc.valid_methods:
+        body, status = response
+        return body, status, {"Allow": ", ".join(exc.valid_methods)}
+    return response
+
+
+def _server_error(exc: Exception):
+    # The exception is logged by Flask (log_exception) before this handler runs.
+    original = getattr(exc, "original_exception", exc)
+    if isinstance(original, HTTPException) and not isinstance(original, InternalServerError):
+        return _http_error(original)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _server_error)

@@ -1,0 +1,1 @@
+"""Sample draws (feature owned by the draw engineer)."""

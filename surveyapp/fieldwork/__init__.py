@@ -1,0 +1,1 @@
+"""Fieldwork: respondents, tokens, assignments and contact attempts."""

@@ -1,0 +1,136 @@
+"""Sampled respondents, the units each one rates, and contact attempts.
+
+A respondent keeps only a status about answering: ``Response`` rows carry no reference
+to a respondent, token or user (see surveyapp/responses/models.py).
+"""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import enum_column, utcnow
+from surveyapp.extensions import db
+
+
+class Selection(enum.StrEnum):
+    PRIMARY = "primary"
+    RESERVE = "reserve"
+
+
+class RespondentStatus(enum.StrEnum):
+    PENDING = "pending"
+    INVITED = "invited"
+    CONTACTED = "contacted"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    NONCONTACT = "noncontact"
+    INELIGIBLE = "ineligible"
+    REPLACED = "replaced"
+
+
+class TargetStatus(enum.StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+
+
+class ContactMode(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    POST = "post"
+    EMAIL = "email"
+    SMS = "sms"
+    OTHER = "other"
+
+
+class ContactOutcome(enum.StrEnum):
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    NONCONTACT = "noncontact"
+    INELIGIBLE = "ineligible"
+    CALLBACK = "callback"
+    OTHER = "other"
+
+
+class Respondent(db.Model):
+    __tablename__ = "respondents"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "selection <> 'reserve' OR reserve_rank IS NOT NULL", name="reserve_has_rank"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(sa.ForeignKey("draws.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    source_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    respondent_group: Mapped[str] = mapped_column(sa.String(64))
+    stratum: Mapped[str] = mapped_column(sa.String(255))
+    selection: Mapped[Selection] = mapped_column(enum_column(Selection, "selection"))
+    reserve_rank: Mapped[int | None]
+    inclusion_prob: Mapped[float]
+    weight: Mapped[float]
+    status: Mapped[RespondentStatus] = mapped_column(
+        enum_column(RespondentStatus, "respondent_status"), default=RespondentStatus.PENDING
+    )
+    released: Mapped[bool] = mapped_column(default=False)  # reserves usable once released
+    # Personal data, copied from the frame; purged by `surveyapp campaign purge-pii`.
+    full_name: Mapped[str | None] = mapped_column(sa.String(255))
+    phone: Mapped[str | None] = mapped_column(sa.String(64))
+    email: Mapped[str | None] = mapped_column(sa.String(255))
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    dossier_code: Mapped[str | None] = mapped_column(sa.String(120))
+    # Tokens are stored only as keyed hashes (HMAC-SHA256, key from security.derive_key).
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    short_code_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    token_issued_at: Mapped[datetime | None]
+    token_expires_on: Mapped[date | None]
+    assigned_enumerator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    targets = relationship(
+        "RespondentTarget", back_populates="respondent", cascade="all, delete-orphan"
+    )
+    contact_attempts = relationship(
+        "ContactAttempt",
+        back_populates="respondent",
+        cascade="all, delete-orphan",
+        order_by="ContactAttempt.attempted_at",
+    )
+
+
+class RespondentTarget(db.Model):
+    """A unit a respondent is asked to rate (one row per rated unit)."""
+
+    __tablename__ = "respondent_targets"
+    __table_args__ = (sa.UniqueConstraint("respondent_id", "rated_unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("respondents.id", ondelete="CASCADE"), index=True
+    )
+    rated_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    status: Mapped[TargetStatus] = mapped_column(
+        enum_column(TargetStatus, "target_status"), default=TargetStatus.PENDING
+    )
+
+    respondent = relationship("Respondent", back_populates="targets")
+
+
+class ContactAttempt(db.Model):
+    __tablename__ = "contact_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("respondents.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mode: Mapped[ContactMode] = mapped_column(enum_column(ContactMode, "contact_mode"))
+    outcome: Mapped[ContactOutcome] = mapped_column(enum_column(ContactOutcome, "contact_outcome"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    respondent = relationship("Respondent", back_populates="contact_attempts")

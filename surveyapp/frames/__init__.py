@@ -1,0 +1,1 @@
+"""Frame upload: units upload their lists (feature owned by the frames engineer)."""

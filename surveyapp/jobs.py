@@ -1,0 +1,182 @@
+"""Background jobs: RQ on Redis when ``REDIS_URL`` is set, inline otherwise.
+
+API::
+
+    from surveyapp import jobs
+    job = jobs.enqueue("letters", "surveyapp.fieldwork.letters:render_letters", unit_id)
+    # inside the job function:
+    jobs.progress(done, total, "message")        # visible on a progress page
+    return "/path/to/result.pdf"                  # stored as job.result_path
+
+A job function takes the given positional arguments (JSON-friendly values) and runs in an
+application context. Its database work is committed when it returns and rolled back when
+it raises (the job is then marked failed with the error message).
+
+Inline mode (no Redis, e.g. tests and the demo): the job runs at once, inside a savepoint
+of the caller's transaction, so the request hook commits it with the rest. RQ mode: the
+job row is committed with the request and the RQ job is queued only after that commit
+(so the worker finds the row); progress is written on a separate connection so that the
+page sees it while the job runs.
+"""
+
+import enum
+import importlib
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from surveyapp.db import enum_column, transaction, utcnow
+from surveyapp.extensions import db
+
+QUEUE_NAME = "surveyapp"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[JobStatus] = mapped_column(
+        enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
+    )
+    progress: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int | None]
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    result_path: Mapped[str | None] = mapped_column(sa.String(500))
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+# (job id, True when progress must be written on its own connection)
+_current: ContextVar[tuple[uuid.UUID, bool] | None] = ContextVar("surveyapp_job", default=None)
+
+
+def _resolve(func_path: str) -> Callable:
+    module_name, _, attribute = func_path.partition(":")
+    if not attribute:
+        module_name, _, attribute = func_path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def enqueue(kind: str, func_path: str, *args, created_by: int | None = None) -> Job:
+    """Create a job running ``func_path`` ("package.module:function") with ``args``."""
+    _resolve(func_path)  # fail now, in the caller, on a wrong path
+    job = Job(kind=kind, created_by=created_by)
+    db.session.add(job)
+    db.session.flush()
+    if current_app.config.get("REDIS_URL"):
+        _queue_after_commit(job.id, func_path, args)
+    else:
+        _run_inline(job, func_path, args)
+    return job
+
+
+def progress(done: int, total: int | None = None, message: str | None = None) -> None:
+    """Record a running job's progress (no-op outside a job)."""
+    current = _current.get()
+    if current is None:
+        return
+    job_id, separate_connection = current
+    values = {"progress": done}
+    if total is not None:
+        values["total"] = total
+    if message is not None:
+        values["message"] = message
+    statement = sa.update(Job).where(Job.id == job_id).values(**values)
+    if separate_connection:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    else:
+        db.session.execute(statement)
+
+
+def _finish(job: Job, result) -> None:
+    job.status = JobStatus.DONE
+    job.result_path = result if isinstance(result, str) else None
+    job.finished_at = utcnow()
+
+
+def _fail(job: Job, exc: Exception) -> None:
+    job.status = JobStatus.FAILED
+    job.message = str(exc)[:2000] or type(exc).__name__
+    job.finished_at = utcnow()
+
+
+def _run_inline(job: Job, func_path: str, args: tuple) -> None:
+    job.status = JobStatus.RUNNING
+    token = _current.set((job.id, False))
+    try:
+        with db.session.begin_nested():
+            result = _resolve(func_path)(*args)
+    except Exception as exc:  # the job's own writes are rolled back with the savepoint
+        current_app.logger.exception("Inline job %s failed", job.id)
+        db.session.refresh(job)
+        _fail(job, exc)
+    else:
+        db.session.refresh(job)
+        _finish(job, result)
+    finally:
+        _current.reset(token)
+    db.session.flush()
+
+
+def _queue_after_commit(job_id: uuid.UUID, func_path: str, args: tuple) -> None:
+    session = db.session()
+
+    def send(_session) -> None:
+        forget()
+        _send_to_rq(job_id, func_path, args)
+
+    def forget(*_args) -> None:
+        event.remove(session, "after_commit", send)
+        event.remove(session, "after_rollback", forget)
+
+    event.listen(session, "after_commit", send)
+    event.listen(session, "after_rollback", forget)
+
+
+def _send_to_rq(job_id: uuid.UUID, func_path: str, args: tuple) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    queue.enqueue(perform, str(job_id), func_path, list(args), job_id=str(job_id))
+
+
+def perform(job_id: str, func_path: str, args: list) -> None:
+    """Entry point run by the RQ worker (``rq worker surveyapp``)."""
+    from surveyapp import create_app
+
+    app = create_app()
+    with app.app_context():
+        job_uuid = uuid.UUID(job_id)
+        with transaction():
+            job = db.session.get(Job, job_uuid)
+            job.status = JobStatus.RUNNING
+        token = _current.set((job_uuid, True))
+        try:
+            with transaction():
+                result = _resolve(func_path)(*args)
+        except Exception as exc:
+            with transaction():
+                _fail(db.session.get(Job, job_uuid), exc)
+            raise
+        else:
+            with transaction():
+                _finish(db.session.get(Job, job_uuid), result)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,46 @@
+"""Every model, imported in one place so that Alembic sees the whole schema."""
+
+from surveyapp.auth.models import Role, ThrottleEvent, User
+from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+from surveyapp.draws.models import Draw
+from surveyapp.fieldwork.models import (
+    ContactAttempt,
+    ContactMode,
+    ContactOutcome,
+    Respondent,
+    RespondentStatus,
+    RespondentTarget,
+    Selection,
+    TargetStatus,
+)
+from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
+from surveyapp.jobs import Job, JobStatus
+from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.units.models import Unit
+
+__all__ = [
+    "Campaign",
+    "CampaignInstrument",
+    "CampaignStatus",
+    "ContactAttempt",
+    "ContactMode",
+    "ContactOutcome",
+    "Draw",
+    "FrameRecord",
+    "FrameUpload",
+    "Job",
+    "JobStatus",
+    "ListKind",
+    "RatingTarget",
+    "Respondent",
+    "RespondentStatus",
+    "RespondentTarget",
+    "Response",
+    "ResponseMode",
+    "Role",
+    "Selection",
+    "TargetStatus",
+    "ThrottleEvent",
+    "Unit",
+    "User",
+]

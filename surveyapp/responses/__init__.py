@@ -1,0 +1,1 @@
+"""Anonymous responses (citizen form, walk-in, data entry)."""

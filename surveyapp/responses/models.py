@@ -1,0 +1,57 @@
+"""Anonymous responses.
+
+Anonymity is enforced by the schema (as indico does for anonymous surveys):
+
+* no column refers to a respondent, a token or a user; no exact submission time, only
+  ``submitted_week`` (the Monday of the week);
+* ids are random UUIDs (version 4), so neither the id nor the row order can be matched
+  with the order of respondents' status changes;
+* claiming a token (conditional UPDATE of the respondent's status) and inserting the
+  response happen in one transaction, and no page shows when a respondent's status
+  changed more precisely than the response's week.
+
+CHECK constraints tie walk-in responses to the non-probability sample without weight,
+and every probability response to a weight.
+"""
+
+import enum
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from surveyapp.db import enum_column
+from surveyapp.extensions import db
+
+
+class ResponseMode(enum.StrEnum):
+    WEB = "web"
+    ENUMERATOR = "enumerator"
+    PAPER = "paper"
+    WALKIN = "walkin"
+
+
+class Response(db.Model):
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "mode <> 'walkin' OR (NOT is_probability AND weight IS NULL)",
+            name="walkin_not_probability",
+        ),
+        sa.CheckConstraint("NOT is_probability OR weight IS NOT NULL", name="probability_weighted"),
+        sa.Index("ix_responses_campaign_unit", "campaign_id", "rated_unit_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(120))
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
+    rated_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    respondent_group: Mapped[str] = mapped_column(sa.String(64))
+    stratum: Mapped[str | None] = mapped_column(sa.String(255))
+    weight: Mapped[float | None]
+    mode: Mapped[ResponseMode] = mapped_column(enum_column(ResponseMode, "response_mode"))
+    is_probability: Mapped[bool]
+    submitted_week: Mapped[date]  # Monday of the submission week (db.monday_of)
+    answers: Mapped[dict] = mapped_column(sa.JSON)

@@ -1,0 +1,355 @@
+"""Authentication state, access declarations, rate limits and HTTP security headers.
+
+Access control is deny-by-default: a before-request hook looks at the view function of
+the matched endpoint and refuses the request unless the view is declared either
+
+* ``@public`` (anyone, e.g. login, healthz, the citizen form), or
+* ``@roles_required(Role.ADMIN, ...)`` / ``@login_required`` (any signed-in role).
+
+Put the declaration directly under ``@bp.route(...)``. The declarations are attributes
+on the view (``required_roles``, ``is_public``) which tests/surveyapp/test_access.py reads
+to check every route of every blueprint. Record-level checks (which unit, which
+respondent) are done in the view with :func:`can_see_unit` / :func:`can_see_respondent`
+or :func:`require_unit`.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from surveyapp.auth.models import Role, ThrottleEvent, User
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+
+ALL_ROLES = frozenset(Role)
+CONTRACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ENUMERATOR, Role.CLERK})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+# --- declarations ------------------------------------------------------------------
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Declare the roles allowed on a view (checked before the view runs)."""
+    if not roles:
+        raise ValueError("roles_required needs at least one role")
+    allowed = frozenset(Role(r) for r in roles)
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            # Defence in depth: the before-request hook has already checked this.
+            user = current_user()
+            if user is None or user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_roles = allowed
+        return wrapper
+
+    return decorate
+
+
+def login_required(view: Callable) -> Callable:
+    """Any signed-in user, whatever the role."""
+    return roles_required(*ALL_ROLES)(view)
+
+
+def public(view: Callable) -> Callable:
+    """Declare a view open to anonymous visitors."""
+    view.is_public = True
+    return view
+
+
+def view_access(view: Callable) -> frozenset[Role] | str | None:
+    """ "public", the set of allowed roles, or None when the view declares nothing."""
+    if getattr(view, "is_public", False):
+        return "public"
+    return getattr(view, "required_roles", None)
+
+
+# --- current user and sessions -------------------------------------------------------
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def _load_user() -> None:
+    g.user = None
+    user_id = session.get("uid")
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != session.get("sv"):
+        # Disabled account or "log out everywhere": this session ends now.
+        _clear_session()
+        return
+    g.user = user
+
+
+def _clear_session() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session for ``user`` (nothing from the anonymous session is kept
+    but the language, so a planted session cannot be carried over)."""
+    _clear_session()
+    session["uid"] = user.id
+    session["sv"] = user.session_version
+    session.permanent = True
+    user.last_login_at = utcnow()
+    g.user = user
+
+
+def logout_user() -> None:
+    _clear_session()
+    g.user = None
+
+
+def end_all_sessions(user: User) -> None:
+    """End every existing session of ``user`` (on disable or "log out everywhere")."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def _enforce_access():
+    if request.endpoint is None or request.endpoint == "static":
+        return None  # 404/405 pages and static files
+    view = current_app.view_functions.get(request.endpoint)
+    access = view_access(view)
+    if access == "public":
+        return None
+    if access is None:
+        current_app.logger.error("View %s declares no access rule: refused", request.endpoint)
+        abort(403)
+    user = current_user()
+    if user is None:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    if user.role not in access:
+        abort(403)
+    return None
+
+
+# --- record-level checks -------------------------------------------------------------
+
+
+def can_see_unit(user: User | None, unit_id: int | None) -> bool:
+    """Whether ``user`` may see data of unit ``unit_id``.
+
+    Focal points see only their own unit; enumerators only units where they have
+    assigned respondents; DOHA staff, supervisors and clerks see every unit.
+    """
+    if user is None or unit_id is None:
+        return False
+    if user.role == Role.FOCAL_POINT:
+        return user.unit_id == unit_id
+    if user.role == Role.ENUMERATOR:
+        from surveyapp.fieldwork.models import Respondent
+
+        query = sa.select(Respondent.id).where(
+            Respondent.assigned_enumerator_id == user.id, Respondent.source_unit_id == unit_id
+        )
+        return db.session.execute(query.limit(1)).first() is not None
+    return True
+
+
+def can_see_respondent(user: User | None, respondent) -> bool:
+    """Whether ``user`` may see a sampled respondent (including personal data).
+
+    Enumerators see only their assignments; focal points and clerks never see who was
+    sampled (the unit must not know who was asked); DOHA staff and supervisors do.
+    """
+    if user is None or respondent is None:
+        return False
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        return True
+    if user.role == Role.ENUMERATOR:
+        return respondent.assigned_enumerator_id == user.id
+    return False
+
+
+def require_unit(unit_id: int | None) -> None:
+    """Abort with 403 unless the current user may see ``unit_id``."""
+    if not can_see_unit(current_user(), unit_id):
+        abort(403)
+
+
+# --- passwords -------------------------------------------------------------------------
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of ``password``."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the username is unknown, so both cases take as long.
+_DUMMY_HASHES: dict[tuple, str] = {}
+
+
+def verify_unknown_user(password: str) -> bool:
+    hasher = _hasher()
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash("not-a-user")
+    verify_password(_DUMMY_HASHES[key], password)
+    return False
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+def derive_key(purpose: str) -> bytes:
+    """A key for ``purpose`` (e.g. "token-hash") derived from SECRET_KEY with HMAC-SHA256,
+    so that each use of the secret has its own key."""
+    secret = current_app.config["SECRET_KEY"]
+    if isinstance(secret, str):
+        secret = secret.encode()
+    return hmac.new(secret, f"surveyapp:{purpose}".encode(), hashlib.sha256).digest()
+
+
+# --- rate limits -----------------------------------------------------------------------
+
+
+class Throttle:
+    """At most ``limit`` events per ``key`` in a sliding ``window`` (seconds).
+
+    Redis-backed (a sorted set per key) when REDIS_URL is set, else the
+    ``throttle_events`` table written on its own connection, so that a refused request
+    (whose transaction rolls back) still counts. Call it before the request writes.
+    """
+
+    def __init__(self, scope: str, limit: int, window: int):
+        self.scope, self.limit, self.window = scope, limit, window
+
+    def _redis(self):
+        url = current_app.config.get("REDIS_URL")
+        if not url:
+            return None
+        from redis import Redis
+
+        return Redis.from_url(url)
+
+    def _redis_key(self, key: str) -> str:
+        return f"surveyapp:throttle:{self.scope}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    def count(self, key: str) -> int:
+        now = utcnow()
+        since = now - timedelta(seconds=self.window)
+        redis = self._redis()
+        if redis is not None:
+            rkey = self._redis_key(key)
+            redis.zremrangebyscore(rkey, 0, since.timestamp())
+            return int(redis.zcard(rkey))
+        query = sa.select(sa.func.count(ThrottleEvent.id)).where(
+            ThrottleEvent.scope == self.scope,
+            ThrottleEvent.key == key,
+            ThrottleEvent.occurred_at > since,
+        )
+        with db.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def blocked(self, key: str) -> bool:
+        return self.count(key) >= self.limit
+
+    def hit(self, key: str) -> None:
+        now = utcnow()
+        redis = self._redis()
+        if redis is not None:
+            rkey = self._redis_key(key)
+            stamp = now.timestamp()
+            redis.zadd(rkey, {f"{stamp}:{id(now)}": stamp})
+            redis.expire(rkey, self.window)
+            return
+        table = ThrottleEvent.__table__
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.delete(table).where(table.c.occurred_at < now - timedelta(seconds=self.window))
+            )
+            connection.execute(sa.insert(table).values(scope=self.scope, key=key, occurred_at=now))
+
+    def reset(self, key: str) -> None:
+        redis = self._redis()
+        if redis is not None:
+            redis.delete(self._redis_key(key))
+            return
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.delete(ThrottleEvent.__table__).where(
+                    ThrottleEvent.scope == self.scope, ThrottleEvent.key == key
+                )
+            )
+
+
+# --- redirects and headers -------------------------------------------------------------
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if "uid" in session or request.endpoint != "static":
+        # Pages can show personal data: never store them in shared caches.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register before CSRFProtect so that anonymous POSTs get 401/redirect, not 400."""
+    app.before_request(_load_user)
+    app.before_request(_enforce_access)
+    app.after_request(_security_headers)
+
+    @app.context_processor
+    def _inject_user() -> dict:
+        return {"current_user": current_user(), "Role": Role}
