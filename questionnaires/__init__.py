@@ -29,8 +29,13 @@ from questionnaires.validation import (
     DefinitionValidationError,
     Problem,
 )
+from questionnaires.webform import AnswerError, WebFormError, build_form_class, clean_answers
 
 __all__ = [
+    "AnswerError",
+    "WebFormError",
+    "build_form_class",
+    "clean_answers",
     "Choice",
     "DefinitionError",
     "DefinitionSyntaxError",
