@@ -6,6 +6,19 @@ A pure library (numpy, pandas): no Flask, no database.
 from sampling.allocation import Allocation, AllocationError, allocate
 from sampling.draw import DesignError, Sample, SampleDesign, draw_sample, plan
 from sampling.errors import SamplingError
+from sampling.frames import (
+    DamagedWorkbookError,
+    EmptyFrameError,
+    FrameNotFoundError,
+    FrameReadError,
+    FrameTooLargeError,
+    MalformedCsvError,
+    TooManyRowsError,
+    UnknownSheetError,
+    UnsupportedFormatError,
+    ZipBombError,
+    read_frame,
+)
 from sampling.manifest import (
     ManifestError,
     VerificationResult,
@@ -14,30 +27,62 @@ from sampling.manifest import (
     verify_sample,
     write_manifest,
 )
+from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
 from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
+from sampling.text import spreadsheet_safe
+from sampling.validation import (
+    InvalidParameterError,
+    MissingColumnsError,
+    NoValidRowsError,
+    ReportFormatError,
+    ValidationError,
+    ValidationResult,
+    validate_frame,
+)
 from sampling.weights import WeightingError, adjust_for_nonresponse
 
 __all__ = [
     "Allocation",
     "AllocationError",
+    "DamagedWorkbookError",
     "DesignError",
+    "EmptyFrameError",
+    "FrameNotFoundError",
+    "FrameReadError",
+    "FrameTooLargeError",
+    "InvalidParameterError",
+    "MalformedCsvError",
     "ManifestError",
+    "MissingColumnsError",
+    "NoValidRowsError",
+    "ReportFormatError",
     "Sample",
     "SampleDesign",
     "SampleSizeError",
     "SamplingError",
     "SelectionError",
     "SelectionMethod",
+    "TooManyRowsError",
+    "UnknownSheetError",
+    "UnsupportedFormatError",
+    "ValidationError",
+    "ValidationResult",
     "VerificationResult",
     "WeightingError",
+    "ZipBombError",
     "adjust_for_nonresponse",
     "allocate",
     "cochran_sample_size",
     "draw_sample",
     "frame_content_hash",
+    "normalise_phone",
+    "normalise_phones",
     "plan",
+    "read_frame",
     "read_manifest",
+    "spreadsheet_safe",
+    "validate_frame",
     "verify_sample",
     "write_manifest",
     "yamane_sample_size",

@@ -1,0 +1,62 @@
+"""Dates as Vietnamese lists write them: day first (dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy,
+dd.mm.yyyy), ISO (yyyy-mm-dd, with or without a time), Excel serial day numbers (a date
+cell that lost its format) and date cells of a workbook (read as ISO text).
+
+A column of a million dates holds a few hundred distinct values, so each distinct text is
+parsed once and the result spread back with the dictionary codes.
+"""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sampling.text import as_large_string
+
+_DAY_FIRST_AND_ISO_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
+_TIME_SUFFIX = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$"
+_EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"
+# Excel's day 0 is 1899-12-30 once its 1900 leap-year bug is accounted for.
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+
+def _parse_distinct(texts: pd.Series) -> np.ndarray:
+    """datetime64[D] for each distinct text, NaT where no format fits."""
+    dates = texts.str.replace(_TIME_SUFFIX, "", regex=True)
+    result = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[s]")
+    for date_format in _DAY_FIRST_AND_ISO_FORMATS:
+        missing = result.isna()
+        if not missing.any():
+            break
+        result[missing] = pd.to_datetime(dates[missing], format=date_format, errors="coerce")
+    serial = result.isna() & dates.str.fullmatch(_EXCEL_SERIAL)
+    if serial.any():
+        days = dates[serial].astype(float).astype(np.int64).to_numpy()
+        result[serial] = _EXCEL_EPOCH + days.astype("timedelta64[D]")
+    return result.to_numpy().astype("datetime64[D]")
+
+
+def parse_dates(values) -> tuple[np.ndarray, np.ndarray]:
+    """(dates as datetime64[D] with NaT, mask of present cells that could not be parsed)."""
+    values = as_large_string(values)
+    encoded = values.dictionary_encode()
+    distinct = pd.Series(encoded.dictionary.to_pylist(), dtype="str")
+    parsed_distinct = _parse_distinct(distinct)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    present = codes >= 0
+    dates = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
+    dates[present] = parsed_distinct[codes[present]]
+    return dates, present & np.isnat(dates)
+
+
+def parse_date(value: object) -> dt.date | None:
+    """One date (text in any accepted format, date or datetime), or None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if value is None:
+        return None
+    dates, _ = parse_dates(pa.array([str(value).strip()], type=pa.large_string()))
+    return None if np.isnat(dates[0]) else dates[0].astype(dt.date)

@@ -1,0 +1,192 @@
+"""Vectorised text clean-up of frame columns (pyarrow string arrays).
+
+Vietnamese text arrives both precomposed (NFC) and decomposed (NFD, typed on macOS or
+copied from some web forms); the two look identical but compare unequal, which would
+split one person into two. Normalising a million cells with utf8proc costs ~0.3 s per
+column, so only the rows that can change are normalised: a decomposed Vietnamese letter
+always carries a combining mark U+0300..U+036F, whose UTF-8 lead byte is 0xCC or 0xCD,
+and precomposed Vietnamese never contains those bytes. Likewise only cells that can start
+or end with whitespace are trimmed.
+"""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]] = True
+
+
+def as_large_string(values) -> pa.Array:
+    """One contiguous large_string array (a pandas str column, chunked or plain array)."""
+    if hasattr(values, "__arrow_array__"):
+        values = values.__arrow_array__()
+    elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    return values
+
+
+def string_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data) of a large_string array as numpy views, offsets rebased to data."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    data_buffer = values.buffers()[2]
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return offsets, data
+
+
+def rows_with_bytes(values: pa.Array, byte_mask: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows containing at least one byte b with byte_mask[b]."""
+    offsets, data = string_buffers(values)
+    region = data[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero(byte_mask[region]) + offsets[0]
+    rows = np.zeros(len(values), dtype=bool)
+    rows[np.searchsorted(offsets, hits, side="right") - 1] = True
+    return rows
+
+
+_COMBINING_LEAD = np.zeros(256, dtype=bool)
+_COMBINING_LEAD[[0xCC, 0xCD]] = True
+
+
+def _may_need_trim(values: pa.Array) -> np.ndarray:
+    """Rows whose first or last character may be (Unicode) whitespace."""
+    offsets, data = string_buffers(values)
+    starts, ends = offsets[:-1], offsets[1:]
+    nonempty = ends > starts
+    if len(data) == 0:
+        return np.zeros(len(values), dtype=bool)
+    first = data[np.minimum(starts, len(data) - 1)]
+    last = data[np.maximum(ends - 1, 0)]
+    # Beyond ASCII: NBSP (C2 A0), U+2000..U+205F (lead E2) and U+3000 (lead E3). A
+    # trailing multi-byte space is recognised by its lead byte two bytes from the end.
+    before_last = data[np.maximum(ends - 2, 0)]
+    third_last = data[np.maximum(ends - 3, 0)]
+    maybe = (
+        _ASCII_SPACE[first]
+        | _ASCII_SPACE[last]
+        | (first == 0xC2)
+        | (first == 0xE2)
+        | (first == 0xE3)
+        | ((before_last == 0xC2) & (last == 0xA0))
+        | (third_last == 0xE2)
+        | (third_last == 0xE3)
+    )
+    return maybe & nonempty
+
+
+def _replace_rows(values: pa.Array, rows: np.ndarray, transform) -> pa.Array:
+    """Apply transform to the selected rows only (whole array when most rows are)."""
+    count = int(rows.sum())
+    if count == 0:
+        return values
+    if count > len(values) // 4:
+        return transform(values)
+    selected = np.flatnonzero(rows)
+    replaced = transform(values.take(pa.array(selected)))
+    return pc.replace_with_mask(values, pa.array(rows), replaced.fill_null(""))
+
+
+def _blank_to_null(values: pa.Array) -> pa.Array:
+    """Empty strings become missing values (without copying the text)."""
+    offsets, _ = string_buffers(values)
+    present = np.diff(offsets) > 0
+    if values.null_count:
+        present &= values.is_valid().to_numpy(zero_copy_only=False)
+    if present.all():
+        return values
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        len(values),
+        [validity, pa.py_buffer(np.ascontiguousarray(offsets)), values.buffers()[2]],
+    )
+
+
+def normalise_strings(values) -> pa.Array | pa.ChunkedArray:
+    """NFC, trimmed, empty -> missing; large_string (chunks kept when given chunks)."""
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array(
+            [normalise_strings(chunk) for chunk in values.chunks], type=pa.large_string()
+        )
+    values = as_large_string(values)
+    values = _replace_rows(
+        values, rows_with_bytes(values, _COMBINING_LEAD), lambda v: pc.utf8_normalize(v, "NFC")
+    )
+    values = _replace_rows(values, _may_need_trim(values), pc.utf8_trim_whitespace)
+    return _blank_to_null(values)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: object) -> object:
+    """Prefix a quote to a cell that a spreadsheet would run as a formula (OWASP CSV
+    injection); other values are returned unchanged."""
+    if isinstance(text, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+_ILLEGAL_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def spreadsheet_safe(text: object) -> object:
+    """A cell value safe to write to CSV or XLSX: formula prefix neutralised and control
+    characters that XLSX cannot store removed."""
+    if isinstance(text, str):
+        return neutralise_formula(text.translate(_ILLEGAL_XML))
+    return text
+
+
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_HASH_CHUNK_ROWS = 1 << 18
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def hash_strings(values) -> np.ndarray:
+    """A 64-bit hash per string (polynomial over the UTF-8 bytes, then splitmix64), for
+    finding duplicates without building a hash table of a million Python strings.
+
+    Equal strings get equal hashes; callers confirm candidate duplicates by comparing the
+    strings themselves, so a collision can only cost time. Missing values hash like "".
+    """
+    values = as_large_string(values)
+    offsets, data = string_buffers(values)
+    lengths = np.diff(offsets)
+    hashes = np.zeros(len(values), dtype=np.uint64)
+    longest = int(lengths.max()) if len(values) else 0
+    powers = np.ones(max(longest, 1), dtype=np.uint64)
+    if longest > 1:
+        powers[1:] = np.multiply.accumulate(np.full(longest - 1, _HASH_MULTIPLIER))
+    with np.errstate(over="ignore"):
+        for first in range(0, len(values), _HASH_CHUNK_ROWS):
+            last = min(first + _HASH_CHUNK_ROWS, len(values))
+            begin, end = offsets[first], offsets[last]
+            if end == begin:
+                continue
+            starts = offsets[first:last] - begin
+            chunk_lengths = lengths[first:last]
+            position = np.arange(end - begin) - np.repeat(starts, chunk_lengths)
+            contributions = (data[begin:end].astype(np.uint64) + np.uint64(1)) * powers[position]
+            running = np.zeros(end - begin + 1, dtype=np.uint64)
+            np.cumsum(contributions, out=running[1:])
+            # Sums modulo 2**64: the wrap-around cancels in the difference.
+            hashes[first:last] = running[starts + chunk_lengths] - running[starts]
+        hashes ^= lengths.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+        return _splitmix64(hashes)

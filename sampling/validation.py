@@ -1,0 +1,638 @@
+"""Row-level validation of a frame: every problem reported, not just the first.
+
+Rules (all vectorised over the columns):
+
+* Required columns. Citizens: ``full_name`` and ``unit``, and at least one contact
+  column among ``phone``, ``email``, ``address``. Officials: ``full_name``, ``unit`` and
+  ``group`` or ``position`` (the respondent group, leader / civil servant / public
+  employee, is a stratum); officials are reached through their unit, so no contact
+  column is required. ``required`` adds columns (e.g. the strata of a draw); a survey
+  period makes ``completed_on`` required.
+* Required cells empty: the row is excluded.
+* Phones are normalised to ``0xxxxxxxxx`` (see :mod:`sampling.phones`); an invalid
+  number is a warning when the person can still be reached another way (valid email or an
+  address) and excludes the row otherwise. Likewise for e-mail addresses.
+* Citizens without any phone, e-mail or address are excluded.
+* ``completed_on`` is parsed (see :mod:`sampling.dates`); a date that cannot be read is a
+  warning (row kept); a date outside the survey period excludes the row, since the frame
+  is the people who received a result within the period.
+* Duplicates within a unit (same dossier code ignoring case and spaces, or same name
+  ignoring case and spacing with the same phone number) are kept once, at their first
+  occurrence; later ones are reported as merged.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
+from sampling.dates import parse_date, parse_dates
+from sampling.errors import SamplingError
+from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, normalise_phones
+from sampling.text import (
+    as_large_string,
+    hash_strings,
+    normalise_strings,
+    rows_with_bytes,
+    spreadsheet_safe,
+    string_buffers,
+)
+
+KINDS = ("citizens", "officials")
+REQUIRED_COLUMNS = {"citizens": ("full_name", "unit"), "officials": ("full_name", "unit")}
+ISSUE_COLUMNS = (
+    "row", "column", "value", "severity", "action", "code", "reason_vi", "reason_en",
+)  # fmt: skip
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+
+# Column labels used in messages when the frame has no header of its own for them.
+_LABELS = {canonical: aliases[0] for canonical, aliases in CANONICAL_ALIASES.items()}
+_LABELS.update(
+    full_name="Họ và tên (full_name)",
+    phone="Số điện thoại (phone)",
+    email="Email (email)",
+    address="Địa chỉ (address)",
+    unit="Đơn vị (unit)",
+    group="Đối tượng (group)",
+    position="Chức vụ (position)",
+    completed_on="Ngày trả kết quả (completed_on)",
+    dossier_code="Mã hồ sơ (dossier_code)",
+)
+
+
+class ValidationError(SamplingError):
+    """A frame that cannot be validated at all."""
+
+
+class InvalidParameterError(ValidationError):
+    pass
+
+
+class MissingColumnsError(ValidationError):
+    def __init__(self, missing: list[str], found: list[str]):
+        self.missing = missing
+        self.found = found
+        listed_missing = "; ".join(missing)
+        listed_found = ", ".join(f"«{name}»" for name in found) or "(không có / none)"
+        super().__init__(
+            f"Thiếu cột bắt buộc: {listed_missing}. Các cột có trong tệp: {listed_found}.",
+            f"Required columns missing: {listed_missing}. Columns found in the file: "
+            f"{listed_found}.",
+        )
+
+
+class NoValidRowsError(ValidationError):
+    """Every row was excluded; ``result`` holds the report saying why."""
+
+    def __init__(self, result: "ValidationResult"):
+        self.result = result
+        super().__init__(
+            f"Không còn dòng hợp lệ nào trong {result.summary['rows_read']:,} dòng đã đọc; "
+            "xem báo cáo lỗi để sửa.",
+            f"No valid rows remain of the {result.summary['rows_read']:,} rows read; see "
+            "the error report to fix them.",
+        )
+
+
+class ReportFormatError(ValidationError):
+    def __init__(self, path: str):
+        super().__init__(
+            f"Không ghi được báo cáo {path}: chỉ hỗ trợ .csv hoặc .xlsx.",
+            f"Cannot write report {path}: only .csv or .xlsx are supported.",
+        )
+
+
+# ------------------------------------------------------------------------- results
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate_frame`.
+
+    ``valid``: kept rows (canonical ``phone``, lower-case ``email``, ``completed_on`` as
+    datetime64, ``source_row`` kept). ``issues``: one row per problem with the columns of
+    ``ISSUE_COLUMNS``. ``summary``: counts ``rows_read``, ``blank_rows``, ``valid``,
+    ``excluded``, ``duplicates``, ``errors``, ``warnings``.
+    """
+
+    valid: pd.DataFrame
+    issues: pd.DataFrame
+    summary: dict[str, int]
+    kind: str = "citizens"
+    period: tuple[dt.date, dt.date] | None = None
+    source_name: str | None = field(default=None)
+
+    def write_report(self, path: str | Path) -> Path:
+        """Write the issues to CSV (UTF-8 with BOM, so Excel shows Vietnamese) or XLSX,
+        chosen by the extension. Formula-looking cells are neutralised."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            raise ReportFormatError(str(path))
+        report = _spreadsheet_safe_frame(self.issues)
+        if suffix == ".csv":
+            report.to_csv(path, index=False, encoding="utf-8-sig")
+        else:
+            summary = pd.DataFrame(
+                [(key, value) for key, value in self.summary.items()], columns=["count", "value"]
+            )
+            with pd.ExcelWriter(path, engine="openpyxl") as writer:
+                report.to_excel(writer, sheet_name="issues", index=False)
+                summary.to_excel(writer, sheet_name="summary", index=False)
+        return path
+
+    def to_text(self, max_issues: int = 20) -> str:
+        """A bilingual summary for the command line, with the first issues listed."""
+        s = self.summary
+        lines = [
+            f"Đã đọc {s['rows_read']:,} dòng (bỏ qua {s['blank_rows']:,} dòng trống). "
+            f"Hợp lệ: {s['valid']:,}; bị loại: {s['excluded']:,}; trùng (giữ một): "
+            f"{s['duplicates']:,}; lỗi: {s['errors']:,}; cảnh báo: {s['warnings']:,}.",
+            f"Read {s['rows_read']:,} rows ({s['blank_rows']:,} blank rows skipped). "
+            f"Valid: {s['valid']:,}; excluded: {s['excluded']:,}; duplicates (kept once): "
+            f"{s['duplicates']:,}; errors: {s['errors']:,}; warnings: {s['warnings']:,}.",
+        ]
+        if len(self.issues):
+            counts = self.issues.groupby("code", sort=False).size().sort_values(ascending=False)
+            lines.append("Vấn đề theo loại / Issues by kind:")
+            lines += [f"  {code}: {count:,}" for code, count in counts.items()]
+            lines.append("Các vấn đề đầu tiên / First issues:")
+            for issue in self.issues.head(max_issues).itertuples(index=False):
+                value = "" if pd.isna(issue.value) else f" «{issue.value}»"
+                lines.append(
+                    f"  Dòng/row {issue.row}, {issue.column}{value}: {issue.reason_vi} / "
+                    f"{issue.reason_en}"
+                )
+            if len(self.issues) > max_issues:
+                lines.append(
+                    f"  … và {len(self.issues) - max_issues:,} vấn đề khác / and "
+                    f"{len(self.issues) - max_issues:,} more."
+                )
+        return "\n".join(lines)
+
+
+def _spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_safe, na_action="ignore")
+    return safe
+
+
+# ----------------------------------------------------------------------- collector
+
+
+class _Issues:
+    """Issues gathered rule by rule, as small column blocks joined at the end."""
+
+    def __init__(self, source_rows: np.ndarray, headers: dict[str, str]):
+        self.source_rows = source_rows
+        self.headers = headers
+        self.blocks: list[pd.DataFrame] = []
+
+    def label(self, column: str) -> str:
+        return self.headers.get(column) or _LABELS.get(column, column)
+
+    def add(self, mask, column, values, severity, action, code, reason_vi, reason_en):
+        """Report the rows where mask is true; severity, action and reasons are scalars
+        or arrays aligned with those rows."""
+        rows = np.flatnonzero(mask)
+        if len(rows) == 0:
+            return
+        if values is None:
+            cell_values = pd.Series([pd.NA] * len(rows), dtype="str")
+        else:
+            cell_values = pd.Series(
+                pc.take(as_large_string(values), pa.array(rows)).to_pandas(), dtype="str"
+            )
+        self.blocks.append(
+            pd.DataFrame(
+                {
+                    "row": self.source_rows[rows],
+                    "column": self.label(column),
+                    "value": cell_values.to_numpy(),
+                    "severity": _aligned(severity, mask, rows),
+                    "action": _aligned(action, mask, rows),
+                    "code": code,
+                    "reason_vi": _aligned(reason_vi, mask, rows),
+                    "reason_en": _aligned(reason_en, mask, rows),
+                    "_order": rows,
+                }
+            )
+        )
+
+    def frame(self, column_order: list[str]) -> pd.DataFrame:
+        if not self.blocks:
+            return pd.DataFrame({name: pd.Series(dtype="str") for name in ISSUE_COLUMNS}).astype(
+                {"row": "int64"}
+            )
+        issues = pd.concat(self.blocks, ignore_index=True)
+        rank = {self.label(name): i for i, name in enumerate(column_order)}
+        issues["_column_rank"] = issues["column"].map(rank).fillna(len(rank))
+        issues = issues.sort_values(["_order", "_column_rank"], kind="stable")
+        return issues[list(ISSUE_COLUMNS)].reset_index(drop=True)
+
+
+def _aligned(value, mask, rows):
+    if isinstance(value, np.ndarray) and len(value) == len(mask):
+        return value[rows]
+    return value
+
+
+# -------------------------------------------------------------------------- rules
+
+
+def _present(values: pa.Array) -> np.ndarray:
+    return values.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _check_columns(frame, kind, required, period):
+    columns = set(frame.columns)
+    needed = [*REQUIRED_COLUMNS[kind], *(required or ())]
+    if period is not None:
+        needed.append("completed_on")
+    missing = [_LABELS.get(name, name) for name in dict.fromkeys(needed) if name not in columns]
+    if kind == "citizens" and not columns & set(CONTACT_COLUMNS):
+        missing.append(
+            "một cột liên hệ / one contact column: Số điện thoại (phone), Email (email) "
+            "hoặc/or Địa chỉ (address)"
+        )
+    if kind == "officials" and not columns & {"group", "position"}:
+        missing.append("Đối tượng (group) hoặc/or Chức vụ (position)")
+    if missing:
+        headers = frame.attrs.get("source_columns", {})
+        found = [headers.get(name, name) for name in frame.columns if name != "source_row"]
+        raise MissingColumnsError(missing, found)
+    return list(dict.fromkeys(needed))
+
+
+_KEPT_VI = "; vẫn giữ dòng vì còn cách liên hệ khác."
+_KEPT_EN = "; row kept because another way to contact remains."
+_EXCLUDED_VI = "; dòng bị loại vì không còn cách liên hệ nào."
+_EXCLUDED_EN = "; row excluded: no other way to contact the person."
+
+
+def _contact_issue(issues, mask, column, values, reachable, code, reason_vi, reason_en):
+    """An unusable contact cell: a warning when the person is reachable otherwise."""
+    kept = reachable[mask]
+    issues.add(
+        mask,
+        column,
+        values,
+        np.where(kept, "warning", "error"),
+        np.where(kept, "kept", "excluded"),
+        code,
+        np.where(kept, reason_vi + _KEPT_VI, reason_vi + _EXCLUDED_VI),
+        np.where(kept, reason_en + _KEPT_EN, reason_en + _EXCLUDED_EN),
+    )
+
+
+def _check_contacts(frame, columns, issues, contact_required):
+    """Canonical phones and e-mails, and the rows left without any way of contact."""
+    n = len(frame)
+    phone = email = None
+    phone_ok = np.zeros(n, dtype=bool)
+    email_ok = np.zeros(n, dtype=bool)
+    address_ok = _present(columns["address"]) if "address" in columns else np.zeros(n, bool)
+    phone_problem = email_problem = np.zeros(n, dtype=bool)
+    scientific = several = np.zeros(n, dtype=bool)
+    if "phone" in columns:
+        phone, status, several = normalise_phones(columns["phone"])
+        phone_ok = status == 0
+        scientific = status == PHONE_SCIENTIFIC
+        phone_problem = (status == PHONE_INVALID) | scientific
+    if "email" in columns:
+        email = pc.utf8_lower(columns["email"])
+        email_ok = pc.match_substring_regex(email, EMAIL_PATTERN).fill_null(False)
+        email_ok = email_ok.to_numpy(zero_copy_only=False)
+        email_problem = _present(email) & ~email_ok
+        email = pc.if_else(pa.array(email_ok), email, pa.scalar(None, pa.large_string()))
+    reachable = phone_ok | email_ok | address_ok
+    if not contact_required:
+        reachable = np.ones(n, dtype=bool)
+    if "phone" in columns:
+        _contact_issue(
+            issues, phone_problem & ~scientific, "phone", columns["phone"], reachable,
+            "phone_invalid",
+            "Số điện thoại không hợp lệ (cần số di động 10 chữ số hoặc số cố định 02x)",
+            "Invalid phone number (expected a 10-digit mobile or a 02x landline number)",
+        )  # fmt: skip
+        _contact_issue(
+            issues, scientific, "phone", columns["phone"], reachable, "phone_scientific",
+            "Excel đã hiển thị số điện thoại dạng số mũ (ví dụ 9,12E+08) nên mất chữ số; "
+            "hãy định dạng cột là Văn bản (Text)",
+            "Excel turned the phone number into scientific notation (e.g. 9.12E+08) and "
+            "lost digits; format the column as Text",
+        )  # fmt: skip
+        issues.add(
+            several & phone_ok, "phone", columns["phone"], "warning", "kept", "phone_several",
+            "Ô có nhiều số điện thoại; dùng số đầu tiên.",
+            "Several phone numbers in one cell; the first one is used.",
+        )  # fmt: skip
+    if "email" in columns:
+        _contact_issue(
+            issues, email_problem, "email", columns["email"], reachable, "email_invalid",
+            "Địa chỉ email không hợp lệ", "Invalid e-mail address",
+        )  # fmt: skip
+    nothing_written = ~(phone_problem | email_problem) & ~reachable
+    contact_column = (
+        next(name for name in ("phone", "email", "address") if name in columns)
+        if (contact_required)
+        else None
+    )
+    if contact_column:
+        issues.add(
+            nothing_written, contact_column, None, "error", "excluded", "no_contact",
+            "Không có số điện thoại, email hay địa chỉ để liên hệ; dòng bị loại.",
+            "No phone number, e-mail or address to contact the person; row excluded.",
+        )  # fmt: skip
+    return phone, email, ~reachable
+
+
+def _check_dates(columns, issues, period):
+    n = len(next(iter(columns.values())))
+    if "completed_on" not in columns:
+        return None, np.zeros(n, dtype=bool)
+    dates, unparsed = parse_dates(columns["completed_on"])
+    issues.add(
+        unparsed, "completed_on", columns["completed_on"], "warning", "kept",
+        "date_unparseable",
+        "Không đọc được ngày (dùng dd/mm/yyyy hoặc yyyy-mm-dd); vẫn giữ dòng.",
+        "Date not understood (use dd/mm/yyyy or yyyy-mm-dd); row kept.",
+    )  # fmt: skip
+    outside = np.zeros(n, dtype=bool)
+    if period is not None:
+        start, end = (np.datetime64(day, "D") for day in period)
+        outside = ~np.isnat(dates) & ((dates < start) | (dates > end))
+        shown = f"{period[0]:%d/%m/%Y}–{period[1]:%d/%m/%Y}"
+        issues.add(
+            outside, "completed_on", columns["completed_on"], "error", "excluded",
+            "date_outside_period",
+            f"Ngày nằm ngoài kỳ khảo sát {shown}; dòng bị loại.",
+            f"Date outside the survey period {shown}; row excluded.",
+        )  # fmt: skip
+    return dates, outside
+
+
+_OTHER_SPACE = np.zeros(256, dtype=bool)
+_OTHER_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D]] = True
+
+
+def _name_key(names: pa.Array) -> pa.Array:
+    """Names compared ignoring case and runs of spaces (collapsed only where present)."""
+    folded = pc.utf8_lower(names)
+    offsets, data = string_buffers(folded)
+    rows = rows_with_bytes(folded, _OTHER_SPACE)
+    region = data[offsets[0] : offsets[-1]]
+    runs = np.flatnonzero((region[:-1] == 0x20) & (region[1:] == 0x20)) + offsets[0]
+    rows[np.searchsorted(offsets, runs, side="right") - 1] = True
+    if rows.any():
+        selected = pa.array(rows)
+        collapsed = pc.replace_substring_regex(folded.filter(selected), r"\s+", " ")
+        folded = pc.replace_with_mask(folded, selected, collapsed)
+    return folded
+
+
+def _duplicates(keys: list[tuple[np.ndarray, np.ndarray, list[pa.Array]]], candidates):
+    """(duplicate mask, index of the first occurrence) for rows sharing a key.
+
+    Each key is (row mask where it applies, 64-bit hash, arrays whose values make the
+    key); hashes find candidates, the arrays confirm them.
+    """
+    n = len(candidates)
+    duplicate = np.zeros(n, dtype=bool)
+    first_of = np.full(n, -1, dtype=np.int64)
+    for applies, hashes, parts in keys:
+        rows = np.flatnonzero(applies & candidates)
+        if len(rows) == 0:
+            continue
+        key = pd.Series(hashes[rows])
+        involved = key.duplicated(keep=False).to_numpy()
+        if not involved.any():
+            continue
+        rows = rows[involved]
+        first = (
+            pd.Series(rows).groupby(key[involved].to_numpy(), sort=False).transform("first")
+        ).to_numpy()
+        later = rows != first
+        rows, first = rows[later], first[later]
+        same = np.ones(len(rows), dtype=bool)
+        for part in parts:
+            left = pc.take(part, pa.array(rows))
+            right = pc.take(part, pa.array(first))
+            same &= pc.equal(left, right).fill_null(False).to_numpy(zero_copy_only=False)
+        rows, first = rows[same], first[same]
+        new = ~duplicate[rows]
+        duplicate[rows[new]] = True
+        first_of[rows[new]] = first[new]
+    return duplicate, first_of
+
+
+def _check_duplicates(columns, phone, issues, candidates, source_rows):
+    unit = columns["unit"]
+    unit_hash = hash_strings(unit)
+    keys = []
+    if "dossier_code" in columns:
+        dossier = pc.utf8_upper(pc.replace_substring(columns["dossier_code"], " ", ""))
+        applies = _present(dossier)
+        keys.append((applies, unit_hash ^ _rotate(hash_strings(dossier)), [unit, dossier]))
+    if phone is not None:
+        name = _name_key(columns["full_name"])
+        applies = _present(phone) & _present(name)
+        combined = unit_hash ^ _rotate(hash_strings(name)) ^ _rotate(hash_strings(phone), 2)
+        keys.append((applies, combined, [unit, name, phone]))
+    duplicate, first_of = _duplicates(keys, candidates)
+    if duplicate.any():
+        by_dossier = np.zeros(len(duplicate), dtype=bool)
+        if "dossier_code" in columns:
+            by_dossier[duplicate] = (
+                pc.equal(
+                    pc.take(keys[0][2][1], pa.array(np.flatnonzero(duplicate))),
+                    pc.take(keys[0][2][1], pa.array(first_of[duplicate])),
+                )
+                .fill_null(False)
+                .to_numpy(zero_copy_only=False)
+            )
+        first_rows = pd.Series(source_rows[np.maximum(first_of, 0)]).astype(str).to_numpy()
+        reason_vi = np.where(
+            by_dossier,
+            "Trùng mã hồ sơ với dòng " + first_rows + " trong cùng đơn vị; chỉ giữ dòng đầu.",
+            "Trùng họ tên và số điện thoại với dòng "
+            + first_rows
+            + " trong cùng đơn vị; chỉ giữ dòng đầu.",
+        )
+        reason_en = np.where(
+            by_dossier,
+            "Same dossier code as row " + first_rows + " in the same unit; first row kept.",
+            "Same name and phone number as row "
+            + first_rows
+            + " in the same unit; first row kept.",
+        )
+        for dossier_case, column, code in (
+            (True, "dossier_code", "duplicate_dossier"),
+            (False, "full_name", "duplicate_person"),
+        ):
+            mask = duplicate & (by_dossier == dossier_case)
+            issues.add(
+                mask, column, columns[column], "warning", "merged", code,
+                reason_vi, reason_en,
+            )  # fmt: skip
+    return duplicate
+
+
+def _rotate(hashes: np.ndarray, times: int = 1) -> np.ndarray:
+    shift = np.uint64(17 * times)
+    return (hashes << shift) | (hashes >> (np.uint64(64) - shift))
+
+
+def _check_required_cells(columns, needed, kind, issues):
+    excluded = np.zeros(len(columns["full_name"]), dtype=bool)
+    for name in needed:
+        empty = ~_present(columns[name])
+        label = issues.label(name)
+        issues.add(
+            empty, name, None, "error", "excluded", "missing_value",
+            f"Ô «{label}» trống; thông tin bắt buộc, dòng bị loại.",
+            f"Cell «{label}» is empty; it is required, the row is excluded.",
+        )  # fmt: skip
+        excluded |= empty
+    if kind == "officials":
+        no_group = np.ones(len(excluded), dtype=bool)
+        for name in ("group", "position"):
+            if name in columns:
+                no_group &= ~_present(columns[name])
+        target = "group" if "group" in columns else "position"
+        issues.add(
+            no_group, target, None, "error", "excluded", "missing_group",
+            "Thiếu cả đối tượng và chức vụ; không xác định được nhóm người trả lời; dòng bị loại.",
+            "Both group and position are empty; the respondent group is unknown; row "
+            "excluded.",
+        )  # fmt: skip
+        excluded |= no_group
+    return excluded
+
+
+# ------------------------------------------------------------------------ entry point
+
+
+def _normalised_columns(frame: pd.DataFrame, names) -> dict[str, pa.Array]:
+    already = frame.attrs.get("normalised", False)
+    columns = {}
+    for name in names:
+        if name in frame.columns:
+            values = frame[name]
+            columns[name] = (
+                as_large_string(values)
+                if already
+                else as_large_string(normalise_strings(_as_text(values)))
+            )
+    return columns
+
+
+def _as_text(values: pd.Series):
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.array
+    return pa.array([None if pd.isna(v) else str(v) for v in values], type=pa.large_string())
+
+
+def _period(period) -> tuple[dt.date, dt.date] | None:
+    if period is None:
+        return None
+    start, end = (parse_date(day) for day in period)
+    if start is None or end is None or start > end:
+        raise InvalidParameterError(
+            f"Kỳ khảo sát không hợp lệ: {period!r} (cần ngày bắt đầu ≤ ngày kết thúc).",
+            f"Invalid survey period: {period!r} (start must be a date on or before the end).",
+        )
+    return start, end
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    kind: str = "citizens",
+    period=None,
+    required=None,
+) -> ValidationResult:
+    """Validate a frame (usually from :func:`sampling.read_frame`) for sampling.
+
+    ``kind`` is "citizens" (people and organisations who completed a procedure) or
+    "officials" (leaders, civil servants and public employees); ``period`` a (start,
+    end) pair of dates (or date texts) bounding ``completed_on``; ``required`` extra
+    columns that must exist and be filled on every row (e.g. stratification columns).
+
+    Raises :class:`MissingColumnsError` when required columns are absent and
+    :class:`NoValidRowsError` (carrying the result) when no row survives.
+    """
+    if kind not in KINDS:
+        raise InvalidParameterError(
+            f"Loại danh sách không hợp lệ: {kind!r} (citizens hoặc officials).",
+            f"Unknown list kind: {kind!r} (citizens or officials).",
+        )
+    period = _period(period)
+    needed = _check_columns(frame, kind, required, period)
+    n = len(frame)
+    source_rows = (
+        frame["source_row"].to_numpy(dtype=np.int64)
+        if "source_row" in frame.columns
+        else np.arange(2, n + 2, dtype=np.int64)
+    )
+    used = {
+        *needed, *CONTACT_COLUMNS, "dossier_code", "completed_on", "group", "position",
+    }  # fmt: skip
+    columns = _normalised_columns(frame, [name for name in frame.columns if name in used])
+    issues = _Issues(source_rows, frame.attrs.get("source_columns", {}))
+
+    excluded = _check_required_cells(columns, needed, kind, issues)
+    phone, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
+    dates, outside = _check_dates(columns, issues, period)
+    excluded |= unreachable | outside
+    duplicate = _check_duplicates(columns, phone, issues, ~excluded, source_rows)
+
+    keep = ~excluded & ~duplicate
+    valid = _valid_rows(frame, keep, columns, phone, email, dates)
+    blank_rows = int(frame.attrs.get("blank_rows", 0))
+    issue_table = issues.frame(list(frame.columns))
+    summary = {
+        "rows_read": n,
+        "blank_rows": blank_rows,
+        "valid": int(keep.sum()),
+        "excluded": int(excluded.sum()),
+        "duplicates": int(duplicate.sum()),
+        "errors": int((issue_table["severity"] == "error").sum()),
+        "warnings": int((issue_table["severity"] != "error").sum()),
+    }
+    result = ValidationResult(
+        valid=valid,
+        issues=issue_table,
+        summary=summary,
+        kind=kind,
+        period=period,
+        source_name=frame.attrs.get("source_name"),
+    )
+    if summary["valid"] == 0:
+        raise NoValidRowsError(result)
+    return result
+
+
+def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
+    valid = frame.copy(deep=False)
+    if not frame.attrs.get("normalised", False):
+        for name, values in columns.items():
+            valid[name] = pd.Series(values.to_pandas(), index=frame.index, dtype="str")
+    if phone is not None:
+        valid["phone"] = pd.Series(phone.to_pandas(), index=frame.index, dtype="str")
+    if email is not None:
+        valid["email"] = pd.Series(email.to_pandas(), index=frame.index, dtype="str")
+    if dates is not None:
+        valid["completed_on"] = dates.astype("datetime64[s]")
+    if not keep.all():
+        valid = valid[keep]
+    valid = valid.reset_index(drop=True)
+    valid.attrs = dict(frame.attrs)
+    return valid
