@@ -145,6 +145,7 @@ def compute_indices(
     formulas: Sequence[Formula | str] = ("satisfaction_rate", "mean_score"),
     composite_formulas: Sequence[Formula | str] = ("satisfaction_rate",),
     group_sets: Sequence[Sequence[str]] | None = None,
+    item_sets: Mapping[str, Sequence[str]] | None = None,
     stratum_population: Mapping[str, float] | None = None,
     min_n: int = 30,
     include_nonprobability: bool = False,
@@ -155,7 +156,9 @@ def compute_indices(
     ``responses`` is the frame of :func:`scoring_bridge.inputs.prepare_responses`.
     ``formulas`` are computed for every item; ``composite_formulas`` also for elements and
     the overall index. Domains: every single respondent group, all groups pooled, and each
-    extra set in ``group_sets`` (a criterion's respondents). ``stratum_population`` maps
+    extra set in ``group_sets`` (a criterion's respondents). ``item_sets`` names extra
+    lists of items whose mean is wanted (level ``item_set``, e.g. a criterion built from a
+    few items); they do not enter the overall index. ``stratum_population`` maps
     stratum → population size N_h for the finite population correction. Cells whose
     base is below ``min_n`` are flagged ``below_min_n``. Walk-in (non-probability) rows are
     left out unless ``include_nonprobability``.
@@ -184,6 +187,7 @@ def compute_indices(
             tables.append(
                 _item_frame(spec, formula, items, design, domain_unit, domain_label, min_n)
             )
+    groups = _composite_groups(spec, item_sets)
     combos = []
     for family in families:
         domain_of_atom, domain_unit, domain_label = _domains(design, family)
@@ -192,13 +196,31 @@ def compute_indices(
                 design, spec, formula, bins, counts, wsum, w2sum, domain_of_atom
             )
             combos.append(
-                _Composite(spec, formula, items, domain_of_atom, domain_unit, domain_label)
+                _Composite(spec, groups, formula, items, domain_of_atom, domain_unit, domain_label)
             )
-    sums = _linearised_sums(design, spec, bins, codes, combos, report)
-    for combo, (element_sums, overall_sums) in zip(combos, sums, strict=True):
-        tables.append(_composite_frames(design, spec, combo, element_sums, overall_sums, min_n))
+    if groups:
+        sums = _linearised_sums(design, spec, groups, bins, codes, combos, report)
+        for combo, (group_sums, overall_sums) in zip(combos, sums, strict=True):
+            tables.append(
+                _composite_frames(design, spec, groups, combo, group_sums, overall_sums, min_n)
+            )
     result = pd.concat(tables, ignore_index=True)
     return result.loc[:, list(INDEX_COLUMNS)]
+
+
+def _composite_groups(spec: SurveySpec, item_sets) -> list[_Group]:
+    groups = [_Group("element", e.code, e.items) for e in spec.elements if e.items]
+    for name, codes in (item_sets or {}).items():
+        unknown = [c for c in codes if c not in spec.item_codes]
+        if unknown or not codes:
+            raise ScoringError(
+                f"Nhóm mục '{name}' có mục không phải thang đo: {unknown}.",
+                f"Item set '{name}' lists items that are not scale items: {unknown}.",
+                key=name,
+                value=unknown,
+            )
+        groups.append(_Group("item_set", name, tuple(codes)))
+    return groups
 
 
 def _unique_formulas(values: Sequence[Formula | str]) -> list[Formula]:
@@ -492,54 +514,65 @@ def _item_frame(spec, formula, est: _ItemEstimates, design, domain_unit, domain_
     return frame
 
 
+@dataclass(frozen=True)
+class _Group:
+    """An element (enters the overall index) or an extra item set (a criterion's items)."""
+
+    level: str  # "element" or "item_set"
+    code: str
+    items: tuple[str, ...]
+
+
 class _Composite:
-    """Element and overall indices of one formula over one family of domains.
+    """Element, item-set and overall indices of one formula over one family of domains.
 
     An element index is the mean of the ratios of its items with data in the domain, the
     overall index the mean of the elements with data; the linearised value of a response
     is the same mean of the items' linearised values (module docstring).
     """
 
-    def __init__(self, spec, formula, est: _ItemEstimates, domain_of_atom, domain_unit, label):
+    def __init__(self, spec, groups, formula, est: _ItemEstimates, domain_of_atom, unit, label):
         self.formula = formula
         self.est = est
         self.domain_of_atom = domain_of_atom
-        self.domain_unit = domain_unit
+        self.domain_unit = unit
         self.domain_label = label
         position = {code: k for k, code in enumerate(spec.item_codes)}
-        self.members = [[position[c] for c in e.items if c in position] for e in spec.elements]
+        self.members = [[position[c] for c in g.items] for g in groups]
+        self.is_element = np.array([g.level == "element" for g in groups], dtype=bool)
         self.has_data = est.total_x > 0  # D × K
         self.ratio = np.where(self.has_data, est.ratio, 0.0)
         self.items_with_data = np.stack(
             [self.has_data[:, m].sum(axis=1) for m in self.members], axis=1
-        )  # D × E
+        )  # D × G
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.element_estimate = np.stack(
+            self.group_estimate = np.stack(
                 [self.ratio[:, m].sum(axis=1) for m in self.members], axis=1
             ) / np.where(self.items_with_data > 0, self.items_with_data, np.nan)
-        self.element_has = self.items_with_data > 0
-        self.elements_with_data = self.element_has.sum(axis=1)
+        self.group_has = self.items_with_data > 0
+        element_has = self.group_has[:, self.is_element]
+        self.elements_with_data = element_has.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.overall_estimate = np.where(self.element_has, self.element_estimate, 0.0).sum(
-                axis=1
-            ) / np.where(self.elements_with_data > 0, self.elements_with_data, np.nan)
-            # Per domain and item: 1/(K_e(d)·X̂_dk) for items with data, else 0.
-            share = np.zeros_like(self.ratio)
-            for e, m in enumerate(self.members):
-                share[:, m] = np.where(
-                    self.has_data[:, m], 1.0 / self.items_with_data[:, [e]], 0.0
-                ) / np.where(self.has_data[:, m], est.total_x[:, m], 1.0)
-            self.item_factor = share
+            self.overall_estimate = np.where(
+                element_has, self.group_estimate[:, self.is_element], 0.0
+            ).sum(axis=1) / np.where(self.elements_with_data > 0, self.elements_with_data, np.nan)
             self.overall_share = np.where(
                 self.elements_with_data > 0, 1.0 / self.elements_with_data, 0.0
             )
         self.inside = domain_of_atom >= 0
         self.domain = np.where(self.inside, domain_of_atom, 0)
 
-    def answer_table(self, k: int) -> np.ndarray:
-        """Linearised contribution of each (atom, answer code) to its element's z (flat)."""
+    def answer_table(self, g: int, k: int) -> np.ndarray:
+        """Linearised contribution of each (atom, answer code) to group g's z (flat A·B).
+
+        z gets (s(answer) − R̂_k v(answer)) / (K_g(d) · X̂_k) for items with data.
+        """
         d = self.domain
-        factor = np.where(self.inside, self.item_factor[d, k], 0.0)
+        usable = self.inside & self.has_data[d, k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(
+                usable, 1.0 / (self.items_with_data[d, g] * self.est.total_x[d, k]), 0.0
+            )
         ratio = self.ratio[d, k]
         return (factor[:, None] * (self.est.scores[k] - ratio[:, None] * self.est.valid[k])).ravel()
 
@@ -547,19 +580,19 @@ class _Composite:
         return np.where(self.inside, self.overall_share[self.domain], 0.0)
 
 
-def _linearised_sums(design, spec, bins, codes, combos, report):
-    """One pass over the rows: per combination, element and overall sums of u and u² per atom.
+def _linearised_sums(design, spec, groups, bins, codes, combos, report):
+    """One pass over the rows: per combination, group and overall sums of u and u² per atom.
 
-    ``u = w·z`` where z is looked up per (atom, answer) and summed over an element's items.
-    Elements are processed one at a time so that only two row-length arrays per
-    combination are alive. Returns, per combination, a list of (Σu, Σu²) per element and
-    the (Σu, Σu²) of the overall index.
+    ``u = w·z`` where z is looked up per (atom, answer) and summed over a group's items.
+    Groups are processed one at a time so that only two row-length arrays per
+    combination are alive. Returns, per combination, a list of (Σu, Σu²) per group and
+    the (Σu, Σu²) of the overall index (the mean of the elements).
     """
     nrows, natoms = design.atom.size, design.atom_count.size
     position = {code: k for k, code in enumerate(spec.item_codes)}
     offset = design.atom * bins
     index = np.empty_like(offset)
-    element_z = np.empty((len(combos), nrows))
+    group_z = np.empty((len(combos), nrows))
     overall_z = np.zeros((len(combos), nrows))
 
     def atom_sums(values):
@@ -570,28 +603,30 @@ def _linearised_sums(design, spec, bins, codes, combos, report):
         u = values * design.weight
         return np.bincount(design.atom, u, natoms), np.bincount(design.atom, u * u, natoms)
 
-    element_sums: list[list] = [[] for _ in combos]
+    group_sums: list[list] = [[] for _ in combos]
+    total = sum(len(g.items) for g in groups)
     done = 0
-    for element in spec.elements:
-        element_z.fill(0.0)
-        for code in element.items:
+    for g, group in enumerate(groups):
+        group_z.fill(0.0)
+        for code in group.items:
             k = position[code]
             np.add(offset, codes[k], out=index)
             for c, combo in enumerate(combos):
-                element_z[c] += np.take(combo.answer_table(k), index)
+                group_z[c] += np.take(combo.answer_table(g, k), index)
             done += 1
-            report("composites", done, len(codes))
+            report("composites", done, total)
         for c in range(len(combos)):
-            element_sums[c].append(atom_sums(element_z[c]))
-        overall_z += element_z
+            group_sums[c].append(atom_sums(group_z[c]))
+        if group.level == "element":
+            overall_z += group_z
     results = []
     for c, combo in enumerate(combos):
         overall = overall_z[c] * np.take(combo.overall_factor_of_atom(), design.atom)
-        results.append((element_sums[c], atom_sums(overall)))
+        results.append((group_sums[c], atom_sums(overall)))
     return results
 
 
-def _composite_frames(design, spec, combo: _Composite, element_sums, overall_sums, min_n):
+def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overall_sums, min_n):
     est, ndomains = combo.est, combo.est.ratio.shape[0]
     members = combo.members
 
@@ -599,17 +634,14 @@ def _composite_frames(design, spec, combo: _Composite, element_sums, overall_sum
         s1, s2 = sums
         return _stratified_variance(design, combo.domain_of_atom, s1, s2, ndomains)
 
-    element_variance = np.stack([variance(s) for s in element_sums], axis=1)
-    overall_variance = variance(overall_sums)
-    element_n = np.stack(
+    group_n = np.stack(
         [np.where(combo.has_data[:, m], est.n_valid[:, m], np.inf).min(axis=1) for m in members],
         axis=1,
     )
-    element_n = np.where(np.isinf(element_n), 0, element_n)
-    element_unweighted = _nanmean_groups(est.unweighted, combo.has_data, members)
-    overall_unweighted = _nanmean_rows(element_unweighted)
+    group_n = np.where(np.isinf(group_n), 0, group_n)
+    group_unweighted = _nanmean_groups(est.unweighted, combo.has_data, members)
     sizes = np.array([len(m) for m in members])
-    partial_element = combo.element_has & (combo.items_with_data < sizes)
+    partial = combo.group_has & (combo.items_with_data < sizes)
     units = design.units[combo.domain_unit].astype(str)
     low, high = _formula_range(spec, combo.formula)
     common = {
@@ -623,34 +655,39 @@ def _composite_frames(design, spec, combo: _Composite, element_sums, overall_sum
     }
     frames = [
         _composite_frame(
-            level="element",
-            element=element.code,
-            code=element.code,
-            n=element_n[:, e],
-            estimate=combo.element_estimate[:, e],
-            variance=element_variance[:, e],
-            unweighted=element_unweighted[:, e],
-            partial=partial_element[:, e],
+            level=group.level,
+            element=group.code if group.level == "element" else "",
+            code=group.code,
+            n=group_n[:, g],
+            estimate=combo.group_estimate[:, g],
+            variance=variance(group_sums[g]),
+            unweighted=group_unweighted[:, g],
+            partial=partial[:, g],
             **common,
         )
-        for e, element in enumerate(spec.elements)
+        for g, group in enumerate(groups)
     ]
-    overall_n = np.where(combo.element_has, element_n, np.inf).min(axis=1)
-    overall_n = np.where(np.isinf(overall_n), 0, overall_n)
-    partial_overall = (combo.elements_with_data < len(members)) | partial_element.any(axis=1)
-    frames.append(
-        _composite_frame(
-            level="overall",
-            element="",
-            code="overall",
-            n=overall_n,
-            estimate=combo.overall_estimate,
-            variance=overall_variance,
-            unweighted=overall_unweighted,
-            partial=partial_overall & (combo.elements_with_data > 0),
-            **common,
+    elements = combo.is_element
+    if elements.any():
+        element_has = combo.group_has[:, elements]
+        overall_n = np.where(element_has, group_n[:, elements], np.inf).min(axis=1)
+        overall_n = np.where(np.isinf(overall_n), 0, overall_n)
+        partial_overall = (combo.elements_with_data < elements.sum()) | partial[:, elements].any(
+            axis=1
         )
-    )
+        frames.append(
+            _composite_frame(
+                level="overall",
+                element="",
+                code="overall",
+                n=overall_n,
+                estimate=combo.overall_estimate,
+                variance=variance(overall_sums),
+                unweighted=_nanmean_rows(group_unweighted[:, elements]),
+                partial=partial_overall & (combo.elements_with_data > 0),
+                **common,
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
