@@ -93,13 +93,7 @@ def _weights(method: Allocation, strata: list, sizes: np.ndarray, sd: Mapping | 
             "Độ lệch chuẩn phải là số không âm.",
             "Standard deviations must be non-negative numbers.",
         )
-    weights = sizes * s_h
-    if weights.sum() == 0:
-        raise AllocationError(
-            "Mọi tầng có N_h·S_h = 0: không thể phân bổ Neyman.",
-            "Every stratum has N_h·S_h = 0: Neyman allocation is undefined.",
-        )
-    return weights
+    return sizes * s_h
 
 
 def _bounded_total(lam: float, weights, lower, upper) -> float:
@@ -234,6 +228,11 @@ def allocate(
     weights = _weights(allocation, strata, counts, sd)
     lower = np.minimum(counts, min_per_stratum)
     upper = counts if max_per_stratum is None else np.minimum(counts, max_per_stratum)
+    if allocation is Allocation.NEYMAN and n > lower.sum() and weights.sum() == 0:
+        raise AllocationError(
+            "Mọi tầng có N_h·S_h = 0: không thể phân bổ Neyman.",
+            "Every stratum has N_h·S_h = 0: Neyman allocation is undefined.",
+        )
     _check_feasible(n, int(lower.sum()), int(upper[weights > 0].sum() + lower[weights == 0].sum()))
     values = continuous_allocation(weights, n, lower, upper)
     result = largest_remainder(values, n, upper)
