@@ -10,10 +10,11 @@ stores the questionnaire once and costs a QR code plus a few operators per page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -30,6 +31,7 @@ from questionnaires.errors import QuestionnaireError
 from questionnaires.model import Questionnaire
 from questionnaires.pdf_layout import (
     ACCENT,
+    CODE_LETTER_SPACING,
     CONTENT_WIDTH,
     MARGIN_BOTTOM,
     MARGIN_LEFT,
@@ -42,13 +44,13 @@ from questionnaires.pdf_layout import (
     SHADE,
     DigitBoxes,
     build_styles,
-    draw_short_code,
     markup,
     web_address_for,
 )
+from questionnaires.pdf_personal import TextEncoder, text_operators
 from questionnaires.pdf_questions import QuestionFlowables, section_heading
 from questionnaires.pdf_routing import plan_routing
-from questionnaires.qr import Matrix, draw_qr, qr_matrix
+from questionnaires.qr import Matrix, qr_matrix, qr_operators
 
 LANGUAGES = ("vi", "en")
 
@@ -57,7 +59,7 @@ PANEL_HEIGHT = 64 * mm
 _PANEL_X = PAGE_WIDTH - MARGIN_RIGHT - PANEL_WIDTH
 _CONTENT_TOP = PAGE_HEIGHT - MARGIN_TOP
 _PANEL_Y = _CONTENT_TOP - PANEL_HEIGHT
-_QR_SIZE = 38 * mm
+_QR_SIZE = 36 * mm
 
 _TEXT = {
     "vi": {
@@ -71,7 +73,7 @@ _TEXT = {
             "(câu có ghi “có thể chọn nhiều” thì đánh dấu mọi ô phù hợp); viết chữ in rõ "
             "ràng vào chỗ trống; làm theo chỉ dẫn chuyển câu (→). Phiếu không ghi tên."
         ),
-        "scan": "Quét mã QR hoặc vào <b>{web}</b>, nhập mã trên để trả lời trực tuyến.",
+        "scan": "Quét mã QR, hoặc vào<br/>{web}<br/>rồi nhập mã trên để trả lời.",
         "team": "DÀNH CHO NHÓM KHẢO SÁT",
         "form_code": "Mã phiếu",
         "interviewer": "Điều tra viên",
@@ -88,7 +90,7 @@ _TEXT = {
             "“tick all that apply”, in every box that applies); write clearly in capitals in "
             "the spaces; follow the routing instructions (→). Do not write your name."
         ),
-        "scan": "Scan the QR code, or go to <b>{web}</b> and type the code above, to answer online.",
+        "scan": "Scan the QR code, or go to<br/>{web}<br/>and type the code above.",
         "team": "FOR THE SURVEY TEAM",
         "form_code": "Form code",
         "interviewer": "Interviewer",
@@ -108,6 +110,8 @@ class PageFormCanvas(Canvas):
         kwargs.setdefault("pagesize", (PAGE_WIDTH, PAGE_HEIGHT))
         super().__init__(out, **kwargs)
         self.recorded_forms: dict[object, list[str]] = {}
+        self.recorded_operators: dict[object, list[str]] = {}
+        self.text_encoder: TextEncoder | None = None
         self._recording: list[str] | None = None
         self._form_prefix = ""
 
@@ -317,22 +321,31 @@ class QuestionnaireLayout:
         dates.wrapOn(canvas, PANEL_WIDTH, PANEL_HEIGHT)
         dates.drawOn(canvas, left, top - 56 * mm)
 
-    def _panel_instruction_form(self, canvas: PageFormCanvas, web: str) -> str:
-        """The one-line instruction under the code, kept as a form per web address."""
+    def instruction_form(self, canvas: PageFormCanvas, web: str) -> str:
+        """The short instruction under the code, kept as a form per web address."""
         key = (id(self), "panel", web)
         if key not in canvas.recorded_forms:
             name = f"qpanel{len(canvas.recorded_forms)}"
             canvas.recorded_forms[key] = [name]
             canvas.beginForm(name)
             style = self.styles["small"].clone("scan", alignment=1, fontSize=7, leading=8.6)
-            paragraph = Paragraph(self.text["scan"].format(web=markup(web)), style)
             width = PANEL_WIDTH - 6 * mm
+            # The address gets a font size that keeps it on one line (down to 5 pt).
+            web_size = max(5.0, min(7.5, 7.0 * width / stringWidth(web, fonts.BOLD, 7.5)))
+            address = f'<font name="{fonts.BOLD}" size="{web_size:.2f}">{markup(web)}</font>'
+            paragraph = Paragraph(self.text["scan"].format(web=address), style)
             _, height = paragraph.wrap(width, PANEL_HEIGHT)
-            paragraph.drawOn(canvas, _PANEL_X + 3 * mm, _PANEL_Y + 2.5 * mm + (8.6 * 2 - height))
+            paragraph.drawOn(canvas, _PANEL_X + 3 * mm, _PANEL_Y + 13 * mm - height)
             canvas.endForm()
         return canvas.recorded_forms[key][0]
 
     # ---------------------------------------------------------------- copies
+
+    def encoder(self, canvas: PageFormCanvas) -> TextEncoder:
+        """The text encoder of ``canvas``'s document (one per document)."""
+        if canvas.text_encoder is None:
+            canvas.text_encoder = TextEncoder(canvas)
+        return canvas.text_encoder
 
     def draw_copy(
         self,
@@ -347,45 +360,95 @@ class QuestionnaireLayout:
         A personalised layout needs ``url`` and ``code``; ``matrix`` (the QR modules for
         ``url``) may be given when the caller made it with a batch :class:`~qr.QrPlan`.
         """
-        forms = self.page_forms(canvas)
-        if self.personalised and (not url or not code):
+        if not self.personalised:
+            return self.emit_pages(canvas, None)
+        if not url or not code:
             raise QuestionnaireError(
                 "Bản cá nhân hóa cần cả URL và mã. / A personalised copy needs both URL and code."
             )
-        pages = len(forms)
-        for number, form in enumerate(forms, 1):
-            canvas.doForm(form)
-            canvas.setFont(fonts.REGULAR, 8)
-            canvas.setFillColor(MUTED)
-            canvas.drawRightString(
-                PAGE_WIDTH - MARGIN_RIGHT,
-                MARGIN_BOTTOM - 8 * mm,
-                self.text["page"].format(page=number, pages=pages),
-            )
-            if self.personalised:
-                canvas.drawRightString(
-                    PAGE_WIDTH - MARGIN_RIGHT,
-                    PAGE_HEIGHT - 12 * mm,
-                    self.text["code"].format(code=code),
-                )
-                if number == 1:
-                    self._draw_personal_panel(canvas, url, code, matrix)
-            canvas.showPage()
-        return pages
+        encoder = self.encoder(canvas)
+        header = self.header_operators(encoder, code)
+        panel = self.panel_operators(
+            encoder, code, matrix if matrix is not None else qr_matrix(url)
+        )
+        instruction = self.instruction_form(canvas, web_address_for(url))
 
-    def _draw_personal_panel(self, canvas, url: str, code: str, matrix: Matrix | None) -> None:
-        if matrix is None:
-            matrix = qr_matrix(url)
-        draw_qr(
-            canvas,
+        def personal(page: int) -> None:
+            canvas.addLiteral(header)
+            if page == 1:
+                canvas.addLiteral(panel)
+                canvas.doForm(instruction)
+
+        return self.emit_pages(canvas, personal)
+
+    def emit_pages(self, canvas: PageFormCanvas, personal: Callable[[int], None] | None) -> int:
+        """Emit the pages of one copy; ``personal(page_number)`` adds that copy's own marks."""
+        forms = self.page_forms(canvas)
+        numbers = self._page_number_operators(canvas, len(forms))
+        for index, form in enumerate(forms):
+            canvas.doForm(form)
+            canvas.addLiteral(numbers[index])
+            if personal is not None:
+                personal(index + 1)
+            canvas.showPage()
+        return len(forms)
+
+    def _page_number_operators(self, canvas: PageFormCanvas, pages: int) -> list[str]:
+        key = (id(self), "page-numbers")
+        if key not in canvas.recorded_operators:
+            encoder = self.encoder(canvas)
+            canvas.recorded_operators[key] = [
+                text_operators(
+                    encoder,
+                    self.text["page"].format(page=number, pages=pages),
+                    font_name=fonts.REGULAR,
+                    size=8,
+                    x=PAGE_WIDTH - MARGIN_RIGHT,
+                    y=MARGIN_BOTTOM - 8 * mm,
+                    align="right",
+                    color=MUTED,
+                )
+                for number in range(1, pages + 1)
+            ]
+        return canvas.recorded_operators[key]
+
+    def header_operators(self, encoder: TextEncoder, code: str) -> str:
+        """The copy's code at the top right of every page."""
+        return text_operators(
+            encoder,
+            self.text["code"].format(code=code),
+            font_name=fonts.REGULAR,
+            size=8,
+            x=PAGE_WIDTH - MARGIN_RIGHT,
+            y=PAGE_HEIGHT - 12 * mm,
+            align="right",
+            color=MUTED,
+        )
+
+    def header_label_characters(self) -> str:
+        return self.text["code"].format(code="")
+
+    @staticmethod
+    def panel_operators(encoder: TextEncoder, code: str, matrix: Matrix) -> str:
+        """The QR code and the short code, large and letter-spaced, in the first-page panel."""
+        qr = qr_operators(
             matrix,
             _PANEL_X + (PANEL_WIDTH - _QR_SIZE) / 2,
             _PANEL_Y + PANEL_HEIGHT - _QR_SIZE - 2 * mm,
             _QR_SIZE,
         )
-        canvas.setFillColorRGB(0, 0, 0)
-        draw_short_code(canvas, code, _PANEL_X + PANEL_WIDTH / 2, _PANEL_Y + 14.5 * mm, size=14)
-        canvas.doForm(self._panel_instruction_form(canvas, web_address_for(url)))
+        size = 14
+        short_code = text_operators(
+            encoder,
+            code,
+            font_name=fonts.CODE,
+            size=size,
+            x=_PANEL_X + PANEL_WIDTH / 2,
+            y=_PANEL_Y + 16.5 * mm,
+            align="centre",
+            char_space=size * CODE_LETTER_SPACING,
+        )
+        return f"{qr}\n{short_code}"
 
 
 class _EndOfTitleFrame(Flowable):

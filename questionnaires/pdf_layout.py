@@ -27,6 +27,8 @@ SHADE = colors.HexColor("#EDEFF2")
 ACCENT = colors.HexColor("#1F3A5F")
 
 BOX_SIDE = 4.2 * mm
+#: Letter spacing of printed short codes, as a fraction of the font size.
+CODE_LETTER_SPACING = 0.25
 
 
 def markup(text: object) -> str:
@@ -173,7 +175,7 @@ def draw_short_code(canvas, code: str, x_center: float, y: float, *, size: float
     Letter spacing (not spaces) keeps the code one word when the PDF text is extracted.
     """
     fonts.register_fonts()
-    spacing = size * 0.25
+    spacing = size * CODE_LETTER_SPACING
     width = canvas.stringWidth(code, fonts.CODE, size) + spacing * (len(code) - 1)
     canvas.saveState()  # the character spacing would otherwise leak into later text
     text = canvas.beginText(x_center - width / 2, y)

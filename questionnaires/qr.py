@@ -151,24 +151,30 @@ def dark_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def draw_qr(canvas, matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
-    """Draw ``matrix`` with its quiet zone in the square of side ``size`` at (x, y) (bottom left).
+def qr_operators(matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> str:
+    """PDF content operators drawing ``matrix`` with its quiet zone in the square of side
+    ``size`` at (x, y) (bottom left): a white square, then one filled path of rectangles.
 
-    The quiet zone is painted white so the code scans on a tinted background too.
+    The quiet zone is painted white so the code scans on a tinted background too. The
+    operators are self-contained (``q ... Q``), so they can go into any content stream.
     """
     modules = len(matrix) + 2 * QUIET_ZONE_MODULES
     module = size / modules
     top = y + size - QUIET_ZONE_MODULES * module
     left = x + QUIET_ZONE_MODULES * module
-    canvas.saveState()
-    canvas.setFillColorRGB(1, 1, 1)
-    canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillColorRGB(0, 0, 0)
-    path = canvas.beginPath()
-    for row, column, length in dark_runs(matrix):
-        path.rect(left + column * module, top - (row + 1) * module, length * module, module)
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.restoreState()
+    parts = [f"q 1 g {x:.3f} {y:.3f} {size:.3f} {size:.3f} re f 0 g"]
+    parts.extend(
+        f"{left + column * module:.3f} {top - (row + 1) * module:.3f} "
+        f"{length * module:.3f} {module:.3f} re"
+        for row, column, length in dark_runs(matrix)
+    )
+    parts.append("f Q")
+    return "\n".join(parts)
+
+
+def draw_qr(canvas, matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
+    """Draw ``matrix`` (see :func:`qr_operators`) on a reportlab canvas, as vector paths."""
+    canvas.addLiteral(qr_operators(matrix, x, y, size))
 
 
 class QrFlowable(Flowable):
