@@ -1,0 +1,140 @@
+"""One call from responses to indices, points and unit summary (what the CLI and app use)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scoring_bridge.errors import ScoringError
+from scoring_bridge.estimators import ProgressCallback, compute_indices
+from scoring_bridge.inputs import prepare_responses
+from scoring_bridge.mapping import Criterion, ScoringMapping, load_mapping
+from scoring_bridge.points import criterion_points, unit_summary
+from scoring_bridge.spec import SurveySpec, load_spec
+
+DEFAULT_MIN_N = 30
+
+
+@dataclass
+class ScoringResult:
+    """Everything a scoring run produces; the writers in :mod:`scoring_bridge.outputs` use it.
+
+    ``responses`` is the validated frame (all rows, walk-ins included, ``is_probability``
+    telling them apart); ``indices`` the long table of :func:`compute_indices`; ``points``
+    the table of :mod:`scoring_bridge.points`; ``units`` the per-unit summary, with
+    response rates and the previous year's overall index when they were given.
+    """
+
+    spec: SurveySpec
+    mapping: ScoringMapping
+    criteria: tuple[Criterion, ...]
+    responses: pd.DataFrame
+    indices: pd.DataFrame
+    points: pd.DataFrame
+    units: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def score(
+    responses: pd.DataFrame | str | Path,
+    spec: SurveySpec | str,
+    mapping: ScoringMapping | str | Path | Mapping[str, Any],
+    *,
+    min_n: int | None = None,
+    include_nonprobability: bool = False,
+    unweighted: bool = False,
+    stratum_population: Mapping[str, float] | None = None,
+    sample_sizes: Mapping[str, float] | None = None,
+    previous: pd.DataFrame | None = None,
+    units: list[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ScoringResult:
+    """Validate the responses, compute every index and the criteria's points.
+
+    ``spec`` may be a built-in questionnaire id; ``mapping`` a path, a built-in mapping name
+    or a parsed dict. ``min_n`` overrides the criteria's ``min_responses`` (and flags small
+    index cells). ``sample_sizes`` (unit → forms issued) gives response rates;
+    ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
+    ``units`` lists units to report even if none of their respondents answered.
+    """
+    if isinstance(spec, str):
+        spec = load_spec(spec)
+    if not isinstance(mapping, ScoringMapping):
+        mapping = load_mapping(mapping, spec)
+    criteria = mapping.for_questionnaire(spec.questionnaire_id)
+    if not criteria:
+        raise ScoringError(
+            f"Ánh xạ {mapping.id} không có tiêu chí nào cho bảng hỏi {spec.questionnaire_id}.",
+            f"Mapping {mapping.id} has no criteria for questionnaire {spec.questionnaire_id}.",
+            key="criteria",
+        )
+    prepared = prepare_responses(responses, spec, unweighted=unweighted)
+    index_min_n = min_n if min_n is not None else min(c.min_responses for c in criteria)
+    indices = compute_indices(
+        prepared,
+        spec,
+        formulas=[c.formula for c in criteria] + ["satisfaction_rate", "mean_score"],
+        composite_formulas=["satisfaction_rate"]
+        + [c.formula for c in criteria if c.source_kind != "item"],
+        group_sets=[c.groups for c in criteria if c.groups],
+        item_sets={c.item_set_name: c.source_codes for c in criteria if c.source_kind == "items"},
+        stratum_population=stratum_population,
+        min_n=index_min_n,
+        include_nonprobability=include_nonprobability,
+        progress=progress,
+    )
+    counted = prepared if include_nonprobability else prepared[prepared.is_probability]
+    present_groups = sorted(str(g) for g in counted["group"].unique())
+    unit_list = sorted({*map(str, prepared["unit"].unique()), *(units or [])})
+    points = criterion_points(indices, criteria, unit_list, present_groups, min_n)
+    summary = unit_summary(points, indices, "+".join(present_groups))
+    summary = _with_response_counts(summary, prepared, sample_sizes)
+    summary = _with_previous(summary, previous)
+    settings = {
+        "questionnaire": spec.questionnaire_id,
+        "mapping": mapping.id,
+        "min_n": index_min_n,
+        "min_n_override": min_n,
+        "include_nonprobability": include_nonprobability,
+        "weighted": not unweighted,
+        "finite_population_correction": bool(stratum_population),
+        "responses": int(len(prepared)),
+        "responses_used": int(len(counted)),
+        "walk_in_excluded": 0 if include_nonprobability else int((~prepared.is_probability).sum()),
+        "groups": present_groups,
+        "strata": int(counted["stratum"].nunique()),
+    }
+    return ScoringResult(spec, mapping, criteria, prepared, indices, points, summary, settings)
+
+
+def _with_response_counts(summary, prepared, sample_sizes):
+    counts = prepared[prepared.is_probability].groupby("unit").size()
+    walk_in = prepared[~prepared.is_probability].groupby("unit").size()
+    summary["responses"] = summary.unit.map(counts).fillna(0).astype("int64")
+    summary["walk_in"] = summary.unit.map(walk_in).fillna(0).astype("int64")
+    if sample_sizes:
+        issued = summary.unit.map({str(k): float(v) for k, v in sample_sizes.items()})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            summary["sampled"] = issued
+            summary["response_rate"] = 100.0 * summary["responses"] / issued
+    return summary
+
+
+def _with_previous(summary, previous):
+    if previous is None:
+        return summary
+    if not {"unit", "overall_index"} <= set(previous.columns):
+        raise ScoringError(
+            "Kết quả năm trước cần các cột 'unit' và 'overall_index'.",
+            "The previous year's results need the columns 'unit' and 'overall_index'.",
+            column="overall_index",
+        )
+    before = previous.assign(unit=previous["unit"].astype(str)).set_index("unit")["overall_index"]
+    summary["previous_overall_index"] = summary.unit.map(pd.to_numeric(before, errors="coerce"))
+    summary["change"] = summary["overall_index"] - summary["previous_overall_index"]
+    return summary
