@@ -30,8 +30,12 @@ from questionnaires.validation import (
     Problem,
 )
 from questionnaires.webform import AnswerError, WebFormError, build_form_class, clean_answers
+from questionnaires.xlsform import XLSFormError, export_xlsform, import_xlsform
 
 __all__ = [
+    "XLSFormError",
+    "export_xlsform",
+    "import_xlsform",
     "AnswerError",
     "WebFormError",
     "build_form_class",

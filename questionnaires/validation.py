@@ -177,7 +177,7 @@ class _Checker:
         self.choice_lists: dict[str, list[int]] = {}
         # answer code -> (question type, valid choice codes or None); filled in order so
         # relevance can tell earlier questions from later ones.
-        self.earlier: dict[str, tuple[QuestionType, frozenset[int] | None]] = {}
+        self.earlier: dict[str, tuple[QuestionType | None, frozenset[int] | None]] = {}
         self.grid_codes: set[str] = set()
         self.document_codes: set[str] = set()
         self.all_codes: dict[str, str] = {}  # every question/item code -> where first used
@@ -524,7 +524,9 @@ class _Checker:
             self.check_relevance(code, node.get("relevant"), line)
         if qtype is QuestionType.GRID:
             self.check_items(code, node, codes)
-        elif qtype is not None:
+        elif qtype is None:
+            self.earlier[code] = (None, None)  # reported above; later references are fine
+        else:
             self.earlier[code] = (qtype, frozenset(codes) if codes is not None else None)
             if qtype is QuestionType.MULTIPLE and codes:
                 for choice in codes:
@@ -715,7 +717,7 @@ class _Checker:
 def relevance_problems(
     expression: Expression,
     code: str,
-    earlier: Mapping[str, tuple[QuestionType, frozenset[int] | None]],
+    earlier: Mapping[str, tuple[QuestionType | None, frozenset[int] | None]],
     grid_codes: set[str] | frozenset[str] = frozenset(),
     known_codes: Mapping[str, Any] | set[str] = frozenset(),
 ) -> list[tuple[str, str]]:
@@ -761,10 +763,12 @@ def relevance_problems(
 
 
 def _literal_problems(
-    node: Expression, referenced: tuple[QuestionType, frozenset[int] | None]
+    node: Expression, referenced: tuple[QuestionType | None, frozenset[int] | None]
 ) -> list[tuple[str, str]]:
     qtype, codes = referenced
     ref = node.code  # type: ignore[attr-defined]
+    if qtype is None:
+        return []
     if qtype is QuestionType.MULTIPLE and isinstance(node, (Compare, InList)):
         return [
             (
