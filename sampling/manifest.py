@@ -249,7 +249,12 @@ def _keyed(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ids.to_numpy(),
-            "stratum": table["stratum"].astype(str).str.strip().to_numpy(),
+            # A file written for spreadsheets may carry a quote before formula-like text.
+            "stratum": table["stratum"]
+            .astype(str)
+            .str.strip()
+            .str.replace(r"^'(?=[=+\-@])", "", regex=True)
+            .to_numpy(),
             "selection": table["selection"].astype(str).str.strip().str.lower().to_numpy(),
             "reserve_rank": rank.fillna(0).astype("int64").to_numpy(),
             "weight": pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=float),
