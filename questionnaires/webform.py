@@ -32,6 +32,11 @@ import wtforms
 from wtforms import fields, widgets
 
 from questionnaires.errors import QuestionnaireError
+
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms < 3.3
+    SelectChoice = None
 from questionnaires.model import DEFAULT_LANGUAGE, Question, Questionnaire, QuestionType, nfc
 
 DEFAULT_MAX_TEXT = 2000
@@ -255,8 +260,11 @@ class CodeCheckboxField(fields.SelectMultipleField):
         return None
 
 
-def _choices(q: Question, lang: str) -> list[tuple[int, str]]:
-    return [(c.code, c.label.get(lang)) for c in q.all_choices()]
+def _choices(q: Question, lang: str) -> list[Any]:
+    pairs = [(c.code, c.label.get(lang)) for c in q.all_choices()]
+    if SelectChoice is None:  # WTForms < 3.3 only knows (value, label) pairs
+        return pairs
+    return [SelectChoice(code, label) for code, label in pairs]
 
 
 def _description(*texts: Any, lang: str) -> str:
