@@ -1,7 +1,15 @@
 """Questionnaires as data: definitions, validation, web forms, PDFs and XLSForm."""
 
+from questionnaires.batch import (
+    BatchInputError,
+    BatchResult,
+    CopyEntry,
+    read_codes_csv,
+    render_batch,
+)
 from questionnaires.errors import QuestionnaireError
 from questionnaires.expressions import ExpressionError, parse_expression, parse_xpath
+from questionnaires.invitation import InvitationEntry, render_invitations
 from questionnaires.loader import (
     QuestionnaireNotFoundError,
     build_questionnaire,
@@ -23,6 +31,8 @@ from questionnaires.model import (
     Text,
     Variable,
 )
+from questionnaires.pdf import render_questionnaire_pdf
+from questionnaires.qr import QrCodeError, QrPlan, qr_matrix
 from questionnaires.validation import (
     DefinitionError,
     DefinitionSyntaxError,
@@ -65,4 +75,16 @@ __all__ = [
     "parse_questionnaire",
     "parse_xpath",
     "to_definition",
+    # printable PDFs, QR codes, invitations, batches
+    "BatchInputError",
+    "BatchResult",
+    "CopyEntry",
+    "InvitationEntry",
+    "QrCodeError",
+    "QrPlan",
+    "qr_matrix",
+    "read_codes_csv",
+    "render_batch",
+    "render_invitations",
+    "render_questionnaire_pdf",
 ]
