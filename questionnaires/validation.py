@@ -776,7 +776,7 @@ def _literal_problems(
                 f"«{ref}» is multiple choice: use selected({ref}, code)",
             )
         ]
-    if isinstance(node, Selected) and qtype not in (QuestionType.MULTIPLE, QuestionType.SINGLE):
+    if isinstance(node, Selected) and not qtype.has_choices:
         return [
             (
                 f"selected() chỉ dùng cho câu lựa chọn, «{ref}» là {qtype.value}",

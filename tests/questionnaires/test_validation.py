@@ -189,3 +189,13 @@ def test_not_a_mapping_and_unreadable_files(tmp_path):
     with pytest.raises(DefinitionSyntaxError) as raised:
         load_questionnaire(path)
     assert "cannot read the file" in raised.value.message_en
+
+
+def test_selected_needs_a_choice_question_and_ordering_is_free():
+    text = VALID + '      - {code: q4, type: text, text: {vi: "T", en: "T"}, required: false}\n'
+    text += (
+        '      - {code: q5, type: text, text: {vi: "T", en: "T"}, relevant: "selected(q4, 1)"}\n'
+    )
+    text += '      - {code: q6, type: text, text: {vi: "T", en: "T"}, relevant: "selected(q1, 1) and q2 >= 2"}\n'
+    problems = problems_of(text)
+    assert problems == ["[question q5] selected() needs a choice question, «q4» is text (line 35)"]

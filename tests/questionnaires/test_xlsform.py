@@ -1,0 +1,191 @@
+"""XLSForm: exports that pyxform converts, lossless round trips, contractor forms, refusals."""
+
+import openpyxl
+import pytest
+
+from questionnaires import (
+    DefinitionValidationError,
+    QuestionType,
+    XLSFormError,
+    export_xlsform,
+    import_xlsform,
+    load_builtin,
+)
+from questionnaires.xlsform import convert_with_pyxform
+
+
+def workbook(path, survey, choices=(), settings=None):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in (("survey", survey), ("choices", choices)):
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    if settings:
+        sheet = book.create_sheet("settings")
+        sheet.append(list(settings))
+        sheet.append(list(settings.values()))
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("qid", ["sipas-citizen", "par-officials"])
+def test_builtins_export_convert_with_pyxform_and_round_trip(tmp_path, qid):
+    original = load_builtin(qid)
+    path = tmp_path / f"{qid}.xlsx"
+    export_xlsform(original, path)
+    xform = convert_with_pyxform(path)
+    assert f'id="{qid}"' in xform and 'version="2024"' in xform
+    assert "Rất hài lòng" in xform or "Rất tốt" in xform
+    assert "selected(" in xform or "= 1" in xform
+    notes = []
+    assert import_xlsform(path, notes) == original
+    assert notes == []
+
+
+def test_export_writes_languages_relevance_and_grids(tmp_path):
+    path = tmp_path / "sipas.xlsx"
+    export_xlsform(load_builtin("sipas-citizen"), path)
+    rows = list(openpyxl.load_workbook(path)["survey"].iter_rows(values_only=True))
+    header = rows[0]
+    assert "label::Vietnamese (vi)" in header and "label::English (en)" in header
+    by_name = {row[header.index("name")]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert by_name["gf"]["type"] == "begin group" and by_name["gf"]["relevant"] == "${f1} = 1"
+    assert by_name["f2"]["type"] == "select_one scale5_na"
+    assert by_name["a5"]["constraint"] == ". >= 1 and . <= 12"
+    assert by_name["k1"]["type"].startswith("select_multiple ")
+
+
+CONTRACTOR_SURVEY = [
+    (
+        "type",
+        "name",
+        "label::English (en)",
+        "label::Tiếng Việt",
+        "required",
+        "relevant",
+        "appearance",
+    ),
+    ("start", "start", None, None, None, None, None),
+    ("select_one yn", "visited", "Did you visit?", "Ông/Bà có đến không?", "yes", None, None),
+    ("begin group", "visit", "Visit", "Lần đến", None, "${visited} = 'yes'", None),
+    ("integer", "times", "How many times?", "Mấy lần?", "TRUE", None, None),
+    ("begin_group", "detail", "Details", "Chi tiết", None, "${times} > 1", None),
+    ("text", "why", "Why?", "Vì sao?", None, None, "multiline"),
+    ("date", "when", "When?", "Khi nào?", None, None, None),
+    ("end_group", None, None, None, None, None, None),
+    ("end group", None, None, None, None, None, None),
+    ("decimal", "cost", "Cost", "Chi phí", "no", "selected(${visited}, 'no')", None),
+]
+CONTRACTOR_CHOICES = [
+    ("list_name", "name", "label::English (en)", "label::Tiếng Việt"),
+    ("yn", "yes", "Yes", "Có"),
+    ("yn", "no", "No", "Không"),
+]
+
+
+def test_a_contractor_form_imports_with_renumbered_choices(tmp_path):
+    path = workbook(
+        tmp_path / "kobo.xlsx",
+        CONTRACTOR_SURVEY,
+        CONTRACTOR_CHOICES,
+        {"form_title": "Khảo sát", "form_id": "Kobo_Form_1", "version": "202401"},
+    )
+    notes = []
+    q = import_xlsform(path, notes)
+    assert q.id == "kobo-form-1" and q.version == "202401"
+    assert q.languages == ("vi", "en")
+    assert [s.code for s in q.sections] == ["S1", "visit", "S3"]
+    visited = q.question("visited")
+    assert visited.type is QuestionType.YESNO  # Có/Không coded 1/2 is the standard yes/no
+    assert visited.text.get("en") == "Did you visit?" and visited.required
+    assert q.question("times").relevant == "visited = 1"
+    assert q.question("why").relevant == "visited = 1 and times > 1"  # inner group flattened
+    assert q.question("why").multiline and not q.question("why").required
+    assert q.question("when").type is QuestionType.DATE
+    assert q.question("cost").relevant == "selected(visited, 2)"
+    assert not q.question("cost").integer
+    assert any("yes=1, no=2" in note for note in notes)
+
+
+def test_unsupported_features_are_listed_together_by_sheet_row_and_column(tmp_path):
+    survey = [
+        ("type", "name", "label", "calculation", "constraint", "choice_filter"),
+        ("begin repeat", "people", "People", None, None, None),
+        ("calculate", "total", None, "1 + 1", None, None),
+        ("note", "hello", "Hello", None, None, None),
+        ("integer", "age", "Age", None, ". > 17 and . < 99", None),
+        ("select_one colours", "colour", "Colour", None, None, "x = 1"),
+        ("select_one missing", "m", "M", None, None, None),
+        ("text", "t", "T", None, None, None),
+        ("end repeat", None, None, None, None, None),
+    ]
+    choices = [
+        ("list_name", "name", "label", "image"),
+        ("colours", "1", "Red", "red.png"),
+        ("colours", "2", "Blue", None),
+    ]
+    path = workbook(tmp_path / "bad.xlsx", survey, choices)
+    with pytest.raises(XLSFormError) as raised:
+        import_xlsform(path)
+    places = [(p.sheet, p.row, p.column) for p in raised.value.problems]
+    assert ("choices", 1, "image") in places
+    assert ("survey", 1, "calculation") in places
+    assert ("survey", 1, "choice_filter") in places
+    assert ("survey", 2, "type") in places  # begin repeat
+    assert ("survey", 3, "type") in places  # calculate
+    assert ("survey", 4, "type") in places  # note
+    assert ("survey", 5, "constraint") in places
+    assert ("survey", 7, "type") in places  # unknown choice list
+    assert (
+        "[sheet survey, row 5, column constraint] constraint «. > 17 and . < 99» is not supported"
+        in raised.value.message_en
+    )
+    assert (
+        "[trang survey, dòng 2, cột type] loại «begin repeat» chưa được hỗ trợ"
+        in raised.value.message_vi
+    )
+
+
+def test_rules_of_the_definition_apply_after_conversion(tmp_path):
+    survey = [
+        ("type", "name", "label", "relevant"),
+        ("text", "a", "A", "${b} != ''"),
+        ("text", "b", "B", None),
+        ("text", "b", "B again", None),
+    ]
+    path = workbook(tmp_path / "later.xlsx", survey)
+    with pytest.raises(DefinitionValidationError) as raised:
+        import_xlsform(path)
+    messages = [p.text_en() for p in raised.value.problems]
+    assert any("[question a] condition refers to «b», which comes later" in m for m in messages)
+    assert any("[question b] code is used twice" in m for m in messages)
+
+
+def test_not_a_workbook_and_missing_sheets_are_clear_errors(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a zip")
+    with pytest.raises(XLSFormError) as raised:
+        import_xlsform(fake)
+    assert "cannot open the Excel (.xlsx) file" in raised.value.message_en
+    empty = tmp_path / "empty.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "other"
+    book.active.append(["x"])
+    book.save(empty)
+    with pytest.raises(XLSFormError) as raised:
+        import_xlsform(empty)
+    assert "the survey sheet is missing" in raised.value.message_en
+
+
+def test_bad_relevance_and_unknown_language_columns(tmp_path):
+    survey = [
+        ("type", "name", "label::Klingon", "relevant"),
+        ("text", "a", "A", None),
+        ("text", "b", "B", "${a} = "),
+    ]
+    with pytest.raises(XLSFormError) as raised:
+        import_xlsform(workbook(tmp_path / "x.xlsx", survey))
+    places = [(p.sheet, p.row, p.column) for p in raised.value.problems]
+    assert ("survey", 1, "label::Klingon") in places
+    assert ("survey", 3, "relevant") in places
