@@ -34,6 +34,12 @@ MESSAGES = {
         "Trang này không nhận loại yêu cầu đó.",
         "This page does not accept that kind of request.",
     ),
+    409: (
+        "Không thể thực hiện lúc này",
+        "Not possible now",
+        "Thao tác không phù hợp với trạng thái hiện tại (ví dụ đợt khảo sát đã bắt đầu).",
+        "The action does not fit the current state (e.g. the campaign has started).",
+    ),
     413: (
         "Tệp quá lớn",
         "File too large",

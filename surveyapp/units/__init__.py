@@ -1,5 +1,6 @@
-"""Administrative units: hierarchy view, CSV import and export."""
+"""Administrative units: hierarchy view, CSV import and export (views in routes.py)."""
 
 from flask import Blueprint
 
-bp = Blueprint("units", __name__, url_prefix="/units")
+bp = Blueprint("units", __name__, url_prefix="/units", cli_group="units")
+bp.nav = [("units.index", "Đơn vị", "Units")]

@@ -116,22 +116,11 @@ def backend(request):
     return request.param
 
 
-def _empty_tables(backend: str) -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
+def _empty_tables() -> None:
+    # DELETE is much faster than TRUNCATE on PostgreSQL for the few rows a test writes.
     with db.engine.begin() as connection:
-        if backend == "postgresql":
-            names = ", ".join(f'"{name}"' for name in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for name in reversed(tables):
-                connection.execute(sa.text(f'DELETE FROM "{name}"'))
-            if _has_sqlite_sequence(connection):
-                connection.execute(sa.text("DELETE FROM sqlite_sequence"))
-
-
-def _has_sqlite_sequence(connection) -> bool:
-    query = sa.text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
-    return connection.execute(query).first() is not None
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -146,7 +135,7 @@ def app(request, backend, tmp_path):
     yield application
     with application.app_context():
         db.session.remove()
-        _empty_tables(backend)
+        _empty_tables()
         db.engine.dispose()
 
 

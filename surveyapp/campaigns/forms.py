@@ -1,0 +1,107 @@
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from surveyapp.i18n import lt
+from surveyapp.units.importer import clean
+
+GROUP_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+class CampaignForm(FlaskForm):
+    code = StringField(
+        "code",
+        filters=[clean],
+        validators=[
+            DataRequired(
+                lt("Nhập mã đợt khảo sát (ví dụ 2024)", "Enter a campaign code (e.g. 2024)")
+            ),
+            Length(max=32),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$",
+                message=lt(
+                    "Mã chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang",
+                    "Use only letters without accents, digits, dot, dash",
+                ),
+            ),
+        ],
+    )
+    name = StringField(
+        "name",
+        filters=[clean],
+        validators=[
+            DataRequired(lt("Nhập tên đợt khảo sát", "Enter the campaign name")),
+            Length(max=255),
+        ],
+    )
+    period_start = DateField("period_start", validators=[Optional()])
+    period_end = DateField("period_end", validators=[Optional()])
+    token_expires_on = DateField("token_expires_on", validators=[Optional()])
+
+    def validate_period_end(self, field):
+        if field.data and self.period_start.data and field.data < self.period_start.data:
+            raise ValidationError(
+                lt("Ngày kết thúc phải sau ngày bắt đầu", "The end date must follow the start date")
+            )
+
+    def validate_token_expires_on(self, field):
+        if field.data and self.period_start.data and field.data < self.period_start.data:
+            raise ValidationError(
+                lt(
+                    "Ngày hết hạn mã phải sau ngày bắt đầu khảo sát",
+                    "Links must expire after the survey starts",
+                )
+            )
+
+
+class InstrumentForm(FlaskForm):
+    respondent_group = StringField(
+        "respondent_group",
+        filters=[lambda v: clean(v).lower()],
+        validators=[
+            DataRequired(
+                lt("Nhập nhóm đối tượng (ví dụ citizen)", "Enter a respondent group (e.g. citizen)")
+            ),
+            Regexp(
+                GROUP_PATTERN,
+                message=lt(
+                    "Nhóm đối tượng: chữ thường không dấu, số, _ hoặc -",
+                    "Respondent group: lowercase letters, digits, _ or -",
+                ),
+            ),
+        ],
+    )
+    questionnaire = SelectField(
+        "questionnaire",
+        validators=[DataRequired(lt("Chọn bảng hỏi", "Choose a questionnaire"))],
+    )
+
+
+class RatingTargetForm(FlaskForm):
+    respondent_group = StringField(
+        "respondent_group",
+        filters=[lambda v: clean(v).lower()],
+        validators=[
+            DataRequired(lt("Nhập nhóm đối tượng", "Enter a respondent group")),
+            Regexp(
+                GROUP_PATTERN, message=lt("Nhóm đối tượng không hợp lệ", "Invalid respondent group")
+            ),
+        ],
+    )
+    source_unit_id = SelectField("source_unit_id", coerce=int)
+    rated_unit_id = SelectField("rated_unit_id", coerce=int)
+
+    def validate_rated_unit_id(self, field):
+        if field.data == self.source_unit_id.data:
+            raise ValidationError(
+                lt(
+                    "Đơn vị được đánh giá trùng đơn vị nguồn (mặc định đã như vậy)",
+                    "The rated unit is the source unit (that is already the default)",
+                )
+            )
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("status", choices=["fieldwork", "closed"])

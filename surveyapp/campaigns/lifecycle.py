@@ -1,0 +1,84 @@
+"""Campaign status transitions: draft → fieldwork → closed, with checks.
+
+Other features add conditions for starting fieldwork (e.g. the draw feature requires a
+locked draw) with :func:`fieldwork_check`::
+
+    from surveyapp.campaigns.lifecycle import fieldwork_check
+
+    @fieldwork_check
+    def _needs_locked_draw(campaign) -> list[tuple[str, str]]:
+        return [] if has_locked_draw(campaign) else [("Chưa khoá mẫu", "No locked draw")]
+
+A check returns a list of (Vietnamese, English) problems; an empty list means ready.
+"""
+
+from collections.abc import Callable
+
+from surveyapp.campaigns.models import Campaign, CampaignStatus
+
+Problem = tuple[str, str]
+FieldworkCheck = Callable[[Campaign], list[Problem]]
+
+ALLOWED_TRANSITIONS = {
+    CampaignStatus.DRAFT: {CampaignStatus.FIELDWORK},
+    CampaignStatus.FIELDWORK: {CampaignStatus.CLOSED},
+    CampaignStatus.CLOSED: set(),
+}
+
+_fieldwork_checks: list[FieldworkCheck] = []
+
+
+class TransitionError(Exception):
+    """A refused status change, with its reasons in Vietnamese and English."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(en for _, en in problems))
+        self.problems = problems
+
+
+def fieldwork_check(check: FieldworkCheck) -> FieldworkCheck:
+    """Register a condition for draft → fieldwork (usable as a decorator)."""
+    if check not in _fieldwork_checks:
+        _fieldwork_checks.append(check)
+    return check
+
+
+def _built_in_checks(campaign: Campaign) -> list[Problem]:
+    problems = []
+    if not campaign.instruments:
+        problems.append(
+            (
+                "Chưa chọn bảng hỏi cho nhóm đối tượng nào.",
+                "No questionnaire has been chosen for any respondent group.",
+            )
+        )
+    if campaign.period_start is None or campaign.period_end is None:
+        problems.append(("Chưa đặt thời gian khảo sát.", "The survey period has not been set."))
+    return problems
+
+
+def can_start_fieldwork(campaign: Campaign) -> list[Problem]:
+    """Problems preventing draft → fieldwork (empty when the campaign is ready)."""
+    problems = _built_in_checks(campaign)
+    for check in _fieldwork_checks:
+        problems.extend(check(campaign))
+    return problems
+
+
+def transition(campaign: Campaign, target: CampaignStatus) -> None:
+    """Change the status or raise :class:`TransitionError` (the caller commits)."""
+    target = CampaignStatus(target)
+    if target not in ALLOWED_TRANSITIONS[campaign.status]:
+        raise TransitionError(
+            [
+                (
+                    f"Không thể chuyển từ '{campaign.status.value}' sang '{target.value}'.",
+                    f"Cannot go from '{campaign.status.value}' to '{target.value}'.",
+                )
+            ]
+        )
+    if target == CampaignStatus.FIELDWORK:
+        problems = can_start_fieldwork(campaign)
+        if problems:
+            raise TransitionError(problems)
+    campaign.status = target

@@ -1,0 +1,217 @@
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy.exc import IntegrityError
+
+from surveyapp.auth.models import Role
+from surveyapp.campaigns import bp
+from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTargetForm, StatusForm
+from surveyapp.campaigns.lifecycle import TransitionError, can_start_fieldwork, transition
+from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+from surveyapp.extensions import db
+from surveyapp.i18n import current_language, t
+from surveyapp.security import roles_required
+from surveyapp.units.importer import tree_order
+from surveyapp.units.models import Unit
+
+VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+
+STATUS_LABELS = {
+    CampaignStatus.DRAFT: ("Bản nháp", "Draft"),
+    CampaignStatus.FIELDWORK: ("Đang khảo sát", "Fieldwork"),
+    CampaignStatus.CLOSED: ("Đã kết thúc", "Closed"),
+}
+
+
+@bp.app_template_filter("campaign_status")
+def campaign_status_label(status) -> str:
+    return t(*STATUS_LABELS[CampaignStatus(status)])
+
+
+def questionnaire_choices() -> list[tuple[str, str]]:
+    """Built-in questionnaires as (``id@version``, label) choices."""
+    import questionnaires
+
+    try:
+        found = questionnaires.list_builtin()
+    except questionnaires.QuestionnaireError:
+        return []
+    lang = current_language()
+    return [(f"{q.id}@{q.version}", f"{q.title.get(lang)} ({q.id} v{q.version})") for q in found]
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    return db.session.get(Campaign, campaign_id) or abort(404)
+
+
+def _require_draft(campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        abort(409)
+
+
+@bp.route("/")
+@roles_required(*VIEW_ROLES)
+def index():
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.code.desc())).all()
+    return render_template("campaigns/index.html", campaigns=campaigns)
+
+
+def _save_campaign(form: CampaignForm, campaign: Campaign):
+    if form.validate_on_submit():
+        code_changed = campaign.code != form.code.data
+        if campaign.id and code_changed and campaign.status != CampaignStatus.DRAFT:
+            form.code.errors.append(
+                t("Chỉ đổi mã khi đợt còn là bản nháp", "The code can change only in draft")
+            )
+        else:
+            form.populate_obj(campaign)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(campaign)
+            except IntegrityError:
+                form.code.errors.append(t("Mã này đã được dùng", "This code is already used"))
+            else:
+                flash(t("Đã lưu đợt khảo sát.", "Campaign saved."), "info")
+                return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("campaigns/edit.html", form=form, campaign=campaign), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    return _save_campaign(CampaignForm(), Campaign(status=CampaignStatus.DRAFT))
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status == CampaignStatus.CLOSED:
+        abort(409)
+    return _save_campaign(CampaignForm(obj=campaign), campaign)
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+    return [(u.id, f"{u.code} — {u.name}") for u in units]
+
+
+def _detail_page(campaign, instrument_form=None, target_form=None, problems=None, status=200):
+    instrument_form = instrument_form or InstrumentForm(prefix="instrument")
+    instrument_form.questionnaire.choices = questionnaire_choices()
+    target_form = target_form or RatingTargetForm(prefix="target")
+    target_form.source_unit_id.choices = target_form.rated_unit_id.choices = _unit_choices()
+    targets = db.session.execute(
+        sa.select(RatingTarget, Unit.code, Unit.name)
+        .join(Unit, Unit.id == RatingTarget.rated_unit_id)
+        .where(RatingTarget.campaign_id == campaign.id)
+        .order_by(RatingTarget.respondent_group, RatingTarget.source_unit_id)
+    ).all()
+    unit_names = {u.id: f"{u.code} — {u.name}" for u in db.session.scalars(sa.select(Unit))}
+    return (
+        render_template(
+            "campaigns/detail.html",
+            campaign=campaign,
+            instrument_form=instrument_form,
+            target_form=target_form,
+            status_form=StatusForm(),
+            targets=targets,
+            unit_names=unit_names,
+            problems=problems if problems is not None else can_start_fieldwork(campaign),
+            editable=campaign.status == CampaignStatus.DRAFT,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:campaign_id>")
+@roles_required(*VIEW_ROLES)
+def detail(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    problems = can_start_fieldwork(campaign) if campaign.status == CampaignStatus.DRAFT else []
+    return _detail_page(campaign, problems=problems)
+
+
+@bp.route("/<int:campaign_id>/instruments", methods=["POST"])
+@roles_required(Role.ADMIN)
+def set_instrument(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    _require_draft(campaign)
+    form = InstrumentForm(prefix="instrument")
+    form.questionnaire.choices = questionnaire_choices()
+    if not form.validate_on_submit():
+        return _detail_page(campaign, instrument_form=form, status=422)
+    questionnaire_id, _, version = form.questionnaire.data.rpartition("@")
+    existing = {i.respondent_group: i for i in campaign.instruments}
+    instrument = existing.get(form.respondent_group.data)
+    if instrument is None:
+        instrument = CampaignInstrument(respondent_group=form.respondent_group.data)
+        campaign.instruments.append(instrument)
+    instrument.questionnaire_id, instrument.questionnaire_version = questionnaire_id, version
+    flash(t("Đã lưu bảng hỏi cho nhóm.", "Questionnaire saved for the group."), "info")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/instruments/<int:instrument_id>/delete", methods=["POST"])
+@roles_required(Role.ADMIN)
+def delete_instrument(campaign_id: int, instrument_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    _require_draft(campaign)
+    instrument = db.session.get(CampaignInstrument, instrument_id)
+    if instrument is None or instrument.campaign_id != campaign.id:
+        abort(404)
+    db.session.delete(instrument)
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/targets", methods=["POST"])
+@roles_required(Role.ADMIN)
+def add_target(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    _require_draft(campaign)
+    form = RatingTargetForm(prefix="target")
+    form.source_unit_id.choices = form.rated_unit_id.choices = _unit_choices()
+    if not form.validate_on_submit():
+        return _detail_page(campaign, target_form=form, status=422)
+    target = RatingTarget(campaign_id=campaign.id)
+    form.populate_obj(target)
+    try:
+        with db.session.begin_nested():
+            db.session.add(target)
+    except IntegrityError:
+        form.rated_unit_id.errors.append(t("Đã có dòng này", "This row already exists"))
+        return _detail_page(campaign, target_form=form, status=422)
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/targets/<int:target_id>/delete", methods=["POST"])
+@roles_required(Role.ADMIN)
+def delete_target(campaign_id: int, target_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    _require_draft(campaign)
+    target = db.session.get(RatingTarget, target_id)
+    if target is None or target.campaign_id != campaign.id:
+        abort(404)
+    db.session.delete(target)
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/status", methods=["POST"])
+@roles_required(Role.ADMIN)
+def change_status(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        transition(campaign, CampaignStatus(form.status.data))
+    except TransitionError as exc:
+        return _detail_page(campaign, problems=exc.problems, status=409)
+    flash(
+        t(
+            f"Đợt khảo sát chuyển sang: {campaign_status_label(campaign.status)}",
+            f"Campaign is now: {campaign_status_label(campaign.status)}",
+        ),
+        "info",
+    )
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))

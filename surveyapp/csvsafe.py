@@ -1,0 +1,53 @@
+"""Spreadsheet-safe CSV (and XLSX cell) values: no formula injection.
+
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return may be run as a
+formula by Excel or LibreOffice (OWASP "CSV injection"). :func:`neutralise` prefixes such
+text with an apostrophe, which spreadsheets show as plain text. Numbers are left alone
+(a negative number is not a formula). Exports in every blueprint use these helpers.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Excel opens UTF-8 CSV correctly only with a byte-order mark.
+UTF8_BOM = "\ufeff"
+
+
+def neutralise(value):
+    """``value`` made safe for a spreadsheet cell (strings only; other types unchanged)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_row(row: Iterable) -> list:
+    return [neutralise("" if value is None else value) for value in row]
+
+
+def write_csv(
+    rows: Iterable[Sequence], header: Sequence[str] | None = None, bom: bool = True
+) -> str:
+    """CSV text (with a BOM for Excel by default) with every cell neutralised."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write(UTF8_BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header is not None:
+        writer.writerow(safe_row(header))
+    for row in rows:
+        writer.writerow(safe_row(row))
+    return buffer.getvalue()
+
+
+def csv_response(rows: Iterable[Sequence], header: Sequence[str], filename: str):
+    """A Flask download response for ``rows`` (filename is ASCII-safe by the caller)."""
+    from flask import Response
+
+    return Response(
+        write_csv(rows, header),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
