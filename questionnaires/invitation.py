@@ -185,7 +185,8 @@ def render_invitations(
         survey_title=_questionnaire_title(questionnaire, lang),
     )
     plan = QrPlan.for_texts(letter.url for letter in letters)
-    canvas = Canvas(out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT))
+    # initialFontName: otherwise the page preamble adds a non-embedded Helvetica.
+    canvas = Canvas(out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=fonts.REGULAR)
     canvas.setTitle(_TEXT[lang]["title"])
     forms: dict[tuple[str | None, str], str] = {}
     styles = build_styles()

@@ -45,6 +45,7 @@ from questionnaires.pdf_layout import (
     DigitBoxes,
     build_styles,
     markup,
+    table_style,
     web_address_for,
 )
 from questionnaires.pdf_personal import TextEncoder, text_operators
@@ -108,6 +109,9 @@ class PageFormCanvas(Canvas):
 
     def __init__(self, out: str | IO[bytes], **kwargs) -> None:
         kwargs.setdefault("pagesize", (PAGE_WIDTH, PAGE_HEIGHT))
+        # Without this, reportlab's page preamble selects Helvetica, which then sits in the
+        # file as a font that is not embedded.
+        kwargs.setdefault("initialFontName", fonts.register_fonts() and fonts.REGULAR)
         super().__init__(out, **kwargs)
         self.recorded_forms: dict[object, list[str]] = {}
         self.recorded_operators: dict[object, list[str]] = {}
@@ -465,11 +469,11 @@ class _EndOfTitleFrame(Flowable):
 
 
 def _shaded_note(text: str, styles) -> object:
-    from reportlab.platypus import Table, TableStyle
+    from reportlab.platypus import Table
 
     table = Table([[Paragraph(text, styles["intro"])]], colWidths=[CONTENT_WIDTH])
     table.setStyle(
-        TableStyle(
+        table_style(
             [
                 ("BACKGROUND", (0, 0), (-1, -1), SHADE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),

@@ -10,7 +10,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, TableStyle
 
 from questionnaires import fonts
 
@@ -51,6 +51,7 @@ def build_styles() -> dict[str, ParagraphStyle]:
         leading=13,
         textColor=INK,
         alignment=TA_LEFT,
+        bulletFontName=fonts.REGULAR,
     )
 
     def derive(name: str, **overrides) -> ParagraphStyle:
@@ -83,6 +84,12 @@ def build_styles() -> dict[str, ParagraphStyle]:
         "small": derive("small", fontSize=8, leading=10, textColor=MUTED),
         "center": derive("center", alignment=TA_CENTER),
     }
+
+
+def table_style(commands: list) -> TableStyle:
+    """A TableStyle whose cells use DejaVu Sans (reportlab's default is Helvetica, which would
+    otherwise be listed in the PDF as a font that is not embedded)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR), *commands])
 
 
 class AnswerBox(Flowable):

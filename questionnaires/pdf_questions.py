@@ -16,6 +16,7 @@ from questionnaires.pdf_layout import (
     DigitBoxes,
     WritingLines,
     markup,
+    table_style,
 )
 from questionnaires.pdf_routing import Routing, jump_text, only_if_text
 
@@ -58,7 +59,7 @@ def section_heading(section: Section, index: int, styles, lang: str) -> list:
     label = f"{words['section'].format(letter=_section_letter(index))} {markup(section.title.get(lang))}"
     bar = Table([[Paragraph(label, styles["section"])]], colWidths=[CONTENT_WIDTH])
     bar.setStyle(
-        TableStyle(
+        table_style(
             [
                 ("BACKGROUND", (0, 0), (-1, -1), ACCENT),
                 ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
@@ -83,7 +84,7 @@ def _plain_table_style(extra: list | None = None) -> TableStyle:
         ("TOPPADDING", (0, 0), (-1, -1), 1.1 * mm),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.1 * mm),
     ]
-    return TableStyle(commands + (extra or []))
+    return table_style(commands + (extra or []))
 
 
 def _code_width(codes) -> float:
@@ -289,7 +290,7 @@ class QuestionFlowables:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.4 * mm),
         ]
         commands += [("BACKGROUND", (0, row), (-1, row), SHADE) for row in range(2, len(rows), 2)]
-        table.setStyle(TableStyle(commands))
+        table.setStyle(table_style(commands))
         return table
 
     @staticmethod
