@@ -34,6 +34,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from questionnaires.expressions import parse_expression
+
 DEFAULT_LANGUAGE = "vi"
 
 
@@ -214,8 +216,6 @@ class Question:
         """Evaluate the relevance condition against earlier answers."""
         if not self.relevant:
             return True
-        from questionnaires.expressions import parse_expression
-
         return parse_expression(self.relevant).evaluate(answers)
 
 

@@ -721,6 +721,15 @@ class _Importer:
             node["hint"] = hint
         node["required"] = self.required(cells, number)
         if xls_type in ("select_one", "select_multiple"):
+            if len(parts) > 2:
+                self.problem(
+                    "survey",
+                    number,
+                    "type",
+                    f"«{' '.join(parts[2:])}» (ví dụ or_other) chưa được hỗ trợ",
+                    f"«{' '.join(parts[2:])}» (such as or_other) is not supported",
+                )
+                return None
             if len(parts) != 2 or parts[1] not in self.lists:
                 self.problem(
                     "survey",
