@@ -161,8 +161,16 @@ def _row(unit, criterion: Criterion, key, found, threshold: int) -> dict:
     }
 
 
-def unit_summary(points: pd.DataFrame, indices: pd.DataFrame, all_groups: str) -> pd.DataFrame:
-    """Per unit: points, applicable maximum, the overall index (all groups) and its rank."""
+def unit_summary(
+    points: pd.DataFrame,
+    indices: pd.DataFrame,
+    all_groups: str,
+    criterion_decimals: dict[str, int],
+) -> pd.DataFrame:
+    """Per unit: points, applicable maximum, the overall index (all groups) and its rank.
+
+    The rank is by the overall satisfaction index of all respondent groups pooled.
+    """
     scored = points[points.status == SCORED]
     applicable = points[points.status != NOT_APPLICABLE]
     summary = pd.DataFrame({"unit": sorted(points.unit.unique())}).set_index("unit")
@@ -192,6 +200,8 @@ def unit_summary(points: pd.DataFrame, indices: pd.DataFrame, all_groups: str) -
             "n_respondents": 0,
         }
     )
+    decimals = max(criterion_decimals.values(), default=2)
+    summary["points_total"] = summary["points_total"].map(lambda v: round_half_up(v, decimals))
     summary["rank"] = summary["overall_index"].rank(ascending=False, method="min")
     summary = summary.reset_index().sort_values(["rank", "unit"], na_position="last")
     for column in (

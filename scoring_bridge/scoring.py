@@ -92,7 +92,9 @@ def score(
     present_groups = sorted(str(g) for g in counted["group"].unique())
     unit_list = sorted({*map(str, prepared["unit"].unique()), *(units or [])})
     points = criterion_points(indices, criteria, unit_list, present_groups, min_n)
-    summary = unit_summary(points, indices, "+".join(present_groups))
+    summary = unit_summary(
+        points, indices, "+".join(present_groups), {c.code: c.decimals for c in criteria}
+    )
     summary = _with_response_counts(summary, prepared, sample_sizes)
     summary = _with_previous(summary, previous)
     settings = {

@@ -1,0 +1,162 @@
+"""Anonymised microdata (CSV, XLSX, SPSS .sav) and its codebook (XLSX, PDF).
+
+What is exported, and nothing else: a sequential ``respondent`` number (the service's
+response ids are dropped: they could be joined back to tokens), ``unit``, ``group``,
+``stratum``, ``weight``, ``mode``, ``is_probability`` (1/0), every questionnaire variable
+(scale items with their "don't know" code, which SPSS marks user-missing), with free-text
+answers scrubbed of e-mails, phone numbers and ID numbers (:mod:`scoring_bridge.scrub`).
+Columns that are not questionnaire variables never leave (names, phones, addresses and
+other PII are dropped on reading already). Rows are ordered by unit, group and stratum,
+not by arrival, so that the order says nothing about who answered when.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scoring_bridge.scrub import scrub_series
+from scoring_bridge.spec import SurveySpec
+
+_DESIGN_LABELS = {
+    "respondent": ("Số thứ tự phiếu (ẩn danh)", "Respondent number (anonymous)"),
+    "unit": ("Cơ quan, đơn vị được đánh giá", "Rated unit"),
+    "group": ("Nhóm đối tượng khảo sát", "Respondent group"),
+    "stratum": ("Tầng chọn mẫu", "Sampling stratum"),
+    "weight": ("Trọng số (sau điều chỉnh không trả lời)", "Weight (nonresponse-adjusted)"),
+    "mode": ("Hình thức thu thập", "Collection mode"),
+    "is_probability": (
+        "Thuộc mẫu xác suất (1) / tự đến (0)",
+        "Probability sample (1) / walk-in (0)",
+    ),
+}
+
+
+def microdata_frame(responses: pd.DataFrame, spec: SurveySpec) -> pd.DataFrame:
+    """The exportable frame (see the module docstring) from prepared responses."""
+    ordered = responses.sort_values(["unit", "group", "stratum"], kind="stable")
+    frame = pd.DataFrame(
+        {
+            "respondent": np.arange(1, len(ordered) + 1),
+            "unit": ordered["unit"].astype(str).to_numpy(),
+            "group": ordered["group"].astype(str).to_numpy(),
+            "stratum": ordered["stratum"].astype(str).to_numpy(),
+            "weight": ordered["weight"].to_numpy(dtype=float),
+            "mode": ordered["mode"].astype(str).to_numpy(),
+            "is_probability": ordered["is_probability"].to_numpy().astype(np.int64),
+        }
+    )
+    for item in spec.items:
+        codes = ordered[item.code].to_numpy().astype(float)
+        frame[item.code] = np.where(codes == 0, np.nan, codes)
+    for variable in spec.others:
+        if variable.code not in ordered:
+            continue
+        values = ordered[variable.code]
+        if variable.kind in ("text", "date"):
+            values = values.astype(object).where(values.notna(), "")
+            frame[variable.code] = (
+                scrub_series(values).to_numpy() if variable.kind == "text" else values.to_numpy()
+            )
+        else:
+            frame[variable.code] = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    return frame
+
+
+def variable_labels(spec: SurveySpec, columns: list[str], lang: str = "vi") -> dict[str, str]:
+    labels = {name: pair[0 if lang == "vi" else 1] for name, pair in _DESIGN_LABELS.items()}
+    for item in spec.items:
+        labels[item.code] = item.label_vi if lang == "vi" else item.label_en
+    for variable in spec.others:
+        labels[variable.code] = variable.label_vi if lang == "vi" else variable.label_en
+    return {c: labels[c] for c in columns if c in labels}
+
+
+def value_labels(spec: SurveySpec, columns: list[str]) -> dict[str, dict[int, str]]:
+    labels: dict[str, dict[int, str]] = {
+        "is_probability": {1: "Mẫu xác suất", 0: "Tự đến (ngoài mẫu)"}
+    }
+    for item in spec.items:
+        labels[item.code] = dict(item.value_labels)
+    for variable in spec.others:
+        if variable.value_labels:
+            labels[variable.code] = dict(variable.value_labels)
+    return {c: labels[c] for c in columns if c in labels and labels[c]}
+
+
+def missing_codes(spec: SurveySpec, columns: list[str]) -> dict[str, list[int]]:
+    codes = {item.code: list(item.not_applicable) for item in spec.items if item.not_applicable}
+    for variable in spec.others:
+        if variable.missing_codes:
+            codes[variable.code] = list(variable.missing_codes)
+    return {c: v for c, v in codes.items() if c in columns}
+
+
+def write_microdata(responses: pd.DataFrame, spec: SurveySpec, directory: Path) -> list[Path]:
+    """Write ``microdata.csv``, ``microdata.xlsx``, ``microdata.sav`` and the codebook."""
+    import pyreadstat
+
+    frame = microdata_frame(responses, spec)
+    columns = list(frame.columns)
+    written = []
+    csv_path = directory / "microdata.csv"
+    frame.to_csv(csv_path, index=False, encoding="utf-8")
+    written.append(csv_path)
+    xlsx_path = directory / "microdata.xlsx"
+    frame.to_excel(xlsx_path, index=False, sheet_name="microdata")
+    written.append(xlsx_path)
+    sav_path = directory / "microdata.sav"
+    measures = dict.fromkeys(("weight",), "scale")
+    for item in spec.items:
+        measures[item.code] = "ordinal"
+    pyreadstat.write_sav(
+        frame,
+        str(sav_path),
+        column_labels=variable_labels(spec, columns),
+        variable_value_labels=value_labels(spec, columns),
+        missing_ranges=missing_codes(spec, columns),
+        variable_measure=measures,
+        file_label=spec.title_vi[:64],
+    )
+    written.append(sav_path)
+    codebook = codebook_frame(spec, frame)
+    codebook_path = directory / "codebook.xlsx"
+    codebook.to_excel(codebook_path, index=False, sheet_name="codebook")
+    written.append(codebook_path)
+    from scoring_bridge.report import write_codebook_pdf
+
+    pdf_path = directory / "codebook.pdf"
+    write_codebook_pdf(codebook, spec, pdf_path)
+    written.append(pdf_path)
+    return written
+
+
+def codebook_frame(spec: SurveySpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per exported variable: name, labels, type, values, missing codes, counts."""
+    columns = list(frame.columns)
+    labels_vi = variable_labels(spec, columns, "vi")
+    labels_en = variable_labels(spec, columns, "en")
+    values = value_labels(spec, columns)
+    missing = missing_codes(spec, columns)
+    kinds = {item.code: "scale item" for item in spec.items}
+    kinds.update({v.code: v.kind for v in spec.others})
+    elements = {item.code: item.element or "" for item in spec.items}
+    rows = []
+    for column in columns:
+        rows.append(
+            {
+                "variable": column,
+                "label_vi": labels_vi.get(column, ""),
+                "label_en": labels_en.get(column, ""),
+                "type": kinds.get(column, "design"),
+                "element": elements.get(column, ""),
+                "values": "; ".join(
+                    f"{code} = {label}" for code, label in values.get(column, {}).items()
+                ),
+                "missing_codes": ", ".join(str(c) for c in missing.get(column, [])),
+                "answered": int(frame[column].replace("", np.nan).notna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
