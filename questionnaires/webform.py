@@ -7,7 +7,8 @@ text, number and date inputs. Each field's ``label`` is the question (or item) t
 its ``description`` the hint (for grid items, the grid's question then the hint), all as
 plain strings: templates autoescape them, this module never marks text safe.
 
-Validation follows the questionnaire, in order: a question that is not relevant (given
+Validation follows the questionnaire (WTForms validators and ``validate_<name>``
+methods are not run on question fields), in order: a question that is not relevant (given
 the answers before it) is not required, and whatever was sent for it is dropped, never
 stored; a relevant required question must be answered; codes must be valid choices,
 numbers within range, texts within length, the not-applicable option alone. After
@@ -271,8 +272,21 @@ def _description(*texts: Any, lang: str) -> str:
     return " — ".join(t.get(lang) for t in texts if t is not None)
 
 
+class _BrowserRequired:
+    """Sets the field's ``required`` flag (HTML ``required``); the form's rules check it."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: wtforms.Form, field: fields.Field) -> None:
+        return None
+
+
 def _field_for(q: Question, lang: str, label: str, description: str) -> fields.Field:
-    common = {"label": label, "description": description}
+    common: dict[str, Any] = {"label": label, "description": description}
+    # Only a question that is always shown may carry HTML `required`; on checkboxes it
+    # would demand every box, so multiple choice never does.
+    if q.required and not q.relevant and q.type is not QuestionType.MULTIPLE:
+        common["validators"] = [_BrowserRequired()]
     if q.type in (QuestionType.SCALE5, QuestionType.SINGLE, QuestionType.YESNO, QuestionType.GRID):
         return CodeRadioField(choices=_choices(q, lang), coerce=int, **common)
     if q.type is QuestionType.MULTIPLE:
@@ -294,7 +308,7 @@ def _field_for(q: Question, lang: str, label: str, description: str) -> fields.F
 
 
 def _field_value(field: fields.Field) -> Any:
-    """The submitted value of a field, ``_MISSING`` when nothing usable was sent."""
+    """The submitted value of a field (``None`` when empty, ``_INVALID`` when unparsable)."""
     raw = field.raw_data
     if field.process_errors and not _is_empty(raw):
         return _INVALID

@@ -129,6 +129,15 @@ def test_fields_are_named_by_code_with_labels_descriptions_and_choices(form_clas
     assert choice_pairs(english.q2)[0] == (1, "Very dissatisfied")
 
 
+def test_only_always_shown_single_answer_questions_are_required_in_html(form_class):
+    form = form_class()
+    assert form.q1.flags.required and "required" in str(form.q1())
+    assert form.n.flags.required
+    assert not form.q2.flags.required  # relevant only if q1 = 1
+    assert not form.g1.flags.required and not form.t.flags.required
+    assert "required" not in str(form.q3())
+
+
 def test_html_in_labels_is_escaped_never_markup(form_class):
     form = form_class()
     label_html = str(form.q1.label())
