@@ -78,7 +78,10 @@ class MissingColumnsError(ValidationError):
         self.missing = missing
         self.found = found
         listed_missing = "; ".join(missing)
-        listed_found = ", ".join(f"«{name}»" for name in found) or "(không có / none)"
+        shown = [f"«{name}»" for name in found[:15]]
+        if len(found) > 15:
+            shown.append(f"… (+{len(found) - 15})")
+        listed_found = ", ".join(shown) or "(không có / none)"
         super().__init__(
             f"Thiếu cột bắt buộc: {listed_missing}. Các cột có trong tệp: {listed_found}.",
             f"Required columns missing: {listed_missing}. Columns found in the file: "
@@ -398,96 +401,86 @@ def _name_key(names: pa.Array) -> pa.Array:
     return folded
 
 
-def _duplicates(keys: list[tuple[np.ndarray, np.ndarray, list[pa.Array]]], candidates):
-    """(duplicate mask, index of the first occurrence) for rows sharing a key.
+def _repeats(rows: np.ndarray, coarse_key: np.ndarray, exact_parts: list[pa.Array]):
+    """(later rows, their first occurrence) among ``rows`` sharing a key.
 
-    Each key is (row mask where it applies, 64-bit hash, arrays whose values make the
-    key); hashes find candidates, the arrays confirm them.
+    ``coarse_key`` (int64 per row of ``rows``) finds candidates cheaply: equal values for
+    equal keys, rarely for different ones. Candidates are then grouped exactly by the
+    texts in ``exact_parts``: full-length arrays indexed by row, or functions giving the
+    texts of the rows they are passed (so that costly folding only sees candidates).
     """
-    n = len(candidates)
-    duplicate = np.zeros(n, dtype=bool)
-    first_of = np.full(n, -1, dtype=np.int64)
-    for applies, hashes, parts in keys:
-        rows = np.flatnonzero(applies & candidates)
-        if len(rows) == 0:
-            continue
-        key = pd.Series(hashes[rows])
-        involved = key.duplicated(keep=False).to_numpy()
-        if not involved.any():
-            continue
-        rows = rows[involved]
-        first = (
-            pd.Series(rows).groupby(key[involved].to_numpy(), sort=False).transform("first")
-        ).to_numpy()
-        later = rows != first
-        rows, first = rows[later], first[later]
-        same = np.ones(len(rows), dtype=bool)
-        for part in parts:
-            left = pc.take(part, pa.array(rows))
-            right = pc.take(part, pa.array(first))
-            same &= pc.equal(left, right).fill_null(False).to_numpy(zero_copy_only=False)
-        rows, first = rows[same], first[same]
-        new = ~duplicate[rows]
-        duplicate[rows[new]] = True
-        first_of[rows[new]] = first[new]
-    return duplicate, first_of
+    involved = pd.Series(coarse_key).duplicated(keep=False).to_numpy()
+    if not involved.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows = rows[involved]
+    taken = pa.array(rows)
+    codes = {"coarse": coarse_key[involved]}
+    for i, part in enumerate(exact_parts):
+        texts = part(taken) if callable(part) else pc.take(part, taken)
+        encoded = texts.dictionary_encode().indices
+        codes[f"part{i}"] = encoded.fill_null(-1).to_numpy(zero_copy_only=False)
+    keys = pd.DataFrame(codes)
+    later = keys.duplicated(keep="first").to_numpy()
+    first = pd.Series(rows).groupby([keys[c] for c in keys], sort=False).transform("first")
+    return rows[later], first.to_numpy()[later]
 
 
 def _check_duplicates(columns, phone, issues, candidates, source_rows):
-    unit = columns["unit"]
-    unit_hash = hash_strings(unit)
-    keys = []
+    """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
+    and spaces), or same name (ignoring case and spacing) with the same phone number."""
+    n = len(candidates)
+    unit_codes = columns["unit"].dictionary_encode().indices.fill_null(-1)
+    unit_codes = unit_codes.to_numpy(zero_copy_only=False).astype(np.int64)
+    found = []
     if "dossier_code" in columns:
         dossier = pc.utf8_upper(pc.replace_substring(columns["dossier_code"], " ", ""))
-        applies = _present(dossier)
-        keys.append((applies, unit_hash ^ _rotate(hash_strings(dossier)), [unit, dossier]))
+        rows = np.flatnonzero(_present(dossier) & candidates)
+        coarse = hash_strings(dossier)[rows].view(np.int64) ^ (
+            unit_codes[rows] * np.int64(0x1F3D5B79)
+        )
+        later, first = _repeats(rows, coarse, [columns["unit"], dossier])
+        found.append(("dossier_code", "duplicate_dossier", later, first))
     if phone is not None:
-        name = _name_key(columns["full_name"])
-        applies = _present(phone) & _present(name)
-        combined = unit_hash ^ _rotate(hash_strings(name)) ^ _rotate(hash_strings(phone), 2)
-        keys.append((applies, combined, [unit, name, phone]))
-    duplicate, first_of = _duplicates(keys, candidates)
-    if duplicate.any():
-        by_dossier = np.zeros(len(duplicate), dtype=bool)
-        if "dossier_code" in columns:
-            by_dossier[duplicate] = (
-                pc.equal(
-                    pc.take(keys[0][2][1], pa.array(np.flatnonzero(duplicate))),
-                    pc.take(keys[0][2][1], pa.array(first_of[duplicate])),
-                )
-                .fill_null(False)
-                .to_numpy(zero_copy_only=False)
-            )
-        first_rows = pd.Series(source_rows[np.maximum(first_of, 0)]).astype(str).to_numpy()
-        reason_vi = np.where(
-            by_dossier,
-            "Trùng mã hồ sơ với dòng " + first_rows + " trong cùng đơn vị; chỉ giữ dòng đầu.",
-            "Trùng họ tên và số điện thoại với dòng "
-            + first_rows
-            + " trong cùng đơn vị; chỉ giữ dòng đầu.",
-        )
-        reason_en = np.where(
-            by_dossier,
-            "Same dossier code as row " + first_rows + " in the same unit; first row kept.",
-            "Same name and phone number as row "
-            + first_rows
-            + " in the same unit; first row kept.",
-        )
-        for dossier_case, column, code in (
-            (True, "dossier_code", "duplicate_dossier"),
-            (False, "full_name", "duplicate_person"),
-        ):
-            mask = duplicate & (by_dossier == dossier_case)
-            issues.add(
-                mask, column, columns[column], "warning", "merged", code,
-                reason_vi, reason_en,
-            )  # fmt: skip
+        name_present = _present(columns["full_name"])
+        rows = np.flatnonzero(_present(phone) & name_present & candidates)
+        # A phone number is at most 11 digits: unit and number make an exact int64 key.
+        numbers = pc.cast(phone.take(pa.array(rows)), pa.int64()).to_numpy(zero_copy_only=False)
+        coarse = unit_codes[rows] * np.int64(10**11) + numbers
+        names = columns["full_name"]
+        later, first = _repeats(rows, coarse, [lambda taken: _name_key(pc.take(names, taken))])
+        found.append(("full_name", "duplicate_person", later, first))
+    duplicate = np.zeros(n, dtype=bool)
+    for column, code, later, first in found:
+        new = ~duplicate[later]
+        later, first = later[new], first[new]
+        duplicate[later] = True
+        _report_duplicates(issues, column, code, columns, later, first, source_rows, n)
     return duplicate
 
 
-def _rotate(hashes: np.ndarray, times: int = 1) -> np.ndarray:
-    shift = np.uint64(17 * times)
-    return (hashes << shift) | (hashes >> (np.uint64(64) - shift))
+def _report_duplicates(issues, column, code, columns, later, first, source_rows, n):
+    if len(later) == 0:
+        return
+    mask = np.zeros(n, dtype=bool)
+    mask[later] = True
+    order = np.argsort(later)
+    first_rows = source_rows[first[order]].astype(str).astype(object)
+    if code == "duplicate_dossier":
+        vi = "Trùng mã hồ sơ với dòng " + first_rows + " trong cùng đơn vị; chỉ giữ dòng đầu."
+        en = "Same dossier code as row " + first_rows + " in the same unit; first row kept."
+    else:
+        vi = (
+            "Trùng họ tên và số điện thoại với dòng " + first_rows
+            + " trong cùng đơn vị; chỉ giữ dòng đầu."
+        )  # fmt: skip
+        en = (
+            "Same name and phone number as row " + first_rows + " in the same unit; first row kept."
+        )
+    reason_vi = np.empty(n, dtype=object)
+    reason_en = np.empty(n, dtype=object)
+    reason_vi[later[order]] = vi
+    reason_en[later[order]] = en
+    issues.add(mask, column, columns[column], "warning", "merged", code, reason_vi, reason_en)
 
 
 def _check_required_cells(columns, needed, kind, issues):
