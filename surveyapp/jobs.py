@@ -134,19 +134,31 @@ def _run_inline(job: Job, func_path: str, args: tuple) -> None:
     db.session.flush()
 
 
+_PENDING = "surveyapp_pending_jobs"
+
+
 def _queue_after_commit(job_id: uuid.UUID, func_path: str, args: tuple) -> None:
     session = db.session()
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        event.listen(session, "after_commit", _send_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+    session.info[_PENDING].append((job_id, func_path, args))
 
-    def send(_session) -> None:
-        forget()
-        _send_to_rq(job_id, func_path, args)
 
-    def forget(*_args) -> None:
-        event.remove(session, "after_commit", send)
-        event.remove(session, "after_rollback", forget)
+def _send_pending(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; wait for the real commit
+    pending, session.info[_PENDING] = session.info[_PENDING], []
+    for item in pending:
+        _send_to_rq(*item)
 
-    event.listen(session, "after_commit", send)
-    event.listen(session, "after_rollback", forget)
+
+def _drop_pending(session) -> None:
+    # A rolled-back savepoint keeps the list: jobs whose row vanished with it are
+    # skipped by the worker (see perform).
+    if not session.in_nested_transaction():
+        session.info[_PENDING] = []
 
 
 def _send_to_rq(job_id: uuid.UUID, func_path: str, args: tuple) -> None:
@@ -166,6 +178,8 @@ def perform(job_id: str, func_path: str, args: list) -> None:
         job_uuid = uuid.UUID(job_id)
         with transaction():
             job = db.session.get(Job, job_uuid)
+            if job is None:  # its transaction was rolled back after queuing
+                return
             job.status = JobStatus.RUNNING
         token = _current.set((job_uuid, True))
         try:

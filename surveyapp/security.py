@@ -89,6 +89,8 @@ def current_user() -> User | None:
 
 def _load_user() -> None:
     g.user = None
+    if request.endpoint == "static":
+        return
     user_id = session.get("uid")
     if user_id is None:
         return

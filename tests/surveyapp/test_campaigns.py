@@ -1,0 +1,236 @@
+"""Campaigns: create and edit, instruments, who rates whom, status transitions."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.auth.models import Role
+from surveyapp.campaigns import lifecycle
+from surveyapp.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+
+PERIOD = {"period_start": "2024-07-01", "period_end": "2024-10-31"}
+
+
+@pytest.fixture
+def admin(login):
+    return login(Role.ADMIN)
+
+
+def campaign_row(db_session, code):
+    with db_session() as session:
+        campaign = session.scalar(sa.select(Campaign).where(Campaign.code == code))
+        if campaign is not None:
+            session.expunge(campaign)
+        return campaign
+
+
+def test_create_and_edit(client, admin, db_session):
+    response = client.post(
+        "/campaigns/new", data={"code": "2024", "name": "Khảo sát CCHC 2024", **PERIOD}
+    )
+    assert response.status_code == 302
+    campaign = campaign_row(db_session, "2024")
+    assert campaign.status == CampaignStatus.DRAFT
+    assert campaign.period_start == dt.date(2024, 7, 1)
+    response = client.post(
+        f"/campaigns/{campaign.id}/edit",
+        data={"code": "2024", "name": "Tên mới", **PERIOD, "token_expires_on": "2024-11-15"},
+    )
+    assert response.status_code == 302
+    campaign = campaign_row(db_session, "2024")
+    assert campaign.name == "Tên mới" and campaign.token_expires_on == dt.date(2024, 11, 15)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Tên mới" in page and "Bản nháp" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"code": "", "name": "x"}, "Nhập mã đợt khảo sát"),
+        ({"code": "20 24", "name": "x"}, "Mã chỉ gồm"),
+        (
+            {"code": "2025", "name": "x", "period_start": "2025-10-01", "period_end": "2025-01-01"},
+            "Ngày kết thúc phải sau ngày bắt đầu",
+        ),
+        ({"code": "2025", "name": "x", "period_start": "2025-31-31"}, "Not a valid date value"),
+    ],
+)
+def test_invalid_campaign_forms_are_reshown(client, admin, db_session, data, message):
+    response = client.post("/campaigns/new", data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with db_session() as session:
+        assert session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
+
+
+def test_duplicate_code(client, admin, factory):
+    factory.campaign(code="2024")
+    response = client.post("/campaigns/new", data={"code": "2024", "name": "again"})
+    assert response.status_code == 422
+    assert "Mã này đã được dùng" in response.get_data(as_text=True)
+
+
+def test_instruments_choose_among_builtin_questionnaires(client, admin, factory, db_session):
+    import questionnaires
+
+    builtin = questionnaires.list_builtin()[0]
+    campaign = factory.campaign()
+    choice = f"{builtin.id}@{builtin.version}"
+    response = client.post(
+        f"/campaigns/{campaign.id}/instruments",
+        data={"instrument-respondent_group": "Citizen", "instrument-questionnaire": choice},
+    )
+    assert response.status_code == 302
+    # Saving the same group again replaces its questionnaire (one per group).
+    client.post(
+        f"/campaigns/{campaign.id}/instruments",
+        data={"instrument-respondent_group": "citizen", "instrument-questionnaire": choice},
+    )
+    with db_session() as session:
+        rows = session.execute(
+            sa.select(
+                CampaignInstrument.respondent_group,
+                CampaignInstrument.questionnaire_id,
+                CampaignInstrument.questionnaire_version,
+            )
+        ).all()
+    assert rows == [("citizen", builtin.id, builtin.version)]
+    bad = client.post(
+        f"/campaigns/{campaign.id}/instruments",
+        data={"instrument-respondent_group": "official", "instrument-questionnaire": "nope@1"},
+    )
+    assert bad.status_code == 422
+    assert "Not a valid choice" in bad.get_data(as_text=True)
+
+
+def test_rating_targets(client, admin, factory, db_session):
+    campaign = factory.campaign()
+    commune, department = factory.unit(), factory.unit(level_label="Sở, ban, ngành")
+    data = {
+        "target-respondent_group": "official",
+        "target-source_unit_id": commune.id,
+        "target-rated_unit_id": department.id,
+    }
+    assert client.post(f"/campaigns/{campaign.id}/targets", data=data).status_code == 302
+    again = client.post(f"/campaigns/{campaign.id}/targets", data=data)
+    assert again.status_code == 422 and "Đã có dòng này" in again.get_data(as_text=True)
+    same = client.post(
+        f"/campaigns/{campaign.id}/targets", data={**data, "target-rated_unit_id": commune.id}
+    )
+    assert same.status_code == 422
+    with db_session() as session:
+        targets = session.execute(
+            sa.select(RatingTarget.source_unit_id, RatingTarget.rated_unit_id)
+        ).all()
+    assert targets == [(commune.id, department.id)]
+
+
+def _ready_campaign(factory, **kw):
+    campaign = factory.campaign(
+        period_start=dt.date(2024, 7, 1), period_end=dt.date(2024, 10, 31), **kw
+    )
+    factory.add(
+        CampaignInstrument(
+            campaign_id=campaign.id,
+            respondent_group="citizen",
+            questionnaire_id="sipas-citizen",
+            questionnaire_version="2024",
+        )
+    )
+    return campaign
+
+
+def test_fieldwork_needs_instruments_and_a_period(client, admin, factory, db_session):
+    campaign = factory.campaign()
+    response = client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Chưa chọn bảng hỏi" in body and "Chưa đặt thời gian khảo sát" in body
+    assert campaign_row(db_session, campaign.code).status == CampaignStatus.DRAFT
+
+
+def test_draft_fieldwork_closed(client, admin, factory, db_session):
+    campaign = _ready_campaign(factory)
+    assert (
+        client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"}).status_code
+        == 302
+    )
+    assert campaign_row(db_session, campaign.code).status == CampaignStatus.FIELDWORK
+    # Instruments and targets are frozen once fieldwork starts.
+    frozen = client.post(
+        f"/campaigns/{campaign.id}/instruments",
+        data={"instrument-respondent_group": "x", "instrument-questionnaire": "sipas-citizen@2024"},
+    )
+    assert frozen.status_code == 409
+    assert (
+        client.post(f"/campaigns/{campaign.id}/status", data={"status": "closed"}).status_code
+        == 302
+    )
+    assert campaign_row(db_session, campaign.code).status == CampaignStatus.CLOSED
+    back = client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"})
+    assert back.status_code == 409
+    assert client.get(f"/campaigns/{campaign.id}/edit").status_code == 409
+
+
+def test_other_features_can_add_fieldwork_checks(client, admin, factory, db_session, monkeypatch):
+    monkeypatch.setattr(lifecycle, "_fieldwork_checks", [])
+
+    @lifecycle.fieldwork_check
+    def needs_locked_draw(campaign):
+        return [("Chưa khoá mẫu", "No locked draw")]
+
+    campaign = _ready_campaign(factory)
+    response = client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"})
+    assert response.status_code == 409
+    assert "Chưa khoá mẫu" in response.get_data(as_text=True)
+    assert campaign_row(db_session, campaign.code).status == CampaignStatus.DRAFT
+
+
+def test_supervisor_sees_but_cannot_change(client, login, factory):
+    login(Role.SUPERVISOR)
+    campaign = _ready_campaign(factory, name="Đợt <b>2024</b>")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Đợt &lt;b&gt;2024&lt;/b&gt;" in page
+    assert "Bắt đầu khảo sát" not in page
+    assert (
+        client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"}).status_code
+        == 403
+    )
+
+
+def test_walkin_and_weight_rules_are_in_the_schema(app, factory):
+    """Walk-in responses are non-probability without weight; probability ones are weighted."""
+    from surveyapp.extensions import db
+    from surveyapp.models import Response, ResponseMode
+
+    campaign, unit = factory.campaign(), factory.unit()
+    base = {
+        "campaign_id": campaign.id,
+        "questionnaire_id": "q",
+        "questionnaire_version": "1",
+        "rated_unit_id": unit.id,
+        "respondent_group": "citizen",
+        "submitted_week": dt.date(2024, 7, 1),
+        "answers": {},
+    }
+    refused = [
+        Response(**base, mode=ResponseMode.WALKIN, is_probability=True, weight=1.0),
+        Response(**base, mode=ResponseMode.WALKIN, is_probability=False, weight=1.0),
+        Response(**base, mode=ResponseMode.WEB, is_probability=True, weight=None),
+    ]
+    accepted = [
+        Response(**base, mode=ResponseMode.WALKIN, is_probability=False, weight=None),
+        Response(**base, mode=ResponseMode.WEB, is_probability=True, weight=12.5),
+    ]
+    with app.app_context():
+        for response in refused:
+            with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+                db.session.add(response)
+        db.session.add_all(accepted)
+        db.session.commit()
+        ids = db.session.scalars(sa.select(Response.id)).all()
+    assert len(ids) == 2 and all(i.version == 4 for i in ids)
+    assert not {"respondent_id", "token_hash", "user_id", "created_at"} & set(
+        Response.__table__.columns.keys()
+    )
