@@ -225,6 +225,8 @@ class _Checker:
                     f"«{key}» has language «{lang}» that is not declared in languages",
                     line,
                 )
+            elif text is None or (isinstance(text, str) and not text.strip()):
+                self.add(kind, code, f"«{key}» ({lang}) rỗng", f"«{key}» ({lang}) is empty", line)
             elif isinstance(text, bool) or not isinstance(text, (str, int, float)):
                 self.add(
                     kind,
@@ -233,8 +235,6 @@ class _Checker:
                     f"«{key}» ({lang}) must be a string (quote it if it reads yes/no/true)",
                     line,
                 )
-            elif not str(text).strip():
-                self.add(kind, code, f"«{key}» ({lang}) rỗng", f"«{key}» ({lang}) is empty", line)
         for lang in self.languages:
             if lang not in value:
                 self.add(

@@ -1,14 +1,21 @@
 """The error catalogue: every problem found at once, each naming its place (and line)."""
 
+import copy
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from questionnaires import (
+    DefinitionError,
     DefinitionSyntaxError,
     DefinitionValidationError,
     QuestionnaireError,
+    build_questionnaire,
     load_questionnaire,
     parse_questionnaire,
 )
+from questionnaires.loader import read_definition
 
 VALID = """\
 id: demo
@@ -179,6 +186,8 @@ def test_yaml_booleans_as_labels_are_caught():
     # YAML 1.1 reads an unquoted Yes as true: the label must be quoted.
     problems = problems_of(VALID.replace('en: "Any feedback?"', "en: Yes"))
     assert problems[0].startswith("[question q1] «text» (en) must be a string (quote it")
+    problems = problems_of(VALID.replace('en: "Any feedback?"', "en:"))
+    assert problems == ["[question q1] «text» (en) is empty (line 11)"]
 
 
 def test_not_a_mapping_and_unreadable_files(tmp_path):
@@ -199,3 +208,47 @@ def test_selected_needs_a_choice_question_and_ordering_is_free():
     text += '      - {code: q6, type: text, text: {vi: "T", en: "T"}, relevant: "selected(q1, 1) and q2 >= 2"}\n'
     problems = problems_of(text)
     assert problems == ["[question q5] selected() needs a choice question, «q4» is text (line 35)"]
+
+
+# ----------------------------------------------------------------- no traceback, whatever the input
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 12),
+    st.text(max_size=5),
+    st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["vi", "en", "code", "label", "x"]), st.text(max_size=3), max_size=2
+    ),
+)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_any_corruption_gives_a_definition_error_or_a_tree(data):
+    raw = copy.deepcopy(read_definition(VALID))
+    paths = [p for p in _paths(raw) if p]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        parent = raw
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = data.draw(junk)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier corruption removed this path
+    try:
+        build_questionnaire(raw)
+    except DefinitionError as error:
+        assert error.problems and all(p.message_en and p.message_vi for p in error.problems)

@@ -2,16 +2,20 @@
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from questionnaires import (
+    DefinitionError,
     DefinitionValidationError,
     QuestionType,
     XLSFormError,
+    build_questionnaire,
     export_xlsform,
     import_xlsform,
     load_builtin,
 )
-from questionnaires.xlsform import convert_with_pyxform
+from questionnaires.xlsform import _Importer, _Sheet, convert_with_pyxform
 
 
 def workbook(path, survey, choices=(), settings=None):
@@ -189,3 +193,56 @@ def test_bad_relevance_and_unknown_language_columns(tmp_path):
     places = [(p.sheet, p.row, p.column) for p in raised.value.problems]
     assert ("survey", 1, "label::Klingon") in places
     assert ("survey", 3, "relevant") in places
+
+
+def _sheet(name, rows):
+    header = list(rows[0])
+    return _Sheet(
+        name,
+        header,
+        [(n, dict(zip(header, row, strict=True))) for n, row in enumerate(rows[1:], 2)],
+    )
+
+
+cell_junk = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            "begin group",
+            "end group",
+            "select_one yn",
+            "select_multiple yn",
+            "integer",
+            "note",
+            "${visited} = 'yes'",
+            "yes",
+            "x y z",
+            ". >= 3",
+        ]
+    ),
+    st.text(max_size=6),
+    st.integers(-2, 3),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_any_cell_corruption_gives_a_clear_error_or_a_questionnaire(data):
+    survey = [list(row) for row in CONTRACTOR_SURVEY]
+    choices = [list(row) for row in CONTRACTOR_CHOICES]
+    for _ in range(data.draw(st.integers(1, 4))):
+        table = data.draw(st.sampled_from([survey, choices]))
+        row = data.draw(st.integers(1, len(table) - 1))
+        column = data.draw(st.integers(0, len(table[0]) - 1))
+        table[row][column] = data.draw(cell_junk)
+    importer = _Importer(
+        {"survey": _sheet("survey", survey), "choices": _sheet("choices", choices)}, "fuzz"
+    )
+    raw = importer.definition()
+    if importer.problems:
+        assert all(p.message_en and p.message_vi for p in importer.problems)
+        return
+    try:
+        build_questionnaire(raw)
+    except DefinitionError as error:
+        assert error.problems
