@@ -26,7 +26,7 @@ from typing import IO
 from questionnaires.errors import QuestionnaireError
 from questionnaires.model import Questionnaire
 from questionnaires.pdf import PageFormCanvas, QuestionnaireLayout
-from questionnaires.pdf_layout import web_address_for
+from questionnaires.pdf_layout import output_target, web_address_for
 from questionnaires.pdf_personal import code_characters
 from questionnaires.pdf_template import BookletTemplate
 from questionnaires.qr import QrPlan
@@ -159,8 +159,7 @@ def render_batch(
     copies = _coerce_entries(entries)
     plan = QrPlan.for_texts(copy.url for copy in copies)
     layout = QuestionnaireLayout(questionnaire, lang=lang, personalised=True)
-    if isinstance(out, Path):
-        out = str(out)
+    out = output_target(out)
     if fmt == "pdf":
         return _render_single_pdf(layout, copies, plan, out, progress)
     return _render_zip(layout, copies, plan, out, progress, workers)

@@ -9,6 +9,7 @@ reused, so each letter only adds the addressee, the QR code and the short code.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
@@ -28,6 +29,7 @@ from questionnaires.pdf_layout import (
     build_styles,
     draw_short_code,
     markup,
+    output_target,
     web_address_for,
 )
 from questionnaires.qr import QrPlan, draw_qr
@@ -151,7 +153,7 @@ class _Letterhead:
 
 def render_invitations(
     entries: Iterable[object],
-    out: str | IO[bytes],
+    out: str | os.PathLike | IO[bytes],
     *,
     questionnaire: object | None = None,
     unit_name: str | None = None,
@@ -186,7 +188,9 @@ def render_invitations(
     )
     plan = QrPlan.for_texts(letter.url for letter in letters)
     # initialFontName: otherwise the page preamble adds a non-embedded Helvetica.
-    canvas = Canvas(out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=fonts.REGULAR)
+    canvas = Canvas(
+        output_target(out), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=fonts.REGULAR
+    )
     canvas.setTitle(_TEXT[lang]["title"])
     forms: dict[tuple[str | None, str], str] = {}
     styles = build_styles()

@@ -10,6 +10,7 @@ stores the questionnaire once and costs a QR code plus a few operators per page.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import IO
 
@@ -45,6 +46,7 @@ from questionnaires.pdf_layout import (
     DigitBoxes,
     build_styles,
     markup,
+    output_target,
     table_style,
     web_address_for,
 )
@@ -497,7 +499,7 @@ def _validate_personalisation(url: str | None, code: str | None) -> bool:
 
 def render_questionnaire_pdf(
     questionnaire: Questionnaire,
-    out: str | IO[bytes],
+    out: str | os.PathLike | IO[bytes],
     *,
     lang: str = "vi",
     url: str | None = None,
@@ -510,7 +512,7 @@ def render_questionnaire_pdf(
     """
     personalised = _validate_personalisation(url, code)
     layout = QuestionnaireLayout(questionnaire, lang=lang, personalised=personalised)
-    canvas = PageFormCanvas(out)
+    canvas = PageFormCanvas(output_target(out))
     canvas.setTitle(questionnaire.title.get(lang))
     pages = layout.draw_copy(canvas, url=url, code=code)
     canvas.save()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from xml.sax.saxutils import escape as _xml_escape
 
@@ -29,6 +30,11 @@ ACCENT = colors.HexColor("#1F3A5F")
 BOX_SIDE = 4.2 * mm
 #: Letter spacing of printed short codes, as a fraction of the font size.
 CODE_LETTER_SPACING = 0.25
+
+
+def output_target(out):
+    """reportlab takes a file name or a binary file, not a ``Path``: accept all three."""
+    return os.fspath(out) if isinstance(out, os.PathLike) else out
 
 
 def markup(text: object) -> str:

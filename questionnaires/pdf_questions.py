@@ -215,8 +215,9 @@ class QuestionFlowables:
         else:
             rows = [["", *cells(choice)] for choice in choices]
             widths = [ANSWER_INDENT, box_width, CONTENT_WIDTH - ANSWER_INDENT - box_width]
-        table = Table(rows, colWidths=widths, hAlign="LEFT", splitByRow=1)
-        table.setStyle(_plain_table_style())
+        # splitInRow: a label longer than a page still splits instead of failing the layout.
+        table = Table(rows, colWidths=widths, hAlign="LEFT", splitByRow=1, splitInRow=1)
+        table.setStyle(_plain_table_style([("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return table
 
     def _scale_row(self, question: Question) -> Table:
