@@ -300,7 +300,7 @@ def _ranking_table(result: ScoringResult, names, styles):
             row += [_number(record.previous_overall_index), f"{sign}{_number(change)}"]
         rows.append(row)
     widths = (
-        [1.25, 4.35, 2.0, 2.4, 1.5, 2.4]
+        [1.5, 4.1, 2.0, 2.4, 1.5, 2.4]
         + ([1.8] if has_rate else [])
         + ([1.7, 1.5] if has_previous else [])
     )
@@ -460,7 +460,7 @@ def write_codebook_pdf(codebook: pd.DataFrame, spec: SurveySpec, path: Path) -> 
         )
     story = [
         Paragraph(f"SỔ TAY MÃ HOÁ DỮ LIỆU – {spec.title_vi}", styles["title"]),
-        _table(rows, [w * cm for w in (2.0, 8.0, 2.0, 1.5, 8.5, 1.5, 1.8)], styles),
+        _table(rows, [w * cm for w in (2.6, 7.6, 2.0, 1.5, 8.3, 1.5, 1.8)], styles),
     ]
     SimpleDocTemplate(
         str(path),

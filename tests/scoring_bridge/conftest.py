@@ -77,3 +77,44 @@ def generate_responses(spec: SurveySpec, seed: int, rows: int = 600) -> pd.DataF
         answers[rng.random(rows) < 0.05] = np.nan
         frame[item.code] = answers
     return frame
+
+
+@pytest.fixture(scope="session")
+def citizen_spec():
+    from scoring_bridge.spec import load_spec
+
+    return load_spec("sipas-citizen")
+
+
+@pytest.fixture
+def citizen_responses(citizen_spec) -> pd.DataFrame:
+    """Responses to the built-in citizen questionnaire: 4 units, U4 handles no procedures
+    (element E2 all "don't know"), a free-text column with contact details, a PII column."""
+    rng = np.random.default_rng(20241)
+    rows = 360
+    unit = rng.choice(["U1", "U2", "U3", "U4"], rows)
+    group = rng.choice(["individual", "organisation"], rows, p=[0.8, 0.2])
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"R{i:04d}" for i in range(rows)],
+            "unit": unit,
+            "group": group,
+            "stratum": [f"{u}-{g}" for u, g in zip(unit, group, strict=True)],
+            "weight": rng.uniform(2.0, 6.0, rows).round(3),
+            "mode": rng.choice(["phone", "web"], rows),
+            "is_probability": rng.random(rows) > 0.03,
+            "phone": "0912345678",
+        }
+    )
+    quality = {"U1": 0.6, "U2": 0.0, "U3": -0.5, "U4": 0.2}
+    for item in citizen_spec.items:
+        latent = 3.6 + frame.unit.map(quality).to_numpy() + rng.normal(0, 1, rows)
+        answers = np.clip(np.rint(latent), 1, 5)
+        answers[rng.random(rows) < 0.05] = 9
+        frame[item.code] = answers
+    frame.loc[frame.unit == "U4", ["c1", "c2", "c3", "c4"]] = 9
+    frame["h1"] = rng.choice([1, 2], rows)
+    frame["k2"] = rng.choice(
+        ["", "Cần thêm ghế chờ", "Gọi 0987 654 321 hoặc mai.tran@example.vn"], rows
+    )
+    return frame

@@ -1,0 +1,180 @@
+"""Mapping validation, points, rounding, bands and not-applicable criteria."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from scoring_bridge.errors import MappingError
+from scoring_bridge.mapping import builtin_mappings, load_mapping
+from scoring_bridge.points import points_for, round_half_up
+from scoring_bridge.scoring import score
+from scoring_bridge.spec import load_spec
+
+
+def _mapping(**overrides):
+    base = {
+        "id": "test",
+        "name": "Thử",
+        "total_points": 3.0,
+        "rounding": 2,
+        "min_responses": 2,
+        "criteria": [
+            {"code": "A", "name": "Tiếp cận", "max_points": 1.5, "source": {"element": "E1"}},
+            {
+                "code": "B",
+                "name": "Công chức",
+                "max_points": 1.0,
+                "source": {"item": "q3"},
+                "points": {"bands": [{"min": 80, "points": 1.0}, {"min": 50, "points": 0.5}]},
+            },
+            {"code": "C", "name": "Chung", "max_points": 0.5, "source": "overall"},
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def test_builtin_mapping_fits_both_builtin_questionnaires():
+    specs = [load_spec("sipas-citizen"), load_spec("par-officials")]
+    mapping = load_mapping("brvt-2024", specs)
+    assert "brvt-2024" in builtin_mappings()
+    assert sum(c.max_points for c in mapping.criteria) == mapping.total_points == 15.0
+    citizen = mapping.for_questionnaire("sipas-citizen")
+    officials = mapping.for_questionnaire("par-officials")
+    assert {c.source_codes[0] for c in citizen if c.source_kind == "element"} == {
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "E5",
+    }
+    assert len(citizen) + len(officials) == len(mapping.criteria)
+
+
+def test_unknown_element_is_named_with_a_suggestion(small_spec):
+    raw = _mapping()
+    raw["criteria"][0]["source"] = {"element": "EE1"}
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.key == "criteria[0].source"
+    assert "EE1" in caught.value.message_en and "did you mean 'E1'" in caught.value.message_en
+
+
+def test_unknown_item_in_a_list_is_named(small_spec):
+    raw = _mapping()
+    raw["criteria"][1]["source"] = {"items": ["q1", "q9"]}
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.key == "criteria[1].source" and caught.value.value == "q9"
+
+
+def test_maxima_must_add_up_to_the_declared_total(small_spec):
+    with pytest.raises(MappingError) as caught:
+        load_mapping(_mapping(total_points=4.0), small_spec)
+    assert caught.value.key == "total_points"
+    assert "3" in caught.value.message_en and "4" in caught.value.message_en
+
+
+def test_duplicate_codes_unknown_keys_and_bad_maxima(small_spec):
+    raw = _mapping()
+    raw["criteria"][2]["code"] = "A"
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.key == "criteria[2].code"
+    raw = _mapping()
+    raw["criteria"][0]["max_point"] = 1
+    with pytest.raises(MappingError, match="did you mean 'max_points'"):
+        load_mapping(raw, small_spec)
+    raw = _mapping()
+    raw["criteria"][0]["max_points"] = 0
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.key == "criteria[0].max_points"
+
+
+def test_mean_score_needs_bands_and_answer_tables_cover_the_scale(small_spec):
+    raw = _mapping()
+    raw["criteria"][0]["formula"] = "mean_score"
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.key == "criteria[0].points"
+    raw = _mapping()
+    raw["criteria"][0]["formula"] = {"answer_table": {5: 100, 4: 60, 3: 20}}
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw, small_spec)
+    assert caught.value.value == [1, 2]
+
+
+def test_band_points_cannot_exceed_the_maximum():
+    raw = _mapping()
+    raw["criteria"][1]["points"]["bands"][0]["points"] = 1.5
+    with pytest.raises(MappingError) as caught:
+        load_mapping(raw)
+    assert caught.value.key == "criteria[1].points.bands[0].points"
+
+
+def test_mapping_file_errors(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("criteria: [\n  - code: 1\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping(broken)
+    with pytest.raises(MappingError, match="not found"):
+        load_mapping(tmp_path / "missing.yaml")
+
+
+def test_rounding_is_half_up():
+    assert round_half_up(2.345, 2) == 2.35
+    assert round_half_up(0.125, 2) == 0.13  # round() would give 0.12
+    assert round_half_up(1.5, 0) == 2.0 and round_half_up(2.5, 0) == 3.0
+
+
+def test_points_proportional_and_bands(small_spec):
+    mapping = load_mapping(_mapping(), small_spec)
+    access, servants, _ = mapping.criteria
+    assert points_for(66.5, access) == 1.0  # 1.5 × 0.665 = 0.9975 → 1.00
+    assert points_for(57.142857, access) == 0.86  # 0.857142… → 0.86
+    assert points_for(85.0, servants) == 1.0
+    assert points_for(80.0, servants) == 1.0  # the band minimum is inclusive
+    assert points_for(79.99, servants) == 0.5
+    assert points_for(10.0, servants) == 0.0
+
+
+def test_points_table_marks_not_applicable_and_small_cells(small_spec, make_responses):
+    raw = make_responses(small_spec, 11, rows=300)
+    raw.loc[raw.unit == "U2", "q3"] = 9  # U2: nobody could judge q3
+    raw.loc[(raw.unit == "U3") & (raw.index > 6), "q1"] = np.nan
+    raw.loc[(raw.unit == "U3") & (raw.index > 6), "q2"] = np.nan
+    mapping = load_mapping(_mapping(min_responses=5), small_spec)
+    result = score(raw, small_spec, mapping)
+    table = result.points.set_index(["unit", "criterion"])
+    assert table.loc[("U2", "B"), "status"] == "not_applicable"
+    assert np.isnan(table.loc[("U2", "B"), "points"])
+    assert table.loc[("U3", "A"), "status"] == "below_min_n"
+    assert np.isnan(table.loc[("U3", "A"), "points"])
+    assert table.loc[("U3", "A"), "n"] < 5
+    scored = table.loc[("U1", "A")]
+    assert scored.status == "scored"
+    assert scored.points == round_half_up(1.5 * scored["index"] / 100, 2)
+    assert scored.ci_low <= scored["index"] <= scored.ci_high
+    units = result.units.set_index("unit")
+    # U2's applicable maximum leaves out the not-applicable criterion B
+    assert units.loc["U2", "max_applicable"] == pytest.approx(2.0)
+    assert units.loc["U2", "criteria_not_applicable"] == 1
+    assert units.loc["U1", "points_total"] == pytest.approx(
+        table.xs("U1", level="unit").query("status == 'scored'").points.sum()
+    )
+
+
+def test_min_n_override_and_groups_restriction(small_spec, make_responses):
+    raw = make_responses(small_spec, 12, rows=300)
+    spec_mapping = copy.deepcopy(_mapping())
+    spec_mapping["criteria"][0]["groups"] = ["organisation"]
+    result = score(raw, small_spec, spec_mapping, min_n=1000)
+    assert (result.points.status == "below_min_n").all()
+    access = result.points[result.points.criterion == "A"]
+    assert (access.groups == "organisation").all()
+    pooled = result.points[result.points.criterion == "C"]
+    assert (pooled.groups == "individual+organisation").all()

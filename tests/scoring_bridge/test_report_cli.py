@@ -1,0 +1,226 @@
+"""The report PDF, the outputs directory and ``surveyapp score``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from scoring_bridge.errors import OutputError
+from scoring_bridge.outputs import write_outputs
+from scoring_bridge.report import HEADINGS, TITLE
+from scoring_bridge.scoring import score
+from scoring_bridge.spec import load_spec
+from surveyapp.cli import cli
+
+
+def _fonts(reader: PdfReader) -> dict[str, bool]:
+    """Font name → embedded, for every font any page uses."""
+    found = {}
+    for page in reader.pages:
+        fonts = page["/Resources"].get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found[str(font["/BaseFont"])] = embedded
+    return found
+
+
+def _run(citizen_responses, tmp_path, *extra):
+    responses = tmp_path / "responses.csv"
+    citizen_responses.to_csv(responses, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(responses),
+            "--questionnaire",
+            "sipas-citizen",
+            "--mapping",
+            "brvt-2024",
+            "--out",
+            str(out),
+            "--min-n",
+            "10",
+            *extra,
+        ],
+    )
+    return result, out
+
+
+def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_path):
+    previous = tmp_path / "previous.csv"
+    pd.DataFrame({"unit": ["U1", "U2"], "overall_index": [70.0, 75.5]}).to_csv(
+        previous, index=False
+    )
+    units = tmp_path / "units.csv"
+    pd.DataFrame(
+        {
+            "unit": ["U1", "U2", "U3", "U4", "U5"],
+            "name": [
+                "Sở Tư pháp",
+                "UBND xã Long Hải",
+                "UBND xã Phước Hưng",
+                "Sở Y tế",
+                "UBND xã Trống",
+            ],
+            "sampled": [150] * 5,
+        }
+    ).to_csv(units, index=False)
+    result, out = _run(
+        citizen_responses, tmp_path, "--previous", str(previous), "--units", str(units)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 14 files" in result.output
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "points.csv",
+        "points.xlsx",
+        "points.json",
+        "report.pdf",
+        "report.xlsx",
+        "microdata.sav",
+        "codebook.pdf",
+        "indices.csv",
+        "published_tables.xlsx",
+    } <= names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial")]
+
+    points = pd.read_csv(out / "points.csv", dtype={"criterion": str, "unit": str})
+    assert list(points.columns[:10]) == [
+        "unit",
+        "criterion",
+        "points",
+        "max_points",
+        "index",
+        "n",
+        "ci_low",
+        "ci_high",
+        "status",
+        "flags",
+    ]
+    u4 = points[(points.unit == "U4") & (points.criterion == "8.2")].iloc[0]
+    assert u4.status == "not_applicable" and np.isnan(u4.points)  # U4 handles no procedures
+    u5 = points[points.unit == "U5"]  # listed, but nobody answered
+    assert (u5.status == "not_applicable").all()
+    document = json.loads((out / "points.json").read_text(encoding="utf-8"))
+    assert document["questionnaire"] == "sipas-citizen"
+    assert {u["unit"] for u in document["units"]} == {"U1", "U2", "U3", "U4", "U5"}
+
+    reader = PdfReader(out / "report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for heading in (TITLE, *HEADINGS.values()):
+        assert heading in text
+    words = " ".join(text.split())  # table cells wrap
+    assert "UBND xã Phước Hưng" in words and "Năm trước" in words and "Sở Tư pháp" in words
+    fonts = _fonts(reader)
+    assert fonts and all(fonts.values()), fonts
+    assert all("DejaVu" in name for name in fonts)
+
+
+def test_cli_reports_bad_input_without_traceback(citizen_responses, tmp_path):
+    broken = citizen_responses.copy()
+    broken.loc[5, "d2"] = 6
+    result, out = _run(broken, tmp_path)
+    assert result.exit_code == 1
+    assert "Column 'd2'" in result.output and "row 7" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cli_rejects_a_mapping_with_unknown_element(citizen_responses, tmp_path):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "id: x\nname: X\ncriteria:\n  - {code: '1', name: A, max_points: 1, source: {element: E9}}\n",
+        encoding="utf-8",
+    )
+    responses = tmp_path / "r.csv"
+    citizen_responses.to_csv(responses, index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(responses),
+            "--questionnaire",
+            "sipas-citizen",
+            "--mapping",
+            str(mapping),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "criteria[0].source" in result.output and "E9" in result.output
+
+
+def test_outputs_are_all_or_nothing(citizen_spec, citizen_responses, tmp_path, monkeypatch):
+    result = score(citizen_responses, citizen_spec, "brvt-2024", min_n=10)
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("keep")
+    with pytest.raises(OutputError):
+        write_outputs(result, target)  # not empty and no overwrite
+    import scoring_bridge.outputs as outputs
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_report_pdf", fail)
+    with pytest.raises(OutputError, match="disk full"):
+        write_outputs(result, target, overwrite=True)
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no partial directory left
+
+
+def test_officials_mapping_scores_item_sets_and_bands():
+    spec = load_spec("par-officials")
+    rng = np.random.default_rng(5)
+    rows = 240
+    unit = rng.choice(["S1", "S2"], rows)
+    group = rng.choice(["leader", "civil_servant"], rows)
+    frame = pd.DataFrame(
+        {
+            "response_id": range(rows),
+            "unit": unit,
+            "group": group,
+            "stratum": [f"{u}{g}" for u, g in zip(unit, group, strict=True)],
+            "weight": 3.0,
+        }
+    )
+    for item in spec.items:
+        frame[item.code] = rng.choice([2, 3, 4, 5, 9], rows, p=[0.1, 0.15, 0.4, 0.3, 0.05])
+    result = score(frame, spec, "brvt-2024", min_n=10)
+    table = result.points.set_index(["unit", "criterion"])
+    assert len(result.criteria) == 7
+    item_set = table.loc[("S1", "9.4")]
+    indices = result.indices
+    s1 = indices[
+        (indices.unit == "S1")
+        & (indices.groups == "civil_servant+leader")
+        & (indices.formula == "satisfaction_rate")
+        & (indices.level == "item")
+    ]
+    expected = s1.set_index("code").loc[
+        ["e1", "e2", "e3", "f1", "f2", "f3", "f4", "f5"], "estimate"
+    ]
+    assert item_set["index"] == pytest.approx(expected.mean())
+    overall = table.loc[("S2", "9.7")]
+    band = (
+        2.0
+        if overall["index"] >= 90
+        else 1.5
+        if overall["index"] >= 80
+        else 1.0
+        if overall["index"] >= 70
+        else 0.5
+        if overall["index"] >= 50
+        else 0.0
+    )
+    assert overall.points == band
