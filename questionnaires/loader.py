@@ -35,6 +35,7 @@ Built-in definitions live in ``questionnaires/library/<id>.v<version>.yaml``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,7 +89,11 @@ class _LineDict(dict):
     line: int | None = None
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser is about ten times faster than the pure-Python one; both are safe.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):
     """Safe loader recording mapping lines and keys given twice."""
 
     def __init__(self, stream: str):
@@ -280,9 +285,21 @@ def _library_files() -> list[tuple[str, str, Path]]:
     return sorted(found, key=lambda f: (f[0], _version_key(f[1])))
 
 
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int, size: int) -> Questionnaire:
+    del mtime_ns, size  # part of the cache key only: an edited file is read again
+    return load_questionnaire(path)
+
+
+def _load_library_file(path: Path) -> Questionnaire:
+    # Trees are immutable, so web requests can share one parsed copy per file version.
+    stat = path.stat()
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
 def list_builtin() -> list[Questionnaire]:
     """Every built-in questionnaire (all versions), sorted by id then version."""
-    return [load_questionnaire(path) for _, _, path in _library_files()]
+    return [_load_library_file(path) for _, _, path in _library_files()]
 
 
 def load_builtin(qid: str, version: str | None = None) -> Questionnaire:
@@ -291,7 +308,7 @@ def load_builtin(qid: str, version: str | None = None) -> Questionnaire:
     matching = [f for f in files if f[0] == qid and (version is None or f[1] == str(version))]
     if not matching:
         raise QuestionnaireNotFoundError(qid, version, [f"{i} v{v}" for i, v, _ in files])
-    return load_questionnaire(matching[-1][2])
+    return _load_library_file(matching[-1][2])
 
 
 # --------------------------------------------------------------------------- writing

@@ -112,3 +112,8 @@ def test_par_officials_covers_every_reform_field_and_groups():
     ]
     assert q.question("d4").is_relevant({"a4": 1}) and not q.question("d4").is_relevant({"a4": 2})
     assert [c.label.get("vi") for c in q.question("b1").choices][-1] == "Rất tốt"
+
+
+def test_builtins_are_parsed_once_and_shared():
+    assert load_builtin("sipas-citizen") is load_builtin("sipas-citizen", "2024")
+    assert load_builtin("par-officials") in list_builtin()

@@ -186,8 +186,9 @@ def test_yaml_booleans_as_labels_are_caught():
     # YAML 1.1 reads an unquoted Yes as true: the label must be quoted.
     problems = problems_of(VALID.replace('en: "Any feedback?"', "en: Yes"))
     assert problems[0].startswith("[question q1] «text» (en) must be a string (quote it")
-    problems = problems_of(VALID.replace('en: "Any feedback?"', "en:"))
-    assert problems == ["[question q1] «text» (en) is empty (line 11)"]
+    for empty in ("null", '"  "'):
+        problems = problems_of(VALID.replace('en: "Any feedback?"', f"en: {empty}"))
+        assert problems == ["[question q1] «text» (en) is empty (line 11)"]
 
 
 def test_not_a_mapping_and_unreadable_files(tmp_path):
