@@ -1,9 +1,10 @@
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from surveyapp.auth import bp
-from surveyapp.auth.forms import LoginForm
-from surveyapp.auth.models import User
+from surveyapp.auth.forms import LoginForm, UserForm
+from surveyapp.auth.models import ROLE_LABELS, Role, User
+from surveyapp.auth.users import UserInputError, create_user, set_active
 from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.security import (
@@ -14,10 +15,13 @@ from surveyapp.security import (
     login_user,
     logout_user,
     public,
+    roles_required,
     safe_next_url,
     verify_password,
     verify_unknown_user,
 )
+from surveyapp.units.importer import tree_order
+from surveyapp.units.models import Unit
 
 
 def login_throttle() -> Throttle:
@@ -92,3 +96,68 @@ def logout_everywhere():
     logout_user()
     flash(t("Đã đăng xuất trên mọi thiết bị.", "You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
+
+
+# --- account pages (DOHA administrators) -----------------------------------------------
+
+
+@bp.route("/users")
+@roles_required(Role.ADMIN)
+def users():
+    rows = db.session.execute(
+        sa.select(User, Unit.code, Unit.name)
+        .outerjoin(Unit, User.unit_id == Unit.id)
+        .order_by(User.username)
+    ).all()
+    return render_template("auth/users.html", rows=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create_account():
+    form = UserForm()
+    form.role.choices = [(r.value, t(*ROLE_LABELS[r])) for r in Role]
+    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+    none = ("", t("— Không gắn đơn vị —", "— No unit —"))
+    form.unit_code.choices = [none] + [(u.code, f"{u.code} — {u.name}") for u in units]
+    if form.validate_on_submit():
+        try:
+            create_user(
+                form.username.data,
+                Role(form.role.data),
+                form.password.data,
+                form.unit_code.data or None,
+                form.full_name.data or "",
+            )
+        except UserInputError as exc:
+            field = form.unit_code if exc.field == "unit" else getattr(form, exc.field)
+            field.errors.append(t(exc.message_vi, exc.message_en))
+        else:
+            flash(t("Đã tạo tài khoản.", "Account created."), "info")
+            return redirect(url_for("auth.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_new.html", form=form), status
+
+
+def _other_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user().id:
+        abort(409)  # use "sign out everywhere" for yourself; never lock yourself out
+    return user
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required(Role.ADMIN)
+def set_account_active(user_id: int):
+    user = _other_user_or_404(user_id)
+    set_active(user, request.form.get("active") == "1")
+    flash(t("Đã cập nhật tài khoản.", "Account updated."), "info")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@roles_required(Role.ADMIN)
+def end_account_sessions(user_id: int):
+    end_all_sessions(_other_user_or_404(user_id))
+    flash(t("Đã kết thúc mọi phiên của tài khoản.", "Every session of the account ended."), "info")
+    return redirect(url_for("auth.users"))

@@ -8,6 +8,7 @@ Parents may appear after their children in the file.
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -262,11 +263,24 @@ def export_rows() -> list[list[str]]:
     ]
 
 
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def sort_key(unit: Unit) -> tuple:
+    """Siblings grouped by level label, then by name in natural order ("Phường 2" before
+    "Phường 10"), accents ignored so that "Đ" sorts with "D"."""
+    parts = re.split(r"(\d+)", _plain(unit.name or ""))
+    name = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+    return (_plain(unit.level_label or ""), name, unit.code)
+
+
 def tree_order(units: list[Unit]) -> list[Unit]:
-    """Units depth-first from the roots, children sorted by code."""
+    """Units depth-first from the roots, siblings in :func:`sort_key` order."""
     children: dict[int | None, list[Unit]] = {}
     ids = {u.id for u in units}
-    for unit in sorted(units, key=lambda u: u.code):
+    for unit in sorted(units, key=sort_key):
         parent = unit.parent_id if unit.parent_id in ids else None
         children.setdefault(parent, []).append(unit)
     ordered: list[Unit] = []

@@ -9,7 +9,7 @@ from surveyapp.i18n import t
 from surveyapp.security import current_user, roles_required
 from surveyapp.units import bp
 from surveyapp.units.forms import ImportForm, UnitForm
-from surveyapp.units.importer import COLUMNS, export_rows, import_units, tree_order
+from surveyapp.units.importer import COLUMNS, export_rows, import_units, sort_key, tree_order
 from surveyapp.units.models import Unit
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.FOCAL_POINT)
@@ -18,7 +18,7 @@ VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.FOCAL_POINT)
 def _children_map(units: list[Unit]) -> dict:
     ids = {u.id for u in units}
     children: dict = {}
-    for unit in sorted(units, key=lambda u: u.code):
+    for unit in sorted(units, key=sort_key):
         children.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
     return children
 

@@ -274,7 +274,7 @@ def test_users_create_list_disable(app, factory, db_session):
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["x1", "--role", "focal_point"], "long enough pw\n", "focal point needs --unit"),
+        (["x1", "--role", "focal_point"], "long enough pw\n", "focal point needs a unit"),
         (["x2", "--role", "admin", "--unit", "NOPE"], "long enough pw\n", "No unit with code"),
         (["x3", "--role", "admin"], "short\n", "at least 10 characters"),
         (["bad name", "--role", "admin"], "long enough pw\n", "Invalid username"),
@@ -308,3 +308,54 @@ def test_focal_point_without_unit_is_refused_by_the_schema(app):
         with pytest.raises(sa.exc.IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+# --- account pages -------------------------------------------------------------------
+
+
+def test_admin_creates_accounts_with_field_messages(client, login, factory, db_session):
+    login(Role.ADMIN)
+    factory.unit(code="SNV", name="Sở Nội vụ")
+    form = {
+        "username": "daumoi",
+        "full_name": "Trần Thị B",
+        "role": "focal_point",
+        "unit_code": "",
+        "password": "a long password",
+    }
+    refused = client.post("/auth/users/new", data=form)
+    assert refused.status_code == 422
+    assert "Đầu mối đơn vị phải gắn với một đơn vị" in refused.get_data(as_text=True)
+    short = client.post("/auth/users/new", data={**form, "unit_code": "SNV", "password": "short"})
+    assert short.status_code == 422 and "ít nhất 10 ký tự" in short.get_data(as_text=True)
+    assert client.post("/auth/users/new", data={**form, "unit_code": "SNV"}).status_code == 302
+    page = client.get("/auth/users").get_data(as_text=True)
+    assert "daumoi" in page and "Trần Thị B" in page and "SNV — Sở Nội vụ" in page
+    with db_session() as session:
+        user = session.scalar(sa.select(User).where(User.username == "daumoi"))
+        assert user.role == Role.FOCAL_POINT and user.unit_id is not None
+
+
+def test_admin_disables_an_account_and_its_session_ends(app, client, login, factory):
+    login(Role.ADMIN)
+    target = factory.user(role="clerk", username="clerk1")
+    other = app.test_client()
+    sign_in(other, "clerk1")
+    assert signed_in(other)
+    response = client.post(f"/auth/users/{target.id}/active", data={"active": "0"})
+    assert response.status_code == 302
+    assert not signed_in(other)
+    assert sign_in(other, "clerk1").status_code == 401
+    client.post(f"/auth/users/{target.id}/active", data={"active": "1"})
+    assert sign_in(other, "clerk1").status_code == 302
+
+
+def test_admin_ends_sessions_but_not_their_own_account(app, client, login, factory):
+    admin = login(Role.ADMIN)
+    target = factory.user(role="enumerator", username="dtv")
+    other = app.test_client()
+    sign_in(other, "dtv")
+    client.post(f"/auth/users/{target.id}/end-sessions")
+    assert not signed_in(other)
+    assert client.post(f"/auth/users/{admin.id}/active", data={"active": "0"}).status_code == 409
+    assert signed_in(client)

@@ -252,3 +252,27 @@ def test_cli_import_of_the_shipped_registry(app, db_session):
     assert len(all_units(db_session)) == 110
     bad = app.test_cli_runner().invoke(args=["units", "import", "/no/such/file.csv"])
     assert bad.exit_code != 0 and "No file" in bad.output
+
+
+def test_tree_groups_levels_and_sorts_names_naturally(client, login):
+    login(Role.ADMIN)
+    upload(client, (DATA / "brvt-2024.csv").read_bytes())
+    page = client.get("/units/").get_data(as_text=True)
+    position = {
+        name: page.index(f">{name}<")
+        for name in (
+            "Phường 2",
+            "Phường 10",
+            "Phường Thắng Nhất",
+            "Sở Y tế",
+            "Thành phố Vũng Tàu",
+            "Huyện Đất Đỏ",
+            "Huyện Long Điền",
+            "Huyện Châu Đức",
+        )
+    }
+    assert position["Phường 2"] < position["Phường 10"] < position["Phường Thắng Nhất"]
+    # Siblings of one level label stay together; "Đ" sorts with "D".
+    assert position["Sở Y tế"] < position["Huyện Châu Đức"]
+    assert position["Huyện Châu Đức"] < position["Huyện Đất Đỏ"] < position["Huyện Long Điền"]
+    assert position["Huyện Long Điền"] < position["Thành phố Vũng Tàu"]
