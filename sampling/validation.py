@@ -257,9 +257,9 @@ def _present(values: pa.Array) -> np.ndarray:
 def _check_columns(frame, kind, required, period):
     columns = set(frame.columns)
     needed = [*REQUIRED_COLUMNS[kind], *(required or ())]
-    if period is not None:
-        needed.append("completed_on")
-    missing = [_LABELS.get(name, name) for name in dict.fromkeys(needed) if name not in columns]
+    # A period needs the completion date column; an empty date cell is only a warning.
+    wanted = [*needed, "completed_on"] if period is not None else needed
+    missing = [_LABELS.get(name, name) for name in dict.fromkeys(wanted) if name not in columns]
     if kind == "citizens" and not columns & set(CONTACT_COLUMNS):
         missing.append(
             "một cột liên hệ / one contact column: Số điện thoại (phone), Email (email) "
@@ -370,6 +370,12 @@ def _check_dates(columns, issues, period):
     )  # fmt: skip
     outside = np.zeros(n, dtype=bool)
     if period is not None:
+        issues.add(
+            ~_present(columns["completed_on"]), "completed_on", None, "warning", "kept",
+            "date_missing",
+            "Thiếu ngày trả kết quả nên không kiểm tra được kỳ khảo sát; vẫn giữ dòng.",
+            "No completion date, so the survey period cannot be checked; row kept.",
+        )  # fmt: skip
         start, end = (np.datetime64(day, "D") for day in period)
         outside = ~np.isnat(dates) & ((dates < start) | (dates > end))
         shown = f"{period[0]:%d/%m/%Y}–{period[1]:%d/%m/%Y}"
@@ -624,6 +630,8 @@ def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
         valid["email"] = pd.Series(email.to_pandas(), index=frame.index, dtype="str")
     if dates is not None:
         valid["completed_on"] = dates.astype("datetime64[s]")
+    if "source_row" not in valid.columns:
+        valid["source_row"] = np.arange(2, len(valid) + 2, dtype=np.int64)
     if not keep.all():
         valid = valid[keep]
     valid = valid.reset_index(drop=True)
