@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -317,6 +318,7 @@ def _field_value(field: fields.Field) -> Any:
     return field.data
 
 
+@functools.lru_cache(maxsize=64)
 def build_form_class(
     questionnaire: Questionnaire,
     lang: str = DEFAULT_LANGUAGE,
@@ -327,7 +329,9 @@ def build_form_class(
     """A form class for the whole questionnaire, or one section of it.
 
     The class carries ``questionnaire``, ``lang``, ``section`` and ``answer_fields``
-    (question code → the field names it owns, in order) for templates.
+    (question code → the field names it owns, in order) for templates. Classes are
+    cached per (questionnaire, lang, section, base): trees are immutable, so requests
+    share one class (do not modify it).
     """
     questions = _questions(questionnaire, section)
     attributes: dict[str, Any] = {}

@@ -265,3 +265,9 @@ def test_the_library_does_not_import_flask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_form_classes_are_shared_per_questionnaire_language_and_section(questionnaire):
+    assert build_form_class(questionnaire) is build_form_class(questionnaire, "vi")
+    assert build_form_class(questionnaire, "en") is not build_form_class(questionnaire)
+    assert build_form_class(questionnaire, section="B") is not build_form_class(questionnaire)
