@@ -318,7 +318,6 @@ def _field_value(field: fields.Field) -> Any:
     return field.data
 
 
-@functools.lru_cache(maxsize=64)
 def build_form_class(
     questionnaire: Questionnaire,
     lang: str = DEFAULT_LANGUAGE,
@@ -333,6 +332,16 @@ def build_form_class(
     cached per (questionnaire, lang, section, base): trees are immutable, so requests
     share one class (do not modify it).
     """
+    return _cached_form_class(questionnaire, lang, section, base)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_form_class(
+    questionnaire: Questionnaire,
+    lang: str,
+    section: str | None,
+    base: type[wtforms.Form],
+) -> type[wtforms.Form]:
     questions = _questions(questionnaire, section)
     attributes: dict[str, Any] = {}
     answer_fields: dict[str, tuple[str, ...]] = {}
