@@ -7,3 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", cli_group="users")
 bp.nav = [("auth.users", "Người dùng", "Users")]
+bp.cli.help = "Tài khoản người dùng / User accounts."

@@ -7,3 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", cli_group="campaign")
 bp.nav = [("campaigns.index", "Đợt khảo sát", "Campaigns")]
+bp.cli.help = "Đợt khảo sát / Campaigns."
