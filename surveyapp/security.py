@@ -15,6 +15,7 @@ or :func:`require_unit`.
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -293,7 +294,7 @@ class Throttle:
         if redis is not None:
             rkey = self._redis_key(key)
             stamp = now.timestamp()
-            redis.zadd(rkey, {f"{stamp}:{id(now)}": stamp})
+            redis.zadd(rkey, {f"{stamp}:{uuid.uuid4().hex}": stamp})
             redis.expire(rkey, self.window)
             return
         table = ThrottleEvent.__table__
