@@ -244,7 +244,7 @@ class BoolOp(Expression):
             yield from operand.references()
 
     def to_source(self) -> str:
-        return f" {self.op} ".join(_wrapped(o, self.op) for o in self.operands)
+        return f" {self.op} ".join(_wrapped(o) for o in self.operands)
 
     def to_xpath(self) -> str:
         parts = []
@@ -254,7 +254,7 @@ class BoolOp(Expression):
         return f" {self.op} ".join(parts)
 
 
-def _wrapped(node: Expression, parent_op: str | None = None) -> str:
+def _wrapped(node: Expression) -> str:
     if isinstance(node, BoolOp):
         return f"({node.to_source()})"
     return node.to_source()

@@ -68,12 +68,11 @@ class WebFormError(QuestionnaireError):
 
 # --------------------------------------------------------------------------- cleaning rules
 
-_MISSING = object()
 _INVALID = "\x00invalid"  # a value that could not be parsed; fails every rule
 
 
 def _is_empty(value: Any) -> bool:
-    if value is None or value is _MISSING:
+    if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()

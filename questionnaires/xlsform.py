@@ -418,9 +418,8 @@ _FALSE = {"no", "false", "false()", "0", "n"}
 
 
 class _Importer:
-    def __init__(self, sheets: dict[str, _Sheet], source: str):
+    def __init__(self, sheets: dict[str, _Sheet]):
         self.sheets = sheets
-        self.source = source
         self.problems: list[SheetProblem] = []
         self.notes: list[str] = []
         self.columns: dict[str, dict[str, str]] = {}  # sheet -> column -> language
@@ -940,7 +939,7 @@ def import_xlsform(path: str | Path | io.BytesIO, notes: list[str] | None = None
     receives remarks such as choice lists that were renumbered.
     """
     source = str(path) if isinstance(path, (str, Path)) else None
-    importer = _Importer(_read_sheets(path, source or "workbook"), source or "workbook")
+    importer = _Importer(_read_sheets(path, source or "workbook"))
     raw = importer.definition()
     if importer.problems:
         raise XLSFormError(importer.problems, source)

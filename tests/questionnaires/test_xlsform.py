@@ -236,7 +236,7 @@ def test_any_cell_corruption_gives_a_clear_error_or_a_questionnaire(data):
         column = data.draw(st.integers(0, len(table[0]) - 1))
         table[row][column] = data.draw(cell_junk)
     importer = _Importer(
-        {"survey": _sheet("survey", survey), "choices": _sheet("choices", choices)}, "fuzz"
+        {"survey": _sheet("survey", survey), "choices": _sheet("choices", choices)}
     )
     raw = importer.definition()
     if importer.problems:
