@@ -11,9 +11,11 @@ from questionnaires import (
     QuestionType,
     XLSFormError,
     build_questionnaire,
+    dump_questionnaire,
     export_xlsform,
     import_xlsform,
     load_builtin,
+    parse_questionnaire,
 )
 from questionnaires.xlsform import _Importer, _Sheet, convert_with_pyxform
 
@@ -110,6 +112,7 @@ def test_a_contractor_form_imports_with_renumbered_choices(tmp_path):
     assert q.question("cost").relevant == "selected(visited, 2)"
     assert not q.question("cost").integer
     assert any("yes=1, no=2" in note for note in notes)
+    assert parse_questionnaire(dump_questionnaire(q)) == q  # the YAML written by the CLI
 
 
 def test_unsupported_features_are_listed_together_by_sheet_row_and_column(tmp_path):
