@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import IO
 
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from questionnaires import fonts
@@ -26,10 +25,10 @@ from questionnaires.pdf_layout import (
     PAGE_HEIGHT,
     PAGE_WIDTH,
     SHADE,
+    BinaryCanvas,
     build_styles,
     draw_short_code,
     markup,
-    output_target,
     web_address_for,
 )
 from questionnaires.qr import QrPlan, draw_qr
@@ -187,10 +186,7 @@ def render_invitations(
         survey_title=_questionnaire_title(questionnaire, lang),
     )
     plan = QrPlan.for_texts(letter.url for letter in letters)
-    # initialFontName: otherwise the page preamble adds a non-embedded Helvetica.
-    canvas = Canvas(
-        output_target(out), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=fonts.REGULAR
-    )
+    canvas = BinaryCanvas(out)
     canvas.setTitle(_TEXT[lang]["title"])
     forms: dict[tuple[str | None, str], str] = {}
     styles = build_styles()

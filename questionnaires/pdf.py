@@ -16,7 +16,6 @@ from typing import IO
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -43,10 +42,10 @@ from questionnaires.pdf_layout import (
     PAGE_WIDTH,
     RULE,
     SHADE,
+    BinaryCanvas,
     DigitBoxes,
     build_styles,
     markup,
-    output_target,
     table_style,
     web_address_for,
 )
@@ -102,18 +101,14 @@ _TEXT = {
 }
 
 
-class PageFormCanvas(Canvas):
+class PageFormCanvas(BinaryCanvas):
     """A canvas that can record platypus pages as named form XObjects instead of pages.
 
     While recording, each page begun by the document template opens a form and ``showPage``
     closes it; ``recorded_forms`` maps a recording key to its ordered form names.
     """
 
-    def __init__(self, out: str | IO[bytes], **kwargs) -> None:
-        kwargs.setdefault("pagesize", (PAGE_WIDTH, PAGE_HEIGHT))
-        # Without this, reportlab's page preamble selects Helvetica, which then sits in the
-        # file as a font that is not embedded.
-        kwargs.setdefault("initialFontName", fonts.register_fonts() and fonts.REGULAR)
+    def __init__(self, out: str | os.PathLike | IO[bytes], **kwargs) -> None:
         super().__init__(out, **kwargs)
         self.recorded_forms: dict[object, list[str]] = {}
         self.recorded_operators: dict[object, list[str]] = {}
@@ -512,7 +507,7 @@ def render_questionnaire_pdf(
     """
     personalised = _validate_personalisation(url, code)
     layout = QuestionnaireLayout(questionnaire, lang=lang, personalised=personalised)
-    canvas = PageFormCanvas(output_target(out))
+    canvas = PageFormCanvas(out)
     canvas.setTitle(questionnaire.title.get(lang))
     pages = layout.draw_copy(canvas, url=url, code=code)
     canvas.save()

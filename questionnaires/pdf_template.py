@@ -64,8 +64,10 @@ def _parse_pdf(data: bytes) -> _ParsedPdf:
 
 def _form_object(number: int, template_object: bytes, content: str) -> bytes:
     """The form XObject ``number`` of the template with new (Flate-compressed) content."""
-    dictionary = template_object[template_object.index(b"<<") : template_object.rindex(b"stream\n")]
-    dictionary = dictionary[: dictionary.rindex(b">>") + 2]
+    # reportlab writes "N 0 obj\n<dictionary>\nstream\n<data>endstream\nendobj\n"
+    dictionary = template_object[
+        template_object.index(b"<<") : template_object.index(b"\nstream\n")
+    ]
     stream = zlib.compress(content.encode("latin-1"), 6)
     dictionary = re.sub(rb"/Filter \[[^\]]*\]|/Filter /\w+", b"", dictionary)
     dictionary = re.sub(
