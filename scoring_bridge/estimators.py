@@ -47,6 +47,8 @@ from scoring_bridge.errors import ResponsesError, ScoringError
 from scoring_bridge.spec import ScaleItem, SurveySpec
 
 Z_95 = 1.959963984540054
+#: Relative size below which a difference of sums of squares is rounding noise.
+_ROUNDING = 1e-10
 ProgressCallback = Callable[[str, int, int], None]
 
 INDEX_COLUMNS = (
@@ -483,7 +485,11 @@ def _item_estimates(design, spec, formula, bins, counts, wsum, w2sum, domain_of_
     x_of = np.where(x_dom[d] > 0, x_dom[d], np.inf)
     # Sums over the atom of u = w·z and u², with z = (y − R v)/X (see module docstring).
     s1 = np.where(inside[:, None], (y_atom - r_atom * x_atom) / x_of, 0.0)
-    s2 = np.where(inside[:, None], (q_yy - 2 * r_atom * q_yv + r_atom**2 * q_vv) / x_of**2, 0.0)
+    expanded = q_yy - 2 * r_atom * q_yv + r_atom**2 * q_vv
+    # The expansion cancels when every answer equals the ratio (e.g. all satisfied):
+    # treat what is left at rounding level as the exact zero it is.
+    expanded = np.where(expanded <= _ROUNDING * (q_yy + r_atom**2 * q_vv), 0.0, expanded)
+    s2 = np.where(inside[:, None], expanded / x_of**2, 0.0)
     variance = _stratified_variance(design, domain_of_atom, s1, s2, ndomains)
     n_valid = _sum_by(domain_of_atom, np.einsum("akb,kb->ak", counts, valid), ndomains)
     y_unw = _sum_by(domain_of_atom, np.einsum("akb,kb->ak", counts, scores), ndomains)
@@ -505,9 +511,9 @@ def _stratified_variance(design, domain_of_atom, s1, s2, ndomains):
     stratum = cells % len(design.strata)
     n_h = design.stratum_n[stratum]
     shape = (-1,) + (1,) * (s1.ndim - 1)
-    contribution = design.stratum_factor[stratum].reshape(shape) * (
-        sum_u2 - sum_u**2 / n_h.reshape(shape)
-    )
+    spread = sum_u2 - sum_u**2 / n_h.reshape(shape)
+    spread = np.where(spread <= _ROUNDING * sum_u2, 0.0, spread)  # cancellation noise
+    contribution = design.stratum_factor[stratum].reshape(shape) * spread
     return np.maximum(_sum_by(cells // len(design.strata), contribution, ndomains), 0.0)
 
 

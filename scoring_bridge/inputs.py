@@ -186,18 +186,19 @@ def _fail(raw: pd.DataFrame, column: str, positions: np.ndarray, problem_vi: str
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Codes as strings; spreadsheet numbers like 101.0 become '101'."""
+    """Codes as NFC strings; spreadsheet numbers like 101.0 become '101', empty cells ''.
+
+    Converts each distinct value once (units, groups and strata repeat a lot).
+    """
 
     def one(value: Any) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return unicodedata.normalize("NFC", str(value)).strip()
 
-    if series.dtype == object or pd.api.types.is_string_dtype(series):
-        return series.map(one).astype(object)
-    return series.map(one).astype(object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = np.array([one(v) for v in uniques] + [""], dtype=object)
+    return pd.Series(labels[codes], index=series.index, dtype=object)
 
 
 def _text_codes(raw: pd.DataFrame, column: str, *, allow_empty: bool = False) -> pd.Series:

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scoring_bridge.estimators import Formula, compute_indices
 from scoring_bridge.inputs import prepare_responses
@@ -217,3 +219,20 @@ def test_categorical_columns_give_the_same_result(small_spec, make_responses):
     pd.testing.assert_frame_equal(
         compute_indices(prepared, small_spec), compute_indices(as_categories, small_spec)
     )
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), factor=st.floats(0.01, 100.0))
+def test_scaling_weights_or_shuffling_rows_changes_nothing(
+    small_spec, make_responses, seed, factor
+):
+    # A ratio estimator and its linearised variance are invariant to a common weight
+    # factor, and nothing may depend on row order.
+    raw = make_responses(small_spec, seed, rows=120)
+    base = compute_indices(prepare_responses(raw, small_spec), small_spec, min_n=1)
+    scaled = raw.assign(weight=raw.weight * factor).sample(frac=1.0, random_state=seed)
+    other = compute_indices(prepare_responses(scaled, small_spec), small_spec, min_n=1)
+    np.testing.assert_allclose(other.estimate, base.estimate, rtol=1e-9)
+    np.testing.assert_allclose(other.se, base.se, rtol=1e-7)
