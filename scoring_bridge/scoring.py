@@ -15,7 +15,7 @@ from scoring_bridge.estimators import ProgressCallback, compute_indices
 from scoring_bridge.inputs import prepare_responses
 from scoring_bridge.mapping import Criterion, ScoringMapping, load_mapping
 from scoring_bridge.points import criterion_points, unit_summary
-from scoring_bridge.spec import SurveySpec, load_spec
+from scoring_bridge.spec import SurveySpec, load_spec, spec_from_questionnaire
 
 DEFAULT_MIN_N = 30
 
@@ -42,7 +42,7 @@ class ScoringResult:
 
 def score(
     responses: pd.DataFrame | str | Path,
-    spec: SurveySpec | str,
+    spec: SurveySpec | str | Any,
     mapping: ScoringMapping | str | Path | Mapping[str, Any],
     *,
     min_n: int | None = None,
@@ -56,7 +56,8 @@ def score(
 ) -> ScoringResult:
     """Validate the responses, compute every index and the criteria's points.
 
-    ``spec`` may be a built-in questionnaire id; ``mapping`` a path, a built-in mapping name
+    ``spec`` may also be a built-in questionnaire id or a
+    :class:`questionnaires.model.Questionnaire`; ``mapping`` a path, a built-in mapping name
     or a parsed dict. ``min_n`` overrides the criteria's ``min_responses`` (and flags small
     index cells). ``sample_sizes`` (unit → forms issued) gives response rates;
     ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
@@ -64,6 +65,8 @@ def score(
     """
     if isinstance(spec, str):
         spec = load_spec(spec)
+    elif not isinstance(spec, SurveySpec):
+        spec = spec_from_questionnaire(spec)  # a questionnaires.model.Questionnaire
     if not isinstance(mapping, ScoringMapping):
         mapping = load_mapping(mapping, spec)
     criteria = mapping.for_questionnaire(spec.questionnaire_id)

@@ -79,6 +79,8 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
     )
     assert result.exit_code == 0, result.output
     assert "Wrote 14 files" in result.output
+    sheets = pd.ExcelFile(out / "report.xlsx", engine="calamine").sheet_names
+    assert sheets[:3] == ["Xếp hạng", "Yếu tố", "Điểm tiêu chí"] and "Phương pháp" in sheets
     names = {p.name for p in out.iterdir()}
     assert {
         "points.csv",
@@ -196,7 +198,10 @@ def test_officials_mapping_scores_item_sets_and_bands():
     )
     for item in spec.items:
         frame[item.code] = rng.choice([2, 3, 4, 5, 9], rows, p=[0.1, 0.15, 0.4, 0.3, 0.05])
-    result = score(frame, spec, "brvt-2024", min_n=10)
+    import questionnaires
+
+    # the app can pass the questionnaire model itself
+    result = score(frame, questionnaires.load_builtin("par-officials"), "brvt-2024", min_n=10)
     table = result.points.set_index(["unit", "criterion"])
     assert len(result.criteria) == 7
     item_set = table.loc[("S1", "9.4")]
