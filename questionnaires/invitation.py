@@ -264,12 +264,15 @@ def _draw_static_letter(canvas, styles, head: _Letterhead, unit: str | None, web
     y = _paragraph(
         canvas, text["title"], styles["title"].clone("t", **centred), _MARGIN, top - 24 * mm, _WIDTH
     )
-    subtitle = text["subtitle"]
+    subtitle_style = styles["subtitle"].clone("s", **centred)
+    subtitle = Paragraph(text["subtitle"], subtitle_style)
     if head.survey_title:
-        subtitle = markup(head.survey_title)
-    _paragraph(
-        canvas, subtitle, styles["subtitle"].clone("s", **centred), _MARGIN, y - 2 * mm, _WIDTH
-    )
+        titled = Paragraph(markup(head.survey_title), subtitle_style)
+        # A title too long for the space above "Kính gửi" gives way to the generic subtitle.
+        if y - 2 * mm - titled.wrap(_WIDTH, PAGE_HEIGHT)[1] >= _Y_DEAR + 6 * mm:
+            subtitle = titled
+    _, height = subtitle.wrap(_WIDTH, PAGE_HEIGHT)
+    subtitle.drawOn(canvas, _MARGIN, y - 2 * mm - height)
 
     body = styles["base"].clone("body", fontSize=10.5, leading=15, spaceAfter=6, firstLineIndent=0)
     why = text["why"].format(

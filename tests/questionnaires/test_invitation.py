@@ -124,3 +124,8 @@ def test_english_letters(tmp_path):
 def test_bad_entries_are_refused_with_a_clear_message(entries, message):
     with pytest.raises(QuestionnaireError, match=message):
         render_invitations(entries, io.BytesIO())
+
+
+def test_text_too_long_for_the_letter_is_a_clear_error_not_an_overlap():
+    with pytest.raises(QuestionnaireError, match="too long to leave room for the QR code"):
+        render_invitations([ENTRIES[1]], io.BytesIO(), unit_name="Ủy ban nhân dân " * 60)
