@@ -11,7 +11,7 @@ stores the questionnaire once and costs a QR code plus a few operators per page.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import IO
 
 from reportlab.lib.units import mm
@@ -165,13 +165,14 @@ class QuestionnaireLayout:
         self.text = _TEXT[lang]
         self.styles = build_styles()
         self.routing = plan_routing(questionnaire)
-        self._panel_forms: dict[str, str] = {}
+        # Identifies this layout's forms on a canvas that may carry several layouts.
+        self._token = object()
 
     # ---------------------------------------------------------------- recording
 
     def page_forms(self, canvas: PageFormCanvas) -> list[str]:
         """Lay the questionnaire out on ``canvas``'s document (once) and return its page forms."""
-        key = (id(self), "pages")
+        key = (self._token, "pages")
         if key in canvas.recorded_forms:
             return canvas.recorded_forms[key]
         forms = canvas.start_recording(key)
@@ -324,7 +325,7 @@ class QuestionnaireLayout:
 
     def instruction_form(self, canvas: PageFormCanvas, web: str) -> str:
         """The short instruction under the code, kept as a form per web address."""
-        key = (id(self), "panel", web)
+        key = (self._token, "panel", web)
         if key not in canvas.recorded_forms:
             name = f"qpanel{len(canvas.recorded_forms)}"
             canvas.recorded_forms[key] = [name]
@@ -395,7 +396,7 @@ class QuestionnaireLayout:
         return len(forms)
 
     def _page_number_operators(self, canvas: PageFormCanvas, pages: int) -> list[str]:
-        key = (id(self), "page-numbers")
+        key = (self._token, "page-numbers")
         if key not in canvas.recorded_operators:
             encoder = self.encoder(canvas)
             canvas.recorded_operators[key] = [
@@ -514,8 +515,4 @@ def render_questionnaire_pdf(
     return pages
 
 
-__all__: Sequence[str] = (
-    "PageFormCanvas",
-    "QuestionnaireLayout",
-    "render_questionnaire_pdf",
-)
+__all__ = ["PageFormCanvas", "QuestionnaireLayout", "render_questionnaire_pdf"]

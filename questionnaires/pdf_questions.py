@@ -153,6 +153,8 @@ class QuestionFlowables:
 
     def _answers(self, question: Question) -> list:
         kind = question.type
+        if kind.has_choices and not question.all_choices():
+            return []  # nothing to tick (the validator refuses this; never fail the layout)
         if kind is QuestionType.GRID:
             return [self._grid(question)]
         if kind is QuestionType.SCALE5:
