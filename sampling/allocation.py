@@ -70,28 +70,22 @@ def _as_count(value: Any, what_vi: str, what_en: str) -> int:
     return int(value)
 
 
-def _weights(method: Allocation, strata: list, sizes: np.ndarray, sd: Mapping | None) -> np.ndarray:
+def _weights(method: Allocation, sizes: np.ndarray, sd_values: np.ndarray | None) -> np.ndarray:
     if method is Allocation.PROPORTIONAL:
         return sizes.astype(float)
     if method is Allocation.EQUAL:
         # Empty strata get nothing whatever the method.
         return (sizes > 0).astype(float)
-    if sd is None:
+    if sd_values is None:
         raise AllocationError(
             "Phân bổ Neyman cần độ lệch chuẩn S_h của từng tầng.",
             "Neyman allocation needs the standard deviation S_h of every stratum.",
         )
-    missing = [s for s in strata if s not in sd]
-    if missing:
+    s_h = np.asarray(sd_values, dtype=float)
+    if s_h.shape != sizes.shape or not np.all(np.isfinite(s_h)) or np.any(s_h < 0):
         raise AllocationError(
-            f"Thiếu độ lệch chuẩn cho tầng: {missing[:5]}.",
-            f"Standard deviation missing for strata: {missing[:5]}.",
-        )
-    s_h = np.array([sd[s] for s in strata], dtype=float)
-    if not np.all(np.isfinite(s_h)) or np.any(s_h < 0):
-        raise AllocationError(
-            "Độ lệch chuẩn phải là số không âm.",
-            "Standard deviations must be non-negative numbers.",
+            "Độ lệch chuẩn phải là số không âm, một giá trị cho mỗi tầng.",
+            "Standard deviations must be non-negative numbers, one per stratum.",
         )
     return sizes * s_h
 
@@ -165,18 +159,44 @@ def allocate_array(
     min_per_stratum: int = 0,
     max_per_stratum: int | None = None,
 ) -> np.ndarray:
-    """Array form of :func:`allocate`: ``sizes`` and ``sd_values`` in stratum order."""
-    strata = list(range(len(sizes)))
-    sd = None if sd_values is None else dict(zip(strata, sd_values, strict=True))
-    result = allocate(
-        dict(zip(strata, sizes, strict=True)),
-        n,
-        method,
-        sd=sd,
-        min_per_stratum=min_per_stratum,
-        max_per_stratum=max_per_stratum,
-    )
-    return np.fromiter(result.values(), dtype=np.int64, count=len(strata))
+    """Array form of :func:`allocate`: ``sizes`` (and ``sd_values``) in stratum order."""
+    allocation = parse_allocation(method)
+    counts = np.asarray(sizes)
+    if counts.dtype.kind not in "iu" or (counts < 0).any():
+        raise AllocationError(
+            "Quy mô tầng phải là số nguyên không âm.",
+            "Stratum sizes must be non-negative integers.",
+        )
+    counts = counts.astype(np.int64)
+    n = _as_count(n, "Cỡ mẫu n", "The sample size n")
+    min_per_stratum = _as_count(min_per_stratum, "Số tối thiểu mỗi tầng", "The minimum")
+    if max_per_stratum is not None:
+        max_per_stratum = _as_count(max_per_stratum, "Số tối đa mỗi tầng", "The maximum")
+        if max_per_stratum < min_per_stratum:
+            raise AllocationError(
+                f"Số tối đa mỗi tầng ({max_per_stratum}) nhỏ hơn số tối thiểu ({min_per_stratum}).",
+                f"The maximum per stratum ({max_per_stratum}) is below the minimum "
+                f"({min_per_stratum}).",
+            )
+    total = int(counts.sum())
+    if n > total:
+        raise AllocationError(
+            f"Cỡ mẫu n = {n} lớn hơn tổng số đơn vị trong khung mẫu ({total}).",
+            f"The sample size n = {n} exceeds the number of units in the frame ({total}).",
+        )
+    if not len(counts):
+        return counts
+    weights = _weights(allocation, counts, sd_values)
+    lower = np.minimum(counts, min_per_stratum)
+    upper = counts if max_per_stratum is None else np.minimum(counts, max_per_stratum)
+    if allocation is Allocation.NEYMAN and n > lower.sum() and weights.sum() == 0:
+        raise AllocationError(
+            "Mọi tầng có N_h·S_h = 0: không thể phân bổ Neyman.",
+            "Every stratum has N_h·S_h = 0: Neyman allocation is undefined.",
+        )
+    _check_feasible(n, int(lower.sum()), int(upper[weights > 0].sum() + lower[weights == 0].sum()))
+    values = continuous_allocation(weights, n, lower, upper)
+    return largest_remainder(values, n, upper)
 
 
 def allocate(
@@ -204,38 +224,27 @@ def allocate(
         floors 47, 28, 14 (+10) = 99; the 1 left goes to B (.42 > .37 > .21)
         result A 47, B 29, C 14, D 10
     """
-    allocation = parse_allocation(method)
     strata = list(sizes)
-    counts = np.array([_as_count(sizes[s], "Quy mô tầng", "A stratum size") for s in strata])
-    n = _as_count(n, "Cỡ mẫu n", "The sample size n")
-    min_per_stratum = _as_count(min_per_stratum, "Số tối thiểu mỗi tầng", "The minimum")
-    if max_per_stratum is not None:
-        max_per_stratum = _as_count(max_per_stratum, "Số tối đa mỗi tầng", "The maximum")
-        if max_per_stratum < min_per_stratum:
+    counts = np.array(
+        [_as_count(sizes[s], "Quy mô tầng", "A stratum size") for s in strata], dtype=np.int64
+    )
+    sd_values = None
+    if sd is not None and parse_allocation(method) is Allocation.NEYMAN:
+        missing = [s for s in strata if s not in sd]
+        if missing:
             raise AllocationError(
-                f"Số tối đa mỗi tầng ({max_per_stratum}) nhỏ hơn số tối thiểu ({min_per_stratum}).",
-                f"The maximum per stratum ({max_per_stratum}) is below the minimum "
-                f"({min_per_stratum}).",
+                f"Thiếu độ lệch chuẩn cho tầng: {missing[:5]}.",
+                f"Standard deviation missing for strata: {missing[:5]}.",
             )
-    total = int(counts.sum())
-    if n > total:
-        raise AllocationError(
-            f"Cỡ mẫu n = {n} lớn hơn tổng số đơn vị trong khung mẫu ({total}).",
-            f"The sample size n = {n} exceeds the number of units in the frame ({total}).",
-        )
-    if not strata:
-        return {}
-    weights = _weights(allocation, strata, counts, sd)
-    lower = np.minimum(counts, min_per_stratum)
-    upper = counts if max_per_stratum is None else np.minimum(counts, max_per_stratum)
-    if allocation is Allocation.NEYMAN and n > lower.sum() and weights.sum() == 0:
-        raise AllocationError(
-            "Mọi tầng có N_h·S_h = 0: không thể phân bổ Neyman.",
-            "Every stratum has N_h·S_h = 0: Neyman allocation is undefined.",
-        )
-    _check_feasible(n, int(lower.sum()), int(upper[weights > 0].sum() + lower[weights == 0].sum()))
-    values = continuous_allocation(weights, n, lower, upper)
-    result = largest_remainder(values, n, upper)
+        sd_values = np.array([sd[s] for s in strata], dtype=float)
+    result = allocate_array(
+        counts,
+        n,
+        method,
+        sd_values=sd_values,
+        min_per_stratum=min_per_stratum,
+        max_per_stratum=max_per_stratum,
+    )
     return {stratum: int(n_h) for stratum, n_h in zip(strata, result, strict=True)}
 
 

@@ -159,8 +159,24 @@ def _check_columns(frame: pd.DataFrame, design: SampleDesign) -> None:
         )
 
 
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes whose order follows the sorted distinct values; -1 for missing."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # A categorical already carries codes: only its (small) categories need sorting.
+        categories = column.cat.categories
+        order = np.argsort(np.asarray(categories, dtype=object).astype(str), kind="stable")
+        codes = column.cat.codes.to_numpy()
+        if (order == np.arange(len(order))).all():
+            return codes, categories
+        rank = np.empty(len(categories) + 1, dtype=np.int32)
+        rank[order] = np.arange(len(categories))
+        rank[-1] = -1  # code -1 (missing) indexes the last slot
+        return rank[codes], categories.take(order)
+    return pd.factorize(column, sort=True)
+
+
 def _factorize_column(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    codes, uniques = pd.factorize(column, sort=True)
+    codes, uniques = _sorted_codes(column)
     if (codes < 0).any():
         first = int(np.flatnonzero(codes < 0)[0])
         raise DesignError(
@@ -172,15 +188,21 @@ def _factorize_column(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Inde
     return codes, pd.Index(uniques)
 
 
-def _compress(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Map codes to 0..H-1 keeping their order; returns (new codes, kept old codes)."""
-    top = int(codes.max()) + 1 if len(codes) else 0
-    if top <= 4 * len(codes) + 1024:
-        present = np.bincount(codes, minlength=top) > 0
-        remap = np.cumsum(present) - 1
-        return remap[codes], np.flatnonzero(present)
-    kept, inverse = np.unique(codes, return_inverse=True)
-    return inverse, kept
+def _dense_codes(combined: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map combined codes to 0..H-1 keeping their order.
+
+    Returns (codes, kept combined values, stratum sizes). When every combination occurs
+    (e.g. every unit has both groups) the codes are already dense and are kept as they are.
+    """
+    if space <= 4 * len(combined) + 1024:
+        counts = np.bincount(combined, minlength=space)
+        present = counts > 0
+        if present.all():
+            return combined, np.arange(space), counts
+        remap = (np.cumsum(present) - 1).astype(combined.dtype)
+        return remap[combined], np.flatnonzero(present), counts[present]
+    kept, inverse = np.unique(combined, return_inverse=True)
+    return inverse, kept, np.bincount(inverse, minlength=len(kept))
 
 
 def stratify(frame: pd.DataFrame, columns: tuple[str, ...]) -> Strata:
@@ -189,23 +211,25 @@ def stratify(frame: pd.DataFrame, columns: tuple[str, ...]) -> Strata:
     if not columns:
         values = pd.DataFrame(index=range(1))
         return Strata(np.zeros(rows, np.int16), np.array([rows]), [ALL_STRATUM], values)
-    combined = np.zeros(rows, dtype=np.int64)
-    uniques = []
-    for name in columns:
-        codes, levels = _factorize_column(frame[name], name)
-        combined = combined * len(levels) + codes
-        uniques.append(levels)
-    codes, kept = _compress(combined)
+    factorized = [_factorize_column(frame[name], name) for name in columns]
+    space = int(np.prod([max(len(levels), 1) for _, levels in factorized], dtype=np.float64))
+    dtype = np.int32 if space < np.iinfo(np.int32).max else np.int64
+    combined = None
+    for codes, levels in factorized:
+        codes = codes.astype(dtype, copy=False)
+        combined = codes if combined is None else combined * len(levels) + codes
+    codes, kept, sizes = _dense_codes(combined, space)
     count = len(kept)
-    codes = codes.astype(np.int16 if count <= _INT16_STRATA else np.int32)
+    codes = codes.astype(np.int16 if count <= _INT16_STRATA else np.int32, copy=False)
     # Decode each stratum's values from its mixed-radix combined code.
     values, remainder = {}, kept
-    for name, levels in zip(reversed(columns), reversed(uniques), strict=True):
+    for name, (_, levels) in zip(reversed(columns), reversed(factorized), strict=True):
         values[name] = levels.take(remainder % len(levels))
         remainder = remainder // len(levels)
+    lists = [[str(value) for value in values[name].tolist()] for name in columns]
     table = pd.DataFrame({name: np.asarray(values[name], dtype=object) for name in columns})
-    labels = [LABEL_SEPARATOR.join(map(str, row)) for row in table.itertuples(index=False)]
-    return Strata(codes, np.bincount(codes, minlength=count), labels, table)
+    labels = [LABEL_SEPARATOR.join(parts) for parts in zip(*lists, strict=True)]
+    return Strata(codes, sizes.astype(np.int64), labels, table)
 
 
 def _size_rule(design: SampleDesign, population: int) -> int:
@@ -362,16 +386,20 @@ def _select(frame, design, strata, n_h, take, rng):
 
 
 def _sample_table(frame: pd.DataFrame, strata: Strata, selected, n_h: np.ndarray) -> pd.DataFrame:
-    table = frame.take(selected.rows)
     primary = selected.rank < n_h[selected.stratum]
-    reserve_rank = pd.array(selected.rank - n_h[selected.stratum] + 1, dtype="Int64")
-    reserve_rank[primary] = pd.NA
-    table["stratum"] = np.asarray(strata.labels, dtype=object)[selected.stratum]
-    table["selection"] = np.where(primary, "primary", "reserve")
-    table["reserve_rank"] = reserve_rank
-    table["inclusion_prob"] = selected.inclusion_prob
-    table["weight"] = 1.0 / selected.inclusion_prob
-    return table
+    reserve_rank = pd.arrays.IntegerArray(selected.rank - n_h[selected.stratum] + 1, primary)
+    # Categoricals: building 50,000 Python strings per column would cost more than the draw.
+    added = {
+        "stratum": pd.Categorical.from_codes(selected.stratum, categories=strata.labels),
+        "selection": pd.Categorical.from_codes(
+            (~primary).astype(np.int8), categories=["primary", "reserve"]
+        ),
+        "reserve_rank": reserve_rank,
+        "inclusion_prob": selected.inclusion_prob,
+        "weight": 1.0 / selected.inclusion_prob,
+    }
+    table = frame.take(selected.rows)
+    return pd.concat([table, pd.DataFrame(added, index=table.index)], axis=1)
 
 
 def draw_sample(
@@ -398,10 +426,10 @@ def draw_sample(
     reserve_h = reserve_sizes(design.reserve, n_h, strata.sizes)
     report("select", 0.2)
     selected = _select(frame, design, strata, n_h, n_h + reserve_h, make_generator(seed))
-    report("table", 0.5)
+    report("table", 0.6)
     table = _sample_table(frame, strata, selected, n_h)
     allocation = allocation_table(strata, n_h, reserve_h, design.method)
-    report("hash", 0.6)
+    report("hash", 0.7)
     content_hash = frame_content_hash(frame)
     manifest = build_manifest(frame, design, seed, content_hash, allocation, table)
     report("done", 1.0)

@@ -17,6 +17,7 @@ validation, so verification must read the file the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -40,6 +41,7 @@ class ManifestError(SamplingError):
     """A manifest file cannot be read or lacks required fields."""
 
 
+@functools.cache
 def _library_version() -> str:
     try:
         return metadata.version("par-survey")
@@ -81,8 +83,11 @@ def _column_digest(column: pd.Series) -> tuple[str, bytes]:
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         categories = pd.Series(dtype.categories.astype(str), dtype=object)
-        codes = column.cat.codes.to_numpy().astype("<i4")
-        return "category", _digest_strings(categories) + hashlib.sha256(codes.tobytes()).digest()
+        codes = column.cat.codes.to_numpy()  # int8/16/32: fixed by the number of categories
+        tag = f"category-{codes.dtype.str}"
+        return tag, _digest_strings(categories) + hashlib.sha256(codes.tobytes()).digest()
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        return "int64", _digest_numbers(column.to_numpy().astype("<i8", copy=False), None)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
         mask = column.isna().to_numpy() if column.hasnans else None
         values = column.to_numpy(dtype="<i8", na_value=0)
@@ -133,23 +138,17 @@ def selected_ids_hash(ids: pd.Series, reserve_rank: pd.Series) -> str:
     return digest.hexdigest()
 
 
-def _strata_records(allocation: pd.DataFrame, strata: list[str]) -> list[dict]:
-    records = []
-    columns = allocation[[*strata, "stratum", "N_h", "n_h", "reserve_h", "inclusion_prob"]]
-    for row in columns.itertuples(index=False):
-        values = row._asdict() if not strata else dict(zip(columns.columns, row, strict=True))
-        probability = values["inclusion_prob"]
-        records.append(
-            {
-                "stratum": values["stratum"],
-                "values": {name: str(values[name]) for name in strata},
-                "N_h": int(values["N_h"]),
-                "n_h": int(values["n_h"]),
-                "reserve_h": int(values["reserve_h"]),
-                "inclusion_prob": None if pd.isna(probability) else float(probability),
-            }
-        )
-    return records
+def _strata_columns(allocation: pd.DataFrame, strata: list[str]) -> dict:
+    """Per-stratum figures as parallel lists (one entry per stratum, in stratum order)."""
+    probabilities = allocation["inclusion_prob"].to_numpy(dtype=float)
+    return {
+        "stratum": allocation["stratum"].tolist(),
+        "values": {name: [str(v) for v in allocation[name].tolist()] for name in strata},
+        "N_h": allocation["N_h"].tolist(),
+        "n_h": allocation["n_h"].tolist(),
+        "reserve_h": allocation["reserve_h"].tolist(),
+        "inclusion_prob": [None if np.isnan(p) else p for p in probabilities.tolist()],
+    }
 
 
 def build_manifest(frame, design, seed: int, content_hash: str, allocation, table) -> dict:
@@ -180,7 +179,7 @@ def build_manifest(frame, design, seed: int, content_hash: str, allocation, tabl
             "reserve": int(allocation["reserve_h"].sum()),
             "strata": len(allocation),
         },
-        "strata": _strata_records(allocation, list(design.strata)),
+        "strata": _strata_columns(allocation, list(design.strata)),
         "selected_sha256": selected_ids_hash(row_ids(table, id_column), table["reserve_rank"]),
     }
 

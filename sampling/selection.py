@@ -7,9 +7,9 @@ drawn by the method is what the primary sample is, primary + reserve is itself a
 of the stratum drawn by the method, and replacing in rank order keeps every released set
 (primary + first ``k`` reserves) a random sample (for SRS an SRS of size ``n_h + k``).
 
-* SRSWOR: one random permutation of the frame, a stable sort by stratum code (numpy's
-  radix sort for small integer codes), and the first ``m_h`` rows of each stratum
-  (Knuth 1997, *TAOCP* vol. 2, 3.4.2, Algorithm P for the permutation).
+* SRSWOR: an independent uniform key per row; the ``m_h`` smallest keys of each stratum,
+  in key order (sorting by random numbers, Sunter 1977; Tillé 2006, 4.4), found by
+  sorting only the rows whose key falls below a generous per-stratum bound.
 * Systematic: rows sorted within stratum by the sort keys (implicit stratification),
   fractional interval ``k = N_h / m_h`` and random start ``u`` in ``(0, k]``; the units at
   1-based positions ``ceil(u + j k)``, ``j = 0..m_h-1``, are selected, so every unit has
@@ -96,6 +96,19 @@ def _equal_probabilities(n_h: np.ndarray, sizes: np.ndarray, stratum: np.ndarray
     return per_stratum[stratum]
 
 
+def _key_thresholds(sizes: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """Per-stratum key bound holding at least ``take[h]`` of ``sizes[h]`` uniform keys
+    with probability about 1 - 3e-5: expected count plus four binomial standard
+    deviations plus two."""
+    population = np.maximum(sizes, 1)
+    fraction = take / population
+    spare = 4.0 * np.sqrt(take * (1.0 - fraction)) + 2.0
+    threshold = np.minimum(1.0, (take + spare) / population)
+    threshold[take == 0] = 0.0
+    threshold[take >= sizes] = 1.0
+    return threshold
+
+
 def select_srswor(
     codes: np.ndarray,
     sizes: np.ndarray,
@@ -103,16 +116,33 @@ def select_srswor(
     take: np.ndarray,
     rng: np.random.Generator,
 ) -> Selected:
-    """SRSWOR of ``take[h]`` units per stratum; ``codes`` are small non-negative ints.
+    """SRSWOR of ``take[h]`` units per stratum, in random order; ``codes`` small ints.
+
+    Every row gets an independent U(0, 1) key; the ``take[h]`` rows with the smallest keys
+    in each stratum, in key order, are a simple random sample in random order (sorting by
+    random numbers: Sunter 1977, Appl. Statist. 26(3); Tillé 2006, *Sampling Algorithms*,
+    section 4.4). Only rows whose key is below a per-stratum bound comfortably above
+    ``take[h] / N_h`` are sorted; a stratum left short of ``take[h]`` such rows (rare) is
+    screened again with no bound, so the result is exactly the smallest keys. This sorts
+    about 1.5 x sum(take) keys instead of permuting the whole frame.
 
     A stratum with ``take[h] = 0`` simply contributes nothing (samplics 0.6.1 crashes).
     """
-    permutation = rng.permutation(len(codes))
-    # Stable sort of small ints is a radix sort: rows grouped by stratum in random order.
-    grouped = np.argsort(codes[permutation], kind="stable")
+    keys = rng.random(len(codes))
+    threshold = _key_thresholds(sizes, take)
+    while True:
+        candidates = np.flatnonzero(keys < threshold[codes])
+        candidate_codes = codes[candidates]
+        counts = np.bincount(candidate_codes, minlength=len(sizes))
+        short = counts < take
+        if not short.any():
+            break
+        threshold[short] = 1.0
+    # Key order, then a stable radix sort by stratum: grouped, smallest keys first.
+    by_key = np.argsort(keys[candidates])
+    grouped = by_key[np.argsort(candidate_codes[by_key], kind="stable")]
     stratum, rank = _ranks(take)
-    positions = stratum_starts(sizes)[stratum] + rank
-    rows = permutation[grouped[positions]]
+    rows = candidates[grouped[stratum_starts(counts)[stratum] + rank]]
     return Selected(rows, stratum, rank, _equal_probabilities(n_h, sizes, stratum))
 
 

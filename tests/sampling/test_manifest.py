@@ -49,12 +49,13 @@ def test_manifest_records_seed_generator_versions_design_and_strata():
     assert manifest["frame"]["content_sha256"] == frame_content_hash(frame)
     assert manifest["design"]["strata"] == ["unit", "group"]
     assert manifest["design"]["reserve"] == 0.25
-    strata = manifest["strata"]
-    assert sum(s["n_h"] for s in strata) == 40
-    assert sum(s["N_h"] for s in strata) == 400
-    for s in strata:
-        assert s["inclusion_prob"] == pytest.approx(s["n_h"] / s["N_h"])
-        assert s["stratum"] == f"{s['values']['unit']} | {s['values']['group']}"
+    strata = pd.DataFrame({k: v for k, v in manifest["strata"].items() if k != "values"})
+    assert strata["n_h"].sum() == 40
+    assert strata["N_h"].sum() == 400
+    assert np.allclose(strata["inclusion_prob"], strata["n_h"] / strata["N_h"])
+    values = manifest["strata"]["values"]
+    labels = [f"{u} | {g}" for u, g in zip(values["unit"], values["group"], strict=True)]
+    assert strata["stratum"].tolist() == labels
     json.dumps(manifest)  # JSON-ready
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from sampling import SampleDesign, SelectionError, SelectionMethod, draw_sample
+from sampling import SampleDesign, SelectionError, SelectionMethod, draw_sample, selection
 from sampling.draw import make_generator
 from sampling.selection import (
     parse_method,
@@ -50,6 +50,28 @@ def test_srswor_stratum_with_zero_sample_does_not_crash():
     selected = select_srswor(codes, sizes, n_h, n_h, make_generator(3))
     assert sorted(codes[selected.rows].tolist()) == [0, 0, 2]
     assert np.allclose(selected.inclusion_prob, [2 / 3, 2 / 3, 1 / 3])
+
+
+def smallest_keys_by_brute_force(codes, take, seed):
+    keys = make_generator(seed).random(len(codes))
+    rows = []
+    for h, m in enumerate(take):
+        members = np.flatnonzero(codes == h)
+        rows.extend(members[np.argsort(keys[members])][:m])
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("squeeze", [False, True])
+def test_srswor_takes_exactly_the_smallest_keys(monkeypatch, squeeze):
+    # The screening bound is a shortcut: with it, or squeezed so low that every stratum
+    # falls short and is screened again, the result is the brute-force answer.
+    if squeeze:
+        monkeypatch.setattr(selection, "_key_thresholds", lambda sizes, take: take * 0.0 + 1e-3)
+    codes = make_generator(5).integers(0, 4, 5000).astype(np.int16)
+    sizes = np.bincount(codes)
+    take = np.array([0, 7, 300, 1])
+    selected = select_srswor(codes, sizes, take, take, make_generator(11))
+    assert selected.rows.tolist() == smallest_keys_by_brute_force(codes, take, 11).tolist()
 
 
 def test_srswor_inclusion_frequencies_match_n_over_N():
