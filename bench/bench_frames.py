@@ -1,0 +1,226 @@
+"""Reading + validating a frame against a plain ``pandas.read_csv`` of the same file.
+
+Generates a realistic unit list (Vietnamese names, some in NFD; phones written a dozen
+ways, old 11-digit prefixes, invalid ones; dd/mm/yyyy and ISO dates; addresses; dossier
+codes; duplicates; rows without contact), saved as Excel does (UTF-8 with BOM, quotes only
+where needed). Then, in the same run, medians of 3:
+
+* baseline: ``pandas.read_csv(path)``;
+* ours: ``sampling.read_frame(path)`` then ``sampling.validate_frame(frame, period=...)``.
+
+Peak memory is measured in fresh subprocesses (pyarrow allocates outside Python, so
+tracemalloc would not see it): the peak resident size (VmHWM) during the step minus the
+resident size before it, against ``memory_usage(deep=True)`` of the frame read.
+
+Usage: python bench/bench_frames.py [--rows 100000,1000000] [--once 5000000] [--dir DIR]
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+          "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]  # fmt: skip
+MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Ngọc", "Thanh", "Hữu", "Quang", "Thị Thu", "Xuân"]
+GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hoa", "Hùng", "Hương", "Lan",
+         "Linh", "Long", "Mai", "Nam", "Phúc", "Quân", "Thảo", "Trang", "Tuấn", "Yến", "Đạt",
+         "Huệ", "Khánh", "Ánh", "Ngọc Ánh", "Thủy", "Nguyệt"]  # fmt: skip
+FIELDS = ["Tư pháp - Hộ tịch", "Đất đai", "Xây dựng", "Chứng thực", "Lao động", "Kinh doanh"]
+NETWORK_CODES = ["91", "98", "97", "86", "32", "33", "70", "79", "88", "94", "90", "35", "56"]
+
+
+def _pick(rng, choices, n) -> pa.Array:
+    return pa.array(choices, pa.string()).take(pa.array(rng.integers(0, len(choices), n)))
+
+
+def _join(*parts) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _phones(rng, n) -> pa.Array:
+    code = _pick(rng, NETWORK_CODES, n)
+    body = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 10**7, n)), pa.string()), 7, "0")
+    a, b, c = (pc.utf8_slice_codeunits(body, i, j) for i, j in ((0, 3), (3, 5), (5, 7)))
+    forms = [
+        _join("0", code, body),
+        _join("0", code, body),
+        _join("0", code, " ", a, " ", b, c),
+        _join("+84 ", code, " ", a, " ", b, " ", c),
+        _join("84", code, body),
+        _join("0", code, ".", a, ".", b, c),
+        _join("0", code, "-", a, "-", b, c),
+        _join(code, body),  # Excel dropped the leading zero
+        _join("0166", body),  # old 11-digit Viettel number
+        _join("0", code, body, ", 0", code, body),
+    ]
+    which = rng.choice(len(forms), n, p=[0.45, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.07, 0.03])
+    phones = forms[0]
+    for index in range(1, len(forms)):
+        phones = pc.if_else(pa.array(which == index), forms[index], phones)
+    phones = pc.if_else(pa.array(rng.random(n) < 0.01), pa.scalar("12345"), phones)
+    return pc.if_else(pa.array(rng.random(n) < 0.02), pa.scalar(None, pa.string()), phones)
+
+
+def generate(path: Path, n: int, seed: int = 2024) -> None:
+    rng = np.random.default_rng(seed)
+    names = _join(_pick(rng, FAMILY, n), " ", _pick(rng, MIDDLE, n), " ", _pick(rng, GIVEN, n))
+    names = pc.if_else(pa.array(rng.random(n) < 0.05), pc.utf8_normalize(names, "NFD"), names)
+    units = [f"UBND xã {GIVEN[i % len(GIVEN)]} {i}" for i in range(1000)]
+    unit_index = np.minimum(rng.lognormal(5, 1.2, n).astype(np.int64), 999)
+    days = np.datetime64("2024-01-01") + rng.integers(0, 280, n).astype("timedelta64[D]")
+    day_first = pc.strftime(pa.array(days.astype("datetime64[s]")), "%d/%m/%Y")
+    iso = pc.strftime(pa.array(days.astype("datetime64[s]")), "%Y-%m-%d")
+    address = _join("Số ", pc.cast(pa.array(rng.integers(1, 500, n)), pa.string()),
+                    " đường ", _pick(rng, GIVEN, n), ", phường ", _pick(rng, GIVEN, n))  # fmt: skip
+    address = pc.if_else(pa.array(rng.random(n) < 0.3), pa.scalar(None, pa.string()), address)
+    dossier = _join("000.00.", pc.cast(pa.array(rng.integers(10, 99, n)), pa.string()), ".H23-",
+                    pc.cast(pa.array(rng.integers(10**8, 10**9, n)), pa.string()))  # fmt: skip
+    table = pa.table(
+        {
+            "STT": pa.array(np.arange(1, n + 1)),
+            "Họ và tên": names,
+            "Số điện thoại": _phones(rng, n),
+            "Địa chỉ": address,
+            "Mã hồ sơ": dossier,
+            "Đơn vị": pa.array(units).take(pa.array(unit_index)),
+            "Đối tượng": _pick(rng, ["Cá nhân", "Cá nhân", "Cá nhân", "Tổ chức"], n),
+            "Lĩnh vực": _pick(rng, FIELDS, n),
+            "Ngày trả kết quả": pc.if_else(pa.array(rng.random(n) < 0.85), day_first, iso),
+        }
+    )
+    # 0.5% of rows repeated further down (the same dossier sent twice).
+    repeats = rng.choice(n, n // 200, replace=False)
+    table = pa.concat_tables([table, table.take(pa.array(repeats))])
+    table = table.take(pa.array(rng.permutation(table.num_rows)))
+    with open(path, "wb") as handle:
+        handle.write(b"\xef\xbb\xbf")
+        pa_csv.write_csv(table, handle, pa_csv.WriteOptions(quoting_style="needed"))
+
+
+PERIOD = ("01/01/2024", "30/09/2024")
+
+
+def _ours(path: str):
+    import sampling
+
+    frame = sampling.read_frame(path, max_rows=10**8, max_bytes=1 << 40)
+    return frame, sampling.validate_frame(frame, period=PERIOD)
+
+
+def _timings(path: Path, repeats: int) -> dict:
+    import pandas as pd
+
+    baseline, read, validate = [], [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pd.read_csv(path)
+        baseline.append(time.perf_counter() - start)
+        import sampling
+
+        start = time.perf_counter()
+        frame = sampling.read_frame(path, max_rows=10**8, max_bytes=1 << 40)
+        middle = time.perf_counter()
+        result = sampling.validate_frame(frame, period=PERIOD)
+        validate.append(time.perf_counter() - middle)
+        read.append(middle - start)
+        del frame, result
+    total = [r + v for r, v in zip(read, validate, strict=True)]
+    return {
+        "pandas_read_csv_s": statistics.median(baseline),
+        "read_frame_s": statistics.median(read),
+        "validate_frame_s": statistics.median(validate),
+        "read_and_validate_s": statistics.median(total),
+        "ratio": statistics.median(total) / statistics.median(baseline),
+    }
+
+
+def _peak_rss_child(step: str, path: str) -> None:
+    """Run one step in this (fresh) process and print its memory figures as JSON."""
+    import pandas as pd
+
+    import sampling  # noqa: F401  (imported before the baseline is taken)
+
+    def status_bytes(field: str) -> int:
+        with open("/proc/self/status") as handle:
+            line = next(line for line in handle if line.startswith(field + ":"))
+        return int(line.split()[1]) * 1024
+
+    # The peak resident size (VmHWM) is reset to the current size after the imports;
+    # ru_maxrss would not do: it carries the parent's size over fork and exec.
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    before = status_bytes("VmRSS")
+    if step == "pandas":
+        frame = pd.read_csv(path)
+        frame_bytes = int(frame.memory_usage(deep=True).sum())
+    else:
+        frame, result = _ours(path)
+        frame_bytes = int(frame.memory_usage(deep=True).sum())
+    peak = status_bytes("VmHWM")
+    print(json.dumps({"peak_over_start": peak - before, "frame_bytes": frame_bytes}))
+
+
+def _memory(path: Path) -> dict:
+    figures = {}
+    for step in ("pandas", "ours"):
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", step, str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        figures[step] = json.loads(output)
+    frame_bytes = figures["ours"]["frame_bytes"]
+    return {
+        "frame_mb": frame_bytes / 1e6,
+        "pandas_peak_mb": figures["pandas"]["peak_over_start"] / 1e6,
+        "ours_peak_mb": figures["ours"]["peak_over_start"] / 1e6,
+        "ours_peak_over_frame": figures["ours"]["peak_over_start"] / frame_bytes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--once", default="5000000", help="sizes timed once (0: none)")
+    parser.add_argument("--dir", default=None, help="where to write the generated CSVs")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        _peak_rss_child(*options.child)
+        return
+    sizes = [(int(n), 3) for n in options.rows.split(",") if n]
+    sizes += [(int(n), 1) for n in options.once.split(",") if n and int(n)]
+    with tempfile.TemporaryDirectory(dir=options.dir) as directory:
+        print("| rows | file MB | pandas.read_csv s | read_frame s | validate_frame s | "
+              "read+validate s | ratio | frame MB | peak MB (pandas) | peak MB (ours) | "
+              "peak / frame |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for rows, repeats in sizes:
+            path = Path(directory) / f"frame_{rows}.csv"
+            generate(path, rows)
+            t = _timings(path, repeats)
+            m = _memory(path)
+            print(
+                f"| {rows:,} | {path.stat().st_size / 1e6:,.0f} | {t['pandas_read_csv_s']:.2f} | "
+                f"{t['read_frame_s']:.2f} | {t['validate_frame_s']:.2f} | "
+                f"{t['read_and_validate_s']:.2f} | {t['ratio']:.2f}x | {m['frame_mb']:,.0f} | "
+                f"{m['pandas_peak_mb']:,.0f} | {m['ours_peak_mb']:,.0f} | "
+                f"{m['ours_peak_over_frame']:.2f}x |",
+                flush=True,
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
