@@ -54,6 +54,22 @@ class ContactOutcome(enum.StrEnum):
     OTHER = "other"
 
 
+class Disposition(enum.StrEnum):
+    """Detailed result of a contact attempt (AAPOR-style; codes and rate classes in
+    surveyapp/fieldwork/dispositions.py)."""
+
+    COMPLETE = "complete"
+    REFUSAL = "refusal"
+    BREAKOFF = "breakoff"
+    UNAVAILABLE = "unavailable"
+    APPOINTMENT = "appointment"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    MOVED = "moved"
+    INELIGIBLE = "ineligible"
+    OTHER = "other"
+
+
 class Respondent(db.Model):
     __tablename__ = "respondents"
     __table_args__ = (
@@ -90,6 +106,16 @@ class Respondent(db.Model):
     assigned_enumerator_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id"), index=True
     )
+    # The case's disposition for response rates (the most informative attempt result).
+    disposition: Mapped[Disposition | None] = mapped_column(
+        enum_column(Disposition, "respondent_disposition")
+    )
+    # A replaced case keeps the status it had (refused, noncontact, ineligible), so
+    # response rates still count it, and points to the reserve released in its place.
+    replaced_status: Mapped[RespondentStatus | None] = mapped_column(
+        enum_column(RespondentStatus, "replaced_status")
+    )
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("respondents.id"))
 
     targets = relationship(
         "RespondentTarget", back_populates="respondent", cascade="all, delete-orphan"
@@ -130,7 +156,28 @@ class ContactAttempt(db.Model):
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
     mode: Mapped[ContactMode] = mapped_column(enum_column(ContactMode, "contact_mode"))
     outcome: Mapped[ContactOutcome] = mapped_column(enum_column(ContactOutcome, "contact_outcome"))
+    disposition: Mapped[Disposition | None] = mapped_column(
+        enum_column(Disposition, "attempt_disposition")
+    )
     note: Mapped[str | None] = mapped_column(sa.Text)
     by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     respondent = relationship("Respondent", back_populates="contact_attempts")
+
+
+class BackcheckDraw(db.Model):
+    """A random sub-sample of completed interviews to call back (phúc tra).
+
+    ``respondent_ids`` is reproducible from ``seed`` and ``fraction`` (see
+    surveyapp/fieldwork/operations.py: draw_backcheck).
+    """
+
+    __tablename__ = "backcheck_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    fraction: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    respondent_ids: Mapped[list] = mapped_column(sa.JSON)
