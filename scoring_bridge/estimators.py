@@ -166,7 +166,8 @@ def compute_indices(
     left out unless ``include_nonprobability``.
 
     Returns a long DataFrame with :data:`INDEX_COLUMNS`; ``level`` is ``item``,
-    ``element`` or ``overall`` and ``groups`` the '+'-joined sorted group codes.
+    ``element``, ``item_set`` or ``overall``; ``groups`` the '+'-joined sorted group
+    codes; ``flags`` holds ``no_data``, ``below_min_n`` and ``partial`` (';'-joined).
     """
     report = progress or (lambda stage, done, total: None)
     formulas = _unique_formulas([*formulas, *composite_formulas])
@@ -180,6 +181,8 @@ def compute_indices(
     counts, wsum, w2sum = _sufficient_statistics(design, codes, bins, report)
 
     tables = []
+    groups = _composite_groups(spec, item_sets)
+    combos = []
     for family in families:
         domain_of_atom, domain_unit, domain_label = _domains(design, family)
         for formula in formulas:
@@ -189,17 +192,12 @@ def compute_indices(
             tables.append(
                 _item_frame(spec, formula, items, design, domain_unit, domain_label, min_n)
             )
-    groups = _composite_groups(spec, item_sets)
-    combos = []
-    for family in families:
-        domain_of_atom, domain_unit, domain_label = _domains(design, family)
-        for formula in composite:
-            items = _item_estimates(
-                design, spec, formula, bins, counts, wsum, w2sum, domain_of_atom
-            )
-            combos.append(
-                _Composite(spec, groups, formula, items, domain_of_atom, domain_unit, domain_label)
-            )
+            if formula in composite:
+                combos.append(
+                    _Composite(
+                        spec, groups, formula, items, domain_of_atom, domain_unit, domain_label
+                    )
+                )
     if groups:
         sums = _linearised_sums(design, spec, groups, bins, codes, combos, report)
         for combo, (group_sums, overall_sums) in zip(combos, sums, strict=True):

@@ -39,7 +39,7 @@ HEADINGS = {
     "methods": "Phụ lục: Phương pháp tính",
 }
 NOT_APPLICABLE_TEXT = "KAD"  # không áp dụng
-UNITS_PER_CHART = 40
+UNITS_PER_CHART = 25
 
 
 @functools.cache
@@ -79,6 +79,7 @@ def _styles():
             fontSize=12.5,
             leading=16,
             spaceBefore=10,
+            keepWithNext=1,
         ),
         "body": ParagraphStyle(
             "b", parent=base["Normal"], fontName=FONT, fontSize=9.5, leading=12.5, spaceAfter=4
@@ -137,7 +138,7 @@ def ranking_chart(units: pd.DataFrame, names: dict[str, str]) -> list[bytes]:
     images = []
     for start in range(0, len(ranked), UNITS_PER_CHART):
         chunk = ranked.iloc[start : start + UNITS_PER_CHART]
-        height = 1.2 + 0.22 * len(chunk)
+        height = 1.1 + 0.2 * len(chunk)
         figure, axes = plt.subplots(figsize=(7.0, height), dpi=150)
         labels = [names.get(u, u) for u in chunk.unit]
         positions = np.arange(len(chunk))[::-1]
@@ -162,7 +163,18 @@ def ranking_chart(units: pd.DataFrame, names: dict[str, str]) -> list[bytes]:
         for y, value, high in zip(
             positions, chunk.overall_index, chunk.overall_ci_high, strict=True
         ):
-            axes.text(min(high + 1.0, 93), y, _number(value), va="center", fontsize=6)
+            if high + 8 <= 100:  # room right of the interval
+                axes.text(high + 1.0, y, _number(value), va="center", fontsize=6)
+            else:  # inside the bar, near its end
+                axes.text(
+                    value - 1.0,
+                    y,
+                    _number(value),
+                    va="center",
+                    ha="right",
+                    fontsize=6,
+                    color="white",
+                )
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
@@ -177,7 +189,14 @@ def write_report_pdf(
     """The Vietnamese PDF report (see the module docstring)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import (
+        CondPageBreak,
+        Image,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+    )
 
     styles = _styles()
     names = unit_names or {}
@@ -212,7 +231,7 @@ def write_report_pdf(
         )
     )
     story.append(_elements_table(result, names, styles))
-    story += [Paragraph(HEADINGS["points"], styles["h1"])]
+    story += [CondPageBreak(7 * cm), Paragraph(HEADINGS["points"], styles["h1"])]
     story.append(
         Paragraph(
             f"{NOT_APPLICABLE_TEXT}: không áp dụng (đơn vị không có phiếu hợp lệ cho tiêu chí, Sở Nội "
