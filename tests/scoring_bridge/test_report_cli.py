@@ -229,3 +229,35 @@ def test_officials_mapping_scores_item_sets_and_bands():
         else 0.0
     )
     assert overall.points == band
+
+
+def test_cli_strata_sizes_and_walk_ins(citizen_responses, tmp_path):
+    strata = tmp_path / "strata.csv"
+    sizes = citizen_responses.groupby("stratum").size() * 3
+    pd.DataFrame({"stratum": sizes.index, "population": sizes.to_numpy()}).to_csv(
+        strata, index=False
+    )
+    result, out = _run(citizen_responses, tmp_path, "--strata", str(strata), "--include-walkin")
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "points.json").read_text(encoding="utf-8"))["settings"]
+    assert settings["finite_population_correction"] is True
+    assert settings["include_nonprobability"] is True
+    assert settings["responses_used"] == len(citizen_responses)
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"stratum": ["U1-individual"], "population": ["nhiều"]}).to_csv(bad, index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(tmp_path / "responses.csv"),
+            "--questionnaire",
+            "sipas-citizen",
+            "--mapping",
+            "brvt-2024",
+            "--out",
+            str(tmp_path / "o2"),
+            "--strata",
+            str(bad),
+        ],
+    )
+    assert result.exit_code == 1 and "row 2, column population" in result.output
