@@ -11,8 +11,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sampling.text import as_large_string
+from sampling.text import large_string_column
 
 _DAY_FIRST_AND_ISO_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 _TIME_SUFFIX = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$"
@@ -39,11 +40,12 @@ def _parse_distinct(texts: pd.Series) -> np.ndarray:
 
 def parse_dates(values) -> tuple[np.ndarray, np.ndarray]:
     """(dates as datetime64[D] with NaT, mask of present cells that could not be parsed)."""
-    values = as_large_string(values)
-    encoded = values.dictionary_encode()
-    distinct = pd.Series(encoded.dictionary.to_pylist(), dtype="str")
+    values = large_string_column(values)
+    distinct_texts = pc.unique(values).drop_null()
+    distinct = pd.Series(distinct_texts.to_pylist(), dtype="str")
     parsed_distinct = _parse_distinct(distinct)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = pc.index_in(values, value_set=distinct_texts).fill_null(-1)
+    codes = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
     present = codes >= 0
     dates = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
     dates[present] = parsed_distinct[codes[present]]

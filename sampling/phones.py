@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sampling.text import as_large_string, rows_with_bytes, string_buffers
+from sampling.text import large_string_column, rows_with_bytes, string_buffers
 
 #: Old 11-digit mobile prefix -> current 10-digit prefix (2018 conversion).
 OLD_MOBILE_PREFIXES: dict[str, str] = {
@@ -163,19 +163,19 @@ def _classify(national: np.ndarray) -> np.ndarray:
 def normalise_phones(values) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """Canonical numbers for a column of phone cells.
 
-    Returns (canonical, status, several): canonical is a large_string array holding the
+    Returns (canonical, status, several): canonical is a large_string chunked array of the
     ``0xxxxxxxxx`` form or null; status holds PHONE_OK, PHONE_MISSING, PHONE_INVALID or
     PHONE_SCIENTIFIC per row; several marks cells that listed more than one number (the
     first one is used).
     """
-    values = as_large_string(values)
     # Blocks of rows keep the temporaries small enough to be reused from cache instead of
     # freshly mapped (page faults cost more than the arithmetic here).
     parts = [
-        _normalise_block(values.slice(start, _BLOCK_ROWS))
-        for start in range(0, max(len(values), 1), _BLOCK_ROWS)
-    ]
-    canonical = pa.concat_arrays([part[0] for part in parts])
+        _normalise_block(chunk.slice(start, _BLOCK_ROWS))
+        for chunk in large_string_column(values).chunks
+        for start in range(0, len(chunk), _BLOCK_ROWS)
+    ] or [_normalise_block(pa.array([], pa.large_string()))]
+    canonical = pa.chunked_array([part[0] for part in parts], type=pa.large_string())
     return canonical, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
 

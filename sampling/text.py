@@ -30,6 +30,24 @@ def as_large_string(values) -> pa.Array:
     return values
 
 
+def large_string_column(values) -> pa.ChunkedArray:
+    """A column as a large_string ChunkedArray, without copying its chunks together."""
+    if hasattr(values, "__arrow_array__"):
+        values = values.__arrow_array__()
+    elif not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values])
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    return values
+
+
+def to_bools(values) -> np.ndarray:
+    """A boolean (chunked) array as numpy, nulls as False."""
+    return np.asarray(values.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def string_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, data) of a large_string array as numpy views, offsets rebased to data."""
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
@@ -180,6 +198,13 @@ def hash_strings(values) -> np.ndarray:
     Equal strings get equal hashes; callers confirm candidate duplicates by comparing the
     strings themselves, so a collision can only cost time. Missing values hash like "".
     """
+    if isinstance(values, pa.ChunkedArray) or not isinstance(values, pa.Array):
+        chunks = large_string_column(values).chunks
+        if len(chunks) != 1:
+            return np.concatenate(
+                [hash_strings(chunk) for chunk in chunks] or [np.zeros(0, np.uint64)]
+            )
+        values = chunks[0]
     values = as_large_string(values)
     offsets, data = string_buffers(values)
     lengths = np.diff(offsets)

@@ -37,10 +37,12 @@ from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, normalise_phones
 from sampling.text import (
     as_large_string,
     hash_strings,
+    large_string_column,
     normalise_strings,
     rows_with_bytes,
     spreadsheet_safe,
     string_buffers,
+    to_bools,
 )
 
 KINDS = ("citizens", "officials")
@@ -210,9 +212,7 @@ class _Issues:
         if values is None:
             cell_values = pd.Series([pd.NA] * len(rows), dtype="str")
         else:
-            cell_values = pd.Series(
-                pc.take(as_large_string(values), pa.array(rows)).to_pandas(), dtype="str"
-            )
+            cell_values = pd.Series(pc.take(values, pa.array(rows)).to_pandas().array, dtype="str")
         self.blocks.append(
             pd.DataFrame(
                 {
@@ -251,7 +251,7 @@ def _aligned(value, mask, rows):
 
 
 def _present(values: pa.Array) -> np.ndarray:
-    return values.is_valid().to_numpy(zero_copy_only=False)
+    return to_bools(values.is_valid())
 
 
 def _check_columns(frame, kind, required, period):
@@ -312,7 +312,7 @@ def _check_contacts(frame, columns, issues, contact_required):
     if "email" in columns:
         email = pc.utf8_lower(columns["email"])
         email_ok = pc.match_substring_regex(email, EMAIL_PATTERN).fill_null(False)
-        email_ok = email_ok.to_numpy(zero_copy_only=False)
+        email_ok = to_bools(email_ok)
         email_problem = _present(email) & ~email_ok
         email = pc.if_else(pa.array(email_ok), email, pa.scalar(None, pa.large_string()))
     reachable = phone_ok | email_ok | address_ok
@@ -394,7 +394,7 @@ _OTHER_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D]] = True
 
 def _name_key(names: pa.Array) -> pa.Array:
     """Names compared ignoring case and runs of spaces (collapsed only where present)."""
-    folded = pc.utf8_lower(names)
+    folded = pc.utf8_lower(as_large_string(names))
     offsets, data = string_buffers(folded)
     rows = rows_with_bytes(folded, _OTHER_SPACE)
     region = data[offsets[0] : offsets[-1]]
@@ -422,7 +422,7 @@ def _repeats(rows: np.ndarray, coarse_key: np.ndarray, exact_parts: list[pa.Arra
     taken = pa.array(rows)
     codes = {"coarse": coarse_key[involved]}
     for i, part in enumerate(exact_parts):
-        texts = part(taken) if callable(part) else pc.take(part, taken)
+        texts = as_large_string(part(taken) if callable(part) else pc.take(part, taken))
         encoded = texts.dictionary_encode().indices
         codes[f"part{i}"] = encoded.fill_null(-1).to_numpy(zero_copy_only=False)
     keys = pd.DataFrame(codes)
@@ -435,8 +435,9 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
     """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
     and spaces), or same name (ignoring case and spacing) with the same phone number."""
     n = len(candidates)
-    unit_codes = columns["unit"].dictionary_encode().indices.fill_null(-1)
-    unit_codes = unit_codes.to_numpy(zero_copy_only=False).astype(np.int64)
+    unit = columns["unit"]
+    unit_codes = pc.index_in(unit, value_set=pc.unique(unit).drop_null()).fill_null(-1)
+    unit_codes = np.asarray(unit_codes.to_numpy(zero_copy_only=False), dtype=np.int64)
     found = []
     if "dossier_code" in columns:
         dossier = pc.utf8_upper(pc.replace_substring(columns["dossier_code"], " ", ""))
@@ -519,16 +520,15 @@ def _check_required_cells(columns, needed, kind, issues):
 # ------------------------------------------------------------------------ entry point
 
 
-def _normalised_columns(frame: pd.DataFrame, names) -> dict[str, pa.Array]:
+def _normalised_columns(frame: pd.DataFrame, names) -> dict[str, pa.ChunkedArray]:
+    """The columns the rules use, as pyarrow chunks (no copy for a read_frame result)."""
     already = frame.attrs.get("normalised", False)
     columns = {}
     for name in names:
         if name in frame.columns:
             values = frame[name]
-            columns[name] = (
-                as_large_string(values)
-                if already
-                else as_large_string(normalise_strings(_as_text(values)))
+            columns[name] = large_string_column(
+                values.array if already else normalise_strings(_as_text(values))
             )
     return columns
 
@@ -623,11 +623,11 @@ def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
     valid = frame.copy(deep=False)
     if not frame.attrs.get("normalised", False):
         for name, values in columns.items():
-            valid[name] = pd.Series(values.to_pandas(), index=frame.index, dtype="str")
+            valid[name] = _str_series(values, frame.index)
     if phone is not None:
-        valid["phone"] = pd.Series(phone.to_pandas(), index=frame.index, dtype="str")
+        valid["phone"] = _str_series(phone, frame.index)
     if email is not None:
-        valid["email"] = pd.Series(email.to_pandas(), index=frame.index, dtype="str")
+        valid["email"] = _str_series(email, frame.index)
     if dates is not None:
         valid["completed_on"] = dates.astype("datetime64[s]")
     if "source_row" not in valid.columns:
@@ -637,3 +637,8 @@ def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
     valid = valid.reset_index(drop=True)
     valid.attrs = dict(frame.attrs)
     return valid
+
+
+def _str_series(values: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """A pandas str column over the arrow data (no copy), on the frame's own index."""
+    return pd.Series(values.to_pandas().array, index=index, dtype="str")
