@@ -74,12 +74,19 @@ def stratum_codes(frame):
 
 
 def median_ms(function, repeats: int) -> float:
-    times = []
+    return paired_medians({"only": function}, repeats)["only"]
+
+
+def paired_medians(functions: dict, repeats: int) -> dict:
+    """Median milliseconds of each function, run round-robin so that the machine's load
+    (shared, 2 cores) drifts over all of them alike."""
+    times = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
 def numpy_lower_bound(codes: np.ndarray, sizes: np.ndarray, take: np.ndarray, seed: int):
@@ -165,12 +172,16 @@ def head_to_head(repeats: int) -> None:
             median_ms(lambda: pandas_groupby(frame, strata.codes, take, SEED), repeats),
         )
     )
-    bound = median_ms(
-        lambda: numpy_lower_bound(strata.codes, strata.sizes, take, SEED), repeats * 2
+    timed = paired_medians(
+        {
+            "bound": partial(numpy_lower_bound, strata.codes, strata.sizes, take, SEED),
+            "ours": partial(sampling.draw_sample, frame, design, seed=SEED),
+        },
+        repeats * 3,
     )
+    bound = timed["bound"]
     rows.append(("numpy lower bound (permutation + radix argsort)", bound))
-    ours = median_ms(lambda: sampling.draw_sample(frame, design, seed=SEED), repeats * 2)
-    rows.append(("ours: sampling.draw_sample, complete", ours))
+    rows.append(("ours: sampling.draw_sample, complete", timed["ours"]))
     print(
         f"\n1,000,000 rows, {len(strata.sizes):,} strata, n = {design.n:,} + "
         f"{int(take.sum()) - design.n:,} reserve\n"
@@ -186,8 +197,14 @@ def growth(cases, repeats: int, **frame_options) -> None:
         frame = make_frame(rows, strata_count, **frame_options)
         strata, take = stratum_codes(frame)
         design = design_for(rows)
-        bound = median_ms(partial(numpy_lower_bound, strata.codes, strata.sizes, take, 1), repeats)
-        ours = median_ms(partial(sampling.draw_sample, frame, design, seed=1), repeats)
+        timed = paired_medians(
+            {
+                "bound": partial(numpy_lower_bound, strata.codes, strata.sizes, take, 1),
+                "ours": partial(sampling.draw_sample, frame, design, seed=1),
+            },
+            repeats,
+        )
+        bound, ours = timed["bound"], timed["ours"]
         print(
             f"| {rows:,} | {len(strata.sizes):,} | {bound:,.1f} | {ours:,.1f} | {ours / bound:.2f} |"
         )
@@ -204,9 +221,15 @@ def variants(repeats: int) -> None:
         frame = make_frame(1_000_000, 1_000, **options)
         strata, take = stratum_codes(frame)
         design = design_for(len(frame))
-        bound = median_ms(partial(numpy_lower_bound, strata.codes, strata.sizes, take, 1), repeats)
-        ours = median_ms(partial(sampling.draw_sample, frame, design, seed=1), repeats)
-        hashing = median_ms(partial(sampling.frame_content_hash, frame), repeats)
+        timed = paired_medians(
+            {
+                "bound": partial(numpy_lower_bound, strata.codes, strata.sizes, take, 1),
+                "ours": partial(sampling.draw_sample, frame, design, seed=1),
+                "hash": partial(sampling.frame_content_hash, frame),
+            },
+            repeats,
+        )
+        bound, ours, hashing = timed["bound"], timed["ours"], timed["hash"]
         print(f"| {label} | {bound:,.1f} | {ours:,.1f} | {ours / bound:.2f} | {hashing:,.1f} |")
 
 

@@ -153,3 +153,32 @@ def test_verify_without_manifest_is_a_clear_error(frame_csv, tmp_path):
     result = run("verify", frame_csv, sample)
     assert result.exit_code == 1
     assert "Manifest file not found" in result.output
+
+
+def allocation_rows(output):
+    """{stratum: (N_h, n_h)} from the printed allocation table."""
+    rows = {}
+    for line in output.splitlines()[1:-1]:
+        label, size, n_h, _reserve, _fraction = line.strip().rsplit(maxsplit=4)
+        rows[label] = (int(size), int(n_h))
+    return rows
+
+
+def test_neyman_from_a_standard_deviation_file(frame_csv, tmp_path):
+    sd = tmp_path / "sd.csv"
+    sd.write_text(
+        "stratum,sd\nSở Tư pháp,1\nUBND xã An Bình,2\nUBND xã Tân Phú,4\n", encoding="utf-8"
+    )
+    result = run("plan", frame_csv, "--strata", "unit", "--n", 100, "--allocation", "neyman",
+                 "--sd", sd)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = allocation_rows(result.output)
+    weights = {unit: rows[unit][0] * s for unit, s in zip(UNITS, [1, 2, 4], strict=True)}
+    for unit in UNITS:  # n_h ∝ N_h S_h, within rounding
+        assert abs(rows[unit][1] - 100 * weights[unit] / sum(weights.values())) < 1
+    missing = tmp_path / "missing.csv"
+    missing.write_text("stratum,sd\nSở Tư pháp,1\n", encoding="utf-8")
+    result = run("plan", frame_csv, "--strata", "unit", "--n", 100, "--allocation", "neyman",
+                 "--sd", missing)  # fmt: skip
+    assert result.exit_code == 1
+    assert "Standard deviation missing" in result.output
