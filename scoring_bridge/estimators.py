@@ -192,7 +192,7 @@ def compute_indices(
             tables.append(
                 _item_frame(spec, formula, items, design, domain_unit, domain_label, min_n)
             )
-            if formula in composite:
+            if formula in composite and groups:
                 combos.append(
                     _Composite(
                         spec, groups, formula, items, domain_of_atom, domain_unit, domain_label

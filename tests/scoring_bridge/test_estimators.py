@@ -236,3 +236,12 @@ def test_scaling_weights_or_shuffling_rows_changes_nothing(
     other = compute_indices(prepare_responses(scaled, small_spec), small_spec, min_n=1)
     np.testing.assert_allclose(other.estimate, base.estimate, rtol=1e-9)
     np.testing.assert_allclose(other.se, base.se, rtol=1e-7)
+
+
+def test_questionnaire_without_elements_gives_item_indices_only(hand_responses):
+    from scoring_bridge.spec import ScaleItem, SurveySpec
+
+    spec = SurveySpec("flat", "Phẳng", "Flat", (ScaleItem("q1", None, "Q1", "Q1"),), ())
+    table = compute_indices(prepare_responses(hand_responses, spec), spec, min_n=1)
+    assert set(table.level) == {"item"}
+    assert _row(table, "q1").estimate == pytest.approx(100 * 4 / 7)
