@@ -96,10 +96,19 @@ def _equal_probabilities(n_h: np.ndarray, sizes: np.ndarray, stratum: np.ndarray
     return per_stratum[stratum]
 
 
-def _key_thresholds(sizes: np.ndarray, take: np.ndarray) -> np.ndarray:
+KEY_BITS = 48  # random keys are uniform integers below 2**48
+_CODE_SHIFT = np.uint64(KEY_BITS)
+
+
+def uniform_keys(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Independent uniform keys, integers in [0, 2**48), one per row."""
+    return rng.integers(0, 1 << KEY_BITS, size=size, dtype=np.uint64)
+
+
+def _key_bounds(sizes: np.ndarray, take: np.ndarray) -> np.ndarray:
     """Per-stratum key bound holding at least ``take[h]`` of ``sizes[h]`` uniform keys
     with probability about 1 - 3e-5: expected count plus four binomial standard
-    deviations plus two."""
+    deviations plus two (as a fraction of 2**48; 1 means the whole stratum)."""
     population = np.maximum(sizes, 1)
     fraction = take / population
     spare = 4.0 * np.sqrt(take * (1.0 - fraction)) + 2.0
@@ -107,6 +116,14 @@ def _key_thresholds(sizes: np.ndarray, take: np.ndarray) -> np.ndarray:
     threshold[take == 0] = 0.0
     threshold[take >= sizes] = 1.0
     return threshold
+
+
+def _order_by_stratum_then_key(codes: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Stable order by (stratum, key): one sort of a packed 64-bit (code, key) value."""
+    if len(codes) and int(codes.max()) < (1 << (64 - KEY_BITS)):
+        packed = (codes.astype(np.uint64) << _CODE_SHIFT) | keys
+        return np.argsort(packed, kind="stable")
+    return np.lexsort((keys, codes))
 
 
 def select_srswor(
@@ -118,29 +135,34 @@ def select_srswor(
 ) -> Selected:
     """SRSWOR of ``take[h]`` units per stratum, in random order; ``codes`` small ints.
 
-    Every row gets an independent U(0, 1) key; the ``take[h]`` rows with the smallest keys
-    in each stratum, in key order, are a simple random sample in random order (sorting by
-    random numbers: Sunter 1977, Appl. Statist. 26(3); Tillé 2006, *Sampling Algorithms*,
-    section 4.4). Only rows whose key is below a per-stratum bound comfortably above
-    ``take[h] / N_h`` are sorted; a stratum left short of ``take[h]`` such rows (rare) is
-    screened again with no bound, so the result is exactly the smallest keys. This sorts
-    about 1.5 x sum(take) keys instead of permuting the whole frame.
+    Every row gets an independent uniform key; the ``take[h]`` rows with the smallest
+    keys in each stratum, in key order, are a simple random sample in random order
+    (sorting by random numbers: Sunter 1977, Appl. Statist. 26(3); Tillé 2006, *Sampling
+    Algorithms*, section 4.4). Keys are 48-bit integers; equal keys (probability about
+    N^2 / 2^49) are ordered by row, so the draw stays reproducible. Only rows whose key is
+    below a per-stratum bound comfortably above ``take[h] / N_h`` are sorted; a stratum
+    left short of ``take[h]`` such rows (rare) is screened again with no bound, so the
+    result is exactly the smallest keys. This sorts about 1.5 x sum(take) keys instead of
+    permuting the whole frame.
 
     A stratum with ``take[h] = 0`` simply contributes nothing (samplics 0.6.1 crashes).
     """
-    keys = rng.random(len(codes))
-    threshold = _key_thresholds(sizes, take)
+    keys = uniform_keys(len(codes), rng)
+    fraction = _key_bounds(sizes, take)
     while True:
-        candidates = np.flatnonzero(keys < threshold[codes])
+        bound = np.where(
+            fraction >= 1.0,
+            np.uint64(1 << KEY_BITS),
+            (fraction * (1 << KEY_BITS)).astype(np.uint64),
+        )
+        candidates = np.flatnonzero(keys < bound[codes])
         candidate_codes = codes[candidates]
         counts = np.bincount(candidate_codes, minlength=len(sizes))
         short = counts < take
         if not short.any():
             break
-        threshold[short] = 1.0
-    # Key order, then a stable radix sort by stratum: grouped, smallest keys first.
-    by_key = np.argsort(keys[candidates])
-    grouped = by_key[np.argsort(candidate_codes[by_key], kind="stable")]
+        fraction[short] = 1.0
+    grouped = _order_by_stratum_then_key(candidate_codes, keys[candidates])
     stratum, rank = _ranks(take)
     rows = candidates[grouped[stratum_starts(counts)[stratum] + rank]]
     return Selected(rows, stratum, rank, _equal_probabilities(n_h, sizes, stratum))

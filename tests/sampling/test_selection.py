@@ -53,7 +53,7 @@ def test_srswor_stratum_with_zero_sample_does_not_crash():
 
 
 def smallest_keys_by_brute_force(codes, take, seed):
-    keys = make_generator(seed).random(len(codes))
+    keys = selection.uniform_keys(len(codes), make_generator(seed))
     rows = []
     for h, m in enumerate(take):
         members = np.flatnonzero(codes == h)
@@ -66,7 +66,7 @@ def test_srswor_takes_exactly_the_smallest_keys(monkeypatch, squeeze):
     # The screening bound is a shortcut: with it, or squeezed so low that every stratum
     # falls short and is screened again, the result is the brute-force answer.
     if squeeze:
-        monkeypatch.setattr(selection, "_key_thresholds", lambda sizes, take: take * 0.0 + 1e-3)
+        monkeypatch.setattr(selection, "_key_bounds", lambda sizes, take: take * 0.0 + 1e-3)
     codes = make_generator(5).integers(0, 4, 5000).astype(np.int16)
     sizes = np.bincount(codes)
     take = np.array([0, 7, 300, 1])
