@@ -141,13 +141,16 @@ def selected_ids_hash(ids: pd.Series, reserve_rank: pd.Series) -> str:
 def _strata_columns(allocation: pd.DataFrame, strata: list[str]) -> dict:
     """Per-stratum figures as parallel lists (one entry per stratum, in stratum order)."""
     probabilities = allocation["inclusion_prob"].to_numpy(dtype=float)
+    listed = probabilities.tolist()
+    if np.isnan(probabilities).any():  # PPS: no single probability per stratum
+        listed = [None if value != value else value for value in listed]
     return {
         "stratum": allocation["stratum"].tolist(),
         "values": {name: [str(v) for v in allocation[name].tolist()] for name in strata},
         "N_h": allocation["N_h"].tolist(),
         "n_h": allocation["n_h"].tolist(),
         "reserve_h": allocation["reserve_h"].tolist(),
-        "inclusion_prob": [None if np.isnan(p) else p for p in probabilities.tolist()],
+        "inclusion_prob": listed,
     }
 
 
