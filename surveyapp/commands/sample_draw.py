@@ -27,7 +27,7 @@ from surveyapp.commands.sample import group
 _FORMULA_START = r"^[=+\-@\t\r]"
 _ILLEGAL_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_PROGRESS_MIN_ROWS = 100_000
+_PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # about 100,000 rows
 
 
 def _fail(error: SamplingError) -> click.ClickException:
@@ -99,13 +99,19 @@ def _infer_kind(frame: pd.DataFrame) -> str:
     return "citizens"
 
 
-def _load_frame(path: str, kind: str | None, period, sheet: str | None, strata) -> tuple:
+def _load_frame(
+    path: str, kind: str | None, period, sheet: str | None, strata, progress=None
+) -> tuple:
     """Valid rows of the frame and how they were read (for the manifest)."""
     with _library_errors():
         raw = sampling.read_frame(path, sheet=sheet)
+        if progress is not None:
+            progress.to(30)
         kind = kind or _infer_kind(raw)
         present = tuple(column for column in strata if column in raw.columns)
         result = sampling.validate_frame(raw, kind=kind, period=period, required=present)
+        if progress is not None:
+            progress.to(45)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -240,13 +246,14 @@ def _design(options: dict) -> SampleDesign:
         )
 
 
-def _frame_for(options: dict, design: SampleDesign):
+def _frame_for(options: dict, design: SampleDesign, progress=None):
     return _load_frame(
         options["frame"],
         options["kind"],
         _period(options["period"]),
         options["sheet"],
         (*design.strata, *design.sort_by),
+        progress,
     )
 
 
@@ -329,20 +336,32 @@ def read_sample(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def _progress_bar(rows: int):
-    if rows < _PROGRESS_MIN_ROWS:
-        return None, None
-    bar = click.progressbar(length=100, label="Chọn mẫu / Drawing", file=sys.stderr)
-    bar.__enter__()
-    state = {"done": 0}
+class _Progress:
+    """One bar over reading, checking, drawing and writing; shown for large files only.
 
-    def report(stage: str, fraction: float) -> None:
-        step = int(fraction * 100) - state["done"]
-        if step > 0:
-            bar.update(step)
-            state["done"] += step
+    Percentages: read 0-30, validate 30-45, draw 45-80 (the library's callback), write
+    80-100. click draws nothing when stderr is not a terminal.
+    """
 
-    return bar, report
+    def __init__(self, path: str) -> None:
+        self.bar = None
+        if Path(path).stat().st_size >= _PROGRESS_MIN_BYTES:
+            self.bar = click.progressbar(
+                length=100, label="Chọn mẫu / Drawing", file=sys.stderr
+            ).__enter__()
+        self.done = 0
+
+    def to(self, percent: int) -> None:
+        if self.bar is not None and percent > self.done:
+            self.bar.update(percent - self.done)
+            self.done = percent
+
+    def draw_stage(self, stage: str, fraction: float) -> None:
+        self.to(45 + int(35 * fraction))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @group.command("draw")
@@ -364,18 +383,18 @@ def draw_command(seed, out, **options) -> None:
             param_hint="--out",
         )
     design = _design(options)
-    frame, source = _frame_for(options, design)
-    bar, report = _progress_bar(len(frame))
+    progress = _Progress(options["frame"])
     try:
+        frame, source = _frame_for(options, design, progress)
         with _library_errors():
-            sample = sampling.draw_sample(frame, design, seed=seed, progress=report)
+            sample = sampling.draw_sample(frame, design, seed=seed, progress=progress.draw_stage)
+        manifest = dict(sample.manifest, source=source)
+        write_sample(sample.table, out_path)
+        manifest_path = manifest_path_for(out_path)
+        sampling.write_manifest(manifest, manifest_path)
+        progress.to(100)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    manifest = dict(sample.manifest, source=source)
-    write_sample(sample.table, out_path)
-    manifest_path = manifest_path_for(out_path)
-    sampling.write_manifest(manifest, manifest_path)
+        progress.close()
     _print_allocation(sample.allocation)
     primary = int((sample.table["selection"] == "primary").sum())
     click.echo(
