@@ -5,7 +5,10 @@
   process: the work per copy is small and a single output file cannot be split over processes
   without merging, which costs more than it saves (see BENCHMARKS.md).
 * A ZIP (``fmt="zip"``): one complete PDF per copy, stamped out of a pre-rendered booklet
-  (:class:`~questionnaires.pdf_template.BookletTemplate`), in ``workers`` processes.
+  (:class:`~questionnaires.pdf_template.BookletTemplate`), in one process by default: a copy
+  costs about 0.2 ms of rendering but 113 kB of archive (mostly the embedded font subsets),
+  so writing the archive dominates and two worker processes measured slower than one
+  (BENCHMARKS.md); ``workers`` > 1 is kept for machines with faster disks.
 
 Both choose the QR version and mask once for the whole batch (:class:`~questionnaires.qr.QrPlan`).
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import multiprocessing
-import os
 import re
 import unicodedata
 import zipfile
@@ -144,13 +146,13 @@ def render_batch(
     fmt: str = "pdf",
     lang: str = "vi",
     progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> BatchResult:
     """Render one personalised copy per entry (``CopyEntry`` or ``(url, code)``) into ``out``.
 
     ``fmt="pdf"`` writes all copies into one PDF; ``fmt="zip"`` writes a ZIP with one PDF per
-    copy, named ``<n>-<code>.pdf``, using ``workers`` processes (default: all cores; 1 keeps
-    everything in this process). ``progress(done, total)`` is called as copies complete.
+    copy, named ``<n>-<code>.pdf``, using ``workers`` processes (default 1: this process).
+    ``progress(done, total)`` is called as copies complete.
     """
     if fmt not in FORMATS:
         raise QuestionnaireError(
@@ -230,7 +232,7 @@ def _render_zip(layout, copies, plan, out, progress, workers) -> BatchResult:
     width = len(str(len(copies)))
     indexed = list(enumerate(copies, 1))
     chunks = [indexed[start : start + _CHUNK] for start in range(0, len(indexed), _CHUNK)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    workers = max(1, min(workers, len(chunks)))
     pages = 0
     done = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:

@@ -92,7 +92,13 @@ def pdf_command(
     default=None,
     help="pdf: một tệp / one file; zip: một PDF mỗi bản / one PDF per copy (default: from --out)",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Số tiến trình (zip)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Số tiến trình cho zip / Processes for zip",
+)
 def batch_command(
     questionnaire_id: str,
     version: str | None,
@@ -100,7 +106,7 @@ def batch_command(
     codes: Path,
     out: Path,
     fmt: str | None,
-    workers: int | None,
+    workers: int,
 ) -> None:
     """In hàng loạt bản cá nhân hóa / Render personalised copies into one PDF or a ZIP."""
     fmt = fmt or ("zip" if out.suffix.lower() == ".zip" else "pdf")
