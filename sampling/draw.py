@@ -164,7 +164,10 @@ def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(column.dtype, pd.CategoricalDtype):
         # A categorical already carries codes: only its (small) categories need sorting.
         categories = column.cat.categories
-        order = np.argsort(np.asarray(categories, dtype=object).astype(str), kind="stable")
+        try:  # the categories' own order (numbers as numbers), as factorize would sort them
+            order = categories.argsort()
+        except TypeError:  # mixed types: compare as text
+            order = np.argsort(np.asarray(categories, dtype=object).astype(str), kind="stable")
         codes = column.cat.codes.to_numpy()
         if (order == np.arange(len(order))).all():
             return codes, categories
@@ -175,15 +178,21 @@ def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return pd.factorize(column, sort=True)
 
 
-def _factorize_column(column: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    codes, uniques = _sorted_codes(column)
+def _row_name(frame: pd.DataFrame, position: int) -> str:
+    """How a user finds a row: its spreadsheet row when known, else its position."""
+    if DEFAULT_ID_COLUMN in frame.columns:
+        return str(frame[DEFAULT_ID_COLUMN].iloc[position])
+    return str(position + 1)
+
+
+def _factorize_column(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = _sorted_codes(frame[name])
     if (codes < 0).any():
-        first = int(np.flatnonzero(codes < 0)[0])
+        empty = int((codes < 0).sum())
+        row = _row_name(frame, int(np.flatnonzero(codes < 0)[0]))
         raise DesignError(
-            f"Cột phân tầng '{name}' bị trống ở {int((codes < 0).sum())} dòng "
-            f"(dòng đầu tiên: vị trí {first + 1}).",
-            f"Stratification column '{name}' is empty in {int((codes < 0).sum())} rows "
-            f"(first at position {first + 1}).",
+            f"Cột phân tầng '{name}' bị trống ở {empty} dòng (dòng đầu tiên: {row}).",
+            f"Stratification column '{name}' is empty in {empty} rows (first: row {row}).",
         )
     return codes, pd.Index(uniques)
 
@@ -211,7 +220,7 @@ def stratify(frame: pd.DataFrame, columns: tuple[str, ...]) -> Strata:
     if not columns:
         values = pd.DataFrame(index=range(1))
         return Strata(np.zeros(rows, np.int16), np.array([rows]), [ALL_STRATUM], values)
-    factorized = [_factorize_column(frame[name], name) for name in columns]
+    factorized = [_factorize_column(frame, name) for name in columns]
     space = int(np.prod([max(len(levels), 1) for _, levels in factorized], dtype=np.float64))
     dtype = np.int32 if space < np.iinfo(np.int32).max else np.int64
     combined = None
@@ -355,11 +364,12 @@ def _size_measure(frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        row, value = _row_name(frame, first), frame[column].iloc[first]
         raise DesignError(
             f"Cột quy mô '{column}' phải là số không âm; {int(bad.sum())} dòng không hợp lệ "
-            f"(đầu tiên ở vị trí {first + 1}: {frame[column].iloc[first]!r}).",
+            f"(đầu tiên: dòng {row}, giá trị {value!r}).",
             f"Size measure column '{column}' must hold non-negative numbers; {int(bad.sum())} "
-            f"rows are invalid (first at position {first + 1}: {frame[column].iloc[first]!r}).",
+            f"rows are invalid (first: row {row}, value {value!r}).",
         )
     return values
 

@@ -219,3 +219,16 @@ def test_draw_invariants(case, seed):
     assert (allocation["n_h"] + allocation["reserve_h"] <= allocation["N_h"]).all()
     again = draw_sample(frame, design, seed=seed)
     pd.testing.assert_frame_equal(table, again.table)
+
+
+def test_categorical_strata_draw_the_same_sample_as_text():
+    frame = make_frame()
+    as_category = frame.astype(
+        {"unit": pd.CategoricalDtype(UNITS[::-1] + ["unused unit"]), "group": "category"}
+    )
+    design = SampleDesign(strata=("unit", "group"), n=50, reserve=2)
+    text = draw_sample(frame, design, seed=3)
+    coded = draw_sample(as_category, design, seed=3)
+    pd.testing.assert_frame_equal(text.allocation, coded.allocation)
+    columns = ["source_row", "stratum", "selection", "reserve_rank", "weight"]
+    assert text.table[columns].astype(str).equals(coded.table[columns].astype(str))
