@@ -36,10 +36,10 @@ class WeightingError(SamplingError):
 def _outcomes(table: pd.DataFrame, outcomes) -> pd.Series:
     if isinstance(outcomes, str):
         values = table[outcomes]
+    elif isinstance(outcomes, pd.Series):
+        values = outcomes.reindex(table.index)  # aligned by label
     else:
-        values = pd.Series(outcomes)
-        if not values.index.equals(table.index):
-            values = values.reindex(table.index)
+        values = pd.Series(list(outcomes), index=table.index)  # a list: in table order
     text = values.astype("string").str.strip().str.lower()
     unknown = sorted(set(text.dropna()) - set(OUTCOMES))
     if unknown:
@@ -56,7 +56,8 @@ def adjust_for_nonresponse(table: pd.DataFrame, outcomes, *, by="stratum") -> pd
     """Nonresponse-adjusted weights (a Series aligned with ``table``).
 
     ``table`` is a :attr:`Sample.table` (``weight``, ``selection``, ``stratum``);
-    ``outcomes`` a column name or a Series aligned with it holding ``respondent``,
+    ``outcomes`` a column name, a Series aligned with it by index, or a list in table
+    order, holding ``respondent``,
     ``nonrespondent``, ``ineligible`` or missing (not released). ``by`` names the
     weighting-class column(s), the stratum by default.
     """

@@ -44,6 +44,14 @@ def test_outcomes_from_a_column_and_unknown_outcome_rejected():
         adjust_for_nonresponse(table.assign(outcome="refused"), "outcome")
 
 
+def test_outcomes_as_list_follow_table_order_whatever_the_index():
+    table = hand_table().set_index(pd.Index(range(100, 109)))
+    outcomes = ["respondent"] * 6 + ["respondent", "nonrespondent", "respondent"]
+    weights = adjust_for_nonresponse(table, outcomes)
+    assert weights.index.equals(table.index)
+    assert np.allclose(weights, [100 / 6] * 6 + [15, 0, 15])
+
+
 def test_class_without_respondents_rejected():
     outcomes = ["nonrespondent"] * 4 + [None, None] + ["respondent"] * 3
     with pytest.raises(WeightingError, match="A"):
