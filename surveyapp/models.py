@@ -2,6 +2,7 @@
 
 from surveyapp.auth.models import Role, ThrottleEvent, User
 from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+from surveyapp.citizen.models import FormDraft
 from surveyapp.draws.models import Draw
 from surveyapp.fieldwork.models import (
     ContactAttempt,
@@ -17,6 +18,7 @@ from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
 from surveyapp.jobs import Job, JobStatus
 from surveyapp.responses.models import Response, ResponseMode
 from surveyapp.units.models import Unit
+from surveyapp.walkin.models import WalkinLink
 
 __all__ = [
     "Campaign",
@@ -27,6 +29,7 @@ __all__ = [
     "ContactOutcome",
     "Draw",
     "FrameRecord",
+    "FormDraft",
     "FrameUpload",
     "Job",
     "JobStatus",
@@ -43,4 +46,5 @@ __all__ = [
     "ThrottleEvent",
     "Unit",
     "User",
+    "WalkinLink",
 ]

@@ -1,0 +1,141 @@
+"""The questionnaire as pages: one section per page, relevance decided on the server.
+
+* A section is shown only when at least one of its questions is relevant given the
+  answers so far; Next and Back skip the others.
+* Within a page, a question whose relevance depends on an answer on the same page is
+  shown with a note saying when to answer it; the server neither requires nor keeps its
+  answer when it is not relevant. static/js/citizen.js hides such questions when it can
+  (simple conditions only: ``code = n``, ``code in (...)``, ``selected(code, n)``).
+* Answers are kept in the draft as JSON values and turned back into field data here.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+
+from questionnaires import Question, Questionnaire, QuestionType, build_form_class, parse_expression
+from questionnaires.expressions import Compare, InList, Selected
+
+
+def form_class(questionnaire: Questionnaire, lang: str, section_index: int):
+    section = questionnaire.sections[section_index]
+    return build_form_class(questionnaire, lang, section=section.code, base=FlaskForm)
+
+
+def section_shown(questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]) -> bool:
+    return any(q.is_relevant(answers) for q in questionnaire.sections[index].questions)
+
+
+def next_section(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> int | None:
+    for candidate in range(index + 1, len(questionnaire.sections)):
+        if section_shown(questionnaire, candidate, answers):
+            return candidate
+    return None
+
+
+def previous_section(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> int | None:
+    for candidate in range(index - 1, -1, -1):
+        if section_shown(questionnaire, candidate, answers):
+            return candidate
+    return None
+
+
+def first_section(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> int:
+    return next_section(questionnaire, -1, answers) or 0
+
+
+def shown_sections(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> list[int]:
+    return [
+        i for i in range(len(questionnaire.sections)) if section_shown(questionnaire, i, answers)
+    ]
+
+
+def section_codes(questionnaire: Questionnaire, index: int) -> set[str]:
+    return {code for q in questionnaire.sections[index].questions for code in q.answer_codes()}
+
+
+def answers_before(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Answers of the sections before ``index`` (what relevance on this page may read)."""
+    codes = set()
+    for earlier in range(index):
+        codes |= section_codes(questionnaire, earlier)
+    return {code: value for code, value in answers.items() if code in codes}
+
+
+def field_data(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored (JSON) answers as WTForms field data (dates back to ``date``)."""
+    data = {}
+    for q in questionnaire.questions():
+        for code in q.answer_codes():
+            if code not in answers:
+                continue
+            value = answers[code]
+            if q.type is QuestionType.DATE and isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    continue
+            elif q.type is QuestionType.MULTIPLE:
+                value = list(value)
+            data[code] = value
+    return data
+
+
+def merge(
+    stored: Mapping[str, Any], page_codes: set[str], page_answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The draft's answers with this page's answers replacing the page's old ones."""
+    merged = {code: value for code, value in stored.items() if code not in page_codes}
+    merged.update(page_answers)
+    return merged
+
+
+# --- same-page conditions (for the note and the progressive script) -----------------------
+
+
+def simple_condition(question: Question) -> tuple[str, tuple[str, ...]] | None:
+    """``(code, values)`` when relevance is "code is one of values", else None."""
+    if not question.relevant:
+        return None
+    expression = parse_expression(question.relevant)
+    if isinstance(expression, Compare) and expression.op == "=":
+        return expression.code, (str(expression.value),)
+    if isinstance(expression, InList):
+        return expression.code, tuple(str(v) for v in expression.values)
+    if isinstance(expression, Selected):
+        return expression.code, (str(expression.value),)
+    return None
+
+
+def condition_note(
+    questionnaire: Questionnaire, section_index: int, question: Question, lang: str
+) -> str | None:
+    """A note for a question that depends on an answer on the same page, or None."""
+    if not question.relevant:
+        return None
+    page = section_codes(questionnaire, section_index)
+    expression = parse_expression(question.relevant)
+    if not set(expression.references()) & page:
+        return None
+    condition = simple_condition(question)
+    if condition is not None:
+        code, values = condition
+        source = questionnaire.question(code)
+        labels = [source.choice_label(int(v), lang) for v in values if v.lstrip("-").isdigit()]
+        labels = [label for label in labels if label]
+        if labels:
+            chosen = " / ".join(f"«{label}»" for label in labels)
+            if lang == "en":
+                return f"Answer only if you chose {chosen} in the question above."
+            return f"Chỉ trả lời nếu Ông/Bà chọn {chosen} ở câu phía trên."
+    if lang == "en":
+        return "Answer only if it applies, given your answers above."
+    return "Chỉ trả lời nếu phù hợp với câu trả lời phía trên."

@@ -1,0 +1,334 @@
+"""Citizen pages: /s (type the code), /s/<token> (personal link), /s/form, /s/thanks.
+
+A personal link is checked, a draft opened and the browser REDIRECTED to /s/form, so the
+token does not stay in the address bar, the history or a bookmark; every page sends
+``Referrer-Policy: no-referrer``. Failed lookups are rate-limited per IP address.
+"""
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from questionnaires import AnswerError, load_builtin
+from surveyapp.campaigns.models import Campaign
+from surveyapp.citizen import bp, engine
+from surveyapp.citizen.drafts import current_draft, forget_draft, open_for_respondent
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
+from surveyapp.i18n import LANGUAGES, current_language, lt, t
+from surveyapp.responses.operations import (
+    AlreadyRecorded,
+    NotAccepting,
+    campaign_state,
+    instrument_for,
+    json_safe,
+    pending_units,
+    record_response,
+)
+from surveyapp.security import Throttle, public
+from surveyapp.tokens.codes import hash_code, hash_token, is_valid_code, normalise_code
+from surveyapp.units.models import Unit
+
+# Friendly pages: (status, title vi, title en, text vi, text en).
+NOTICES = {
+    "invalid": (
+        404,
+        "Đường dẫn hoặc mã không hợp lệ",
+        "This link or code is not valid",
+        "Xin kiểm tra lại đường dẫn hoặc mã trong thư mời. Nếu Ông/Bà đã nhận được thư mời "
+        "mới hơn, xin dùng thư mới nhất (thư cũ không còn dùng được).",
+        "Please check the link or the code in your invitation letter. If you received a newer "
+        "letter, please use the newest one (earlier letters no longer work).",
+    ),
+    "answered": (
+        409,
+        "Phiếu đã được trả lời",
+        "Already answered",
+        "Phiếu khảo sát của thư mời này đã được gửi. Mỗi thư mời chỉ dùng được một lần. "
+        "Xin cảm ơn Ông/Bà!",
+        "The questionnaire of this invitation has already been sent. Each invitation can be "
+        "used once. Thank you!",
+    ),
+    "not_open": (
+        409,
+        "Khảo sát chưa bắt đầu",
+        "The survey has not started yet",
+        "Đợt khảo sát chưa mở. Xin Ông/Bà quay lại sau, trong thời gian ghi trong thư mời.",
+        "The survey is not open yet. Please come back later, within the dates in your letter.",
+    ),
+    "closed": (
+        410,
+        "Khảo sát đã kết thúc",
+        "The survey has ended",
+        "Đợt khảo sát đã kết thúc và không nhận thêm phiếu. Xin cảm ơn Ông/Bà đã quan tâm.",
+        "The survey has ended and takes no more answers. Thank you for your interest.",
+    ),
+    "expired": (
+        410,
+        "Đường dẫn đã hết hạn",
+        "The link has expired",
+        "Thời hạn trả lời của thư mời này đã hết. Xin cảm ơn Ông/Bà đã quan tâm.",
+        "The time to answer this invitation is over. Thank you for your interest.",
+    ),
+    "session": (
+        410,
+        "Phiên trả lời đã kết thúc",
+        "Your session has ended",
+        "Xin mở lại đường dẫn trong thư mời (hoặc nhập lại mã) để tiếp tục; các câu đã trả "
+        "lời vẫn được giữ.",
+        "Please open the link in your letter again (or type the code again) to go on; the "
+        "answers you gave are kept.",
+    ),
+    "throttled": (
+        429,
+        "Quá nhiều lần thử",
+        "Too many attempts",
+        "Có quá nhiều lần nhập mã không đúng từ mạng của Ông/Bà. Xin đợi khoảng 15 phút rồi "
+        "thử lại.",
+        "There were too many wrong codes from your network. Please wait about 15 minutes and "
+        "try again.",
+    ),
+}
+
+
+def notice(kind: str):
+    status, title_vi, title_en, text_vi, text_en = NOTICES[kind]
+    page = render_template(
+        "citizen/notice.html",
+        kind=kind,
+        title=t(title_vi, title_en),
+        text=t(text_vi, text_en),
+    )
+    return page, status
+
+
+@bp.after_request
+def _no_referrer(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def lookup_throttle() -> Throttle:
+    config = current_app.config
+    return Throttle(
+        "token-lookup",
+        config.get("TOKEN_LOOKUP_LIMIT", 20),
+        config.get("TOKEN_LOOKUP_WINDOW", 15 * 60),
+    )
+
+
+def _client_key() -> str:
+    return request.remote_addr or "unknown"
+
+
+class CodeForm(FlaskForm):
+    code = StringField(lt("Mã trả lời", "Access code"))
+
+
+@bp.route("", methods=["GET", "POST"])
+@public
+def enter_code():
+    """Short-code entry: normalised, checked, then looked up like a token."""
+    form = CodeForm()
+    if request.method == "GET":
+        return render_template("citizen/code.html", form=form)
+    if not form.validate():
+        return render_template("citizen/code.html", form=form), 400
+    typed = normalise_code(form.code.data or "")
+    if not typed:
+        form.code.errors.append(t("Xin nhập mã trong thư mời.", "Please type the code."))
+        return render_template("citizen/code.html", form=form), 422
+    if not is_valid_code(typed):
+        form.code.errors.append(
+            t(
+                "Mã có vẻ bị gõ nhầm: mã gồm 10 ký tự (chữ và số, không có chữ O, I, L, U, Z "
+                "và số 0, 1). Xin kiểm tra lại từng ký tự.",
+                "The code looks mistyped: it has 10 characters (letters and digits, never the "
+                "letters O, I, L, U, Z or the digits 0, 1). Please check each character.",
+            )
+        )
+        return render_template("citizen/code.html", form=form), 422
+    return _open(Respondent.short_code_hash == hash_code(typed))
+
+
+@bp.route("/<token>")
+@public
+def open_link(token: str):
+    """A personal link: check it, open the form and redirect to a token-less address."""
+    if len(token) > 64:
+        return notice("invalid")
+    return _open(Respondent.token_hash == hash_token(token))
+
+
+def _open(condition):
+    throttle = lookup_throttle()
+    if throttle.blocked(_client_key()):
+        return notice("throttled")
+    respondent = db.session.scalar(sa.select(Respondent).where(condition))
+    if respondent is None or (
+        respondent.selection == Selection.RESERVE and not respondent.released
+    ):
+        throttle.hit(_client_key())
+        return notice("invalid")
+    campaign = db.session.get(Campaign, respondent.campaign_id)
+    state = campaign_state(campaign, token=True)
+    if state:
+        return notice(state)
+    if respondent.status in (RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED):
+        return notice("invalid")
+    pending = pending_units(respondent)
+    if not pending:
+        return notice("answered")
+    if instrument_for(respondent.campaign_id, respondent.respondent_group) is None:
+        return notice("not_open")
+    open_for_respondent(respondent, pending[0])
+    return redirect(url_for("citizen.form"))
+
+
+# --- the form -------------------------------------------------------------------------------
+
+
+def _questionnaire(draft):
+    return load_builtin(draft.questionnaire_id, draft.questionnaire_version)
+
+
+def _current_index(questionnaire, draft) -> int:
+    index = min(max(draft.step, 0), len(questionnaire.sections) - 1)
+    if engine.section_shown(questionnaire, index, draft.answers):
+        return index
+    return engine.first_section(questionnaire, draft.answers)
+
+
+def _render_form(questionnaire, draft, index, form, status=200):
+    shown = engine.shown_sections(questionnaire, draft.answers)
+    lang = current_language()
+    section = questionnaire.sections[index]
+    unit = db.session.get(Unit, draft.rated_unit_id)
+    notes = {
+        q.code: engine.condition_note(questionnaire, index, q, lang) for q in section.questions
+    }
+    conditions = {q.code: engine.simple_condition(q) for q in section.questions}
+    page = render_template(
+        "citizen/form.html",
+        questionnaire=questionnaire,
+        section=section,
+        form=form,
+        unit=unit,
+        walkin=draft.walkin_link_id is not None,
+        position=(shown.index(index) + 1 if index in shown else 1, max(len(shown), 1)),
+        has_previous=engine.previous_section(questionnaire, index, draft.answers) is not None,
+        is_last=engine.next_section(questionnaire, index, draft.answers) is None,
+        notes=notes,
+        conditions=conditions,
+        lang_code=lang,
+    )
+    return page, status
+
+
+@bp.route("/form", methods=["GET", "POST"])
+@public
+def form():
+    draft = current_draft()
+    if draft is None:
+        return notice("session")
+    questionnaire = _questionnaire(draft)
+    index = _current_index(questionnaire, draft)
+    form_cls = engine.form_class(questionnaire, current_language(), index)
+    if request.method == "GET":
+        data = engine.field_data(questionnaire, draft.answers)
+        return _render_form(questionnaire, draft, index, form_cls(formdata=None, data=data))
+    page_form = form_cls()
+    page_form.earlier_answers = engine.answers_before(questionnaire, index, draft.answers)
+    valid = page_form.validate()
+    csrf_errors = getattr(getattr(page_form, "csrf_token", None), "errors", None)
+    if csrf_errors:
+        return _render_form(questionnaire, draft, index, page_form, 400)
+    page_codes = engine.section_codes(questionnaire, index)
+    answers = engine.merge(draft.answers, page_codes, json_safe(page_form.answers))
+    action = request.form.get("action", "next")
+    if action == "back" or action.startswith("lang-"):
+        # Keep what was answered on this page, even when incomplete.
+        draft.answers = answers
+        draft.updated_at = utcnow()
+        if action == "back":
+            previous = engine.previous_section(questionnaire, index, answers)
+            draft.step = index if previous is None else previous
+        elif action[5:] in LANGUAGES:
+            session["lang"] = action[5:]
+        return redirect(url_for("citizen.form"))
+    if not valid:
+        return _render_form(questionnaire, draft, index, page_form, 422)
+    following = engine.next_section(questionnaire, index, answers)
+    draft.answers = answers
+    draft.updated_at = utcnow()
+    if following is not None:
+        draft.step = following
+        return redirect(url_for("citizen.form"))
+    return _submit(draft, questionnaire, answers, index)
+
+
+def _submit(draft, questionnaire, answers, index):
+    if draft.walkin_link_id is not None:
+        from surveyapp.walkin.routes import submit_walkin
+
+        return submit_walkin(draft, questionnaire, answers)
+    try:
+        record_response(
+            respondent=draft.respondent_id,
+            token_hash=draft.token_hash,
+            unit=draft.rated_unit_id,
+            answers=answers,
+            mode="web",
+            questionnaire=questionnaire,
+        )
+    except AnswerError as error:
+        return go_to_problem(draft, questionnaire, error, index)
+    except AlreadyRecorded:
+        forget_draft()
+        return notice("answered")
+    except NotAccepting as error:
+        forget_draft()
+        return notice(error.reason)
+    respondent = db.session.get(Respondent, draft.respondent_id)
+    db.session.delete(draft)
+    db.session.flush()
+    remaining = pending_units(respondent)
+    if remaining:
+        open_for_respondent(respondent, remaining[0])
+        unit = db.session.get(Unit, remaining[0])
+        flash(
+            t(
+                f"Cảm ơn Ông/Bà! Phiếu đã được ghi nhận. Tiếp theo, xin đánh giá: {unit.name}.",
+                f"Thank you! Your answers were recorded. Next, please rate: {unit.name}.",
+            ),
+            "ok",
+        )
+        return redirect(url_for("citizen.form"))
+    forget_draft()
+    return redirect(url_for("citizen.thanks"))
+
+
+def go_to_problem(draft, questionnaire, error: AnswerError, index: int):
+    """Answers incomplete in an earlier page (e.g. a question became relevant): go there."""
+    problem_pages = [
+        i
+        for i in range(len(questionnaire.sections))
+        if engine.section_codes(questionnaire, i) & set(error.problems)
+    ]
+    draft.step = problem_pages[0] if problem_pages else index
+    flash(
+        t(
+            "Còn câu hỏi cần trả lời trước khi gửi phiếu.",
+            "Some questions still need an answer before sending.",
+        ),
+        "error",
+    )
+    return redirect(url_for("citizen.form"))
+
+
+@bp.route("/thanks")
+@public
+def thanks():
+    return render_template("citizen/thanks.html")

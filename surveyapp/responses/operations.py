@@ -1,0 +1,335 @@
+"""Recording a response: the one write path shared by the web form, walk-ins and data entry.
+
+:func:`record_response` claims the respondent (or the respondent's rated unit) with a
+conditional UPDATE and inserts the anonymous :class:`Response` in the same transaction,
+so a token, an interview or a paper form yields at most one response per rated unit even
+when it is submitted many times at once: on PostgreSQL the second UPDATE waits for the
+first one's row lock and then finds the row no longer matches; on SQLite writers are
+serialised. Zero rows updated raises :class:`AlreadyRecorded`.
+
+The caller owns the transaction (the request hook commits it; CLI and jobs use
+``with transaction():``). Nothing written here links the response to the respondent,
+the token, the user or the time of day (see responses/models.py).
+"""
+
+import datetime as dt
+import decimal
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from questionnaires import Questionnaire, clean_answers, load_builtin
+from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.db import monday_of, utcnow
+from surveyapp.extensions import db
+from surveyapp.fieldwork.models import (
+    Respondent,
+    RespondentStatus,
+    RespondentTarget,
+    Selection,
+    TargetStatus,
+)
+from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.units.models import Unit
+
+RESPONDENT_MODES = frozenset({ResponseMode.WEB, ResponseMode.ENUMERATOR, ResponseMode.PAPER})
+
+
+class ResponseError(Exception):
+    """A response that cannot be recorded, with the reason in Vietnamese and English."""
+
+    def __init__(self, message_vi: str, message_en: str):
+        self.message_vi, self.message_en = message_vi, message_en
+        super().__init__(f"{message_vi} / {message_en}")
+
+
+class AlreadyRecorded(ResponseError):
+    """The respondent (for this rated unit) has already answered, or the token changed."""
+
+    def __init__(self):
+        super().__init__(
+            "Phiếu này đã được trả lời trước đó.", "This questionnaire has already been answered."
+        )
+
+
+class NotAccepting(ResponseError):
+    """The campaign does not take responses now; ``reason`` is not_open|closed|expired."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        texts = {
+            "not_open": ("Đợt khảo sát chưa bắt đầu.", "The survey has not started yet."),
+            "closed": ("Đợt khảo sát đã kết thúc.", "The survey has ended."),
+            "expired": ("Đường dẫn đã hết hạn.", "The link has expired."),
+        }
+        super().__init__(*texts[reason])
+
+
+# --- helpers shared with the citizen form ----------------------------------------------------
+
+
+def today() -> dt.date:
+    return utcnow().date()
+
+
+def campaign_state(campaign: Campaign, *, token: bool = False) -> str | None:
+    """None when ``campaign`` takes responses now, else not_open | closed | expired."""
+    if campaign.status == CampaignStatus.DRAFT:
+        return "not_open"
+    if campaign.status == CampaignStatus.CLOSED:
+        return "closed"
+    if token and campaign.token_expires_on is not None and campaign.token_expires_on < today():
+        return "expired"
+    return None
+
+
+def instrument_for(campaign_id: int, respondent_group: str) -> CampaignInstrument | None:
+    return db.session.scalar(
+        sa.select(CampaignInstrument).where(
+            CampaignInstrument.campaign_id == campaign_id,
+            CampaignInstrument.respondent_group == respondent_group,
+        )
+    )
+
+
+def questionnaire_for(campaign_id: int, respondent_group: str) -> Questionnaire:
+    """The questionnaire version the campaign uses for ``respondent_group``."""
+    instrument = instrument_for(campaign_id, respondent_group)
+    if instrument is None:
+        raise ResponseError(
+            f"Đợt khảo sát chưa chọn bảng hỏi cho nhóm «{respondent_group}».",
+            f"The campaign has no questionnaire for the group «{respondent_group}».",
+        )
+    return load_builtin(instrument.questionnaire_id, instrument.questionnaire_version)
+
+
+def rated_units(respondent: Respondent) -> list[int]:
+    """Units ``respondent`` rates, in order: the targets, or the source unit without any."""
+    targets = db.session.scalars(
+        sa.select(RespondentTarget.rated_unit_id)
+        .where(RespondentTarget.respondent_id == respondent.id)
+        .order_by(RespondentTarget.id)
+    ).all()
+    return list(targets) or [respondent.source_unit_id]
+
+
+def pending_units(respondent: Respondent) -> list[int]:
+    """Rated units still to be answered (empty once the respondent has completed)."""
+    if respondent.status == RespondentStatus.COMPLETED:
+        return []
+    targets = db.session.execute(
+        sa.select(RespondentTarget.rated_unit_id, RespondentTarget.status)
+        .where(RespondentTarget.respondent_id == respondent.id)
+        .order_by(RespondentTarget.id)
+    ).all()
+    if not targets:
+        return [respondent.source_unit_id]
+    return [unit for unit, status in targets if status == TargetStatus.PENDING]
+
+
+def json_safe(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Cleaned answers as JSON values: tuples → lists, dates → ISO strings."""
+    safe = {}
+    for code, value in answers.items():
+        if isinstance(value, (tuple, list, set, frozenset)):
+            value = list(value)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        elif isinstance(value, decimal.Decimal):
+            value = float(value)
+        safe[code] = value
+    return safe
+
+
+# --- the write path -----------------------------------------------------------------------------
+
+
+def record_response(
+    *,
+    respondent: Respondent | int | None = None,
+    token: str | None = None,
+    token_hash: str | None = None,
+    unit: Unit | int,
+    answers: Mapping[str, Any],
+    mode: ResponseMode | str,
+    questionnaire: Questionnaire | None = None,
+    campaign: Campaign | int | None = None,
+    respondent_group: str | None = None,
+) -> Response:
+    """Validate ``answers`` and store one anonymous response about ``unit``.
+
+    Modes:
+
+    * ``web``: ``respondent`` and its ``token`` (plaintext) or ``token_hash``; the claim
+      also requires the hash to match and the token not to be expired.
+    * ``enumerator`` / ``paper``: ``respondent`` (an interview or a keyed-in paper form).
+    * ``walkin``: no respondent; ``campaign`` and ``respondent_group`` say which
+      questionnaire; stored as a non-probability response without weight.
+
+    ``unit`` is the rated unit: one of the respondent's targets, or the respondent's own
+    unit when it has none. ``questionnaire`` defaults to the campaign's instrument for the
+    respondent group. Answers are cleaned with :func:`questionnaires.clean_answers`
+    (non-relevant answers dropped; :class:`questionnaires.AnswerError` when invalid).
+
+    Raises :class:`AlreadyRecorded` when the claim updates no row (already answered,
+    token re-issued), :class:`NotAccepting` when the campaign is not in fieldwork (or the
+    token expired) and :class:`ResponseError` for inconsistent arguments. Returns the
+    flushed :class:`Response`; the caller's transaction commits it.
+    """
+    mode = ResponseMode(mode)
+    unit_id = unit.id if isinstance(unit, Unit) else int(unit)
+    if mode is ResponseMode.WALKIN:
+        return _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group)
+    if respondent is None:
+        raise ResponseError(
+            "Thiếu người trả lời được chọn mẫu.", f"A {mode.value} response needs a respondent."
+        )
+    if not isinstance(respondent, Respondent):
+        respondent = db.session.get(Respondent, int(respondent))
+        if respondent is None:
+            raise ResponseError("Không tìm thấy người trả lời.", "Respondent not found.")
+    if mode is ResponseMode.WEB and token_hash is None:
+        if token is None:
+            raise ResponseError("Thiếu mã truy cập.", "A web response needs the token.")
+        from surveyapp.tokens.codes import hash_token
+
+        token_hash = hash_token(token)
+    campaign_row = db.session.get(Campaign, respondent.campaign_id)
+    reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB)
+    if reason:
+        raise NotAccepting(reason)
+    if questionnaire is None:
+        questionnaire = questionnaire_for(respondent.campaign_id, respondent.respondent_group)
+    cleaned = clean_answers(questionnaire, answers)
+    _claim(respondent, unit_id, token_hash if mode is ResponseMode.WEB else None)
+    return _insert(
+        campaign_id=respondent.campaign_id,
+        questionnaire=questionnaire,
+        rated_unit_id=unit_id,
+        respondent_group=respondent.respondent_group,
+        stratum=respondent.stratum,
+        weight=respondent.weight,
+        mode=mode,
+        is_probability=True,
+        answers=cleaned,
+    )
+
+
+def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) -> Response:
+    if campaign is None or respondent_group is None:
+        raise ResponseError(
+            "Phiếu tại quầy cần đợt khảo sát và nhóm đối tượng.",
+            "A walk-in response needs the campaign and the respondent group.",
+        )
+    campaign_row = (
+        campaign if isinstance(campaign, Campaign) else db.session.get(Campaign, campaign)
+    )
+    reason = campaign_state(campaign_row)
+    if reason:
+        raise NotAccepting(reason)
+    if questionnaire is None:
+        questionnaire = questionnaire_for(campaign_row.id, respondent_group)
+    cleaned = clean_answers(questionnaire, answers)
+    return _insert(
+        campaign_id=campaign_row.id,
+        questionnaire=questionnaire,
+        rated_unit_id=unit_id,
+        respondent_group=respondent_group,
+        stratum=None,
+        weight=None,
+        mode=ResponseMode.WALKIN,
+        is_probability=False,
+        answers=cleaned,
+    )
+
+
+def _claimable(respondent_id: int, token_hash: str | None):
+    """Respondent ids that may answer now: the conditions of the claim, in SQL."""
+    conditions = [
+        Respondent.id == respondent_id,
+        Respondent.status != RespondentStatus.COMPLETED,
+        sa.or_(Respondent.selection == Selection.PRIMARY, Respondent.released.is_(True)),
+    ]
+    open_campaigns = sa.select(Campaign.id).where(Campaign.status == CampaignStatus.FIELDWORK)
+    if token_hash is not None:
+        conditions.append(Respondent.token_hash == token_hash)
+        open_campaigns = open_campaigns.where(
+            sa.or_(Campaign.token_expires_on.is_(None), Campaign.token_expires_on >= today())
+        )
+    conditions.append(Respondent.campaign_id.in_(open_campaigns))
+    return sa.select(Respondent.id).where(*conditions)
+
+
+def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None:
+    """Mark the (respondent, rated unit) answered, or raise AlreadyRecorded."""
+    has_targets = db.session.scalar(
+        sa.select(sa.func.count(RespondentTarget.id)).where(
+            RespondentTarget.respondent_id == respondent.id
+        )
+    )
+    if not has_targets:
+        if unit_id != respondent.source_unit_id:
+            raise _not_a_target()
+        claimed = db.session.execute(
+            sa.update(Respondent)
+            .where(Respondent.id.in_(_claimable(respondent.id, token_hash)))
+            .values(status=RespondentStatus.COMPLETED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise AlreadyRecorded()
+        db.session.expire(respondent)
+        return
+    target_id = db.session.scalar(
+        sa.select(RespondentTarget.id).where(
+            RespondentTarget.respondent_id == respondent.id,
+            RespondentTarget.rated_unit_id == unit_id,
+        )
+    )
+    if target_id is None:
+        raise _not_a_target()
+    claimed = db.session.execute(
+        sa.update(RespondentTarget)
+        .where(
+            RespondentTarget.id == target_id,
+            RespondentTarget.status == TargetStatus.PENDING,
+            RespondentTarget.respondent_id.in_(_claimable(respondent.id, token_hash)),
+        )
+        .values(status=TargetStatus.COMPLETED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AlreadyRecorded()
+    # The respondent is completed once no target is left (declined targets count as done).
+    pending = sa.select(RespondentTarget.id).where(
+        RespondentTarget.respondent_id == respondent.id,
+        RespondentTarget.status == TargetStatus.PENDING,
+    )
+    db.session.execute(
+        sa.update(Respondent)
+        .where(Respondent.id == respondent.id, ~sa.exists(pending))
+        .values(status=RespondentStatus.COMPLETED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(respondent)
+
+
+def _not_a_target() -> ResponseError:
+    return ResponseError(
+        "Người trả lời không được mời đánh giá đơn vị này.",
+        "The respondent is not asked to rate this unit.",
+    )
+
+
+def _insert(*, questionnaire: Questionnaire, answers: Mapping[str, Any], **values) -> Response:
+    response = Response(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=str(questionnaire.version),
+        submitted_week=monday_of(today()),
+        answers=json_safe(answers),
+        **values,
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response

@@ -1,0 +1,207 @@
+"""Issuing tokens and producing invitation letters.
+
+Because only hashes are stored, a token can be printed only at the moment it is made:
+:func:`issue_tokens` makes new ones (replacing, and so invalidating, any earlier token
+and code of those respondents) and returns the plaintext to the caller, which puts it
+into letters (:func:`produce_letters`) or a links file and then forgets it.
+
+Demo / scripts::
+
+    with app.app_context(), transaction():
+        issued = issue_tokens(respondents)      # [IssuedToken(respondent_id, token, code, url)]
+"""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from questionnaires import InvitationEntry, render_invitations
+from surveyapp import jobs
+from surveyapp.campaigns.models import Campaign
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
+from surveyapp.responses.operations import ResponseError, instrument_for, questionnaire_for
+from surveyapp.tokens.codes import format_code, generate_code, generate_token, hash_code, hash_token
+from surveyapp.units.models import Unit
+
+# Respondents who get no letter: already answered, out of scope, or replaced by a reserve.
+NOT_INVITED = (RespondentStatus.COMPLETED, RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED)
+LETTERS_DIR = "letters"
+
+
+class LettersError(ResponseError):
+    """Nothing to print, or a bad selection (message in Vietnamese and English)."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    respondent_id: int
+    token: str
+    code: str  # printed form, ABCDE-FGHJK
+    url: str
+
+
+def citizen_url(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}/s/{token}"
+
+
+def invitable(campaign_id: int, unit_id: int | None = None, respondent_ids=None, only_new=False):
+    """A query of the respondents a letter may go to: primaries and released reserves
+    who have not answered, of one unit and/or an explicit list."""
+    query = sa.select(Respondent).where(
+        Respondent.campaign_id == campaign_id,
+        sa.or_(Respondent.selection == Selection.PRIMARY, Respondent.released.is_(True)),
+        Respondent.status.not_in(NOT_INVITED),
+    )
+    if unit_id is not None:
+        query = query.where(Respondent.source_unit_id == unit_id)
+    if respondent_ids is not None:
+        query = query.where(Respondent.id.in_([int(i) for i in respondent_ids]))
+    if only_new:
+        query = query.where(Respondent.token_hash.is_(None))
+    return query.order_by(Respondent.source_unit_id, Respondent.id)
+
+
+def _unused_codes(count: int) -> list[str]:
+    """``count`` new short codes whose hashes are in no respondent row (nor repeated)."""
+    codes: dict[str, str] = {}
+    while len(codes) < count:
+        fresh = {}
+        while len(fresh) + len(codes) < count:
+            code = generate_code()
+            fresh[hash_code(code)] = code
+        taken = set(
+            db.session.scalars(
+                sa.select(Respondent.short_code_hash).where(
+                    Respondent.short_code_hash.in_(list(fresh))
+                )
+            )
+        )
+        codes.update({h: c for h, c in fresh.items() if h not in taken and h not in codes})
+    return list(codes.values())
+
+
+def issue_tokens(respondents: Sequence[Respondent]) -> list[IssuedToken]:
+    """New token and short code for each respondent (earlier ones stop working).
+
+    Stores only the keyed hashes, the issue time and the expiry date; moves pending
+    respondents to ``invited``. Returns the plaintext for the letters, in order.
+    """
+    issued = []
+    now = utcnow()
+    campaigns: dict[int, Campaign] = {}
+    for respondent, code in zip(respondents, _unused_codes(len(respondents)), strict=True):
+        campaign = campaigns.setdefault(
+            respondent.campaign_id, db.session.get(Campaign, respondent.campaign_id)
+        )
+        token = generate_token()
+        respondent.token_hash = hash_token(token)
+        respondent.short_code_hash = hash_code(code)
+        respondent.token_issued_at = now
+        respondent.token_expires_on = campaign.token_expires_on
+        if respondent.status == RespondentStatus.PENDING:
+            respondent.status = RespondentStatus.INVITED
+        issued.append(IssuedToken(respondent.id, token, format_code(code), citizen_url(token)))
+    db.session.flush()
+    return issued
+
+
+Progress = Callable[[int, int], None]
+
+
+def produce_letters(
+    campaign: Campaign,
+    respondents: Sequence[Respondent],
+    out,
+    *,
+    lang: str = "vi",
+    progress: Progress | None = None,
+) -> list[IssuedToken]:
+    """Issue tokens for ``respondents`` and write their letters (one PDF) to ``out``."""
+    if not respondents:
+        raise LettersError(
+            "Không có người nào cần gửi thư (đã trả lời, hoặc chưa có mẫu).",
+            "Nobody to write to (all have answered, or there is no sample yet).",
+        )
+    issued = issue_tokens(respondents)
+    unit_names = dict(
+        db.session.execute(
+            sa.select(Unit.id, Unit.name).where(
+                Unit.id.in_({r.source_unit_id for r in respondents})
+            )
+        ).all()
+    )
+    entries = [
+        InvitationEntry(
+            url=item.url,
+            code=item.code,
+            addressee=respondent.full_name or None,
+            unit=unit_names.get(respondent.source_unit_id),
+        )
+        for respondent, item in zip(respondents, issued, strict=True)
+    ]
+    groups = {r.respondent_group for r in respondents}
+    questionnaire = None
+    if len(groups) == 1 and instrument_for(campaign.id, next(iter(groups))) is not None:
+        questionnaire = questionnaire_for(campaign.id, next(iter(groups)))
+    deadline = campaign.token_expires_on or campaign.period_end
+    render_invitations(
+        entries,
+        out,
+        questionnaire=questionnaire,
+        province=current_app.config.get("PROVINCE_NAME"),
+        year=campaign.code if campaign.code.isdigit() else None,
+        deadline=deadline.strftime("%d/%m/%Y") if deadline else None,
+        lang=lang,
+        progress=progress,
+    )
+    return issued
+
+
+def letters_path() -> Path:
+    folder = Path(current_app.instance_path) / LETTERS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{uuid.uuid4().hex}.pdf"
+
+
+def render_letters_job(
+    campaign_id: int,
+    unit_id: int | None,
+    respondent_ids: list[int] | None,
+    only_new: bool,
+    lang: str,
+) -> str:
+    """Background job: issue tokens and render the letters; returns the PDF's path."""
+    campaign = db.session.get(Campaign, campaign_id)
+    respondents = db.session.scalars(
+        invitable(campaign_id, unit_id, respondent_ids, only_new)
+    ).all()
+    path = letters_path()
+    step = max(1, len(respondents) // 50)
+
+    def report(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            jobs.progress(done, total)
+
+    jobs.progress(0, len(respondents))
+    try:
+        produce_letters(campaign, respondents, path, lang=lang, progress=report)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
+def delete_letters_file(path: str | None) -> None:
+    """Remove a letters PDF, only inside the instance's letters folder."""
+    if not path:
+        return
+    folder = (Path(current_app.instance_path) / LETTERS_DIR).resolve()
+    target = Path(path).resolve()
+    if target.parent == folder:
+        target.unlink(missing_ok=True)

@@ -1,0 +1,67 @@
+"""The A4 counter poster: a large QR code to the unit's walk-in form, in Vietnamese and English."""
+
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from questionnaires import fonts, qr_matrix
+from questionnaires.qr import draw_qr
+
+ACCENT = HexColor("#0b4f9c")
+WIDTH, HEIGHT = A4
+MARGIN = 18 * mm
+QR_SIZE = 110 * mm
+
+
+def _centred(canvas, text: str, style: ParagraphStyle, top: float) -> float:
+    paragraph = Paragraph(text, style)
+    _, height = paragraph.wrap(WIDTH - 2 * MARGIN, HEIGHT)
+    paragraph.drawOn(canvas, MARGIN, top - height)
+    return top - height
+
+
+def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
+    """Write the poster for ``url`` (the unit's /w/ address) to ``out`` (path or file)."""
+    fonts.register_fonts()
+    style = ParagraphStyle("p", fontName=fonts.REGULAR, fontSize=14, leading=19, alignment=1)
+    title = style.clone("title", fontName=fonts.BOLD, fontSize=26, leading=32, textColor=ACCENT)
+    english = style.clone("en", fontName=fonts.ITALIC, fontSize=13, leading=17)
+    unit_style = style.clone("unit", fontName=fonts.BOLD, fontSize=18, leading=23)
+    canvas = Canvas(out, pagesize=A4)
+    canvas.setTitle(f"Khảo sát tại quầy — {unit_name}")
+    top = HEIGHT - MARGIN
+    top = _centred(canvas, "MỜI ÔNG/BÀ CHO Ý KIẾN", title, top) - 2 * mm
+    top = _centred(canvas, "về sự phục vụ của", style, top) - 1 * mm
+    top = _centred(canvas, escape(unit_name), unit_style, top) - 2 * mm
+    top = _centred(canvas, "Please tell us how we served you today", english, top) - 6 * mm
+    matrix = qr_matrix(url, error_correction="Q")
+    draw_qr(canvas, matrix, (WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
+    top -= QR_SIZE + 6 * mm
+    top = _centred(
+        canvas,
+        "Quét mã QR bằng camera điện thoại, trả lời vài câu hỏi (khoảng 5 phút).",
+        style,
+        top,
+    )
+    top = (
+        _centred(
+            canvas, "Scan the QR code with your phone's camera (about 5 minutes).", english, top
+        )
+        - 4 * mm
+    )
+    link_style = style.clone("link", fontName=fonts.CODE, fontSize=12, leading=16)
+    top = _centred(canvas, escape(url), link_style, top) - 6 * mm
+    _centred(
+        canvas,
+        "<b>Phiếu không ghi tên.</b> Ý kiến của Ông/Bà được giữ bí mật và chỉ dùng để thống kê. "
+        f"<br/>{escape(campaign_name)}",
+        style.clone("small", fontSize=11, leading=15),
+        top,
+    )
+    canvas.showPage()
+    canvas.save()
