@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from questionnaires.model import Question, Questionnaire, QuestionType, Section
@@ -23,6 +24,7 @@ from questionnaires.pdf_routing import Routing, jump_text, only_if_text
 ANSWER_INDENT = 7 * mm
 _TWO_COLUMN_MAX_LABEL = 34  # characters; longer labels get the full width
 _TWO_COLUMN_MIN_CHOICES = 5
+_GRID_PADDING = 1.2 * mm
 
 _WORDS = {
     "vi": {
@@ -255,6 +257,7 @@ class QuestionFlowables:
         choices = question.all_choices()
         styles = self.styles
         column = min(17 * mm, max(11 * mm, (CONTENT_WIDTH * 0.55) / max(len(choices), 1)))
+        head_style, column = self._grid_head_style(choices, column)
         number_width = 10 * mm
         item_width = CONTENT_WIDTH - number_width - column * len(choices)
         code_width = _code_width(c.code for c in choices)
@@ -262,7 +265,7 @@ class QuestionFlowables:
             "",
             Paragraph(self.words["item"], styles["grid_head"].clone("grid_item_head", alignment=0)),
             *[
-                Paragraph(f"{markup(c.label.get(self.lang))}<br/>({c.code})", styles["grid_head"])
+                Paragraph(f"{markup(c.label.get(self.lang))}<br/>({c.code})", head_style)
                 for c in choices
             ],
         ]
@@ -287,14 +290,30 @@ class QuestionFlowables:
             ("ALIGN", (2, 1), (-1, -1), "CENTER"),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
             ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-            ("LEFTPADDING", (0, 0), (-1, -1), 1.2 * mm),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 1.2 * mm),
+            ("LEFTPADDING", (0, 0), (-1, -1), _GRID_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _GRID_PADDING),
             ("TOPPADDING", (0, 0), (-1, -1), 1.4 * mm),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.4 * mm),
         ]
         commands += [("BACKGROUND", (0, row), (-1, row), SHADE) for row in range(2, len(rows), 2)]
         table.setStyle(table_style(commands))
         return table
+
+    def _grid_head_style(self, choices, column: float):
+        """A header font size at which no word of a scale label is cut ("Dissatisf-ied"):
+        smaller type first (down to 6 pt), then a wider column."""
+        style = self.styles["grid_head"]
+        words = [word for c in choices for word in c.label.get(self.lang).split()]
+        longest = max(
+            (stringWidth(word, style.fontName, style.fontSize) for word in words), default=0
+        )
+        inner = column - _GRID_PADDING * 2 - 0.5
+        size = style.fontSize
+        if longest > inner:
+            size = max(6.0, style.fontSize * inner / longest)
+            needed = longest * size / style.fontSize + _GRID_PADDING * 2 + 0.5
+            column = max(column, needed)
+        return style.clone("grid_head_fitted", fontSize=size, leading=size * 1.2), column
 
     @staticmethod
     def _number_boxes(question: Question):
