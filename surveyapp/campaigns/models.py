@@ -34,6 +34,8 @@ class Campaign(db.Model):
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     token_expires_on: Mapped[date | None]
+    # Units' lists are due by this day (frames status table marks later uploads as late).
+    lists_due_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     instruments = relationship(

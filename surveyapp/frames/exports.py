@@ -1,0 +1,80 @@
+"""Spreadsheet downloads (CSV and XLSX) with every text cell neutralised (csvsafe).
+
+Shared by the frames and draws blueprints: validation reports, the upload status table,
+the contractor's sample lists.
+"""
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+
+from flask import Response
+
+from surveyapp.csvsafe import neutralise, write_csv
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Characters XML 1.0 forbids (openpyxl refuses them): dropped from XLSX cells.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+Sheet = tuple[str, Sequence[str], Iterable[Sequence]]
+
+
+def xlsx_cell(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return neutralise(_ILLEGAL_XML.sub("", value))
+    return value
+
+
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid, unique sheet title (31 characters, no []:*?/\\)."""
+    base = _SHEET_FORBIDDEN.sub("_", name).strip("'") or "Sheet"
+    base = base[:31]
+    title, copy = base, 1
+    while title.lower() in used:
+        copy += 1
+        suffix = f" ({copy})"
+        title = base[: 31 - len(suffix)] + suffix
+    used.add(title.lower())
+    return title
+
+
+def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    for name, header, rows in sheets:
+        sheet = workbook.create_sheet(sheet_title(name, used))
+        sheet.append([xlsx_cell(h) for h in header])
+        for row in rows:
+            sheet.append([xlsx_cell(v) for v in row])
+    if not used:
+        workbook.create_sheet("Sheet")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def attachment(body, mimetype: str, filename: str) -> Response:
+    """A download; ``filename`` must be ASCII (built by the caller from codes and ids)."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def xlsx_response(sheets: Iterable[Sheet], filename: str) -> Response:
+    return attachment(xlsx_bytes(sheets), XLSX_MIMETYPE, filename)
+
+
+def csv_download(header: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
+    return attachment(write_csv(rows, header), "text/csv", filename)
+
+
+def ascii_name(text: str) -> str:
+    """A safe ASCII fragment for a download name (unit and campaign codes)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "file"

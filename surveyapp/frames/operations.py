@@ -1,0 +1,322 @@
+"""Frame upload: read and validate a unit's list with ``sampling``, then replace the
+unit's previous list for the campaign in one transaction.
+
+Rules (shown in the page help):
+
+* The file is read by :func:`sampling.read_frame` (CSV or XLSX, format from the content,
+  zip bombs and oversized files refused) and checked by :func:`sampling.validate_frame`
+  with the campaign's survey period.
+* The upload is for one unit (the focal point's own unit). The ``unit`` column may be
+  left out; when a row names ANOTHER unit of the registry (its code or name), the row is
+  excluded with a row-level message, otherwise the row belongs to the upload's unit.
+* Respondent group: the kind's default (``citizen`` / ``official``) unless the row's
+  ``group`` cell is one of the campaign's instrument groups (e.g. ``organisation``).
+  The ``group`` / ``position`` text itself is kept as ``subgroup`` (usable as a stratum).
+* A rejected file (fatal error or no valid row) stores nothing. An accepted file
+  clears the previous upload's current flag, deletes its records and inserts the new
+  ones with one bulk INSERT, all in the request's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import insert
+
+import sampling
+from sampling.columns import fold_header
+from sampling.validation import ISSUE_COLUMNS
+from surveyapp.campaigns.models import Campaign, CampaignInstrument
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
+from surveyapp.units.models import Unit
+
+DEFAULT_GROUP = {ListKind.CITIZENS: "citizen", ListKind.OFFICIALS: "official"}
+# FrameRecord columns filled from the frame's canonical columns of the same name.
+PII_COLUMNS = ("full_name", "phone", "email", "address", "dossier_code", "position")
+MAPPED_COLUMNS = {*PII_COLUMNS, "completed_on", "source_row", "unit"}
+INSERT_BATCH = 5_000
+
+
+class UploadRefused(Exception):
+    """Uploads are closed for this campaign (the draw is locked or fieldwork started)."""
+
+    def __init__(self, message_vi: str, message_en: str):
+        super().__init__(message_en)
+        self.message_vi, self.message_en = message_vi, message_en
+
+
+@dataclass
+class Rejection:
+    """A file that stores nothing: the bilingual reason and, when rows were checked, the
+    issues (the first ones are shown on the page)."""
+
+    message_vi: str
+    message_en: str
+    issues: pd.DataFrame | None = None
+    summary: dict | None = None
+
+
+def campaign_period(campaign: Campaign) -> tuple[dt.date, dt.date] | None:
+    if campaign.period_start and campaign.period_end:
+        return campaign.period_start, campaign.period_end
+    return None
+
+
+def current_upload(campaign_id: int, unit_id: int, kind: ListKind) -> FrameUpload | None:
+    return db.session.scalar(
+        sa.select(FrameUpload).where(
+            FrameUpload.campaign_id == campaign_id,
+            FrameUpload.unit_id == unit_id,
+            FrameUpload.list_kind == kind,
+            FrameUpload.is_current,
+        )
+    )
+
+
+def uploads_closed(campaign: Campaign) -> tuple[str, str] | None:
+    """Why uploads are closed for ``campaign`` (Vietnamese, English), or None."""
+    from surveyapp.draws.operations import current_draw
+
+    if campaign.status.value != "draft":
+        return (
+            "Đợt khảo sát đã bắt đầu hoặc kết thúc: không nhận thêm danh sách.",
+            "The campaign has started or closed: lists can no longer be uploaded.",
+        )
+    draw = current_draw(campaign.id)
+    if draw is not None and draw.locked:
+        return (
+            "Mẫu của đợt khảo sát đã được khoá: không thể tải danh sách mới. "
+            "Liên hệ Sở Nội vụ nếu cần sửa.",
+            "The campaign's sample is locked: lists can no longer be replaced. "
+            "Contact the Department if a list must change.",
+        )
+    return None
+
+
+# ------------------------------------------------------------------------- validation
+
+
+def _registry_keys(upload_unit_id: int) -> dict[str, Unit]:
+    """Folded code and name of every OTHER unit (rows naming them are refused)."""
+    keys: dict[str, Unit] = {}
+    for unit in db.session.scalars(sa.select(Unit).where(Unit.id != upload_unit_id)):
+        for text in (unit.code, unit.name):
+            folded = fold_header(text)
+            if folded:
+                keys.setdefault(folded, unit)
+    return keys
+
+
+def _other_unit_issues(valid: pd.DataFrame, unit: Unit) -> tuple[pd.DataFrame, np.ndarray]:
+    """Issues for valid rows whose ``unit`` cell names another registry unit."""
+    own = {fold_header(unit.code), fold_header(unit.name)}
+    others = _registry_keys(unit.id)
+    folded = valid["unit"].map(lambda v: fold_header(v) if isinstance(v, str) else "")
+    foreign = folded.map(lambda key: key not in own and key in others).to_numpy(dtype=bool)
+    rows = valid.loc[foreign]
+    issues = pd.DataFrame(
+        {
+            "row": rows["source_row"].astype("int64").to_numpy(),
+            "column": "Đơn vị (unit)",
+            "value": rows["unit"].to_numpy(dtype=object),
+            "severity": "error",
+            "action": "excluded",
+            "code": "other_unit",
+            "reason_vi": [
+                f"Dòng thuộc đơn vị khác ({others[k].code}), không phải {unit.code}; "
+                "dòng bị loại. Đơn vị đó phải tự tải danh sách của mình."
+                for k in folded[foreign]
+            ],
+            "reason_en": [
+                f"The row belongs to another unit ({others[k].code}), not {unit.code}; "
+                "row excluded. That unit uploads its own list."
+                for k in folded[foreign]
+            ],
+        },
+        columns=list(ISSUE_COLUMNS),
+    )
+    return issues, foreign
+
+
+def _merge_issues(issues: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    if extra.empty:
+        return issues
+    if issues.empty:
+        return extra.reset_index(drop=True)
+    merged = pd.concat([issues.astype(object), extra.astype(object)], ignore_index=True)
+    return merged.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind: ListKind, *,
+               max_bytes: int, max_rows: int):  # fmt: skip
+    """(valid rows, issues, summary) of an uploaded file, or a :class:`Rejection`."""
+    try:
+        frame = sampling.read_frame(data, filename=filename, max_bytes=max_bytes, max_rows=max_rows)
+        if "unit" not in frame.columns:
+            # The list is for one unit: a missing unit column means "this unit".
+            frame["unit"] = pd.Series([unit.code] * len(frame), dtype="str", index=frame.index)
+        # Officials' lists have no completion date: the period applies to citizens only.
+        period = campaign_period(campaign) if kind == ListKind.CITIZENS else None
+        result = sampling.validate_frame(frame, kind=kind.value, period=period)
+    except sampling.NoValidRowsError as error:
+        return Rejection(error.message_vi, error.message_en, error.result.issues,
+                         error.result.summary)  # fmt: skip
+    except sampling.SamplingError as error:
+        return Rejection(error.message_vi, error.message_en)
+    issues, foreign = _other_unit_issues(result.valid, unit)
+    valid = result.valid.loc[~foreign].reset_index(drop=True)
+    summary = dict(result.summary)
+    summary["excluded"] += int(foreign.sum())
+    summary["errors"] += int(foreign.sum())
+    summary["valid"] = len(valid)
+    issues = _merge_issues(result.issues, issues)
+    if valid.empty:
+        return Rejection(
+            "Không còn dòng hợp lệ nào; xem báo cáo lỗi để sửa.",
+            "No valid rows remain; see the error report to fix them.",
+            issues,
+            summary,
+        )
+    return valid, issues, summary
+
+
+# ----------------------------------------------------------------------------- storing
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value)
+    return text or None
+
+
+def _group_lookup(campaign_id: int) -> dict[str, str]:
+    groups = db.session.scalars(
+        sa.select(CampaignInstrument.respondent_group).where(
+            CampaignInstrument.campaign_id == campaign_id
+        )
+    )
+    return {fold_header(group): group for group in groups}
+
+
+def record_rows(valid: pd.DataFrame, upload_id: int, kind: ListKind, groups: dict) -> list[dict]:
+    """Parameter dictionaries for one bulk INSERT of ``FrameRecord`` rows."""
+    columns = {name: valid[name].tolist() for name in valid.columns}
+    extra_names = [name for name in valid.columns if name not in MAPPED_COLUMNS]
+    completed = (
+        [None if pd.isna(v) else pd.Timestamp(v).date() for v in valid["completed_on"]]
+        if "completed_on" in valid.columns
+        else [None] * len(valid)
+    )
+    default_group = DEFAULT_GROUP[kind]
+    rows = []
+    for i in range(len(valid)):
+        extra = {name: _text(columns[name][i]) for name in extra_names}
+        extra = {name: value for name, value in extra.items() if value is not None}
+        row = {name: _text(columns[name][i]) if name in columns else None for name in PII_COLUMNS}
+        raw_group = extra.get("group")
+        subgroup = raw_group or row["position"]
+        if subgroup:
+            extra["subgroup"] = subgroup
+        row.update(
+            upload_id=upload_id,
+            source_row=int(columns["source_row"][i]),
+            respondent_group=groups.get(fold_header(raw_group), default_group)
+            if raw_group
+            else default_group,
+            completed_on=completed[i],
+            extra=extra or None,
+        )
+        rows.append(row)
+    return rows
+
+
+def insert_records(rows: list[dict]) -> None:
+    """Bulk INSERT (executemany) in batches, to bound memory on large lists."""
+    for start in range(0, len(rows), INSERT_BATCH):
+        db.session.execute(insert(FrameRecord), rows[start : start + INSERT_BATCH])
+
+
+def issues_json(issues: pd.DataFrame) -> list[list]:
+    """The issue table as JSON-ready rows (ISSUE_COLUMNS order)."""
+    frame = issues[list(ISSUE_COLUMNS)].astype(object).where(issues.notna(), None)
+    return [[int(r[0]), *r[1:]] for r in frame.itertuples(index=False, name=None)]
+
+
+def store_upload(campaign: Campaign, unit: Unit, kind: ListKind, filename: str, user_id: int,
+                 valid: pd.DataFrame, issues: pd.DataFrame, summary: dict) -> FrameUpload:  # fmt: skip
+    """Replace the current list of (campaign, unit, kind) by the new one.
+
+    Runs in the caller's transaction: the old upload loses its current flag and its
+    records, the new upload and its records are inserted; a failure anywhere rolls all
+    of it back, so the previous list stays.
+    """
+    previous = current_upload(campaign.id, unit.id, kind)
+    if previous is not None:
+        previous.is_current = False
+        db.session.flush()  # the partial unique index allows one current row
+        db.session.execute(sa.delete(FrameRecord).where(FrameRecord.upload_id == previous.id))
+    upload = FrameUpload(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        list_kind=kind,
+        filename=filename[:255],
+        uploaded_by=user_id,
+        uploaded_at=utcnow(),
+        rows_read=int(summary["rows_read"]),
+        rows_valid=int(summary["valid"]),
+        rows_excluded=int(summary["excluded"]),
+        is_current=True,
+        report={"summary": summary, "columns": list(ISSUE_COLUMNS), "issues": issues_json(issues)},
+    )
+    db.session.add(upload)
+    db.session.flush()
+    insert_records(record_rows(valid, upload.id, kind, _group_lookup(campaign.id)))
+    return upload
+
+
+# --------------------------------------------------------------------------- status
+
+
+@dataclass
+class UnitStatus:
+    unit: Unit
+    uploads: dict  # ListKind -> (FrameUpload, uploader name) | None
+    late: bool
+    missing: list
+
+
+def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitStatus]:
+    """Every active unit of the registry (tree order) with its current uploads."""
+    from surveyapp.auth.models import User
+    from surveyapp.units.importer import tree_order
+
+    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+    found = db.session.execute(
+        sa.select(FrameUpload, User.username, User.full_name)
+        .outerjoin(User, User.id == FrameUpload.uploaded_by)
+        .where(FrameUpload.campaign_id == campaign.id, FrameUpload.is_current)
+    ).all()
+    by_unit: dict = {}
+    for upload, username, full_name in found:
+        by_unit.setdefault(upload.unit_id, {})[upload.list_kind] = (upload, full_name or username)
+    today = today or utcnow().date()
+    due = campaign.lists_due_on
+    rows = []
+    for unit in units:
+        uploads = {kind: by_unit.get(unit.id, {}).get(kind) for kind in ListKind}
+        missing = [kind for kind, value in uploads.items() if value is None]
+        late_upload = any(
+            value is not None and due is not None and value[0].uploaded_at.date() > due
+            for value in uploads.values()
+        )
+        late = due is not None and ((bool(missing) and today > due) or late_upload)
+        rows.append(UnitStatus(unit, uploads, late, missing))
+    return rows
