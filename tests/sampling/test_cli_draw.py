@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from surveyapp.cli import cli
+from surveyapp.commands import sample_draw
 
 UNITS = ["Sở Tư pháp", "UBND xã An Bình", "UBND xã Tân Phú"]
 
@@ -182,3 +183,40 @@ def test_neyman_from_a_standard_deviation_file(frame_csv, tmp_path):
                  "--sd", missing)  # fmt: skip
     assert result.exit_code == 1
     assert "Standard deviation missing" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--method", "systematic", "--sort-by", "group,completed_on"],
+        ["--method", "pps_systematic", "--size-measure", "size_measure"],
+    ],
+)
+def test_systematic_and_pps_draws_verify(tmp_path, args):
+    rng = np.random.default_rng(4)
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "Họ và tên": [f"Trần Văn {i}" for i in range(rows)],
+            "Số điện thoại": [f"09{i:08d}" for i in range(rows)],
+            "Đơn vị": rng.choice(UNITS, rows),
+            "Đối tượng": rng.choice(["Cá nhân", "Tổ chức"], rows),
+            "Ngày trả kết quả": [f"{d:02d}/05/2024" for d in rng.integers(1, 29, rows)],
+            "size_measure": rng.integers(1, 50, rows),
+        }
+    )
+    path = tmp_path / "frame.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "s.csv"
+    result = run("draw", path, "--strata", "unit", "--n", 30, "--reserve", 2, *args, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(out)["selection"] == "primary").sum() == 30
+    assert run("verify", path, out).exit_code == 0
+
+
+def test_sheet_names_are_valid_and_unique():
+    long = "Ủy ban nhân dân xã Tân Phú Đông, huyện Châu Thành"
+    names = sample_draw._sheet_names([long, long + " B", "Sở [Tư] pháp: a/b", "sở [tư] pháp: a/b"])
+    assert all(len(name) <= 31 for name in names.values())
+    assert not any(set(name) & set("[]:*?/\\") for name in names.values())
+    assert len({name.lower() for name in names.values()}) == 4
