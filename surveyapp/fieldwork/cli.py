@@ -1,0 +1,44 @@
+"""``surveyapp campaign purge-pii CODE``: remove personal data of a closed campaign."""
+
+import click
+import sqlalchemy as sa
+
+from surveyapp.campaigns import bp as campaigns_bp
+from surveyapp.campaigns.models import Campaign
+from surveyapp.db import transaction
+from surveyapp.extensions import db
+from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
+from surveyapp.i18n import both
+
+
+@campaigns_bp.cli.command("purge-pii")
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Không hỏi xác nhận / Do not ask for confirmation.")
+def purge_pii_command(code: str, yes: bool):
+    """Xoá dữ liệu cá nhân của đợt đã kết thúc / Purge personal data of a closed campaign."""
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise click.ClickException(both(f"Không có đợt khảo sát «{code}»", f"No campaign «{code}»"))
+    if not yes:
+        click.confirm(
+            both(
+                f"Xoá vĩnh viễn họ tên, điện thoại, địa chỉ, mã của đợt {code}?",
+                f"Permanently delete names, phones, addresses and codes of campaign {code}?",
+            ),
+            abort=True,
+        )
+    try:
+        with transaction():
+            counts = purge_pii(campaign)
+    except PurgeRefused as error:
+        raise click.ClickException(both(error.message_vi, error.message_en)) from None
+    click.echo(
+        both(
+            f"Đã xoá dữ liệu cá nhân: {counts.respondents} người trả lời, "
+            f"{counts.contact_notes} ghi chú liên hệ, {counts.frame_records} dòng danh sách, "
+            f"{counts.frame_reports} báo cáo kiểm tra, {counts.drafts} phiếu nháp.",
+            f"Purged personal data: {counts.respondents} respondents, "
+            f"{counts.contact_notes} contact notes, {counts.frame_records} list rows, "
+            f"{counts.frame_reports} validation reports, {counts.drafts} form drafts.",
+        )
+    )

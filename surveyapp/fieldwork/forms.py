@@ -1,0 +1,115 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from surveyapp.fieldwork.dispositions import RECORDABLE, info
+from surveyapp.fieldwork.models import ContactMode
+from surveyapp.i18n import lt, t
+from surveyapp.units.importer import clean
+
+
+def in_range(low, high, vi: str, en: str):
+    """NumberRange with a two-language message (NumberRange %-formats its message)."""
+
+    def check(form, field):
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(t(vi, en))
+
+    return check
+
+
+MODE_LABELS = {
+    ContactMode.PHONE: ("Điện thoại", "Phone"),
+    ContactMode.VISIT: ("Đến gặp trực tiếp", "Visit"),
+    ContactMode.POST: ("Thư bưu điện", "Post"),
+    ContactMode.EMAIL: ("Thư điện tử", "Email"),
+    ContactMode.SMS: ("Tin nhắn", "SMS"),
+    ContactMode.OTHER: ("Khác", "Other"),
+}
+
+
+def mode_choices() -> list[tuple[str, str]]:
+    return [(m.value, t(*MODE_LABELS[m])) for m in ContactMode]
+
+
+def disposition_choices() -> list[tuple[str, str]]:
+    return [
+        (d.value, f"{t(info(d).label_vi, info(d).label_en)} ({info(d).aapor_code})")
+        for d in RECORDABLE
+    ]
+
+
+class AssignNextForm(FlaskForm):
+    unit_id = SelectField("unit_id", coerce=int)
+    stratum = SelectField("stratum", validate_choice=False)
+    count = IntegerField(
+        "count",
+        validators=[
+            InputRequired(lt("Nhập số người cần giao", "Enter how many to assign")),
+            in_range(1, 10000, "Từ 1 đến 10000", "Between 1 and 10000"),
+        ],
+    )
+    enumerator_id = SelectField("enumerator_id", coerce=int)
+
+
+class AssignSelectedForm(FlaskForm):
+    respondent_ids = SelectMultipleField(
+        "respondent_ids",
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(lt("Chọn ít nhất một người", "Select at least one person"))],
+    )
+    # 0 = take the assignment away.
+    enumerator_id = SelectField("enumerator_id", coerce=int)
+
+
+class AttemptForm(FlaskForm):
+    mode = SelectField("mode")
+    disposition = SelectField("disposition")
+    attempted_at = DateTimeLocalField(
+        "attempted_at", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    note = TextAreaField("note", filters=[clean], validators=[Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mode.choices = mode_choices()
+        self.disposition.choices = disposition_choices()
+
+
+class ShortCodeForm(FlaskForm):
+    code = StringField(
+        "code",
+        filters=[clean],
+        validators=[
+            DataRequired(lt("Nhập mã in trên phiếu", "Enter the code printed on the form")),
+            Length(max=32),
+        ],
+    )
+
+
+class BackcheckForm(FlaskForm):
+    percent = DecimalField(
+        "percent",
+        places=None,
+        default=10,
+        validators=[
+            InputRequired(lt("Nhập tỷ lệ phúc tra (%)", "Enter the back-check share (%)")),
+            in_range(1, 100, "Từ 1 đến 100", "Between 1 and 100"),
+        ],
+    )
+    seed = IntegerField(
+        "seed",
+        validators=[
+            Optional(),
+            in_range(0, 2**63 - 1, "Số nguyên không âm", "A non-negative integer"),
+        ],
+    )

@@ -1,0 +1,100 @@
+"""Removing personal data once a campaign is closed (``surveyapp campaign purge-pii``).
+
+What goes: names, phones, emails, addresses and dossier codes of sampled respondents;
+their token and short-code hashes; notes of contact attempts; the uploaded list rows
+(frame records) and the values quoted in their validation reports; draft answers kept
+between pages of the web form. What stays: statuses, dispositions, strata, weights,
+counts and the anonymous responses, so the dashboard and the scores are unchanged.
+Running it again changes nothing and reports zeros.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.extensions import db
+from surveyapp.fieldwork.models import ContactAttempt, Respondent
+from surveyapp.frames.models import FrameRecord, FrameUpload
+
+RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
+RESPONDENT_SECRETS = ("token_hash", "short_code_hash")
+# Tables of other features that may hold data about a person, purged when present.
+DRAFT_TABLE = "form_drafts"
+
+
+class PurgeRefused(Exception):
+    def __init__(self, message_vi: str, message_en: str):
+        self.message_vi, self.message_en = message_vi, message_en
+        super().__init__(f"{message_vi} / {message_en}")
+
+
+@dataclass
+class PurgeCounts:
+    respondents: int = 0
+    contact_notes: int = 0
+    frame_records: int = 0
+    frame_reports: int = 0
+    drafts: int = 0
+
+
+def _any_not_null(model, columns) -> sa.ColumnElement:
+    return sa.or_(*(getattr(model, c).is_not(None) for c in columns))
+
+
+def purge_pii(campaign: Campaign) -> PurgeCounts:
+    """Purge ``campaign``'s personal data (in the caller's transaction)."""
+    if campaign.status != CampaignStatus.CLOSED:
+        raise PurgeRefused(
+            f"Đợt {campaign.code} chưa kết thúc: chỉ xoá dữ liệu cá nhân sau khi đóng đợt.",
+            f"Campaign {campaign.code} is not closed: personal data is purged only after it.",
+        )
+    counts = PurgeCounts()
+    columns = RESPONDENT_PII + RESPONDENT_SECRETS
+    counts.respondents = db.session.execute(
+        sa.update(Respondent)
+        .where(Respondent.campaign_id == campaign.id, _any_not_null(Respondent, columns))
+        .values(dict.fromkeys(columns))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    campaign_respondents = sa.select(Respondent.id).where(Respondent.campaign_id == campaign.id)
+    counts.contact_notes = db.session.execute(
+        sa.update(ContactAttempt)
+        .where(
+            ContactAttempt.respondent_id.in_(campaign_respondents),
+            ContactAttempt.note.is_not(None),
+        )
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    uploads = sa.select(FrameUpload.id).where(FrameUpload.campaign_id == campaign.id)
+    counts.frame_records = db.session.execute(
+        sa.delete(FrameRecord)
+        .where(FrameRecord.upload_id.in_(uploads))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    counts.frame_reports = _scrub_reports(campaign.id)
+    counts.drafts = _delete_drafts(campaign.id)
+    db.session.expire_all()
+    return counts
+
+
+def _scrub_reports(campaign_id: int) -> int:
+    """Validation reports quote cell values (names, phones): keep only their summaries."""
+    scrubbed = 0
+    for upload in db.session.scalars(
+        sa.select(FrameUpload).where(FrameUpload.campaign_id == campaign_id)
+    ):
+        report = upload.report or {}
+        if report.get("issues"):
+            upload.report = {**report, "issues": []}
+            scrubbed += 1
+    db.session.flush()
+    return scrubbed
+
+
+def _delete_drafts(campaign_id: int) -> int:
+    table = db.metadata.tables.get(DRAFT_TABLE)
+    if table is None or "campaign_id" not in table.c:
+        return 0
+    return db.session.execute(table.delete().where(table.c.campaign_id == campaign_id)).rowcount

@@ -1,0 +1,584 @@
+"""Fieldwork pages.
+
+Who sees what: supervisors (and DOHA administrators, read-only) see every case with its
+contact details; an enumerator sees only the cases assigned to them (403 otherwise); a
+data-entry clerk reaches a case only through the short code printed on a paper form and
+never sees who it is; focal points have no fieldwork pages at all.
+"""
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+
+from questionnaires import AnswerError, build_form_class
+from surveyapp.auth.models import Role, User
+from surveyapp.campaigns.models import Campaign
+from surveyapp.extensions import db
+from surveyapp.fieldwork import bp
+from surveyapp.fieldwork import operations as ops
+from surveyapp.fieldwork.dispositions import info
+from surveyapp.fieldwork.forms import (
+    MODE_LABELS,
+    AssignNextForm,
+    AssignSelectedForm,
+    AttemptForm,
+    BackcheckForm,
+    ShortCodeForm,
+)
+from surveyapp.fieldwork.models import (
+    BackcheckDraw,
+    ContactMode,
+    Respondent,
+    RespondentStatus,
+    Selection,
+)
+from surveyapp.i18n import current_language, t
+from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
+from surveyapp.units.models import Unit
+
+VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+STATUS_LABELS = {
+    RespondentStatus.PENDING: ("Chưa liên hệ", "Not yet contacted"),
+    RespondentStatus.INVITED: ("Đã gửi thư mời", "Invited"),
+    RespondentStatus.CONTACTED: ("Đang liên hệ", "Being contacted"),
+    RespondentStatus.COMPLETED: ("Đã hoàn thành", "Completed"),
+    RespondentStatus.REFUSED: ("Từ chối", "Refused"),
+    RespondentStatus.NONCONTACT: ("Không liên hệ được", "Non-contact"),
+    RespondentStatus.INELIGIBLE: ("Không thuộc đối tượng", "Ineligible"),
+    RespondentStatus.REPLACED: ("Đã thay thế", "Replaced"),
+}
+PAPER_SESSION_KEY = "paper_respondent"
+# Clerks are staff, but a wrong code is still counted: codes must not be guessable.
+PAPER_CODE_THROTTLE = Throttle("paper-code", limit=30, window=600)
+
+
+@bp.app_template_filter("respondent_status")
+def respondent_status_label(status) -> str:
+    return t(*STATUS_LABELS[RespondentStatus(status)])
+
+
+@bp.app_template_filter("contact_mode")
+def contact_mode_label(mode) -> str:
+    return t(*MODE_LABELS[ContactMode(mode)])
+
+
+@bp.app_template_filter("disposition")
+def disposition_label(disposition) -> str:
+    if disposition is None:
+        return "—"
+    d = info(disposition)
+    return f"{t(d.label_vi, d.label_en)} ({d.aapor_code})"
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    return db.session.get(Campaign, campaign_id) or abort(404)
+
+
+def _respondent_or_403(respondent_id: int) -> Respondent:
+    respondent = db.session.get(Respondent, respondent_id) or abort(404)
+    if not can_see_respondent(current_user(), respondent):
+        abort(403)
+    return respondent
+
+
+def _enumerators() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == Role.ENUMERATOR, User.active.is_(True))
+            .order_by(User.username)
+        )
+    )
+
+
+def _enumerator_choices(with_none: bool = False) -> list[tuple[int, str]]:
+    choices = [(u.id, u.full_name or u.username) for u in _enumerators()]
+    if with_none:
+        choices.insert(0, (0, t("— Bỏ giao —", "— Unassign —")))
+    return choices
+
+
+def _flash_error(error: ops.FieldworkError | Exception) -> None:
+    message = t(error.message_vi, error.message_en) if hasattr(error, "message_vi") else str(error)
+    flash(message, "error")
+
+
+def _unit_summary(campaign_id: int) -> list[dict]:
+    """Per unit: fielded cases, unassigned pending, assigned active, completed, to replace."""
+    active = [s.value for s in ops.ACTIVE_STATUSES]
+    replaceable = [s.value for s in ops.REPLACEABLE_STATUSES]
+
+    def count_if(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    rows = db.session.execute(
+        sa.select(
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            sa.func.count(Respondent.id),
+            count_if(
+                sa.and_(
+                    Respondent.status == RespondentStatus.PENDING,
+                    Respondent.assigned_enumerator_id.is_(None),
+                )
+            ),
+            count_if(
+                sa.and_(
+                    Respondent.status.in_(active), Respondent.assigned_enumerator_id.is_not(None)
+                )
+            ),
+            count_if(Respondent.status == RespondentStatus.COMPLETED),
+            count_if(Respondent.status.in_(replaceable)),
+        )
+        .join(Unit, Unit.id == Respondent.source_unit_id)
+        .where(Respondent.campaign_id == campaign_id, ops.in_sample())
+        .group_by(Unit.id, Unit.code, Unit.name)
+        .order_by(Unit.code)
+    ).all()
+    keys = ("id", "code", "name", "fielded", "unassigned", "assigned", "completed", "to_replace")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _strata(campaign_id: int) -> list[tuple[int, str]]:
+    return db.session.execute(
+        sa.select(Respondent.source_unit_id, Respondent.stratum)
+        .where(Respondent.campaign_id == campaign_id)
+        .distinct()
+        .order_by(Respondent.source_unit_id, Respondent.stratum)
+    ).all()
+
+
+# --- supervisor: campaigns, units, assignments ---------------------------------------------------
+
+
+@bp.route("/")
+@roles_required(*VIEW_ROLES)
+def index():
+    fielded = (
+        sa.select(Respondent.campaign_id, sa.func.count(Respondent.id).label("n"))
+        .where(ops.in_sample())
+        .group_by(Respondent.campaign_id)
+        .subquery()
+    )
+    campaigns = db.session.execute(
+        sa.select(Campaign, sa.func.coalesce(fielded.c.n, 0))
+        .outerjoin(fielded, fielded.c.campaign_id == Campaign.id)
+        .order_by(Campaign.code.desc())
+    ).all()
+    return render_template("fieldwork/index.html", campaigns=campaigns)
+
+
+def _campaign_page(campaign: Campaign, form: AssignNextForm | None = None, status: int = 200):
+    units = _unit_summary(campaign.id)
+    form = form or AssignNextForm(prefix="next")
+    form.unit_id.choices = [(u["id"], f"{u['code']} — {u['name']}") for u in units]
+    form.enumerator_id.choices = _enumerator_choices()
+    strata = _strata(campaign.id)
+    form.stratum.choices = [("", t("Mọi tầng", "All strata"))] + sorted({(s, s) for _, s in strata})
+    return (
+        render_template("fieldwork/campaign.html", campaign=campaign, units=units, form=form),
+        status,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@roles_required(*VIEW_ROLES)
+def campaign(campaign_id: int):
+    return _campaign_page(_campaign_or_404(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/assign-next", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def assign_next(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    form = AssignNextForm(prefix="next")
+    form.unit_id.choices = [(u["id"], u["code"]) for u in _unit_summary(campaign.id)]
+    form.enumerator_id.choices = _enumerator_choices()
+    if not form.validate_on_submit():
+        return _campaign_page(campaign, form, 422)
+    enumerator = db.session.get(User, form.enumerator_id.data)
+    try:
+        chosen = ops.assign_next_pending(
+            campaign.id, form.unit_id.data, enumerator, form.count.data, form.stratum.data or None
+        )
+    except ops.FieldworkError as error:
+        _flash_error(error)
+        return _campaign_page(campaign, form, 409)
+    name = enumerator.full_name or enumerator.username
+    if chosen:
+        flash(
+            t(f"Đã giao {len(chosen)} người cho {name}.", f"Assigned {len(chosen)} to {name}."),
+            "info",
+        )
+    else:
+        flash(t("Không còn ai chờ giao.", "Nobody is left to assign."), "error")
+    return redirect(url_for("fieldwork.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/units/<int:unit_id>")
+@roles_required(*VIEW_ROLES)
+def unit(campaign_id: int, unit_id: int, form: AssignSelectedForm | None = None, status=200):
+    campaign = _campaign_or_404(campaign_id)
+    unit_row = db.session.get(Unit, unit_id) or abort(404)
+    shown = request.args.get("status", "")
+    query = (
+        sa.select(Respondent)
+        .where(
+            Respondent.campaign_id == campaign.id,
+            Respondent.source_unit_id == unit_row.id,
+            ops.in_sample(),
+        )
+        .order_by(Respondent.stratum, Respondent.selection, Respondent.reserve_rank, Respondent.id)
+    )
+    if shown in RespondentStatus.__members__.values():
+        query = query.where(Respondent.status == shown)
+    respondents = list(db.session.scalars(query))
+    reserves = db.session.execute(
+        sa.select(Respondent.stratum, sa.func.count(Respondent.id))
+        .where(
+            Respondent.campaign_id == campaign.id,
+            Respondent.source_unit_id == unit_row.id,
+            Respondent.selection == Selection.RESERVE,
+            Respondent.released.is_(False),
+        )
+        .group_by(Respondent.stratum)
+    ).all()
+    form = form or AssignSelectedForm(prefix="sel")
+    form.enumerator_id.choices = _enumerator_choices(with_none=True)
+    enumerators = {u.id: u.full_name or u.username for u in _enumerators()}
+    return (
+        render_template(
+            "fieldwork/unit.html",
+            campaign=campaign,
+            unit=unit_row,
+            respondents=respondents,
+            reserves_left=dict(reserves),
+            form=form,
+            enumerators=enumerators,
+            shown=shown,
+            statuses=list(RespondentStatus),
+            replaceable=ops.REPLACEABLE_STATUSES,
+        ),
+        status,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/units/<int:unit_id>/assign", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def assign_selected(campaign_id: int, unit_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    form = AssignSelectedForm(prefix="sel")
+    form.enumerator_id.choices = _enumerator_choices(with_none=True)
+    if not form.validate_on_submit():
+        return unit(campaign_id, unit_id, form=form, status=422)
+    respondents = list(
+        db.session.scalars(
+            sa.select(Respondent).where(
+                Respondent.id.in_(form.respondent_ids.data),
+                Respondent.campaign_id == campaign.id,
+                Respondent.source_unit_id == unit_id,
+            )
+        )
+    )
+    if len(respondents) != len(set(form.respondent_ids.data)):
+        abort(404)
+    enumerator = db.session.get(User, form.enumerator_id.data) if form.enumerator_id.data else None
+    try:
+        changed = ops.assign(respondents, enumerator)
+    except ops.FieldworkError as error:
+        _flash_error(error)
+        return unit(campaign_id, unit_id, form=form, status=409)
+    flash(t(f"Đã cập nhật {changed} người.", f"Updated {changed} people."), "info")
+    return redirect(url_for("fieldwork.unit", campaign_id=campaign.id, unit_id=unit_id))
+
+
+@bp.route("/respondents/<int:respondent_id>/replace", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def replace(respondent_id: int):
+    respondent = _respondent_or_403(respondent_id)
+    target = url_for(
+        "fieldwork.unit", campaign_id=respondent.campaign_id, unit_id=respondent.source_unit_id
+    )
+    try:
+        with db.session.begin_nested():
+            reserve = ops.replace_with_reserve(respondent)
+    except ops.FieldworkError as error:
+        _flash_error(error)
+        return redirect(target)
+    flash(
+        t(
+            f"Đã kích hoạt người dự phòng thứ {reserve.reserve_rank} của tầng «{reserve.stratum}».",
+            f"Released reserve rank {reserve.reserve_rank} of stratum «{reserve.stratum}».",
+        ),
+        "info",
+    )
+    return redirect(target)
+
+
+# --- enumerators -------------------------------------------------------------------------------
+
+
+@bp.route("/mine")
+@roles_required(Role.ENUMERATOR)
+def my_assignments():
+    active_first = sa.case((Respondent.status.in_(ops.ACTIVE_STATUSES), 0), else_=1)
+    respondents = list(
+        db.session.scalars(
+            sa.select(Respondent)
+            .join(Campaign, Campaign.id == Respondent.campaign_id)
+            .where(Respondent.assigned_enumerator_id == current_user().id)
+            .order_by(active_first, Campaign.code.desc(), Respondent.stratum, Respondent.id)
+        )
+    )
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit))}
+    return render_template(
+        "fieldwork/mine.html", respondents=respondents, units=units, active=ops.ACTIVE_STATUSES
+    )
+
+
+def _respondent_page(respondent: Respondent, form: AttemptForm | None = None, status=200):
+    return (
+        render_template(
+            "fieldwork/respondent.html",
+            respondent=respondent,
+            campaign=db.session.get(Campaign, respondent.campaign_id),
+            unit=db.session.get(Unit, respondent.source_unit_id),
+            form=form or AttemptForm(prefix="attempt"),
+            active=respondent.status in ops.ACTIVE_STATUSES,
+            replaceable=respondent.status in ops.REPLACEABLE_STATUSES,
+            users={u.id: u.full_name or u.username for u in db.session.scalars(sa.select(User))},
+            replaced_by=db.session.get(Respondent, respondent.replaced_by_id)
+            if respondent.replaced_by_id
+            else None,
+        ),
+        status,
+    )
+
+
+@bp.route("/respondents/<int:respondent_id>")
+@roles_required(Role.ADMIN, Role.SUPERVISOR, Role.ENUMERATOR)
+def respondent(respondent_id: int):
+    return _respondent_page(_respondent_or_403(respondent_id))
+
+
+@bp.route("/respondents/<int:respondent_id>/attempts", methods=["POST"])
+@roles_required(Role.SUPERVISOR, Role.ENUMERATOR)
+def record_attempt(respondent_id: int):
+    respondent = _respondent_or_403(respondent_id)
+    form = AttemptForm(prefix="attempt")
+    if not form.validate_on_submit():
+        return _respondent_page(respondent, form, 422)
+    config = current_app.config
+    try:
+        ops.record_attempt(
+            respondent,
+            mode=form.mode.data,
+            disposition=form.disposition.data,
+            by_user=current_user(),
+            note=form.note.data,
+            attempted_at=form.attempted_at.data,
+            max_noncontacts=config.get("FIELDWORK_MAX_NONCONTACTS", ops.DEFAULT_MAX_NONCONTACTS),
+            auto_replace=config.get("FIELDWORK_AUTO_REPLACE", False),
+        )
+    except ops.FieldworkError as error:
+        _flash_error(error)
+        return _respondent_page(respondent, form, 409)
+    flash(
+        t(
+            f"Đã ghi lần liên hệ. Trạng thái: {respondent_status_label(respondent.status)}.",
+            f"Attempt recorded. Status: {respondent_status_label(respondent.status)}.",
+        ),
+        "info",
+    )
+    return redirect(url_for("fieldwork.respondent", respondent_id=respondent.id))
+
+
+# --- questionnaire entry (interview and paper) ----------------------------------------------------
+
+
+def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **context):
+    """Show the questionnaire for the respondent's next rated unit and record it."""
+    from surveyapp.responses import operations as responses
+
+    units = responses.pending_units(respondent)
+    if not units:
+        flash(t("Phiếu này đã được nhập.", "This questionnaire was already entered."), "error")
+        return redirect(done_url)
+    rated_unit = db.session.get(Unit, units[0])
+    try:
+        questionnaire = responses.questionnaire_for(
+            respondent.campaign_id, respondent.respondent_group
+        )
+    except responses.ResponseError as error:
+        _flash_error(error)
+        return redirect(done_url)
+    form_class = build_form_class(questionnaire, current_language(), base=FlaskForm)
+    form = form_class()
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                responses.record_response(
+                    respondent=respondent,
+                    unit=rated_unit,
+                    answers=form.answers,
+                    mode=mode,
+                    questionnaire=questionnaire,
+                )
+            except (responses.ResponseError, AnswerError) as error:
+                _flash_error(error)
+                return redirect(done_url)
+            if respondent.status == RespondentStatus.COMPLETED:
+                ops.note_interview(
+                    respondent,
+                    current_user(),
+                    ContactMode.VISIT if mode == "enumerator" else ContactMode.POST,
+                )
+            flash(t("Đã lưu phiếu.", "Questionnaire saved."), "info")
+            return redirect(request.url if len(units) > 1 else done_url)
+    return (
+        render_template(
+            template,
+            form=form,
+            questionnaire=questionnaire,
+            rated_unit=rated_unit,
+            respondent=respondent,
+            remaining=len(units),
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.route("/respondents/<int:respondent_id>/interview", methods=["GET", "POST"])
+@roles_required(Role.ENUMERATOR)
+def interview(respondent_id: int):
+    respondent = _respondent_or_403(respondent_id)
+    if respondent.status not in ops.ACTIVE_STATUSES:
+        abort(409)
+    return _entry(
+        respondent,
+        "enumerator",
+        "fieldwork/interview.html",
+        url_for("fieldwork.respondent", respondent_id=respondent.id),
+    )
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def paper_lookup():
+    from surveyapp.tokens.codes import hash_code, is_valid_code
+
+    form = ShortCodeForm()
+    if not form.validate_on_submit():
+        return render_template("fieldwork/paper_lookup.html", form=form), (
+            422 if form.is_submitted() else 200
+        )
+    key = str(current_user().id)
+    if PAPER_CODE_THROTTLE.blocked(key):
+        form.code.errors.append(
+            t("Nhập sai quá nhiều lần, hãy thử lại sau.", "Too many wrong codes, try again later.")
+        )
+        return render_template("fieldwork/paper_lookup.html", form=form), 429
+    respondent = None
+    if is_valid_code(form.code.data):
+        respondent = db.session.scalar(
+            sa.select(Respondent).where(Respondent.short_code_hash == hash_code(form.code.data))
+        )
+    if respondent is None:
+        PAPER_CODE_THROTTLE.hit(key)
+        form.code.errors.append(
+            t(
+                "Mã không đúng: kiểm tra lại 10 ký tự in trên phiếu.",
+                "Unknown code: check the 10 characters printed on the form.",
+            )
+        )
+        return render_template("fieldwork/paper_lookup.html", form=form), 422
+    session[PAPER_SESSION_KEY] = respondent.id
+    return redirect(url_for("fieldwork.paper_entry"))
+
+
+@bp.route("/paper/form", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def paper_entry():
+    # The case comes from the code typed on the previous page, never from the address.
+    respondent_id = session.get(PAPER_SESSION_KEY)
+    respondent = db.session.get(Respondent, respondent_id) if respondent_id else None
+    if respondent is None:
+        return redirect(url_for("fieldwork.paper_lookup"))
+    campaign = db.session.get(Campaign, respondent.campaign_id)
+    result = _entry(
+        respondent,
+        "paper",
+        "fieldwork/paper_entry.html",
+        url_for("fieldwork.paper_lookup"),
+        campaign=campaign,
+    )
+    from surveyapp.responses.operations import pending_units
+
+    if not pending_units(respondent):
+        session.pop(PAPER_SESSION_KEY, None)  # done: the next form needs its own code
+    return result
+
+
+# --- back-checks ---------------------------------------------------------------------------------
+
+
+@bp.route("/campaigns/<int:campaign_id>/backchecks", methods=["GET", "POST"])
+@roles_required(*VIEW_ROLES)
+def backchecks(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    form = BackcheckForm()
+    status = 200
+    if form.is_submitted():
+        if current_user().role != Role.SUPERVISOR:
+            abort(403)
+        if form.validate():
+            draw = ops.draw_backcheck(
+                campaign, float(form.percent.data) / 100, form.seed.data, current_user()
+            )
+            flash(
+                t(
+                    f"Đã chọn {len(draw.respondent_ids)} phiếu để phúc tra (seed {draw.seed}).",
+                    f"Selected {len(draw.respondent_ids)} interviews to call back "
+                    f"(seed {draw.seed}).",
+                ),
+                "info",
+            )
+            return redirect(url_for("fieldwork.backchecks", campaign_id=campaign.id))
+        status = 422
+    draws = list(
+        db.session.scalars(
+            sa.select(BackcheckDraw)
+            .where(BackcheckDraw.campaign_id == campaign.id)
+            .order_by(BackcheckDraw.id.desc())
+        )
+    )
+    latest = draws[0] if draws else None
+    selected = []
+    if latest is not None and latest.respondent_ids:
+        selected = list(
+            db.session.scalars(
+                sa.select(Respondent)
+                .where(Respondent.id.in_(latest.respondent_ids))
+                .order_by(Respondent.assigned_enumerator_id, Respondent.id)
+            )
+        )
+    return (
+        render_template(
+            "fieldwork/backchecks.html",
+            campaign=campaign,
+            form=form,
+            draws=draws,
+            latest=latest,
+            selected=selected,
+            interviews=ops.completed_interviews_by_enumerator(campaign.id),
+            users={u.id: u.full_name or u.username for u in db.session.scalars(sa.select(User))},
+        ),
+        status,
+    )
