@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 from pyzbar.pyzbar import decode
@@ -158,6 +160,7 @@ def test_english_copy_has_the_english_texts(sipas, tmp_path):
     text = flat(" ".join(texts))
     assert [t for t in built_in_texts(sipas, "en") if flat(t) not in text] == []
     assert f"Page {pages}/{pages}" in texts[-1]
+    assert "Dissatisfied (2)" in text  # grid headers: smaller type rather than a cut word
 
 
 def test_fonts_are_embedded_dejavu_truetype(personalised):
@@ -303,6 +306,20 @@ def test_markup_characters_in_user_text_print_literally(stress_pdf):
     text = flat(" ".join(page_texts(stress_pdf)))
     assert flat(MARKUP_TEXT) in text
     assert "<ngắn>" in text and "Phiếu <thử> & kiểm tra" in text
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet="<>&;/\"'=ab đăơưáàảãạệ", min_size=1, max_size=40).filter(str.strip))
+def test_any_user_text_prints_literally(tmp_path, label):
+    question = Question("q1", QuestionType.YESNO, Text(vi=f"[{label}]"), choices=YESNO_CHOICES)
+    questionnaire = Questionnaire(
+        "markup", "1", Text(vi="M"), sections=(Section("A", Text(vi="A"), questions=(question,)),)
+    )
+    path = tmp_path / "markup.pdf"
+    render_questionnaire_pdf(questionnaire, path)
+    assert flat(f"[{label}]") in flat(" ".join(page_texts(path)))
 
 
 def test_routing_instructions_are_printed(tmp_path):
