@@ -4,11 +4,13 @@ Frame content hash (``sampling-frame-sha256/v1``). SHA-256 over, in order: the t
 number of rows, then for every column in sorted column-name order its name, a type tag
 and the SHA-256 of its values in frame (file) row order, serialised as:
 
-* strings (``str`` or ``object``): null mask (when any), UTF-8 lengths as int64 and the
-  concatenated UTF-8 bytes (taken straight from the Arrow buffers, no per-row Python);
+* strings (``str`` or ``object``): end offsets of the values as int64 (from 0), the
+  concatenated UTF-8 bytes and a null mask (when any), taken straight from the Arrow
+  buffers (no per-row Python; the same whatever the Arrow chunking);
 * integers and booleans: little-endian int64; floats: float64 with nulls zeroed and a
   null mask; dates and times: int64 nanoseconds since the epoch with a null mask;
-* categoricals: the categories (as strings, in the dtype's order) and int32 codes.
+* categoricals: the categories (as strings, in the dtype's order) and the codes in the
+  width pandas gives them (int8/int16/int32, set by the number of categories).
 
 Row order matters (a reordered file is a different frame, and the draw depends on it);
 column order does not. The hash describes the frame the draw saw, i.e. after reading and
@@ -49,7 +51,7 @@ def _library_version() -> str:
         return "unknown"
 
 
-def _digest_strings(values: pd.Series) -> bytes:
+def _arrow_strings(values: pd.Series) -> pa.ChunkedArray:
     array = values.array
     if hasattr(array, "__arrow_array__"):
         arrow = pa.chunked_array(array.__arrow_array__())
@@ -57,25 +59,38 @@ def _digest_strings(values: pd.Series) -> bytes:
         arrow = pa.chunked_array([pa.array(values.astype(object), from_pandas=True)])
     if not pa.types.is_string(arrow.type) and not pa.types.is_large_string(arrow.type):
         arrow = arrow.cast(pa.large_string())
-    lengths, data, nulls = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+    return arrow
+
+
+def _digest_strings(values: pd.Series) -> bytes:
+    """Digests of the end offsets (int64, from 0 over the whole column), the UTF-8 bytes
+    and the null mask; independent of how Arrow splits the column into chunks."""
+    arrow = _arrow_strings(values)
+    ends, data, nulls = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+    base = 0
     for chunk in arrow.chunks:
         buffers = chunk.buffers()
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(buffers[1], dtype=width)[
             chunk.offset : chunk.offset + len(chunk) + 1
         ]
-        lengths.update(np.diff(offsets).astype("<i8", copy=False).tobytes())
+        start = int(offsets[0])
+        if width is np.int64 and start == base == 0:
+            ends.update(offsets[1:])  # already the canonical form: hashed without a copy
+        else:
+            ends.update((offsets[1:].astype("<i8") - start + base).astype("<i8", copy=False))
         if buffers[2] is not None:
-            data.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
-        if chunk.null_count:
-            nulls.update(np.packbits(chunk.is_null().to_numpy(zero_copy_only=False)).tobytes())
-    return lengths.digest() + data.digest() + nulls.digest()
+            data.update(memoryview(buffers[2])[start : int(offsets[-1])])
+        base += int(offsets[-1]) - start
+    if arrow.null_count:
+        nulls.update(np.packbits(arrow.is_null().to_numpy(zero_copy_only=False)))
+    return ends.digest() + data.digest() + nulls.digest()
 
 
 def _digest_numbers(values: np.ndarray, mask: np.ndarray | None) -> bytes:
-    digest = hashlib.sha256(values.tobytes())
+    digest = hashlib.sha256(np.ascontiguousarray(values))
     if mask is not None and mask.any():
-        digest.update(np.packbits(mask).tobytes())
+        digest.update(np.packbits(mask))
     return digest.digest()
 
 
@@ -85,7 +100,7 @@ def _column_digest(column: pd.Series) -> tuple[str, bytes]:
         categories = pd.Series(dtype.categories.astype(str), dtype=object)
         codes = column.cat.codes.to_numpy()  # int8/16/32: fixed by the number of categories
         tag = f"category-{codes.dtype.str}"
-        return tag, _digest_strings(categories) + hashlib.sha256(codes.tobytes()).digest()
+        return tag, _digest_strings(categories) + hashlib.sha256(codes).digest()
     if isinstance(dtype, np.dtype) and dtype.kind in "biu":
         return "int64", _digest_numbers(column.to_numpy().astype("<i8", copy=False), None)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):

@@ -156,3 +156,20 @@ def test_read_manifest_errors(tmp_path):
     (tmp_path / "partial.json").write_text('{"seed": "1"}', encoding="utf-8")
     with pytest.raises(ManifestError):
         read_manifest(tmp_path / "partial.json")
+
+
+def test_frame_hash_does_not_depend_on_arrow_chunking():
+    import pyarrow as pa
+
+    def column(chunks):
+        arrow = pa.chunked_array(chunks, type=pa.large_string())
+        return pd.DataFrame({"x": pd.Series(pd.arrays.ArrowStringArray(arrow))})
+
+    first = column([["a", "bb", None], ["ccc", "", None, "đ"]])
+    second = column([["a", "bb", None, "ccc"], ["", None, "đ"]])
+    as_object = pd.DataFrame(
+        {"x": pd.Series(["a", "bb", None, "ccc", "", None, "đ"], dtype=object)}
+    )
+    assert frame_content_hash(first) == frame_content_hash(second) == frame_content_hash(as_object)
+    moved_null = column([["a", "bb", ""], ["ccc", None, None, "đ"]])
+    assert frame_content_hash(moved_null) != frame_content_hash(first)
