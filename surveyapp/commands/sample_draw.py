@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,7 +75,13 @@ def _period(text: str | None) -> tuple[str, str] | None:
 def _read_sd(path: str | None) -> dict[str, float] | None:
     if not path:
         return None
-    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    try:
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise click.BadParameter(
+            f"Không đọc được tệp CSV (UTF-8) / Cannot read the CSV (UTF-8) file: {error}",
+            param_hint="--sd",
+        ) from None
     if not {"stratum", "sd"} <= set(table.columns):
         raise click.BadParameter(
             "Tệp độ lệch chuẩn cần hai cột 'stratum' và 'sd' / The standard deviation file "
@@ -88,7 +95,11 @@ def _read_sd(path: str | None) -> dict[str, float] | None:
             f"Non-numeric sd on line {int(values.isna().idxmax()) + 2}.",
             param_hint="--sd",
         )
-    return dict(zip(table["stratum"].str.strip(), values, strict=True))
+    # Labels as the frame has them: NFC (Vietnamese text also arrives decomposed), trimmed.
+    labels = (
+        table["stratum"].fillna("").map(lambda text: unicodedata.normalize("NFC", text).strip())
+    )
+    return dict(zip(labels, values, strict=True))
 
 
 def _infer_kind(frame: pd.DataFrame) -> str:
