@@ -170,7 +170,6 @@ def test_neyman_from_a_standard_deviation_file(frame_csv, tmp_path):
     sd = tmp_path / "sd.csv"
     text = "stratum,sd\nSở Tư pháp,1\nUBND xã An Bình,2\nUBND xã Tân Phú,4\n"
     sd.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")  # decomposed labels
-    )
     result = run("plan", frame_csv, "--strata", "unit", "--n", 100, "--allocation", "neyman",
                  "--sd", sd)  # fmt: skip
     assert result.exit_code == 0, result.output
