@@ -1,0 +1,145 @@
+"""``surveyapp results score|export|import``: scoring and results bundles from the database."""
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from surveyapp.campaigns.models import Campaign
+from surveyapp.db import transaction
+from surveyapp.extensions import db
+from surveyapp.i18n import both
+from surveyapp.results import bp
+from surveyapp.results.operations import ResultsError
+
+
+def _campaign(code: str) -> Campaign:
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise click.ClickException(
+            both(f"Không có đợt khảo sát {code}", f"No campaign with code {code}")
+        )
+    return campaign
+
+
+def _fail(exc) -> click.ClickException:
+    return click.ClickException(f"{exc.message_vi}\n{exc.message_en}")
+
+
+@bp.cli.command("score")
+@click.option("--campaign", "code", required=True, help="Campaign code, e.g. 2024.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory: one sub-folder per questionnaire.",
+)
+@click.option(
+    "--mapping",
+    default="brvt-2024",
+    show_default=True,
+    help="Mapping YAML file or built-in mapping name.",
+)
+@click.option(
+    "--min-n", type=click.IntRange(min=1), default=None, help="Minimum responses per cell."
+)
+@click.option("--include-walkin", is_flag=True, help="Include walk-in (non-probability) responses.")
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Previous year's units.csv (unit, overall_index[, questionnaire]).",
+)
+@click.option("--k", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, overwrite):
+    """Tính điểm một đợt từ cơ sở dữ liệu / Score a campaign from the database."""
+    import pandas as pd
+
+    from scoring_bridge import ScoringError
+    from surveyapp.results.operations import score_campaign
+
+    campaign = _campaign(code)
+    previous_frame = None
+    if previous is not None:
+        previous_frame = pd.read_csv(previous, dtype={"unit": str, "questionnaire": str})
+    with click.progressbar(length=100, label=both("Tính điểm", "Scoring")) as bar:
+        shown = {"done": 0}
+
+        def progress(done, total, message):
+            if done > shown["done"]:
+                bar.update(done - shown["done"])
+                shown["done"] = done
+
+        try:
+            outcomes = score_campaign(
+                campaign,
+                out_dir,
+                mapping=mapping,
+                min_n=min_n,
+                include_walkin=include_walkin,
+                previous=previous_frame,
+                k=k,
+                overwrite=overwrite,
+                progress=progress,
+            )
+        except (ResultsError, ScoringError) as exc:
+            raise _fail(exc) from exc
+    for outcome in outcomes:
+        if outcome.directory is None:
+            click.echo(both(outcome.skipped_vi, outcome.skipped_en))
+        else:
+            click.echo(
+                both(
+                    f"{outcome.questionnaire_id}: {outcome.responses} phiếu → {outcome.directory}",
+                    f"{outcome.questionnaire_id}: {outcome.responses} responses → "
+                    f"{outcome.directory}",
+                )
+            )
+
+
+@bp.cli.command("export")
+@click.option("--campaign", "code", required=True, help="Campaign code.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_command(code, out_path):
+    """Xuất gói kết quả cho bên khảo sát / Write a contractor's results bundle (.zip)."""
+    from scoring_bridge import ScoringError
+    from surveyapp.results.bundle import export_bundle
+
+    try:
+        manifest = export_bundle(_campaign(code), out_path)
+    except (ResultsError, ScoringError) as exc:
+        raise _fail(exc) from exc
+    counts = manifest["counts"]
+    click.echo(
+        both(
+            f"Đã ghi {out_path}: {counts['responses']} phiếu, {counts['units']} đơn vị, "
+            f"{len(manifest['files'])} tệp",
+            f"Wrote {out_path}: {counts['responses']} responses, {counts['units']} units, "
+            f"{len(manifest['files'])} files",
+        )
+    )
+
+
+@bp.cli.command("import")
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--campaign", "code", default=None, help="Import into this campaign code.")
+def import_command(bundle, code):
+    """Nhập gói kết quả (kiểm tra toàn vẹn, không nhập trùng) / Import a results bundle."""
+    from surveyapp.results.bundle import import_bundle
+
+    try:
+        with transaction():
+            result = import_bundle(bundle, campaign_code=code)
+    except ResultsError as exc:
+        raise _fail(exc) from exc
+    click.echo(
+        both(
+            f"Đợt {result.campaign_code}: nhập {result.inserted} phiếu, bỏ qua {result.skipped} "
+            f"phiếu đã có, tạo {result.units_created} đơn vị"
+            + (", tạo đợt khảo sát mới" if result.campaign_created else ""),
+            f"Campaign {result.campaign_code}: {result.inserted} responses imported, "
+            f"{result.skipped} already present skipped, {result.units_created} units created"
+            + (", campaign created" if result.campaign_created else ""),
+        )
+    )

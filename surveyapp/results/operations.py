@@ -1,0 +1,471 @@
+"""From a campaign's database rows to the scoring library's inputs, and a scoring run.
+
+What :func:`scoring_inputs` hands to :func:`scoring_bridge.score`, per questionnaire:
+
+* **responses** (:func:`responses_frame`): the library's wide layout, one row per
+  ``responses`` row: ``response_id`` (the random UUID), ``unit`` (rated unit's code),
+  ``group``, ``stratum``, ``weight``, ``mode``, ``is_probability`` and one column per
+  export variable of the questionnaire (:meth:`questionnaires.Questionnaire.variables`):
+  grid items and single questions by their code, a multiple-choice question as one 0/1
+  column per choice named ``<question>_<choice>`` (empty when the question was not
+  answered). Only the ``responses`` and ``units`` tables are read: nothing from the
+  respondents' table (names, phones, tokens) can reach a frame or an output.
+  Walk-in rows have no stratum; they get ``walkin:<unit>:<group>`` so the layout stays
+  valid, and the library leaves them out of the weighted figures unless asked.
+* **weights**: the stored weight is the design weight ``1/π`` copied from the sampled
+  respondent. It is adjusted for nonresponse within weighting classes (stratum × rated
+  unit) with :func:`sampling.adjust_for_nonresponse` (Valliant, Dever & Kreuter 2013,
+  §13.5.1): the cases are the released respondents' (respondent, rated unit) pairs with
+  their final outcome from the fieldwork tables (completed target or respondent →
+  respondent; ineligible → ineligible; everything else released, including a replaced
+  case → nonrespondent; unreleased reserves → not released). All factors are constant
+  within a class, so each response's weight is its design weight times its class's
+  factor ``Σ eligible base weights / Σ respondents' base weights``. A class without any
+  case (e.g. responses imported from another instance, whose weights are already final)
+  keeps factor 1; a class with eligible cases but no respondent has no responses to
+  weight and is left out (its share of the population is then not represented, as the
+  run's settings record).
+* **stratum population** ``N_h`` (finite population correction): the draw's manifest
+  (``strata.stratum`` / ``strata.N_h`` as written by :mod:`sampling.manifest`); for a
+  stratum missing there, the sum of its primary respondents' design weights (exactly
+  ``N_h`` for SRSWOR, ``w = N_h / n_h``).
+* **sample sizes** per rated unit (response rates): released cases not found ineligible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from surveyapp.campaigns.models import Campaign
+from surveyapp.draws.models import Draw
+from surveyapp.extensions import db
+from surveyapp.fieldwork.models import (
+    Respondent,
+    RespondentStatus,
+    RespondentTarget,
+    Selection,
+    TargetStatus,
+)
+from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.units.models import Unit
+
+DESIGN_COLUMNS = ("response_id", "unit", "group", "stratum", "weight", "mode", "is_probability")
+ScoringProgress = Callable[[int, int, str], None]
+
+
+class ResultsError(Exception):
+    """A campaign that cannot be scored or exported as asked, explained in vi and en."""
+
+    def __init__(self, message_vi: str, message_en: str):
+        self.message_vi, self.message_en = message_vi, message_en
+        super().__init__(f"{message_vi} / {message_en}")
+
+
+# --- responses → wide frame --------------------------------------------------------------------
+
+
+def campaign_questionnaires(campaign_id: int) -> list[tuple[str, str]]:
+    """(questionnaire id, version) pairs present in the campaign's responses, sorted."""
+    rows = db.session.execute(
+        sa.select(Response.questionnaire_id, Response.questionnaire_version)
+        .where(Response.campaign_id == campaign_id)
+        .distinct()
+    ).all()
+    pairs = sorted((str(q), str(v)) for q, v in rows)
+    by_id = defaultdict(list)
+    for questionnaire_id, version in pairs:
+        by_id[questionnaire_id].append(version)
+    mixed = {q: v for q, v in by_id.items() if len(v) > 1}
+    if mixed:
+        name, versions = next(iter(mixed.items()))
+        raise ResultsError(
+            f"Bảng hỏi {name} có phiếu trả lời của nhiều phiên bản ({', '.join(versions)}); "
+            "không tính chung được.",
+            f"Questionnaire {name} has responses from several versions ({', '.join(versions)});"
+            " they cannot be scored together.",
+        )
+    return pairs
+
+
+def load_questionnaire(questionnaire_id: str, version: str):
+    import questionnaires
+
+    try:
+        return questionnaires.load_builtin(questionnaire_id, version)
+    except (LookupError, questionnaires.QuestionnaireError) as exc:
+        raise ResultsError(
+            f"Không có bảng hỏi {questionnaire_id} phiên bản {version} trong hệ thống.",
+            f"Questionnaire {questionnaire_id} version {version} is not installed here.",
+        ) from exc
+
+
+def answer_columns(questionnaire, answers: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Export-variable columns (see the module docstring) from stored answers dicts."""
+    from questionnaires.model import QuestionType
+
+    columns: dict[str, list[Any]] = {}
+    for question in questionnaire.questions():
+        if question.type is QuestionType.MULTIPLE:
+            chosen = [_chosen_codes(a.get(question.code)) for a in answers]
+            for choice in question.all_choices():
+                columns[f"{question.code}_{choice.code}"] = [
+                    None if codes is None else int(choice.code in codes) for codes in chosen
+                ]
+        else:
+            for code in question.answer_codes():
+                columns[code] = [a.get(code) for a in answers]
+    return columns
+
+
+def _chosen_codes(value: Any) -> set[int] | None:
+    if value is None:
+        return None
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return {int(v) for v in values}
+
+
+def responses_frame(
+    campaign_id: int,
+    questionnaire_id: str,
+    version: str,
+    *,
+    weight_factors: dict[tuple[str, int], float] | None = None,
+) -> pd.DataFrame:
+    """The wide frame of the campaign's responses to one questionnaire (module docstring).
+
+    ``weight_factors`` maps (stratum, rated unit id) to the nonresponse factor
+    (:func:`nonresponse_factors`); missing classes keep their stored weight.
+    """
+    rows = db.session.execute(
+        sa.select(
+            Response.id,
+            Unit.code,
+            Response.rated_unit_id,
+            Response.respondent_group,
+            Response.stratum,
+            Response.weight,
+            Response.mode,
+            Response.is_probability,
+            Response.answers,
+        )
+        .join(Unit, Unit.id == Response.rated_unit_id)
+        .where(
+            Response.campaign_id == campaign_id,
+            Response.questionnaire_id == questionnaire_id,
+            Response.questionnaire_version == version,
+        )
+        .order_by(Response.id)
+    ).all()
+    factors = weight_factors or {}
+    design = {name: [] for name in DESIGN_COLUMNS}
+    answers = []
+    for row in rows:
+        mode = ResponseMode(row.mode)
+        stratum = row.stratum or f"walkin:{row.code}:{row.respondent_group}"
+        weight = None
+        if row.weight is not None:
+            weight = float(row.weight) * factors.get((stratum, row.rated_unit_id), 1.0)
+        design["response_id"].append(str(row.id))
+        design["unit"].append(row.code)
+        design["group"].append(row.respondent_group)
+        design["stratum"].append(stratum)
+        design["weight"].append(weight)
+        design["mode"].append(mode.value)
+        design["is_probability"].append(bool(row.is_probability))
+        answers.append(row.answers or {})
+    questionnaire = load_questionnaire(questionnaire_id, version)
+    frame = pd.DataFrame({**design, **answer_columns(questionnaire, answers)})
+    frame["weight"] = frame["weight"].astype("float64")
+    frame["is_probability"] = frame["is_probability"].astype(bool)
+    return frame
+
+
+# --- fieldwork → nonresponse adjustment, N_h, sample sizes --------------------------------------
+
+
+def fieldwork_cases(campaign_id: int) -> pd.DataFrame:
+    """One row per released-or-not (respondent, rated unit) case with its final outcome.
+
+    Columns: ``respondent_id``, ``stratum``, ``unit_id`` (rated), ``weight`` (design), ``selection``,
+    ``outcome`` (respondent | nonrespondent | ineligible | None when not released).
+    Reads statuses, strata and weights only: no personal column is selected.
+    """
+    respondents = db.session.execute(
+        sa.select(
+            Respondent.id,
+            Respondent.stratum,
+            Respondent.source_unit_id,
+            Respondent.selection,
+            Respondent.released,
+            Respondent.weight,
+            Respondent.status,
+            Respondent.replaced_status,
+        ).where(Respondent.campaign_id == campaign_id)
+    ).all()
+    targets = defaultdict(list)
+    for respondent_id, unit_id, status in db.session.execute(
+        sa.select(
+            RespondentTarget.respondent_id, RespondentTarget.rated_unit_id, RespondentTarget.status
+        )
+        .join(Respondent, Respondent.id == RespondentTarget.respondent_id)
+        .where(Respondent.campaign_id == campaign_id)
+    ):
+        targets[respondent_id].append((unit_id, TargetStatus(status)))
+    records = []
+    for r in respondents:
+        selection = Selection(r.selection)
+        released = selection is Selection.PRIMARY or bool(r.released)
+        status = RespondentStatus(r.status)
+        if status is RespondentStatus.REPLACED and r.replaced_status is not None:
+            status = RespondentStatus(r.replaced_status)
+        cases = targets.get(r.id) or [(r.source_unit_id, None)]
+        for unit_id, target_status in cases:
+            outcome = None
+            if released:
+                outcome = _outcome(status, target_status)
+            records.append((r.id, r.stratum, unit_id, float(r.weight), selection.value, outcome))
+    return pd.DataFrame(
+        records, columns=["respondent_id", "stratum", "unit_id", "weight", "selection", "outcome"]
+    ).astype({"weight": "float64"})
+
+
+def _outcome(status: RespondentStatus, target_status: TargetStatus | None) -> str:
+    if target_status is TargetStatus.COMPLETED or (
+        target_status is None and status is RespondentStatus.COMPLETED
+    ):
+        return "respondent"
+    if status is RespondentStatus.INELIGIBLE:
+        return "ineligible"
+    return "nonrespondent"
+
+
+def nonresponse_factors(cases: pd.DataFrame) -> tuple[dict[tuple[str, int], float], list[str]]:
+    """Factor per (stratum, rated unit id) turning design weights into adjusted weights.
+
+    Returns the factors and the labels of classes left out for having no respondent.
+    """
+    from sampling import adjust_for_nonresponse
+
+    if cases.empty:
+        return {}, []
+    classes = ["stratum", "unit_id"]
+    has_respondent = cases.assign(r=cases.outcome.eq("respondent")).groupby(classes)["r"]
+    keep = has_respondent.transform("any").to_numpy()
+    dropped = cases.loc[~keep & cases.outcome.notna(), classes].drop_duplicates()
+    kept = cases[keep].reset_index(drop=True)
+    if kept.empty:
+        return {}, [f"{s} / {u}" for s, u in dropped.itertuples(index=False)]
+    adjusted = adjust_for_nonresponse(kept, "outcome", by=classes)
+    responding = kept.outcome.eq("respondent").to_numpy()
+    ratio = (adjusted / kept["weight"])[responding]
+    factors = {
+        (str(s), int(u)): float(f)
+        for (s, u), f in ratio.groupby([kept.stratum[responding], kept.unit_id[responding]])
+        .first()
+        .items()
+    }
+    return factors, [f"{s} / {u}" for s, u in dropped.itertuples(index=False)]
+
+
+def stratum_population(campaign_id: int, cases: pd.DataFrame) -> dict[str, float]:
+    """``N_h`` per stratum label: the latest draw's manifest, else Σ primary design weights."""
+    population: dict[str, float] = {}
+    draw = db.session.scalar(
+        sa.select(Draw).where(Draw.campaign_id == campaign_id).order_by(Draw.id.desc()).limit(1)
+    )
+    if draw is not None:
+        for source in (draw.manifest, draw.allocation):
+            population.update(_strata_sizes(source))
+            if population:
+                break
+    if not cases.empty:
+        # A respondent rating several units has one case per unit: count it once.
+        primary = cases[cases.selection == Selection.PRIMARY.value].drop_duplicates("respondent_id")
+        sums = primary.groupby("stratum")["weight"].sum()
+        for stratum, total in sums.items():
+            population.setdefault(str(stratum), float(total))
+    return population
+
+
+def _strata_sizes(source: Any) -> dict[str, float]:
+    """Strata sizes from a manifest (``strata`` columns) or an allocation (columns/records)."""
+    if not isinstance(source, dict):
+        return {}
+    table = source.get("strata", source)
+    if isinstance(table, dict) and isinstance(table.get("stratum"), list):
+        sizes = table.get("N_h") or table.get("population") or []
+        return {
+            str(s): float(n) for s, n in zip(table["stratum"], sizes, strict=False) if n is not None
+        }
+    if isinstance(table, list):
+        return {
+            str(row["stratum"]): float(row.get("N_h", row.get("population")))
+            for row in table
+            if isinstance(row, dict) and "stratum" in row and row.get("N_h", row.get("population"))
+        }
+    return {}
+
+
+def sample_sizes(cases: pd.DataFrame, unit_codes: dict[int, str]) -> dict[str, float]:
+    """Released cases not found ineligible, per rated unit code (response-rate base)."""
+    if cases.empty:
+        return {}
+    eligible = cases[cases.outcome.isin(["respondent", "nonrespondent"])]
+    counts = eligible.groupby("unit_id").size()
+    return {unit_codes[u]: float(n) for u, n in counts.items() if u in unit_codes}
+
+
+# --- one scoring run ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoringInputs:
+    """Everything read from the database for one campaign, ready for the library."""
+
+    campaign: Campaign
+    frames: dict[str, pd.DataFrame]  # questionnaire id → responses frame
+    versions: dict[str, str]
+    stratum_population: dict[str, float]
+    sample_sizes: dict[str, float]
+    unit_names: dict[str, str]
+    classes_without_respondents: list[str] = field(default_factory=list)
+
+
+def scoring_inputs(campaign: Campaign) -> ScoringInputs:
+    pairs = campaign_questionnaires(campaign.id)
+    if not pairs:
+        raise ResultsError(
+            f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào.",
+            f"Campaign {campaign.code} has no responses yet.",
+        )
+    cases = fieldwork_cases(campaign.id)
+    factors, dropped = nonresponse_factors(cases)
+    frames = {q: responses_frame(campaign.id, q, v, weight_factors=factors) for q, v in pairs}
+    used_units = sorted({code for f in frames.values() for code in f["unit"].unique()})
+    units = db.session.execute(sa.select(Unit.id, Unit.code, Unit.name)).all()
+    codes = {u.id: u.code for u in units}
+    return ScoringInputs(
+        campaign=campaign,
+        frames=frames,
+        versions=dict(pairs),
+        stratum_population=stratum_population(campaign.id, cases),
+        sample_sizes=sample_sizes(cases, codes),
+        unit_names={u.code: u.name for u in units if u.code in set(used_units)},
+        classes_without_respondents=dropped,
+    )
+
+
+@dataclass
+class QuestionnaireOutcome:
+    questionnaire_id: str
+    directory: Path | None
+    responses: int
+    skipped_vi: str | None = None
+    skipped_en: str | None = None
+
+
+def score_campaign(
+    campaign: Campaign,
+    out_dir: str | Path,
+    *,
+    mapping: Any,
+    min_n: int | None = None,
+    include_walkin: bool = False,
+    previous: pd.DataFrame | None = None,
+    k: int = 5,
+    overwrite: bool = False,
+    progress: ScoringProgress | None = None,
+) -> list[QuestionnaireOutcome]:
+    """Score every questionnaire of ``campaign`` into ``out_dir/<questionnaire id>/``.
+
+    A questionnaire for which ``mapping`` has no criteria is skipped (and reported); if no
+    questionnaire can be scored a :class:`ResultsError` is raised. Library errors
+    (:class:`scoring_bridge.ScoringError`) propagate with their vi/en messages.
+    """
+    from scoring_bridge import (
+        ScoringMapping,
+        load_mapping,
+        score,
+        spec_from_questionnaire,
+        write_outputs,
+    )
+
+    report = progress or (lambda done, total, message: None)
+    report(0, 100, "Đọc phiếu trả lời / Reading responses")
+    inputs = scoring_inputs(campaign)
+    out_dir = Path(out_dir)
+    outcomes = []
+    todo = list(inputs.frames.items())
+    for position, (questionnaire_id, frame) in enumerate(todo):
+        questionnaire = load_questionnaire(questionnaire_id, inputs.versions[questionnaire_id])
+        spec = spec_from_questionnaire(questionnaire)
+        parsed = mapping if isinstance(mapping, ScoringMapping) else load_mapping(mapping, spec)
+        if not parsed.for_questionnaire(questionnaire_id):
+            outcomes.append(
+                QuestionnaireOutcome(
+                    questionnaire_id,
+                    None,
+                    len(frame),
+                    f"Ánh xạ {parsed.id} không có tiêu chí cho bảng hỏi {questionnaire_id}.",
+                    f"Mapping {parsed.id} has no criteria for questionnaire {questionnaire_id}.",
+                )
+            )
+            continue
+        share = (position, len(todo))
+
+        def step(stage, done, total, share=share, name=questionnaire_id):
+            fraction = (share[0] + (0.5 * done / total if total else 0)) / share[1]
+            report(5 + int(85 * fraction), 100, f"{name}: {stage}")
+
+        result = score(
+            frame,
+            spec,
+            parsed,
+            min_n=min_n,
+            include_nonprobability=include_walkin,
+            stratum_population=inputs.stratum_population or None,
+            sample_sizes=inputs.sample_sizes or None,
+            previous=_previous_for(previous, questionnaire_id),
+            units=None,
+            progress=step,
+        )
+        result.settings["campaign"] = campaign.code
+        result.settings["questionnaire_version"] = inputs.versions[questionnaire_id]
+        result.settings["nonresponse_adjustment"] = "stratum x rated unit"
+        result.settings["classes_without_respondents"] = len(inputs.classes_without_respondents)
+        target = out_dir / questionnaire_id
+        report(5 + int(85 * (position + 0.6) / len(todo)), 100, f"{questionnaire_id}: outputs")
+        write_outputs(result, target, k=k, overwrite=overwrite, unit_names=inputs.unit_names)
+        outcomes.append(QuestionnaireOutcome(questionnaire_id, target, len(frame)))
+    if not any(o.directory for o in outcomes):
+        first = outcomes[0]
+        raise ResultsError(first.skipped_vi, first.skipped_en)
+    report(100, 100, "Xong / Done")
+    return outcomes
+
+
+def _previous_for(previous: pd.DataFrame | None, questionnaire_id: str) -> pd.DataFrame | None:
+    """The previous year's rows for one questionnaire (a ``questionnaire`` column is optional)."""
+    if previous is None:
+        return None
+    if "questionnaire" in previous.columns:
+        rows = previous[previous["questionnaire"].astype(str) == questionnaire_id]
+        return rows if len(rows) else None
+    return previous
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def iter_chunks(values: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

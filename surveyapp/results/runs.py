@@ -1,0 +1,228 @@
+"""Scoring runs kept in the instance folder, and the background job that fills them.
+
+Layout: ``<instance>/results/campaign-<id>/<run uuid>/`` holds ``run.json`` (who asked,
+when, the settings, the job id), the uploaded ``mapping.yaml`` and ``previous.csv`` when
+given, and ``outputs/<questionnaire id>/`` as written by
+:func:`scoring_bridge.write_outputs` (atomically: a questionnaire's folder appears only
+when complete). No table is added: the job row (``jobs``) carries status and progress.
+
+Who downloads what: the Department (admin) owns the results and downloads every file;
+the contractor's supervisor downloads only the anonymised microdata and its codebook
+(:data:`CONTRACTOR_FILES`), never points, indices or the report before the Department
+publishes them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+
+from surveyapp import jobs
+from surveyapp.campaigns.models import Campaign
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
+from surveyapp.jobs import Job
+from surveyapp.results.operations import ResultsError, score_campaign, write_json
+
+CONTRACTOR_FILES = frozenset(
+    {"microdata.csv", "microdata.xlsx", "microdata.sav", "codebook.xlsx", "codebook.pdf"}
+)
+JOB_KIND = "results"
+JOB_FUNCTION = "surveyapp.results.runs:run_scoring_job"
+
+
+def campaign_directory(campaign_id: int) -> Path:
+    return Path(current_app.instance_path) / "results" / f"campaign-{int(campaign_id)}"
+
+
+@dataclass
+class Run:
+    """A scoring run on disk (``meta`` is run.json)."""
+
+    directory: Path
+    meta: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.meta["run_id"]
+
+    @property
+    def outputs(self) -> Path:
+        return self.directory / "outputs"
+
+    def job(self) -> Job | None:
+        job_id = self.meta.get("job_id")
+        return db.session.get(Job, uuid.UUID(job_id)) if job_id else None
+
+    def files(self, *, contractor: bool = False) -> list[str]:
+        """Output files as ``<questionnaire>/<name>`` paths, those the role may download."""
+        if not self.outputs.is_dir():
+            return []
+        names = []
+        for folder in sorted(p for p in self.outputs.iterdir() if p.is_dir()):
+            if folder.name.startswith("."):
+                continue  # a questionnaire still being written
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and (not contractor or path.name in CONTRACTOR_FILES):
+                    names.append(f"{folder.name}/{path.name}")
+        return names
+
+    def file_path(self, name: str, *, contractor: bool = False) -> Path | None:
+        """The file for a listed ``name`` (anything not listed, e.g. ``..``, is None)."""
+        if name not in self.files(contractor=contractor):
+            return None
+        return self.outputs / name
+
+    def questionnaires(self) -> list[str]:
+        return sorted({name.split("/", 1)[0] for name in self.files()})
+
+    def zip_bytes(self, *, contractor: bool = False) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in self.files(contractor=contractor):
+                archive.write(self.outputs / name, arcname=name)
+        return buffer.getvalue()
+
+    def ranking(self, questionnaire_id: str) -> RankingTable | None:
+        return ranking_table(self.outputs / questionnaire_id, self.meta.get("min_n"))
+
+
+def new_run(campaign: Campaign, settings: dict[str, Any], created_by: int | None) -> Run:
+    run_id = str(uuid.uuid4())
+    directory = campaign_directory(campaign.id) / run_id
+    directory.mkdir(parents=True)
+    meta = {
+        "run_id": run_id,
+        "campaign_id": campaign.id,
+        "campaign_code": campaign.code,
+        "created_at": utcnow().isoformat(timespec="seconds"),
+        "created_by": created_by,
+        **settings,
+    }
+    write_json(directory / "run.json", meta)
+    return Run(directory, meta)
+
+
+def get_run(campaign_id: int, run_id: uuid.UUID | str) -> Run | None:
+    directory = campaign_directory(campaign_id) / str(uuid.UUID(str(run_id)))
+    meta_path = directory / "run.json"
+    if not meta_path.is_file():
+        return None
+    return Run(directory, json.loads(meta_path.read_text(encoding="utf-8")))
+
+
+def list_runs(campaign_id: int) -> list[Run]:
+    root = campaign_directory(campaign_id)
+    if not root.is_dir():
+        return []
+    runs = []
+    for directory in root.iterdir():
+        meta_path = directory / "run.json"
+        if meta_path.is_file():
+            runs.append(Run(directory, json.loads(meta_path.read_text(encoding="utf-8"))))
+    return sorted(runs, key=lambda r: r.meta.get("created_at", ""), reverse=True)
+
+
+def start_run(
+    campaign: Campaign,
+    settings: dict[str, Any],
+    *,
+    mapping_yaml: bytes | None,
+    previous_csv: bytes | None,
+    created_by: int | None,
+) -> Run:
+    """Create the run folder and enqueue its job (inline without Redis: runs now)."""
+    run = new_run(campaign, settings, created_by)
+    if mapping_yaml is not None:
+        (run.directory / "mapping.yaml").write_bytes(mapping_yaml)
+    if previous_csv is not None:
+        (run.directory / "previous.csv").write_bytes(previous_csv)
+    job = jobs.enqueue(JOB_KIND, JOB_FUNCTION, campaign.id, run.id, created_by=created_by)
+    run.meta["job_id"] = str(job.id)
+    write_json(run.directory / "run.json", run.meta)
+    return run
+
+
+def run_scoring_job(campaign_id: int, run_id: str) -> str:
+    """The background job: score the campaign into the run's ``outputs`` folder."""
+    run = get_run(campaign_id, run_id)
+    campaign = db.session.get(Campaign, campaign_id)
+    if run is None or campaign is None:
+        raise ResultsError("Không tìm thấy lần tính điểm.", "The scoring run was not found.")
+    mapping_file = run.directory / "mapping.yaml"
+    previous_file = run.directory / "previous.csv"
+    previous = None
+    if previous_file.is_file():
+        previous = pd.read_csv(previous_file, dtype={"unit": str, "questionnaire": str})
+    try:
+        score_campaign(
+            campaign,
+            run.outputs,
+            mapping=str(mapping_file) if mapping_file.is_file() else run.meta["mapping"],
+            min_n=run.meta.get("min_n"),
+            include_walkin=bool(run.meta.get("include_walkin")),
+            previous=previous,
+            k=int(run.meta.get("k", 5)),
+            progress=lambda done, total, message: jobs.progress(done, total, message),
+        )
+    except BaseException:
+        shutil.rmtree(run.outputs, ignore_errors=True)
+        raise
+    return str(run.outputs)
+
+
+# --- the ranking table shown on the results page -----------------------------------------------
+
+
+@dataclass
+class RankingTable:
+    rows: list[dict[str, Any]]
+    criteria: list[str]
+    min_n: int
+
+
+def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable | None:
+    """Units by overall index with CI, n and points per criterion, from a run's CSVs."""
+    units_csv, points_csv, json_path = (
+        directory / "units.csv",
+        directory / "points.csv",
+        directory / "points.json",
+    )
+    if not (units_csv.is_file() and points_csv.is_file()):
+        return None
+    units = pd.read_csv(units_csv, dtype={"unit": str})
+    points = pd.read_csv(points_csv, dtype={"unit": str, "criterion": str})
+    settings = json.loads(json_path.read_text(encoding="utf-8")).get("settings", {})
+    min_n = int(min_n_override or settings.get("min_n") or 0)
+    criteria = list(dict.fromkeys(points["criterion"]))
+    by_unit = {unit: rows for unit, rows in points.groupby("unit")}  # noqa: C416
+    rows = []
+    for record in units.to_dict("records"):
+        cells = by_unit.get(record["unit"], points.iloc[0:0]).set_index("criterion")
+        record["criteria"] = {
+            code: {
+                "points": _number(cells.at[code, "points"]) if code in cells.index else None,
+                "status": cells.at[code, "status"] if code in cells.index else "",
+            }
+            for code in criteria
+        }
+        record["small"] = int(record.get("n_respondents") or 0) < min_n or bool(
+            record.get("criteria_below_min_n")
+        )
+        rows.append({key: _number(value) for key, value in record.items()})
+    return RankingTable(rows, criteria, min_n)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value

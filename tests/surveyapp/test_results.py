@@ -1,0 +1,341 @@
+"""Results: responses → the scoring library's frame, weights, N_h, scoring runs and pages."""
+
+import io
+import json
+import subprocess
+import uuid
+import zipfile
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.auth.models import Role
+from surveyapp.db import transaction
+from surveyapp.extensions import db
+from surveyapp.models import Campaign, CampaignInstrument, Job, JobStatus
+from surveyapp.results import operations
+from surveyapp.results.runs import get_run, list_runs
+
+WEEK = date(2024, 8, 5)
+SIPAS_ITEMS = ["b9", "c1", "c2", "c3", "c4", "d1", "d2", "d3", "d4", "d5", "d6"]
+SIPAS_ITEMS += ["e1", "e2", "e3", "e4", "f2", "f3", "f4", "f5", "g1"]
+
+
+def sipas_answers(rng, good: float, text: str = "") -> dict:
+    """Answers to sipas-citizen v2024 (a6=3 makes b9 the access item, f1=1 asks f2-f5)."""
+    answers = {"a1": 4, "a3": 3, "a5": 6, "a6": 3, "a7": 1, "f1": 1, "k1": [1, 3]}
+    for code in SIPAS_ITEMS:
+        answers[code] = int(rng.choice([5, 4, 2, 9], p=[good / 2, good / 2, 1 - good - 0.05, 0.05]))
+    if text:
+        answers["k2"] = text
+    return answers
+
+
+def response(campaign, unit, rng, *, good=0.8, weight=5.0, stratum=None, walkin=False, **kw):
+    from surveyapp.models import Response, ResponseMode
+
+    return Response(
+        campaign_id=campaign.id,
+        questionnaire_id="sipas-citizen",
+        questionnaire_version="2024",
+        rated_unit_id=unit.id,
+        respondent_group="citizen",
+        stratum=None if walkin else (stratum or f"{unit.code}|citizen"),
+        weight=None if walkin else weight,
+        mode=ResponseMode.WALKIN if walkin else ResponseMode.WEB,
+        is_probability=not walkin,
+        submitted_week=WEEK,
+        answers=kw.pop("answers", None) or sipas_answers(rng, good, kw.pop("text", "")),
+    )
+
+
+@pytest.fixture
+def scored_campaign(factory):
+    """Three units, 6/5/2 probability responses and 2 walk-ins at the first unit."""
+    rng = np.random.default_rng(20241125)
+    units = [factory.unit(code=f"X{n}", name=f"UBND xã Số {n}") for n in (1, 2, 3)]
+    campaign = factory.campaign(code="2024", status="fieldwork")
+    factory.add(
+        CampaignInstrument(
+            campaign_id=campaign.id,
+            respondent_group="citizen",
+            questionnaire_id="sipas-citizen",
+            questionnaire_version="2024",
+        )
+    )
+    rows = [response(campaign, units[0], rng, good=0.9) for _ in range(6)]
+    rows += [response(campaign, units[1], rng, good=0.6) for _ in range(5)]
+    rows += [response(campaign, units[2], rng) for _ in range(2)]
+    rows += [response(campaign, units[0], rng, walkin=True) for _ in range(2)]
+    factory.add(*rows)
+    return campaign, units
+
+
+# --- the frame ----------------------------------------------------------------------------------
+
+
+def test_frame_has_the_library_layout_with_choice_columns(app, factory):
+    rng = np.random.default_rng(1)
+    unit = factory.unit(code="F1")
+    campaign = factory.campaign()
+    answers = sipas_answers(rng, 0.8, text="Cần thêm ghế")
+    no_k1 = {k: v for k, v in answers.items() if k != "k1"}
+    probability = response(campaign, unit, rng, answers=answers, weight=2.5)
+    walkin = response(campaign, unit, rng, answers=no_k1, walkin=True)
+    factory.add(probability, walkin)
+    with app.app_context():
+        frame = operations.responses_frame(campaign.id, "sipas-citizen", "2024")
+    frame = frame.set_index("response_id")
+    row = frame.loc[str(probability.id)]
+    assert (row.unit, row.group, row.stratum, row.weight, row["mode"]) == (
+        "F1", "citizen", "F1|citizen", 2.5, "web"
+    )  # fmt: skip
+    assert row.is_probability
+    assert [row[f"k1_{c}"] for c in range(1, 7)] == [1, 0, 1, 0, 0, 0]
+    assert row.d1 == answers["d1"] and row.k2 == "Cần thêm ghế"
+    other = frame.loc[str(walkin.id)]
+    assert not other.is_probability and np.isnan(other.weight)
+    assert other.stratum == "walkin:F1:citizen"
+    assert all(pd.isna(other[f"k1_{c}"]) for c in range(1, 7))  # not answered ≠ not chosen
+    # every export variable of the questionnaire is a column, nothing else besides design
+    import questionnaires
+
+    names = [v.name for v in questionnaires.load_builtin("sipas-citizen", "2024").variables()]
+    assert list(frame.columns) == list(operations.DESIGN_COLUMNS[1:]) + names
+
+
+def _respondent(draw, unit, *, status, selection="primary", weight=5.0, released=False, **kw):
+    from surveyapp.models import Respondent, Selection
+
+    return Respondent(
+        draw_id=draw.id,
+        campaign_id=draw.campaign_id,
+        source_unit_id=unit.id,
+        respondent_group="citizen",
+        stratum=kw.pop("stratum", f"{unit.code}|citizen"),
+        selection=Selection(selection),
+        reserve_rank=1 if selection == "reserve" else None,
+        inclusion_prob=1 / weight,
+        weight=weight,
+        status=status,
+        released=released,
+        full_name="Nguyễn Văn Bí Mật",
+        phone="0912345678",
+        **kw,
+    )
+
+
+def test_nonresponse_adjustment_population_and_sample_sizes(app, factory):
+    """Hand-worked: 10 primaries of weight 5 (N_h = 50): 4 complete, 1 ineligible,
+    3 refused, 2 never reached; an unreleased reserve counts nowhere. Eligible base
+    weight 45 over respondents' 20 gives the factor 2.25 (weight 11.25 each)."""
+    from surveyapp.models import Draw
+
+    rng = np.random.default_rng(2)
+    unit = factory.unit(code="W1")
+    campaign = factory.campaign()
+    draw = factory.add(
+        Draw(
+            campaign_id=campaign.id,
+            design={},
+            manifest={"strata": {"stratum": ["W1|citizen", "W9|citizen"], "N_h": [52, 70]}},
+        )
+    )
+    statuses = ["completed"] * 4 + ["ineligible"] + ["refused"] * 3 + ["pending", "noncontact"]
+    factory.add(*[_respondent(draw, unit, status=s) for s in statuses])
+    factory.add(_respondent(draw, unit, status="pending", selection="reserve"))
+    factory.add(*[response(campaign, unit, rng) for _ in range(4)])
+    with app.app_context():
+        cases = operations.fieldwork_cases(campaign.id)
+        factors, dropped = operations.nonresponse_factors(cases)
+        assert factors == {("W1|citizen", unit.id): pytest.approx(2.25)} and dropped == []
+        frame = operations.responses_frame(
+            campaign.id, "sipas-citizen", "2024", weight_factors=factors
+        )
+        assert frame.weight.tolist() == pytest.approx([11.25] * 4)
+        assert frame.weight.sum() == pytest.approx(45.0)  # 50 minus the ineligible's 5
+        # N_h from the manifest wins over Σ primary weights (50)
+        assert operations.stratum_population(campaign.id, cases)["W1|citizen"] == 52
+        assert operations.sample_sizes(cases, {unit.id: "W1"}) == {"W1": 9.0}
+
+
+def test_population_falls_back_to_primary_weights_and_replaced_cases(app, factory):
+    from surveyapp.models import Draw
+
+    unit = factory.unit(code="R1")
+    campaign = factory.campaign()
+    draw = factory.add(Draw(campaign_id=campaign.id, design={}))
+    factory.add(
+        _respondent(draw, unit, status="completed", weight=4.0),
+        _respondent(draw, unit, status="replaced", replaced_status="refused", weight=4.0),
+        _respondent(draw, unit, status="completed", selection="reserve", released=True, weight=4),
+    )
+    with app.app_context():
+        cases = operations.fieldwork_cases(campaign.id)
+        assert sorted(cases.outcome) == ["nonrespondent", "respondent", "respondent"]
+        # release factor 8/12, then eligible 8 over respondents 16/3: factor 1.5 × 2/3 = 1
+        factors, _ = operations.nonresponse_factors(cases)
+        assert factors[("R1|citizen", unit.id)] == pytest.approx(1.0)
+        assert operations.stratum_population(campaign.id, cases) == {"R1|citizen": 8.0}
+
+
+def test_no_personal_column_reaches_the_frame(app, factory):
+    from surveyapp.models import Draw
+
+    rng = np.random.default_rng(3)
+    unit = factory.unit(code="P1")
+    campaign = factory.campaign()
+    draw = factory.add(Draw(campaign_id=campaign.id, design={}))
+    factory.add(_respondent(draw, unit, status="completed"), response(campaign, unit, rng))
+    with app.app_context():
+        frame = operations.scoring_inputs(db.session.get(Campaign, campaign.id)).frames[
+            "sipas-citizen"
+        ]
+    text = frame.to_csv()
+    assert "Bí Mật" not in text and "0912345678" not in text
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def test_score_campaign_writes_outputs_and_excludes_walkins(app, scored_campaign, tmp_path):
+    campaign, units = scored_campaign
+    with app.app_context():
+        outcomes = operations.score_campaign(
+            db.session.get(Campaign, campaign.id), tmp_path / "out", mapping="brvt-2024", min_n=3
+        )
+    assert [(o.questionnaire_id, o.responses) for o in outcomes] == [("sipas-citizen", 15)]
+    folder = tmp_path / "out" / "sipas-citizen"
+    points = pd.read_csv(folder / "points.csv", dtype={"unit": str, "criterion": str})
+    criteria = {"8.1", "8.2", "8.3", "8.4", "8.5", "8.6"}  # the mapping's SIPAS criteria
+    assert set(points.criterion) == criteria
+    assert len(points) == 3 * len(criteria)
+    assert points.groupby("unit").size().to_dict() == {"X1": 6, "X2": 6, "X3": 6}
+    # X3 has 2 responses < min_n 3: flagged, not scored
+    assert set(points[points.unit == "X3"].status) == {"below_min_n"}
+    units_table = pd.read_csv(folder / "units.csv", dtype={"unit": str}).set_index("unit")
+    assert units_table.loc["X1", "responses"] == 6  # the 2 walk-ins are left out
+    assert units_table.loc["X1", "walk_in"] == 2
+    settings = json.loads((folder / "points.json").read_text())["settings"]
+    assert settings["walk_in_excluded"] == 2 and settings["campaign"] == "2024"
+    pdf_text = subprocess.run(
+        ["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "BÁO CÁO KẾT QUẢ ĐIỀU TRA XÃ HỘI HỌC" in pdf_text
+    assert "UBND xã Số 1" in pdf_text  # unit names from the registry
+
+
+def test_cli_results_score(app, scored_campaign, tmp_path):
+    out = tmp_path / "cli-out"
+    result = app.test_cli_runner().invoke(
+        args=["results", "score", "--campaign", "2024", "--out", str(out), "--min-n", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "sipas-citizen" / "points.xlsx").is_file()
+    missing = app.test_cli_runner().invoke(
+        args=["results", "score", "--campaign", "NOPE", "--out", str(tmp_path / "x")]
+    )
+    assert missing.exit_code == 1 and "No campaign with code NOPE" in missing.output
+
+
+# --- web: running, progress, downloads ----------------------------------------------------------
+
+
+def _start(client, campaign, **data):
+    form = {"mapping": "brvt-2024", "min_n": "3", "k": "5", **data}
+    return client.post(f"/results/{campaign.id}/run", data=form, content_type="multipart/form-data")
+
+
+def test_admin_runs_scoring_and_downloads(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    started = _start(client, campaign)
+    assert started.status_code == 302
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        assert run.job().status == JobStatus.DONE, run.job().message
+    page = client.get(started.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "UBND xã Số 1" in html
+    assert 'http-equiv="refresh"' not in html  # finished: no more refreshing
+    single = client.get(f"/results/{campaign.id}/runs/{run.id}/files/sipas-citizen/points.csv")
+    assert single.status_code == 200 and b"criterion" in single.data
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/results/{campaign.id}/runs/{run.id}/download.zip").data)
+    )
+    assert "sipas-citizen/report.pdf" in archive.namelist()
+    assert "sipas-citizen/microdata.sav" in archive.namelist()
+    outside = client.get(f"/results/{campaign.id}/runs/{run.id}/files/sipas-citizen/../run.json")
+    assert outside.status_code == 404
+
+
+def test_supervisor_gets_only_microdata_and_other_roles_nothing(
+    app, client, login, factory, scored_campaign
+):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    _start(client, campaign)
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+    base = f"/results/{campaign.id}/runs/{run.id}"
+    login(Role.SUPERVISOR)
+    assert client.get(f"{base}/files/sipas-citizen/microdata.sav").status_code == 200
+    assert client.get(f"{base}/files/sipas-citizen/codebook.pdf").status_code == 200
+    assert client.get(f"{base}/files/sipas-citizen/points.csv").status_code == 404
+    assert client.get(f"{base}/files/sipas-citizen/report.pdf").status_code == 404
+    names = zipfile.ZipFile(io.BytesIO(client.get(f"{base}/download.zip").data)).namelist()
+    assert names and all(n.rsplit("/", 1)[1].startswith(("microdata", "codebook")) for n in names)
+    page = client.get(base).get_data(as_text=True)
+    assert "UBND xã Số 1" not in page  # no ranking for the contractor
+    assert _start(client, campaign).status_code == 403
+    for role in (Role.FOCAL_POINT, Role.ENUMERATOR, Role.CLERK):
+        login(role)
+        assert client.get(f"{base}/files/sipas-citizen/microdata.csv").status_code == 403
+
+
+def test_bad_uploaded_mapping_is_reported_per_key(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    bad = (
+        b"id: bad\nname: {vi: X, en: X}\ncriteria:\n"
+        b"  - {code: '1', name: {vi: A, en: A}, questionnaire: sipas-citizen, max_points: 1,"
+        b" source: {element: E9}}\n"
+        b"  - {code: '2', name: {vi: B, en: B}, questionnaire: sipas-citizen, max_points: -1,"
+        b" source: {item: g1}}\n"
+    )
+    answer = _start(client, campaign, mapping="upload", mapping_file=(io.BytesIO(bad), "m.yaml"))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "criteria[0].source" in html and "criteria[1].max_points" in html
+    assert "E9" in html
+    with app.app_context():
+        assert list_runs(campaign.id) == [] and db.session.scalar(sa.select(Job.id)) is None
+
+
+def test_failed_run_shows_the_error(app, client, login, factory):
+    campaign = factory.campaign(code="EMPTY")
+    login(Role.ADMIN)
+    started = _start(client, campaign)
+    html = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "has no responses yet" in html or "chưa có phiếu" in html
+
+
+def test_run_page_refreshes_while_queued(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    user = login(Role.ADMIN)
+    with app.app_context(), transaction():
+        from surveyapp.results.runs import new_run
+
+        run = new_run(db.session.get(Campaign, campaign.id), {"mapping": "brvt-2024"}, user.id)
+        job = Job(kind="results", created_by=user.id)
+        db.session.add(job)
+        db.session.flush()
+        run.meta["job_id"] = str(job.id)
+        operations.write_json(run.directory / "run.json", run.meta)
+    html = client.get(f"/results/{campaign.id}/runs/{run.id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in html
+    with app.app_context():
+        assert get_run(campaign.id, uuid.uuid4()) is None
