@@ -7,14 +7,14 @@ same reserve is never released twice and a case is never replaced twice.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 
 import numpy as np
 import sqlalchemy as sa
 
 from surveyapp.auth.models import Role, User
 from surveyapp.campaigns.models import Campaign, CampaignStatus
-from surveyapp.db import utcnow
+from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.dispositions import info, merged_disposition
 from surveyapp.fieldwork.models import (
@@ -225,9 +225,13 @@ def note_interview(respondent: Respondent, by_user: User | None, mode: ContactMo
     enumerator's interview, the completing attempt (so back-checks know who did it)."""
     respondent.disposition = Disposition.COMPLETE
     if by_user is not None and by_user.role == Role.ENUMERATOR:
+        # Stamped with the Monday of the week, like the response itself: no page may
+        # show when a case was completed more precisely than the response's week.
+        week = datetime.combine(monday_of(utcnow().date()), time())
         db.session.add(
             ContactAttempt(
                 respondent_id=respondent.id,
+                attempted_at=week,
                 mode=mode,
                 outcome=ContactOutcome.COMPLETED,
                 disposition=Disposition.COMPLETE,

@@ -1,6 +1,8 @@
 """Fieldwork: assignments, record checks, contact attempts, interviews, paper entry,
 back-checks."""
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -316,6 +318,9 @@ def test_enumerator_interview_completes_the_case(client, login, fieldwork, db_se
             sa.select(ContactAttempt).where(ContactAttempt.outcome == ContactOutcome.COMPLETED)
         ).one()
         assert completing.by_user_id == me.id
+        # No more precise than the response's week (Monday, midnight).
+        assert completing.attempted_at.date() == response.submitted_week
+        assert completing.attempted_at.time() == dt.time(0, 0)
     # Entering it again is refused: one response per respondent.
     assert client.get(url).status_code == 409
     with db_session() as s:
