@@ -1,0 +1,189 @@
+import math
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
+
+from surveyapp.draws.operations import DrawParams
+from surveyapp.i18n import lt
+
+
+def _required_for(modes, message):
+    """Required under some size modes, optional otherwise (wtforms' Optional() would clear
+    the error, so this validator stops the chain itself)."""
+
+    def check(form, field):
+        if field.data is None:
+            raise StopValidation(message if form.size_mode.data in modes else None)
+
+    return check
+
+
+class DesignForm(FlaskForm):
+    subgroup = BooleanField("subgroup")
+    field = BooleanField("field")
+    size_mode = RadioField(
+        "size_mode",
+        choices=[
+            ("fixed", lt("Cỡ mẫu cố định mỗi tầng", "Fixed size per stratum")),
+            ("total", lt("Tổng cỡ mẫu, phân bổ cho các tầng", "Total size, allocated to strata")),
+            ("margin", lt("Theo sai số cho phép", "From a margin of error")),
+        ],
+        default="fixed",
+    )
+    n = IntegerField(
+        "n",
+        validators=[
+            _required_for(("fixed", "total"), lt("Nhập cỡ mẫu", "Enter the sample size")),
+            NumberRange(min=1, message=lt("Cỡ mẫu ít nhất là 1", "The size must be at least 1")),
+        ],
+    )
+    margin = FloatField(
+        "margin",
+        validators=[
+            _required_for(("margin",), lt("Nhập sai số (%)", "Enter the margin (%)")),
+            NumberRange(min=0.5, max=30, message=lt("Sai số từ 0,5 đến 30%", "Margin 0.5 to 30%")),
+        ],
+    )
+    confidence = SelectField(
+        "confidence", choices=[("0.9", "90%"), ("0.95", "95%"), ("0.99", "99%")], default="0.95"
+    )
+    rule = SelectField(
+        "rule",
+        choices=[
+            ("yamane", lt("Yamane n = N / (1 + N·e²) (hướng dẫn của Bộ)", "Yamane n = N / (1 + N·e²)")),
+            ("cochran", lt("Cochran (có hiệu chỉnh quần thể hữu hạn)", "Cochran (finite population)")),
+        ],
+        default="yamane",
+    )  # fmt: skip
+    per_stratum = BooleanField("per_stratum", default=True)
+    response_rate = FloatField(
+        "response_rate",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100, message=lt("Từ 1 đến 100%", "1 to 100%")),
+        ],
+    )
+    allocation = SelectField(
+        "allocation",
+        choices=[
+            ("proportional", lt("Tỷ lệ với quy mô tầng", "Proportional")),
+            ("equal", lt("Bằng nhau", "Equal")),
+            ("neyman", lt("Neyman (cần độ lệch chuẩn)", "Neyman (needs standard deviations)")),
+        ],
+        default="proportional",
+    )
+    sd = TextAreaField("sd")
+    min_per_stratum = IntegerField(
+        "min_per_stratum", default=0, validators=[Optional(), NumberRange(min=0)]
+    )
+    max_per_stratum = IntegerField("max_per_stratum", validators=[Optional(), NumberRange(min=1)])
+    reserve = StringField("reserve", default="0")
+    seed = IntegerField(
+        "seed",
+        validators=[
+            Optional(),
+            NumberRange(min=0, message=lt("Số nguyên không âm", "A non-negative integer")),
+        ],
+    )
+
+    def validate_max_per_stratum(self, field):
+        if field.data is not None and field.data < (self.min_per_stratum.data or 0):
+            raise ValidationError(lt("Nhỏ hơn số tối thiểu", "Below the minimum"))
+
+    def validate_reserve(self, field):
+        self.reserve_value = parse_reserve(field.data)
+
+    def validate_sd(self, field):
+        self.sd_values = parse_sd(field.data)
+        if self.allocation.data == "neyman" and not self.sd_values:
+            raise ValidationError(
+                lt("Phân bổ Neyman cần độ lệch chuẩn từng tầng", "Neyman needs each stratum's SD")
+            )
+
+    def params(self) -> DrawParams:
+        extra = tuple(name for name in ("subgroup", "field") if getattr(self, name).data)
+        return DrawParams(
+            extra_strata=extra,
+            size_mode=self.size_mode.data,
+            n=self.n.data,
+            margin=self.margin.data / 100 if self.margin.data else None,
+            confidence=float(self.confidence.data),
+            rule=self.rule.data,
+            per_stratum=bool(self.per_stratum.data),
+            response_rate=self.response_rate.data / 100 if self.response_rate.data else None,
+            allocation=self.allocation.data,
+            sd=self.sd_values or None,
+            min_per_stratum=self.min_per_stratum.data or 0,
+            max_per_stratum=self.max_per_stratum.data,
+            reserve=self.reserve_value,
+            seed=self.seed.data,
+        )
+
+    def fill(self, params: DrawParams) -> None:
+        """Show a stored draw's parameters."""
+        self.subgroup.data = "subgroup" in params.extra_strata
+        self.field.data = "field" in params.extra_strata
+        self.size_mode.data = params.size_mode
+        self.n.data = params.n
+        self.margin.data = round(params.margin * 100, 4) if params.margin else None
+        self.confidence.data = str(params.confidence)
+        self.rule.data = params.rule
+        self.per_stratum.data = params.per_stratum
+        self.response_rate.data = (
+            round(params.response_rate * 100, 4) if params.response_rate else None
+        )
+        self.allocation.data = params.allocation
+        self.sd.data = "\n".join(f"{k},{v}" for k, v in (params.sd or {}).items())
+        self.min_per_stratum.data = params.min_per_stratum
+        self.max_per_stratum.data = params.max_per_stratum
+        self.reserve.data = str(params.reserve)
+
+
+def parse_reserve(text: str | None) -> int | float:
+    """A count per stratum ("2") or a ratio of n_h ("0.2" or "20%")."""
+    text = (text or "0").strip().replace(",", ".")
+    try:
+        if text.endswith("%"):
+            value = float(text[:-1]) / 100
+        elif "." in text:
+            value = float(text)
+        else:
+            value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0 or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValidationError(
+            lt(
+                "Nhập số dự phòng mỗi tầng (ví dụ 2) hoặc tỷ lệ (ví dụ 0.2 hay 20%)",
+                "Enter spares per stratum (e.g. 2) or a ratio (e.g. 0.2 or 20%)",
+            )
+        )
+    return value
+
+
+def parse_sd(text: str | None) -> dict[str, float]:
+    """Lines "stratum,sd" (the stratum label as in the preview, e.g. "XA01 | citizen")."""
+    values = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        label, _, sd = line.rpartition(",")
+        try:
+            values[label.strip()] = float(sd)
+        except ValueError:
+            raise ValidationError(
+                lt(
+                    f"Dòng {number}: cần «tầng,độ lệch chuẩn»",
+                    f"Line {number}: expected «stratum,sd»",
+                )
+            ) from None
+    return values

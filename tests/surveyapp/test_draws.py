@@ -1,0 +1,339 @@
+"""Draws: design preview, draw, respondents, redraw, lock, fieldwork rule, verification,
+contractor lists, background job, crash safety."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from surveyapp.auth.models import Role
+from surveyapp.models import (
+    Campaign,
+    CampaignInstrument,
+    CampaignStatus,
+    Draw,
+    FrameRecord,
+    FrameUpload,
+    ListKind,
+    RatingTarget,
+    Respondent,
+    RespondentTarget,
+    Selection,
+)
+
+PERIOD = {"period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 9, 30)}
+
+
+def add_list(db_session, campaign, unit, kind, names, groups=None, fields=None):
+    with db_session() as session:
+        session.execute(
+            sa.update(FrameUpload)
+            .where(FrameUpload.campaign_id == campaign.id, FrameUpload.unit_id == unit.id,
+                   FrameUpload.list_kind == kind)
+            .values(is_current=False)
+        )  # fmt: skip
+        upload = FrameUpload(campaign_id=campaign.id, unit_id=unit.id, list_kind=kind,
+                             filename="x.csv", rows_read=len(names), rows_valid=len(names))  # fmt: skip
+        session.add(upload)
+        session.flush()
+        for i, name in enumerate(names):
+            extra = {"field": fields[i % len(fields)]} if fields else None
+            session.add(
+                FrameRecord(
+                    upload_id=upload.id, source_row=i + 2, full_name=name,
+                    phone=f"09{i:08d}", email=f"p{i}@example.vn", address=f"Số {i}",
+                    dossier_code=f"HS{i}", respondent_group=groups or "citizen", extra=extra,
+                )
+            )  # fmt: skip
+
+
+@pytest.fixture
+def setup(factory, db_session):
+    campaign = factory.campaign(code="2024", **PERIOD)
+    one = factory.unit(code="XA01", name="UBND xã Một")
+    two = factory.unit(code="XA02", name="UBND xã Hai")
+    add_list(db_session, campaign, one, ListKind.CITIZENS,
+             [f"Dân {i}" for i in range(30)], fields=["Đất đai", "Hộ tịch"])  # fmt: skip
+    add_list(db_session, campaign, two, ListKind.CITIZENS,
+             ["=HYPERLINK(\"x\")", *[f"Hai {i}" for i in range(11)]])  # fmt: skip
+    add_list(db_session, campaign, one, ListKind.OFFICIALS,
+             [f"Cán bộ {i}" for i in range(8)], groups="official")  # fmt: skip
+    return campaign, one, two
+
+
+DESIGN = {"size_mode": "fixed", "n": 5, "reserve": "2", "min_per_stratum": "0", "seed": "2024"}
+
+
+def post_design(client, campaign, action, **changes):
+    data = {**DESIGN, **changes, "action": action}
+    data = {key: value for key, value in data.items() if value is not None}
+    return client.post(f"/draws/{campaign.id}/design", data=data)
+
+
+def respondents(db_session):
+    with db_session() as session:
+        rows = session.scalars(sa.select(Respondent).order_by(Respondent.id)).all()
+        session.expunge_all()
+        return rows
+
+
+def the_draw(db_session):
+    with db_session() as session:
+        draw = session.scalar(sa.select(Draw))
+        session.expunge_all()
+        return draw
+
+
+def test_preview_shows_allocation_and_stores_nothing(client, login, setup, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    response = post_design(client, campaign, "preview")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Xem trước phân bổ" in page and "UBND xã Hai" in page
+    assert the_draw(db_session) is None and respondents(db_session) == []
+
+
+def test_fixed_size_per_stratum_draw(client, login, setup, db_session):
+    campaign, one, two = setup
+    admin = login(Role.ADMIN)
+    preview_page = post_design(client, campaign, "preview").get_data(as_text=True)
+    assert post_design(client, campaign, "draw").status_code == 302
+    draw = the_draw(db_session)
+    allocation = {(r["unit"], r["group"]): (r["N_h"], r["n_h"], r["reserve_h"])
+                  for r in draw.allocation["rows"]}  # fmt: skip
+    assert allocation == {
+        ("XA01", "citizen"): (30, 5, 2),
+        ("XA01", "official"): (8, 5, 2),
+        ("XA02", "citizen"): (12, 5, 2),
+    }
+    assert draw.created_by == admin.id and not draw.locked
+    assert draw.manifest["seed"] == "2024" and draw.manifest["source"]["kind"] == "officials"
+    people = respondents(db_session)
+    assert len(people) == 21
+    primary = [p for p in people if p.selection == Selection.PRIMARY]
+    reserves = [p for p in people if p.selection == Selection.RESERVE]
+    assert len(primary) == 15 and all(p.reserve_rank is None for p in primary)
+    assert sorted(p.reserve_rank for p in reserves) == [1, 1, 1, 2, 2, 2]
+    assert not any(p.released for p in people)
+    assert {p.status.value for p in people} == {"pending"}
+    officials = [p for p in people if p.respondent_group == "official"]
+    assert all(p.full_name.startswith("Cán bộ") and p.source_unit_id == one.id for p in officials)
+    assert all(p.stratum == "XA01 | official" for p in officials)
+    # Weights are N_h / n_h in a simple random sample.
+    assert {round(p.weight, 9) for p in people if p.source_unit_id == two.id} == {2.4}
+    with db_session() as session:
+        targets = session.execute(
+            sa.select(RespondentTarget.rated_unit_id, Respondent.source_unit_id).join(Respondent)
+        ).all()
+    assert len(targets) == 21 and all(rated == source for rated, source in targets)
+    # The preview showed the same allocation as the draw.
+    for row in draw.allocation["rows"]:
+        assert f">{row['N_h']}<" in preview_page
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert "chưa khoá" in page and "Khoá mẫu" in page
+
+
+def test_preview_equals_draw_allocation_for_margin_design(client, login, setup, db_session):
+    """Yamane per stratum, e = 10%: n = N / (1 + N e²) rounded up (hand-worked)."""
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    design = {"size_mode": "margin", "margin": "10", "rule": "yamane", "per_stratum": "y",
+              "n": None, "reserve": "20%", "field": "y"}  # fmt: skip
+    preview_page = post_design(client, campaign, "preview", **design).get_data(as_text=True)
+    post_design(client, campaign, "draw", **design)
+    rows = the_draw(db_session).allocation["rows"]
+    sizes = {
+        (r["unit"], r["group"], r["field"]): (r["N_h"], r["n_h"], r["reserve_h"]) for r in rows
+    }
+    # N=15: 15/1.15 = 13.04 -> 14; N=8: 8/1.08 = 7.4 -> 8; N=12: 12/1.12 = 10.7 -> 11.
+    # Reserves: ceil(20% of n_h) capped at N_h - n_h.
+    unknown = "(không rõ / unknown)"
+    assert sizes == {
+        ("XA01", "citizen", "Hộ tịch"): (15, 14, 1),
+        ("XA01", "citizen", "Đất đai"): (15, 14, 1),
+        ("XA01", "official", unknown): (8, 8, 0),
+        ("XA02", "citizen", unknown): (12, 11, 1),
+    }
+    for n_h in ("14", "8", "11"):
+        assert f">{n_h}<" in preview_page
+
+
+def test_rating_targets_become_respondent_targets(client, login, setup, factory, db_session):
+    campaign, one, two = setup
+    factory.add(
+        RatingTarget(campaign_id=campaign.id, respondent_group="official",
+                     source_unit_id=one.id, rated_unit_id=two.id),
+        RatingTarget(campaign_id=campaign.id, respondent_group="official",
+                     source_unit_id=one.id, rated_unit_id=one.id),
+    )  # fmt: skip
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    with db_session() as session:
+        rated = session.execute(
+            sa.select(Respondent.respondent_group, sa.func.count(RespondentTarget.id))
+            .join(RespondentTarget)
+            .group_by(Respondent.respondent_group)
+        ).all()
+    assert dict(rated) == {"citizen": 14, "official": 14}  # 7 officials x 2 rated units
+
+
+def test_verify_button_and_cli_reproduce_the_draw(client, login, setup, db_session, tmp_path):
+    from surveyapp.commands import sample_draw  # noqa: F401  (registers `verify`)
+    from surveyapp.commands.sample import group
+
+    campaign, *_ = setup
+    login(Role.SUPERVISOR)
+    assert post_design(client, campaign, "draw").status_code == 403
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw", seed=None)
+    login(Role.SUPERVISOR)
+    page = client.post(f"/draws/{campaign.id}/verify").get_data(as_text=True)
+    assert "Kiểm tra: khớp" in page
+    frame = tmp_path / "frame-2024.csv"
+    sample = tmp_path / "sample-2024.csv"
+    manifest = tmp_path / "sample-2024.manifest.json"
+    frame.write_bytes(client.get(f"/draws/{campaign.id}/frame.csv").data)
+    sample.write_bytes(client.get(f"/draws/{campaign.id}/sample.csv").data)
+    response = client.get(f"/draws/{campaign.id}/manifest.json")
+    assert 'filename="sample-2024.manifest.json"' in response.headers["Content-Disposition"]
+    manifest.write_bytes(response.data)
+    assert json.loads(manifest.read_text())["seed"] == the_draw(db_session).manifest["seed"]
+    assert "Dân" not in sample.read_text(encoding="utf-8-sig")  # no personal data
+    result = CliRunner().invoke(group, ["verify", str(frame), str(sample)])
+    assert result.exit_code == 0, result.output
+    # A changed sample no longer verifies, on the command line and on the page.
+    lines = sample.read_text(encoding="utf-8-sig").splitlines()
+    sample.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert CliRunner().invoke(group, ["verify", str(frame), str(sample)]).exit_code == 1
+    with db_session() as session:
+        session.execute(sa.delete(RespondentTarget))
+        session.execute(sa.delete(Respondent).where(Respondent.selection == Selection.RESERVE))
+    page = client.post(f"/draws/{campaign.id}/verify").get_data(as_text=True)
+    assert "KHÔNG khớp" in page and "khác với mẫu đã ghi" in page
+
+
+def test_redraw_replaces_then_lock_freezes(client, login, setup, db_session):
+    campaign, one, _ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw", seed="1")
+    assert len(respondents(db_session)) == 21
+    post_design(client, campaign, "draw", seed="2", n="3")
+    people = respondents(db_session)
+    draw = the_draw(db_session)
+    assert len(people) == 15 and {p.draw_id for p in people} == {draw.id}
+    assert draw.manifest["seed"] == "2"
+    with db_session() as session:
+        assert session.scalar(sa.select(sa.func.count(Draw.id))) == 1
+    assert client.post(f"/draws/{campaign.id}/lock").status_code == 302
+    assert the_draw(db_session).locked
+    response = post_design(client, campaign, "draw", seed="3")
+    assert response.status_code == 422 and "Mẫu đã được khoá" in response.get_data(as_text=True)
+    assert {p.id for p in respondents(db_session)} == {p.id for p in people}
+
+
+def test_lock_refused_when_lists_changed(client, login, setup, db_session):
+    campaign, one, _ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    add_list(db_session, campaign, one, ListKind.CITIZENS, ["Mới 1", "Mới 2"])
+    assert "hãy chọn mẫu lại" in client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    response = client.post(f"/draws/{campaign.id}/lock")
+    assert response.status_code == 409
+    assert not the_draw(db_session).locked
+
+
+def test_fieldwork_needs_a_locked_draw(client, login, setup, factory, db_session):
+    campaign, *_ = setup
+    factory.add(CampaignInstrument(campaign_id=campaign.id, respondent_group="citizen",
+                                   questionnaire_id="q", questionnaire_version="1"))  # fmt: skip
+    login(Role.ADMIN)
+    start = {"status": "fieldwork"}
+    response = client.post(f"/campaigns/{campaign.id}/status", data=start)
+    assert response.status_code == 409 and "Chưa chọn mẫu" in response.get_data(as_text=True)
+    post_design(client, campaign, "draw")
+    assert client.post(f"/campaigns/{campaign.id}/status", data=start).status_code == 409
+    client.post(f"/draws/{campaign.id}/lock")
+    assert client.post(f"/campaigns/{campaign.id}/status", data=start).status_code == 302
+    with db_session() as session:
+        assert session.get(Campaign, campaign.id).status == CampaignStatus.FIELDWORK
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert "mẫu không thể thay đổi" in page and 'name="action"' not in page
+
+
+def test_crash_mid_draw_keeps_previous_draw(client, login, setup, db_session, monkeypatch):
+    from surveyapp.draws import operations
+
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw", seed="1")
+    before = [(p.id, p.full_name) for p in respondents(db_session)]
+    original = operations.insert_respondents
+
+    def crash_midway(draw, table):
+        original(draw, table.head(3))
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(operations, "insert_respondents", crash_midway)
+    with pytest.raises(RuntimeError):
+        post_design(client, campaign, "draw", seed="2")
+    assert [(p.id, p.full_name) for p in respondents(db_session)] == before
+    assert the_draw(db_session).manifest["seed"] == "1"
+
+
+def test_contractor_lists_xlsx(client, login, setup, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw", n="20", reserve="0")
+    login(Role.SUPERVISOR)
+    response = client.get(f"/draws/{campaign.id}/lists.xlsx")
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["XA01 UBND xã Một", "XA02 UBND xã Hai"]
+    rows = list(book["XA02 UBND xã Hai"].iter_rows(values_only=True))
+    assert rows[0] == ("stratum", "selection", "reserve_rank", "full_name", "phone", "email",
+                       "address", "dossier_code", "weight")  # fmt: skip
+    names = {row[3] for row in rows[1:]}
+    assert len(rows) == 13 and '\'=HYPERLINK("x")' in names
+    assert not any(isinstance(n, str) and n.startswith("=") for n in names)
+    assert {row[1] for row in rows[1:]} == {"primary"}
+    assert len(list(book["XA01 UBND xã Một"].iter_rows())) == 1 + 20 + 8
+
+
+@pytest.mark.parametrize("role", [Role.FOCAL_POINT, Role.CLERK, Role.ENUMERATOR])
+def test_personal_data_never_reaches_other_roles(client, login, setup, role):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    login(role)
+    for path in ("", "/lists.xlsx", "/frame.csv", "/sample.csv", "/manifest.json"):
+        assert client.get(f"/draws/{campaign.id}{path}").status_code == 403
+
+
+@pytest.mark.app_config(DRAW_JOB_MIN_ROWS=1)
+def test_large_draw_runs_as_a_job(client, login, setup, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    response = post_design(client, campaign, "draw")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã chọn xong mẫu" in page and 'http-equiv="refresh"' not in page
+    assert len(respondents(db_session)) == 21
+
+
+def test_bad_designs_are_reshown(client, login, setup, factory, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    response = post_design(client, campaign, "draw", n=None)
+    assert response.status_code == 422 and "Nhập cỡ mẫu" in response.get_data(as_text=True)
+    response = post_design(client, campaign, "preview", size_mode="total", n="500")
+    assert response.status_code == 422 and "lớn hơn tổng số" in response.get_data(as_text=True)
+    response = post_design(client, campaign, "preview", reserve="abc")
+    assert response.status_code == 422 and "tỷ lệ" in response.get_data(as_text=True)
+    empty = factory.campaign(code="2025")
+    response = post_design(client, empty, "draw")
+    assert response.status_code == 422 and "Chưa có danh sách" in response.get_data(as_text=True)
+    assert the_draw(db_session) is None
