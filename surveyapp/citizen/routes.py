@@ -261,11 +261,12 @@ def form():
     if not valid:
         return _render_form(questionnaire, draft, index, page_form, 422)
     following = engine.next_section(questionnaire, index, answers)
-    draft.answers = answers
-    draft.updated_at = utcnow()
     if following is not None:
+        draft.answers = answers
+        draft.updated_at = utcnow()
         draft.step = following
         return redirect(url_for("citizen.form"))
+    # The draft is not written before the claim: the claim is this request's first write.
     return _submit(draft, questionnaire, answers, index)
 
 
@@ -284,7 +285,7 @@ def _submit(draft, questionnaire, answers, index):
             questionnaire=questionnaire,
         )
     except AnswerError as error:
-        return go_to_problem(draft, questionnaire, error, index)
+        return go_to_problem(draft, questionnaire, answers, error, index)
     except AlreadyRecorded:
         forget_draft()
         return notice("answered")
@@ -310,13 +311,15 @@ def _submit(draft, questionnaire, answers, index):
     return redirect(url_for("citizen.thanks"))
 
 
-def go_to_problem(draft, questionnaire, error: AnswerError, index: int):
+def go_to_problem(draft, questionnaire, answers, error: AnswerError, index: int):
     """Answers incomplete in an earlier page (e.g. a question became relevant): go there."""
     problem_pages = [
         i
         for i in range(len(questionnaire.sections))
         if engine.section_codes(questionnaire, i) & set(error.problems)
     ]
+    draft.answers = answers
+    draft.updated_at = utcnow()
     draft.step = problem_pages[0] if problem_pages else index
     flash(
         t(

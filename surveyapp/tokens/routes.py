@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp import jobs
 from surveyapp.auth.models import Role
@@ -32,20 +33,22 @@ class LettersForm(FlaskForm):
     scope = RadioField(
         lt("In thư cho", "Print letters for"),
         choices=[
-            ("new", lt("Người chưa có thư", "People without a letter yet")),
-            (
+            SelectChoice("new", lt("Người chưa có thư", "People without a letter yet")),
+            SelectChoice(
                 "all",
                 lt(
                     "Tất cả người chưa trả lời (in lại)", "Everyone who has not answered (re-print)"
                 ),
             ),
-            ("selected", lt("Những người được chọn bên dưới", "The people ticked below")),
+            SelectChoice(
+                "selected", lt("Những người được chọn bên dưới", "The people ticked below")
+            ),
         ],
         default="new",
     )
     lang = RadioField(
         lt("Ngôn ngữ của thư", "Letter language"),
-        choices=[("vi", "Tiếng Việt"), ("en", "English")],
+        choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")],
         default="vi",
     )
 

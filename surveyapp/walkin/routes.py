@@ -90,6 +90,7 @@ def submit_walkin(draft, questionnaire, answers):
     client = request.remote_addr or "unknown"
     if throttle.blocked(client):
         return notice("throttled")
+    throttle.hit(client)  # before this request writes (SQLite allows one writer)
     try:
         record_response(
             unit=draft.rated_unit_id,
@@ -100,11 +101,10 @@ def submit_walkin(draft, questionnaire, answers):
             respondent_group=draft.respondent_group,
         )
     except AnswerError as error:
-        return go_to_problem(draft, questionnaire, error, draft.step)
+        return go_to_problem(draft, questionnaire, answers, error, draft.step)
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
-    throttle.hit(client)
     db.session.delete(draft)
     forget_draft()
     response = redirect(url_for("citizen.thanks"))
