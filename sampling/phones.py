@@ -77,7 +77,18 @@ def _first_numbers(values: pa.Array, irregular: np.ndarray):
     first = pc.utf8_trim_whitespace(
         pc.replace_substring_regex(subset, _SEVERAL + ".*$", "", max_replacements=1)
     )
+    # "912345678.0": a number that went through a float column on its way to the CSV.
+    first = pc.replace_substring_regex(first, r"^([0-9]+)\.0$", r"\1")
     return scientific, several, pc.replace_with_mask(values, rows, first.fill_null(""))
+
+
+def _ends_with_point_zero(values: pa.Array) -> np.ndarray:
+    offsets, data = string_buffers(values)
+    ends = offsets[1:]
+    long_enough = np.diff(offsets) >= 3
+    last = data[np.maximum(ends - 1, 0)] if len(data) else np.zeros(len(ends), np.uint8)
+    before = data[np.maximum(ends - 2, 0)] if len(data) else np.zeros(len(ends), np.uint8)
+    return long_enough & (last == ord("0")) & (before == ord("."))
 
 
 def _rows_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -186,7 +197,7 @@ def _normalise_block(values: pa.Array):
     n = len(values)
     offsets, _ = string_buffers(values)
     present = values.is_valid().to_numpy(zero_copy_only=False) & (np.diff(offsets) > 0)
-    irregular = rows_with_bytes(values, ~_REGULAR) & present
+    irregular = (rows_with_bytes(values, ~_REGULAR) | _ends_with_point_zero(values)) & present
     scientific = several = np.zeros(n, dtype=bool)
     if irregular.any():
         scientific, several, values = _first_numbers(values, irregular)

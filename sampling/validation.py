@@ -7,18 +7,22 @@ Rules (all vectorised over the columns):
   ``group`` or ``position`` (the respondent group, leader / civil servant / public
   employee, is a stratum); officials are reached through their unit, so no contact
   column is required. ``required`` adds columns (e.g. the strata of a draw); a survey
-  period makes ``completed_on`` required.
-* Required cells empty: the row is excluded.
+  period requires ``completed_on``.
+* Required cells empty: the row is excluded (``missing_value``, ``missing_group``).
 * Phones are normalised to ``0xxxxxxxxx`` (see :mod:`sampling.phones`); an invalid
-  number is a warning when the person can still be reached another way (valid email or an
-  address) and excludes the row otherwise. Likewise for e-mail addresses.
-* Citizens without any phone, e-mail or address are excluded.
-* ``completed_on`` is parsed (see :mod:`sampling.dates`); a date that cannot be read is a
-  warning (row kept); a date outside the survey period excludes the row, since the frame
-  is the people who received a result within the period.
-* Duplicates within a unit (same dossier code ignoring case and spaces, or same name
-  ignoring case and spacing with the same phone number) are kept once, at their first
-  occurrence; later ones are reported as merged.
+  number (``phone_invalid``, ``phone_scientific``) is a warning when the person can still
+  be reached another way (valid e-mail or an address) and excludes the row otherwise.
+  Likewise ``email_invalid``. Several numbers in a cell: the first is used
+  (``phone_several``, warning).
+* Citizens without any phone, e-mail or address are excluded (``no_contact``).
+* ``completed_on`` is parsed (see :mod:`sampling.dates`); a date that cannot be read
+  (``date_unparseable``) or, under a period, an empty one (``date_missing``) is a warning;
+  a date outside the survey period excludes the row (``date_outside_period``), since the
+  frame is the people who received a result within the period.
+* Duplicates within a unit (same dossier code ignoring case and spaces,
+  ``duplicate_dossier``; or same name ignoring case and spacing with the same phone number,
+  ``duplicate_person``) are kept once, at their first occurrence; later ones are reported
+  as merged. Rows already excluded take no part.
 """
 
 import datetime as dt

@@ -68,6 +68,8 @@ def test_old_eleven_digit_mobiles_are_renumbered(old, new):
         ("0283123456", "0283123456"),  # 10-digit landline from an older list
         ("0912345678; 0987654321", "0912345678"),
         ("0912345678 hoặc 0987654321", "0912345678"),
+        ("912345678.0", "0912345678"),  # went through a float column
+        ("84912345678.0", "0912345678"),
     ],
 )
 def test_accepted_forms(written, canonical):
