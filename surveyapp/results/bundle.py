@@ -8,7 +8,8 @@ SHA-256):
 ``campaign.json``                  code, name, status, period, instruments (group →
                                    questionnaire id and version)
 ``questionnaires.json``            id, version, titles and export variables of each
-``units.csv``                      code, name, level_label, parent_code of the rated units
+``units.csv``                      code, name, level_label, parent_code, rated (1/0) of
+                                   the rated units and their ancestors, parents first
 ``responses.jsonl``                one JSON object per response: ``id`` (the response's random
                                    UUID, not linkable to a person), questionnaire id/version,
                                    unit code, group, stratum, ``weight`` (final: after the
@@ -70,7 +71,7 @@ MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed; text compresses ~5-20x, bombs ~1000x
 MAX_MANIFEST_BYTES = 1024 * 1024
-UNIT_COLUMNS = ("code", "name", "level_label", "parent_code")
+UNIT_COLUMNS = ("code", "name", "level_label", "parent_code", "rated")
 RESPONSE_KEYS = (
     "id",
     "questionnaire_id",
@@ -225,14 +226,31 @@ def _campaign_meta(campaign: Campaign) -> dict[str, Any]:
 
 
 def _write_units(path: Path, unit_ids: set[int]) -> None:
-    units = db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.code))
-    parents = dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
+    """The rated units and their ancestors (``rated`` 0), every parent before its children."""
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit))}
+    depth_of = {}
+    for unit_id in unit_ids:
+        chain, current = [], units.get(unit_id)
+        while current is not None and current.id not in chain:
+            chain.append(current.id)
+            current = units.get(current.parent_id)
+        for depth, ancestor in enumerate(reversed(chain)):
+            depth_of[ancestor] = max(depth_of.get(ancestor, 0), depth)
+    ordered = sorted(depth_of, key=lambda i: (depth_of[i], units[i].code))
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(UNIT_COLUMNS)
-        for unit in units:
+        for unit_id in ordered:
+            unit = units[unit_id]
+            parent = units.get(unit.parent_id)
             writer.writerow(
-                [unit.code, unit.name, unit.level_label, parents.get(unit.parent_id, "")]
+                [
+                    unit.code,
+                    unit.name,
+                    unit.level_label,
+                    parent.code if parent is not None else "",
+                    int(unit_id in unit_ids),
+                ]
             )
 
 
