@@ -244,8 +244,13 @@ def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) 
     )
 
 
-def _claimable(respondent_id: int, token_hash: str | None):
-    """Respondent ids that may answer now: the conditions of the claim, in SQL."""
+def _claim_conditions(respondent_id: int, token_hash: str | None) -> list:
+    """The conditions for the respondent row to be claimable now, in SQL.
+
+    They must be on the updated row itself (not in a sub-query on the same table): a
+    PostgreSQL UPDATE that waited for a concurrent one re-checks its conditions on the
+    new row version, but a sub-query keeps the statement's old snapshot.
+    """
     conditions = [
         Respondent.id == respondent_id,
         Respondent.status != RespondentStatus.COMPLETED,
@@ -258,7 +263,7 @@ def _claimable(respondent_id: int, token_hash: str | None):
             sa.or_(Campaign.token_expires_on.is_(None), Campaign.token_expires_on >= today())
         )
     conditions.append(Respondent.campaign_id.in_(open_campaigns))
-    return sa.select(Respondent.id).where(*conditions)
+    return conditions
 
 
 def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None:
@@ -273,7 +278,7 @@ def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None
             raise _not_a_target()
         claimed = db.session.execute(
             sa.update(Respondent)
-            .where(Respondent.id.in_(_claimable(respondent.id, token_hash)))
+            .where(*_claim_conditions(respondent.id, token_hash))
             .values(status=RespondentStatus.COMPLETED)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -293,8 +298,11 @@ def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None
         sa.update(RespondentTarget)
         .where(
             RespondentTarget.id == target_id,
+            # The status test on the target row is what concurrent claims re-check.
             RespondentTarget.status == TargetStatus.PENDING,
-            RespondentTarget.respondent_id.in_(_claimable(respondent.id, token_hash)),
+            RespondentTarget.respondent_id.in_(
+                sa.select(Respondent.id).where(*_claim_conditions(respondent.id, token_hash))
+            ),
         )
         .values(status=TargetStatus.COMPLETED)
         .execution_options(synchronize_session=False)
