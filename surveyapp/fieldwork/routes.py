@@ -96,8 +96,8 @@ def _enumerators() -> list[User]:
 
 def _enumerator_choices(with_none: bool = False) -> list[tuple[int, str]]:
     choices = [(u.id, u.full_name or u.username) for u in _enumerators()]
-    if with_none:
-        choices.insert(0, (0, t("— Bỏ giao —", "— Unassign —")))
+    if with_none:  # last, so that it is never what a hurried click submits
+        choices.append((0, t("— Bỏ giao (không ai làm) —", "— Unassign (nobody) —")))
     return choices
 
 
@@ -560,15 +560,18 @@ def backchecks(campaign_id: int):
         )
     )
     latest = draws[0] if draws else None
+    interviews = ops.completed_interviews_by_enumerator(campaign.id)
+    interviewer = {rid: uid for uid, ids in interviews.items() for rid in ids}
     selected = []
     if latest is not None and latest.respondent_ids:
         selected = list(
             db.session.scalars(
                 sa.select(Respondent)
                 .where(Respondent.id.in_(latest.respondent_ids))
-                .order_by(Respondent.assigned_enumerator_id, Respondent.id)
+                .order_by(Respondent.id)
             )
         )
+        selected.sort(key=lambda r: (interviewer.get(r.id, 0), r.id))
     return (
         render_template(
             "fieldwork/backchecks.html",
@@ -577,7 +580,8 @@ def backchecks(campaign_id: int):
             draws=draws,
             latest=latest,
             selected=selected,
-            interviews=ops.completed_interviews_by_enumerator(campaign.id),
+            interviews=interviews,
+            interviewer=interviewer,
             users={u.id: u.full_name or u.username for u in db.session.scalars(sa.select(User))},
         ),
         status,
