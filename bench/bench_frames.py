@@ -3,7 +3,7 @@
 Generates a realistic unit list (Vietnamese names, some in NFD; phones written a dozen
 ways, old 11-digit prefixes, invalid ones; dd/mm/yyyy and ISO dates; addresses; dossier
 codes; duplicates; rows without contact), saved as Excel does (UTF-8 with BOM, quotes only
-where needed). Then, in the same run, medians of 3:
+where needed). Then, in the same run, medians of 5 interleaved runs:
 
 * baseline: ``pandas.read_csv(path)``;
 * ours: ``sampling.read_frame(path)`` then ``sampling.validate_frame(frame, period=...)``.
@@ -12,7 +12,8 @@ Peak memory is measured in fresh subprocesses (pyarrow allocates outside Python,
 tracemalloc would not see it): the peak resident size (VmHWM) during the step minus the
 resident size before it, against ``memory_usage(deep=True)`` of the frame read.
 
-Usage: python bench/bench_frames.py [--rows 100000,1000000] [--once 5000000] [--dir DIR]
+Usage: python bench/bench_frames.py [--rows 100000,1000000] [--repeats 5] [--once 5000000]
+       [--dir DIR]
 """
 
 import argparse
@@ -192,6 +193,7 @@ def _memory(path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per size (median)")
     parser.add_argument("--once", default="5000000", help="sizes timed once (0: none)")
     parser.add_argument("--dir", default=None, help="where to write the generated CSVs")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -199,7 +201,7 @@ def main() -> None:
     if options.child:
         _peak_rss_child(*options.child)
         return
-    sizes = [(int(n), 3) for n in options.rows.split(",") if n]
+    sizes = [(int(n), options.repeats) for n in options.rows.split(",") if n]
     sizes += [(int(n), 1) for n in options.once.split(",") if n and int(n)]
     with tempfile.TemporaryDirectory(dir=options.dir) as directory:
         print("| rows | file MB | pandas.read_csv s | read_frame s | validate_frame s | "
