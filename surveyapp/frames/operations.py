@@ -291,6 +291,7 @@ class UnitStatus:
     uploads: dict  # ListKind -> (FrameUpload, uploader name) | None
     late: bool
     missing: list
+    late_reason: tuple[str, str] | None = None
 
 
 def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitStatus]:
@@ -317,6 +318,10 @@ def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitS
             value is not None and due is not None and value[0].uploaded_at.date() > due
             for value in uploads.values()
         )
-        late = due is not None and ((bool(missing) and today > due) or late_upload)
-        rows.append(UnitStatus(unit, uploads, late, missing))
+        reason = None
+        if due is not None and missing and today > due:
+            reason = ("Quá hạn, còn thiếu danh sách", "Past the deadline, a list is missing")
+        elif late_upload:
+            reason = ("Nộp sau hạn", "Uploaded after the deadline")
+        rows.append(UnitStatus(unit, uploads, reason is not None, missing, reason))
     return rows

@@ -124,7 +124,8 @@ def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=Non
     current = current_upload(campaign.id, unit.id, kind)
     issues = None
     if rejection is not None and rejection.issues is not None:
-        issues = rejection.issues.head(ISSUES_PER_PAGE).to_dict("records")
+        shown = rejection.issues.head(ISSUES_PER_PAGE).astype(object)
+        issues = shown.where(shown.notna(), None).to_dict("records")
     return (
         render_template(
             "frames/upload.html",

@@ -106,7 +106,11 @@ def test_rejected_files_store_nothing(client, focal, campaign, db_session):
     cases = [
         (b"%PDF-1.4 not a list", "x.pdf", "không phải CSV hoặc Excel"),
         ("Tên,Tuổi\nA,3\n".encode(), "x.csv", "Thiếu cột bắt buộc"),
-        ((HEADER + "A,123,,,01/02/2024,x\n").encode(), "x.csv", "Không còn dòng hợp lệ"),
+        (
+            (HEADER + "A,123,,,01/02/2024,x\nB,,,,01/02/2024,x\n").encode(),
+            "x.csv",
+            "Không còn dòng hợp lệ",
+        ),
         (b"", "empty.csv", "trống"),
     ]
     for data, name, message in cases:
@@ -114,6 +118,7 @@ def test_rejected_files_store_nothing(client, focal, campaign, db_session):
         assert response.status_code == 422
         page = response.get_data(as_text=True)
         assert message in page and "không có gì được lưu" in page
+        assert ">nan<" not in page and "&lt;NA&gt;" not in page
     with db_session() as session:
         assert session.scalar(sa.select(sa.func.count(FrameUpload.id))) == 0
         assert session.scalar(sa.select(sa.func.count(FrameRecord.id))) == 0
