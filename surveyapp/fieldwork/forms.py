@@ -113,3 +113,11 @@ class BackcheckForm(FlaskForm):
             in_range(0, 2**63 - 1, "Số nguyên không âm", "A non-negative integer"),
         ],
     )
+
+
+class PurgeForm(FlaskForm):
+    confirm_code = StringField(
+        "confirm_code",
+        filters=[clean],
+        validators=[DataRequired(lt("Gõ mã đợt để xác nhận", "Type the campaign code to confirm"))],
+    )

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 
 from questionnaires import AnswerError, build_form_class
 from surveyapp.auth.models import Role, User
-from surveyapp.campaigns.models import Campaign
+from surveyapp.campaigns.models import Campaign, CampaignStatus
 from surveyapp.extensions import db
 from surveyapp.fieldwork import bp
 from surveyapp.fieldwork import operations as ops
@@ -23,6 +23,7 @@ from surveyapp.fieldwork.forms import (
     AssignSelectedForm,
     AttemptForm,
     BackcheckForm,
+    PurgeForm,
     ShortCodeForm,
 )
 from surveyapp.fieldwork.models import (
@@ -32,6 +33,7 @@ from surveyapp.fieldwork.models import (
     RespondentStatus,
     Selection,
 )
+from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
 from surveyapp.i18n import current_language, t
 from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
 from surveyapp.units.models import Unit
@@ -583,6 +585,51 @@ def backchecks(campaign_id: int):
             interviews=interviews,
             interviewer=interviewer,
             users={u.id: u.full_name or u.username for u in db.session.scalars(sa.select(User))},
+        ),
+        status,
+    )
+
+
+# --- purge of personal data ------------------------------------------------------------------------
+
+
+@bp.route("/campaigns/<int:campaign_id>/purge", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def purge(campaign_id: int):
+    """The web twin of ``surveyapp campaign purge-pii`` (typing the code confirms)."""
+    campaign = _campaign_or_404(campaign_id)
+    form = PurgeForm()
+    status = 200
+    confirmed = form.validate_on_submit() and form.confirm_code.data == campaign.code
+    if form.is_submitted() and not confirmed:
+        status = 422
+        if not form.errors:
+            form.confirm_code.errors.append(
+                t("Mã không khớp với mã đợt.", "This is not the campaign's code.")
+            )
+    if confirmed:
+        try:
+            counts = purge_pii(campaign)
+        except PurgeRefused as error:
+            _flash_error(error)
+            status = 409
+        else:
+            flash(
+                t(
+                    f"Đã xoá dữ liệu cá nhân của {counts.respondents} người trả lời và "
+                    f"{counts.frame_records} dòng danh sách.",
+                    f"Purged the personal data of {counts.respondents} respondents and "
+                    f"{counts.frame_records} list rows.",
+                ),
+                "info",
+            )
+            return redirect(url_for("fieldwork.campaign", campaign_id=campaign.id))
+    return (
+        render_template(
+            "fieldwork/purge.html",
+            campaign=campaign,
+            form=form,
+            closed=campaign.status == CampaignStatus.CLOSED,
         ),
         status,
     )

@@ -154,3 +154,36 @@ def test_purge_asks_first(app, closed_campaign):
     assert result.exit_code != 0
     with app.app_context():
         assert NAMES[0] in database_text()
+
+
+def test_admin_purges_from_the_web_after_typing_the_code(app, client, login, closed_campaign):
+    from surveyapp.auth.models import Role
+
+    login(Role.ADMIN)
+    url = f"/fieldwork/campaigns/{closed_campaign.id}/purge"
+    assert "2023" in client.get(url).get_data(as_text=True)
+    wrong = client.post(url, data={"confirm_code": "2024"})
+    assert wrong.status_code == 422
+    with app.app_context():
+        assert NAMES[0] in database_text()
+    done = client.post(url, data={"confirm_code": "2023"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert not any(secret in database_text() for secret in SECRETS)
+
+
+def test_web_purge_refuses_an_open_campaign(app, client, login, factory):
+    from surveyapp.auth.models import Role
+
+    campaign = factory.campaign(code="OPEN", status="fieldwork")
+    login(Role.ADMIN)
+    page = client.get(f"/fieldwork/campaigns/{campaign.id}/purge").get_data(as_text=True)
+    assert "confirm_code" not in page
+    assert (
+        client.post(
+            f"/fieldwork/campaigns/{campaign.id}/purge", data={"confirm_code": "OPEN"}
+        ).status_code
+        == 409
+    )
+    login(Role.SUPERVISOR)
+    assert client.get(f"/fieldwork/campaigns/{campaign.id}/purge").status_code == 403
