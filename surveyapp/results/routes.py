@@ -104,16 +104,12 @@ def run(campaign_id: int):
     previous_csv = _checked_previous(form)
     if mapping_errors or form.errors:
         return _campaign_page(campaign, form, mapping_errors, status=422)
-    settings = {
-        "mapping": "uploaded" if mapping_yaml else form.mapping.data,
-        "min_n": form.min_n.data,
-        "include_walkin": bool(form.include_walkin.data),
-        "k": form.k.data or 5,
-        "previous": previous_csv is not None,
-    }
     run = start_run(
         campaign,
-        settings,
+        mapping=form.mapping.data,
+        min_n=form.min_n.data,
+        include_walkin=bool(form.include_walkin.data),
+        k=form.k.data or 5,
         mapping_yaml=mapping_yaml,
         previous_csv=previous_csv,
         created_by=current_user().id,

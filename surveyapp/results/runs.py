@@ -134,13 +134,28 @@ def list_runs(campaign_id: int) -> list[Run]:
 
 def start_run(
     campaign: Campaign,
-    settings: dict[str, Any],
     *,
-    mapping_yaml: bytes | None,
-    previous_csv: bytes | None,
-    created_by: int | None,
+    mapping: str = "brvt-2024",
+    min_n: int | None = None,
+    include_walkin: bool = False,
+    k: int = 5,
+    mapping_yaml: bytes | None = None,
+    previous_csv: bytes | None = None,
+    created_by: int | None = None,
 ) -> Run:
-    """Create the run folder and enqueue its job (inline without Redis: runs now)."""
+    """Create the run folder and enqueue its job (inline without Redis: runs now).
+
+    ``mapping`` is a built-in mapping name, ignored when ``mapping_yaml`` (an uploaded,
+    already validated file) is given; ``previous_csv`` holds columns unit, overall_index
+    and optionally questionnaire. The caller's transaction commits the job row.
+    """
+    settings = {
+        "mapping": "uploaded" if mapping_yaml is not None else mapping,
+        "min_n": min_n,
+        "include_walkin": bool(include_walkin),
+        "k": k,
+        "previous": previous_csv is not None,
+    }
     run = new_run(campaign, settings, created_by)
     if mapping_yaml is not None:
         (run.directory / "mapping.yaml").write_bytes(mapping_yaml)

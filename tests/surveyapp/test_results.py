@@ -315,6 +315,48 @@ def test_bad_uploaded_mapping_is_reported_per_key(app, client, login, scored_cam
         assert list_runs(campaign.id) == [] and db.session.scalar(sa.select(Job.id)) is None
 
 
+def test_uploaded_mapping_is_used(app, client, login, scored_campaign):
+    from scoring_bridge.mapping import BUILTIN_DIRECTORY
+
+    campaign, _ = scored_campaign
+    text = (BUILTIN_DIRECTORY / "brvt-2024.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: brvt-2024", "id: province-own").replace(
+        "min_responses: 30", "min_responses: 5"
+    )
+    login(Role.ADMIN)
+    answer = _start(
+        client,
+        campaign,
+        mapping="upload",
+        min_n="",
+        mapping_file=(io.BytesIO(text.encode()), "m.yaml"),
+    )
+    assert answer.status_code == 302
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        assert run.meta["mapping"] == "uploaded" and (run.directory / "mapping.yaml").is_file()
+        document = json.loads((run.outputs / "sipas-citizen" / "points.json").read_text())
+    assert document["mapping"]["id"] == "province-own" and document["settings"]["min_n"] == 5
+
+
+def test_previous_year_file_is_compared_and_checked(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    previous = b"unit,overall_index\nX1,70.5\nX2,81\n"
+    _start(client, campaign, previous_file=(io.BytesIO(previous), "units.csv"))
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        units = pd.read_csv(run.outputs / "sipas-citizen" / "units.csv", dtype={"unit": str})
+    before = units.set_index("unit")["previous_overall_index"]
+    assert before["X1"] == 70.5 and before["X2"] == 81 and np.isnan(before["X3"])
+    bad = "unit,overall_index\nX1,70.5\nX2,tốt\n".encode()
+    answer = _start(client, campaign, previous_file=(io.BytesIO(bad), "units.csv"))
+    assert answer.status_code == 422
+    assert "Dòng 3, cột overall_index: &#39;tốt&#39; không phải số" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert len(list_runs(campaign.id)) == 1
+
+
 def test_failed_run_shows_the_error(app, client, login, factory):
     campaign = factory.campaign(code="EMPTY")
     login(Role.ADMIN)
