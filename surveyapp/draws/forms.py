@@ -21,7 +21,9 @@ def _required_for(modes, message):
     the error, so this validator stops the chain itself)."""
 
     def check(form, field):
-        if field.data is None:
+        typed = field.raw_data and str(field.raw_data[0]).strip()
+        if field.data is None and not typed:
+            field.errors[:] = []  # an empty box is not "not a valid number"
             raise StopValidation(message if form.size_mode.data in modes else None)
 
     return check

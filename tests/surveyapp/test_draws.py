@@ -70,7 +70,8 @@ DESIGN = {"size_mode": "fixed", "n": 5, "reserve": "2", "min_per_stratum": "0", 
 
 def post_design(client, campaign, action, **changes):
     data = {**DESIGN, **changes, "action": action}
-    data = {key: value for key, value in data.items() if value is not None}
+    # Browsers send empty boxes as empty strings.
+    data = {key: "" if value is None else value for key, value in data.items()}
     return client.post(f"/draws/{campaign.id}/design", data=data)
 
 
