@@ -13,14 +13,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.citizen.models import FormDraft
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import ContactAttempt, Respondent
 from surveyapp.frames.models import FrameRecord, FrameUpload
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
 RESPONDENT_SECRETS = ("token_hash", "short_code_hash")
-# Tables of other features that may hold data about a person, purged when present.
-DRAFT_TABLE = "form_drafts"
 
 
 class PurgeRefused(Exception):
@@ -94,7 +93,9 @@ def _scrub_reports(campaign_id: int) -> int:
 
 
 def _delete_drafts(campaign_id: int) -> int:
-    table = db.metadata.tables.get(DRAFT_TABLE)
-    if table is None or "campaign_id" not in table.c:
-        return 0
-    return db.session.execute(table.delete().where(table.c.campaign_id == campaign_id)).rowcount
+    """Unfinished web-form drafts still reference a respondent and hold answers."""
+    return db.session.execute(
+        sa.delete(FormDraft)
+        .where(FormDraft.campaign_id == campaign_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from surveyapp.citizen.models import FormDraft
 from surveyapp.dashboard.figures import campaign_progress
 from surveyapp.extensions import db
 from surveyapp.models import (
@@ -19,7 +20,17 @@ from surveyapp.models import (
 
 NAMES = ["Hoàng Thị Purgeable", "Đỗ Văn Forgettable"]
 PHONES = ["0977111222", "0977333444"]
-SECRETS = [*NAMES, *PHONES, "12 Trần Phú", "HS-000123", "purge@example.vn", "hash-abc", "gọi lại"]
+SECRETS = [
+    *NAMES,
+    *PHONES,
+    "12 Trần Phú",
+    "HS-000123",
+    "purge@example.vn",
+    "hash-abc",
+    "gọi lại",
+    "draft-key",
+    "Nháp chưa gửi",
+]
 
 
 @pytest.fixture
@@ -91,6 +102,17 @@ def closed_campaign(factory):
             submitted_week=dt.date(2024, 9, 2),
             answers={"c1": 4, "k2": "Cán bộ nhiệt tình"},
         ),
+        FormDraft(
+            key_hash="draft-key",
+            campaign_id=campaign.id,
+            respondent_id=people[0].id,
+            token_hash="hash-abc-draft",
+            rated_unit_id=unit.id,
+            respondent_group="citizen",
+            questionnaire_id="sipas-citizen",
+            questionnaire_version="2024",
+            answers={"k2": "Nháp chưa gửi"},
+        ),
     )
     return campaign
 
@@ -127,6 +149,7 @@ def test_purge_removes_personal_data_and_keeps_the_rest(app, closed_campaign):
     assert result.exit_code == 0, result.output
     assert "2 respondents" in result.output and "1 contact notes" in result.output
     assert "2 list rows" in result.output and "1 validation reports" in result.output
+    assert "1 form drafts" in result.output
 
     with app.app_context():
         text = database_text()
