@@ -209,7 +209,6 @@ def test_crash_mid_upload_keeps_previous_list(client, focal, campaign, db_sessio
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(operations, "insert_records", crash_after_first_batch)
-    monkeypatch.setattr("surveyapp.frames.operations.insert_records", crash_after_first_batch)
     with pytest.raises(RuntimeError):
         post_file(client, campaign, unit, citizens_csv(2, start=10))
     names = [r.full_name for r in current_records(db_session, unit.id)]
@@ -319,3 +318,24 @@ def test_status_table_and_csv(client, login, factory, db_session):
     login(Role.ADMIN)
     client.post(f"/frames/{campaign.id}/due", data={"lists_due_on": "2999-01-01"})
     assert [line[-1] for line in status_lines(client, campaign)[1:]] == ["no"] * 4
+
+
+def test_group_column_picks_campaign_groups(client, focal, campaign, factory, db_session):
+    from surveyapp.models import CampaignInstrument
+
+    _, unit = focal
+    factory.add(CampaignInstrument(campaign_id=campaign.id, respondent_group="organisation",
+                                   questionnaire_id="q", questionnaire_version="1"))  # fmt: skip
+    data = (
+        "Họ và tên,Số điện thoại,Đối tượng,Ngày trả kết quả\n"
+        "Công ty A,0912345678,Organisation,01/03/2024\n"
+        "Ông B,0912345679,Cá nhân,01/03/2024\n"
+        "Bà C,0912345670,,01/03/2024\n"
+    ).encode()
+    assert post_file(client, campaign, unit, data).status_code == 302
+    with db_session() as session:
+        rows = session.execute(
+            sa.select(FrameRecord.respondent_group, FrameRecord.extra).order_by(FrameRecord.id)
+        ).all()
+    assert [group for group, _ in rows] == ["organisation", "citizen", "citizen"]
+    assert [(extra or {}).get("subgroup") for _, extra in rows] == ["Organisation", "Cá nhân", None]
