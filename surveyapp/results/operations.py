@@ -24,17 +24,20 @@ What :func:`scoring_inputs` hands to :func:`scoring_bridge.score`, per questionn
   case (e.g. responses imported from another instance, whose weights are already final)
   keeps factor 1; a class with eligible cases but no respondent has no responses to
   weight and is left out (its share of the population is then not represented, as the
-  run's settings record).
+  run's settings record). Walk-ins have no design weight; when included they count as an
+  average sampled respondent of their unit and group (:func:`with_walkin_weights`).
 * **stratum population** ``N_h`` (finite population correction): the draw's manifest
   (``strata.stratum`` / ``strata.N_h`` as written by :mod:`sampling.manifest`); for a
   stratum missing there, the sum of its primary respondents' design weights (exactly
-  ``N_h`` for SRSWOR, ``w = N_h / n_h``).
+  ``N_h`` for SRSWOR, ``w = N_h / n_h``). Strata with no size at all (walk-ins, imported
+  responses) get no correction (``N_h = ∞``).
 * **sample sizes** per rated unit (response rates): released cases not found ineligible.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -425,13 +428,15 @@ def score_campaign(
             fraction = (share[0] + (0.5 * done / total if total else 0)) / share[1]
             report(5 + int(85 * fraction), 100, f"{name}: {stage}")
 
+        if include_walkin:
+            frame = with_walkin_weights(frame)
         result = score(
             frame,
             spec,
             parsed,
             min_n=min_n,
             include_nonprobability=include_walkin,
-            stratum_population=inputs.stratum_population or None,
+            stratum_population=_population_for(frame, inputs.stratum_population),
             sample_sizes=inputs.sample_sizes or None,
             previous=_previous_for(previous, questionnaire_id),
             units=None,
@@ -450,6 +455,33 @@ def score_campaign(
         raise ResultsError(first.skipped_vi, first.skipped_en)
     report(100, 100, "Xong / Done")
     return outcomes
+
+
+def with_walkin_weights(frame: pd.DataFrame) -> pd.DataFrame:
+    """Walk-ins (no design weight) weighted as an average sampled respondent.
+
+    When the Department includes walk-ins, each one counts like an average probability
+    respondent of the same rated unit and group: the mean adjusted weight there, or 1
+    where the unit has no probability response. The figures are then no longer purely
+    design-based; the run's settings record that walk-ins were included.
+    """
+    missing = frame["weight"].isna() & ~frame["is_probability"]
+    if not missing.any():
+        return frame
+    probability = frame[frame["is_probability"]]
+    means = probability.groupby(["unit", "group"])["weight"].mean()
+    keys = pd.MultiIndex.from_frame(frame.loc[missing, ["unit", "group"]])
+    filled = frame.copy()
+    filled.loc[missing, "weight"] = means.reindex(keys).fillna(1.0).to_numpy()
+    return filled
+
+
+def _population_for(frame: pd.DataFrame, population: dict[str, float]) -> dict | None:
+    """``N_h`` for every stratum of ``frame``; a stratum without one (walk-ins, responses
+    imported without their sample) gets an infinite population: no correction."""
+    if not population:
+        return None
+    return {str(s): population.get(str(s), math.inf) for s in frame["stratum"].unique()}
 
 
 def _previous_for(previous: pd.DataFrame | None, questionnaire_id: str) -> pd.DataFrame | None:

@@ -228,6 +228,97 @@ def test_score_campaign_writes_outputs_and_excludes_walkins(app, scored_campaign
     assert "UBND xã Số 1" in pdf_text  # unit names from the registry
 
 
+def test_population_correction_with_walkins_included(app, factory, scored_campaign, tmp_path):
+    """N_h from the draw for X1 only: X2, X3 and the walk-ins get no correction (N = ∞)."""
+    from surveyapp.models import Draw
+
+    campaign, _ = scored_campaign
+    factory.add(
+        Draw(
+            campaign_id=campaign.id,
+            design={},
+            manifest={"strata": {"stratum": ["X1|citizen"], "N_h": [6]}},
+        )
+    )
+    with app.app_context():
+        operations.score_campaign(
+            db.session.get(Campaign, campaign.id),
+            tmp_path / "out",
+            mapping="brvt-2024",
+            min_n=3,
+            include_walkin=True,
+        )
+    indices = pd.read_csv(tmp_path / "out" / "sipas-citizen" / "indices.csv", dtype={"unit": str})
+    overall = indices[(indices.level == "overall") & (indices.formula == "satisfaction_rate")]
+    se = overall.groupby("unit")["se"].first()
+    assert se["X2"] > 0  # no correction there
+    units = pd.read_csv(tmp_path / "out" / "sipas-citizen" / "units.csv", dtype={"unit": str})
+    assert units.set_index("unit").loc["X1", "walk_in"] == 2
+
+
+def test_walkins_weigh_as_an_average_respondent_of_their_unit():
+    frame = pd.DataFrame(
+        {
+            "unit": ["A", "A", "A", "B", "A"],
+            "group": ["citizen", "citizen", "citizen", "citizen", "firm"],
+            "weight": [4.0, 6.0, np.nan, np.nan, np.nan],
+            "is_probability": [True, True, False, False, False],
+        }
+    )
+    filled = operations.with_walkin_weights(frame)
+    assert filled.weight.tolist() == [4.0, 6.0, 5.0, 1.0, 1.0]
+    assert np.isnan(frame.weight[2])  # the input is left as it was
+
+
+def test_every_questionnaire_is_scored_and_one_without_criteria_skipped(
+    app, factory, scored_campaign, tmp_path
+):
+    import yaml
+
+    from scoring_bridge.mapping import BUILTIN_DIRECTORY
+    from surveyapp.models import Response, ResponseMode
+
+    campaign, units = scored_campaign
+    officials = [
+        Response(
+            campaign_id=campaign.id,
+            questionnaire_id="par-officials",
+            questionnaire_version="2024",
+            rated_unit_id=unit.id,
+            respondent_group="official",
+            stratum=f"{unit.code}|official",
+            weight=2.0,
+            mode=ResponseMode.PAPER,
+            is_probability=True,
+            submitted_week=WEEK,
+            answers={"a1": 1, "b1": 4, "b2": 5, "c1": 3, "l1": [1, 4]},
+        )
+        for unit in units
+        for _ in range(3)
+    ]
+    factory.add(*officials)
+    full = yaml.safe_load((BUILTIN_DIRECTORY / "brvt-2024.yaml").read_text(encoding="utf-8"))
+    with app.app_context():
+        campaign_row = db.session.get(Campaign, campaign.id)
+        both = operations.score_campaign(campaign_row, tmp_path / "a", mapping=full, min_n=3)
+        assert [(o.questionnaire_id, o.responses, o.directory is not None) for o in both] == [
+            ("par-officials", 9, True),
+            ("sipas-citizen", 15, True),
+        ]
+        citizens_only = {
+            **{k: v for k, v in full.items() if k != "total_points"},
+            "criteria": [c for c in full["criteria"] if c["questionnaire"] == "sipas-citizen"],
+        }
+        one = operations.score_campaign(campaign_row, tmp_path / "b", mapping=citizens_only)
+    assert one[0].directory is None and "no criteria for questionnaire par-officials" in (
+        one[0].skipped_en
+    )
+    assert (tmp_path / "b" / "sipas-citizen" / "points.csv").is_file()
+    assert not (tmp_path / "b" / "par-officials").exists()
+    frame = pd.read_csv(tmp_path / "a" / "par-officials" / "microdata.csv")
+    assert frame[["l1_1", "l1_2", "l1_4"]].iloc[0].tolist() == [1, 0, 1]
+
+
 def test_cli_results_score(app, scored_campaign, tmp_path):
     out = tmp_path / "cli-out"
     result = app.test_cli_runner().invoke(
