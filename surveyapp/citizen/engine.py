@@ -15,7 +15,15 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 
-from questionnaires import Question, Questionnaire, QuestionType, build_form_class, parse_expression
+from questionnaires import (
+    AnswerError,
+    Question,
+    Questionnaire,
+    QuestionType,
+    build_form_class,
+    clean_answers,
+    parse_expression,
+)
 from questionnaires.expressions import Compare, InList, Selected
 
 
@@ -87,6 +95,28 @@ def field_data(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict
                 value = list(value)
             data[code] = value
     return data
+
+
+def page_problems(
+    questionnaire: Questionnaire, index: int, formdata, earlier: Mapping[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """The (Vietnamese, English) problem of each answer code on a posted page.
+
+    The form's own messages hold both languages in one string; the page shows the
+    visitor's language only, so the same rules are run on the posted values here.
+    """
+    section = questionnaire.sections[index]
+    values = {}
+    for q in section.questions:
+        for code in q.answer_codes():
+            values[code] = (
+                formdata.getlist(code) if q.type is QuestionType.MULTIPLE else formdata.get(code)
+            )
+    try:
+        clean_answers(questionnaire, values, section=section.code, earlier_answers=earlier)
+    except AnswerError as error:
+        return error.problems
+    return {}
 
 
 def merge(

@@ -134,7 +134,10 @@ def enter_code():
     form = CodeForm()
     if request.method == "GET":
         return render_template("citizen/code.html", form=form)
-    if not form.validate():
+    if not form.validate():  # only the CSRF token can fail here
+        form.code.errors = [
+            t("Trang đã hết hạn, xin nhập lại mã.", "The page expired; please type the code again.")
+        ]
         return render_template("citizen/code.html", form=form), 400
     typed = normalise_code(form.code.data or "")
     if not typed:
@@ -259,6 +262,11 @@ def form():
             session["lang"] = action[5:]
         return redirect(url_for("citizen.form"))
     if not valid:
+        problems = engine.page_problems(
+            questionnaire, index, request.form, page_form.earlier_answers
+        )
+        for code, (vi, en) in problems.items():
+            page_form[code].errors = [t(vi, en)]
         return _render_form(questionnaire, draft, index, page_form, 422)
     following = engine.next_section(questionnaire, index, answers)
     if following is not None:

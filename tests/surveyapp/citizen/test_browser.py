@@ -1,0 +1,95 @@
+"""End to end in a real browser: a citizen opens the link on a phone and answers.
+
+Playwright drives Debian's chromium (headless) against a live threaded server on a free
+loopback port. Skipped with the reason when chromium or Playwright is missing, unless
+REQUIRE_BROWSER=1 (then it fails).
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from surveyapp.extensions import db
+from surveyapp.responses.models import Response
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _browser_or_skip():
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed"
+    if reason is None and not shutil.which(CHROMIUM):
+        reason = f"chromium not found at {CHROMIUM}"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sync_playwright
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def _answer_visible_questions(page) -> None:
+    for question in page.locator("fieldset.question").all():
+        if not question.is_visible():
+            continue
+        options = question.locator("input[type=radio]")
+        if options.count() and not question.locator("input:checked").count():
+            # Tap the label (a large target), as a thumb would.
+            question.locator("label").nth(min(3, options.count() - 1)).click()
+    for number in page.locator("input[type=number]").all():
+        if number.is_visible():
+            number.fill("2")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])  # one backend: concurrency covers both
+def test_citizen_answers_on_a_phone(app, live_server, survey, issue):
+    sync_playwright = _browser_or_skip()
+    s = survey()
+    (item,) = issue(s.respondents)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.goto(f"{live_server}/s/{item.token}")
+        assert page.url == f"{live_server}/s/form"  # the token left the address bar
+        # Keyboard: focus the first choice of the first question and select with Space.
+        page.focus("#a1-0")
+        page.keyboard.press("ArrowDown")
+        assert page.is_checked("#a1-1")
+        for _ in range(15):
+            if page.get_by_role("heading", name="Cảm ơn Ông/Bà!").count():
+                break
+            _answer_visible_questions(page)
+            send = page.get_by_role("button", name="Gửi phiếu")
+            if send.count():
+                send.click()
+            else:
+                page.get_by_role("button", name="Tiếp tục").click()
+            page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Cảm ơn Ông/Bà!").is_visible()
+        assert page.url == f"{live_server}/s/thanks"
+        browser.close()
+    with app.app_context():
+        (row,) = db.session.scalars(sa.select(Response)).all()
+    assert row.mode == "web" and row.answers["a1"] == 2
