@@ -6,6 +6,9 @@ data-entry clerk reaches a case only through the short code printed on a paper f
 never sees who it is; focal points have no fieldwork pages at all.
 """
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -13,6 +16,7 @@ from flask_wtf import FlaskForm
 from questionnaires import AnswerError, build_form_class
 from surveyapp.auth.models import Role, User
 from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork import bp
 from surveyapp.fieldwork import operations as ops
@@ -50,8 +54,26 @@ STATUS_LABELS = {
     RespondentStatus.REPLACED: ("Đã thay thế", "Replaced"),
 }
 PAPER_SESSION_KEY = "paper_respondent"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Clerks are staff, but a wrong code is still counted: codes must not be guessable.
 PAPER_CODE_THROTTLE = Throttle("paper-code", limit=30, window=600)
+
+
+def _zone() -> ZoneInfo:
+    """Fieldwork times are typed and shown in local time (config FIELDWORK_TIMEZONE)."""
+    return ZoneInfo(current_app.config.get("FIELDWORK_TIMEZONE", DEFAULT_TIMEZONE))
+
+
+def local_to_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment: datetime) -> str:
+    """A stored naive-UTC time as local wall-clock time."""
+    return moment.replace(tzinfo=UTC).astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.app_template_filter("respondent_status")
@@ -374,6 +396,12 @@ def record_attempt(respondent_id: int):
     form = AttemptForm(prefix="attempt")
     if not form.validate_on_submit():
         return _respondent_page(respondent, form, 422)
+    attempted_at = local_to_utc(form.attempted_at.data)
+    if attempted_at is not None and attempted_at > utcnow() + timedelta(minutes=5):
+        form.attempted_at.errors.append(
+            t("Thời gian liên hệ không thể ở tương lai.", "The attempt cannot be in the future.")
+        )
+        return _respondent_page(respondent, form, 422)
     config = current_app.config
     try:
         ops.record_attempt(
@@ -382,7 +410,7 @@ def record_attempt(respondent_id: int):
             disposition=form.disposition.data,
             by_user=current_user(),
             note=form.note.data,
-            attempted_at=form.attempted_at.data,
+            attempted_at=attempted_at,
             max_noncontacts=config.get("FIELDWORK_MAX_NONCONTACTS", ops.DEFAULT_MAX_NONCONTACTS),
             auto_replace=config.get("FIELDWORK_AUTO_REPLACE", False),
         )

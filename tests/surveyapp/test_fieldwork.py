@@ -411,3 +411,20 @@ def test_backcheck_sample_differs_with_the_seed():
     assert len(a) == len(b) == 14 and a != b
     assert len(set(a)) == 14
     assert sum(1 for i in a if i >= 100) == 4
+
+
+def test_attempt_time_is_typed_in_local_time(client, login, fieldwork, db_session):
+    _, _, people = fieldwork
+    login(Role.SUPERVISOR)
+    url = f"/fieldwork/respondents/{people[0].id}/attempts"
+    data = {"attempt-mode": "visit", "attempt-disposition": "appointment"}
+    response = client.post(url, data={**data, "attempt-attempted_at": "2024-09-10T09:30"})
+    assert response.status_code == 302
+    with db_session() as s:
+        attempt = s.scalars(sa.select(ContactAttempt)).one()
+        assert attempt.attempted_at == dt.datetime(2024, 9, 10, 2, 30)  # UTC+7 → UTC
+    page = client.get(f"/fieldwork/respondents/{people[0].id}").get_data(as_text=True)
+    assert "2024-09-10 09:30" in page
+    future = client.post(url, data={**data, "attempt-attempted_at": "2999-01-01T08:00"})
+    assert future.status_code == 422
+    assert "tương lai" in future.get_data(as_text=True)

@@ -1,9 +1,13 @@
 """Replacement from the reserve: same stratum only, in reserve-rank order, never skipping."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
 from surveyapp.auth.models import Role
+from surveyapp.db import transaction
+from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as ops
 from surveyapp.models import Draw, Respondent, RespondentStatus, Selection
 
@@ -181,3 +185,38 @@ def test_automatic_replacement_without_reserves_keeps_the_case(client, login, fa
     assert response.status_code == 302
     with db_session() as s:
         assert s.get(Respondent, lone.id).status == RespondentStatus.INELIGIBLE
+
+
+def test_concurrent_replacements_release_distinct_reserves_in_order(app, strata, db_session):
+    """Two supervisors replace two cases of stratum A at the same moment: each gets its
+    own reserve, ranks 1 and 2, and rank 3 stays unreleased."""
+    primaries = [p.id for p in strata["rows"][:2]]
+    barrier = threading.Barrier(len(primaries))
+    errors = []
+
+    def replace(primary_id):
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                with transaction():
+                    ops.replace_with_reserve(db.session.get(Respondent, primary_id))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replace, args=(pid,)) for pid in primaries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with db_session() as s:
+        released = s.scalars(
+            sa.select(Respondent.reserve_rank).where(
+                Respondent.stratum == "A", Respondent.released.is_(True)
+            )
+        ).all()
+        assert sorted(released) == [1, 2]
+        links = s.scalars(
+            sa.select(Respondent.replaced_by_id).where(Respondent.id.in_(primaries))
+        ).all()
+        assert len(set(links)) == 2 and None not in links
