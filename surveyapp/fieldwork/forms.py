@@ -41,7 +41,8 @@ def mode_choices() -> list[tuple[str, str]]:
 
 
 def disposition_choices() -> list[tuple[str, str]]:
-    return [
+    # An empty first choice: a hurried "Save" must not record a refusal by default.
+    return [("", t("— Chọn kết quả —", "— Choose the result —"))] + [
         (d.value, f"{t(info(d).label_vi, info(d).label_en)} ({info(d).aapor_code})")
         for d in RECORDABLE
     ]
@@ -73,7 +74,10 @@ class AssignSelectedForm(FlaskForm):
 
 class AttemptForm(FlaskForm):
     mode = SelectField("mode")
-    disposition = SelectField("disposition")
+    disposition = SelectField(
+        "disposition",
+        validators=[DataRequired(lt("Chọn kết quả lần liên hệ", "Choose the attempt's result"))],
+    )
     attempted_at = DateTimeLocalField(
         "attempted_at", format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )

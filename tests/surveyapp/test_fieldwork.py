@@ -275,6 +275,9 @@ def test_completed_is_not_a_hand_recorded_result(client, login, fieldwork, db_se
     login(Role.SUPERVISOR)
     assert post_attempt(client, people[0], "complete").status_code == 422
     assert post_attempt(client, people[0], "bogus").status_code == 422
+    unchosen = post_attempt(client, people[0], "")
+    assert unchosen.status_code == 422
+    assert "Chọn kết quả lần liên hệ" in unchosen.get_data(as_text=True)
     assert reload(db_session, people[0].id).status == RespondentStatus.PENDING
 
 
