@@ -44,6 +44,7 @@ import stat
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -85,6 +86,19 @@ RESPONSE_KEYS = (
     "is_probability",
     "submitted_week",
     "answers",
+)
+
+
+# What reading a damaged or odd archive raises: bad CRC, inflate errors, truncation,
+# unsupported compression, encrypted members.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
 )
 
 
@@ -283,7 +297,7 @@ def import_bundle(source: str | Path | bytes, *, campaign_code: str | None = Non
     data = source if isinstance(source, bytes) else _read_archive_file(Path(source))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except _DAMAGED as exc:
         raise BundleError(
             "Tệp không phải gói kết quả .zip hợp lệ.", "The file is not a valid .zip bundle."
         ) from exc
@@ -402,7 +416,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     try:
         with archive.open(info) as member:
             content = member.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # CRC, truncation
+    except _DAMAGED as exc:
         raise BundleError(
             f"Không đọc được {info.filename} trong gói (tệp hỏng): {exc}.",
             f"Cannot read {info.filename} in the bundle (damaged): {exc}.",
