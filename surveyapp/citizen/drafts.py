@@ -51,6 +51,12 @@ def _purge_stale() -> None:
     db.session.execute(sa.delete(FormDraft).where(FormDraft.updated_at < utcnow() - STALE_AFTER))
 
 
+def delete_drafts(campaign_id: int) -> int:
+    """Delete a campaign's drafts (answers in progress); for closing and PII purges."""
+    result = db.session.execute(sa.delete(FormDraft).where(FormDraft.campaign_id == campaign_id))
+    return result.rowcount
+
+
 def open_for_respondent(respondent: Respondent, rated_unit_id: int) -> FormDraft:
     """The respondent's draft for ``rated_unit_id`` (kept if it matches), under a new key."""
     draft = db.session.scalar(sa.select(FormDraft).where(FormDraft.respondent_id == respondent.id))

@@ -296,7 +296,9 @@ def _submit(draft, questionnaire, answers, index):
         return go_to_problem(draft, questionnaire, answers, error, index)
     except AlreadyRecorded:
         forget_draft()
-        return notice("answered")
+        respondent = db.session.get(Respondent, draft.respondent_id)
+        # A letter re-printed while this form was open replaced the token.
+        return notice("answered" if respondent.token_hash == draft.token_hash else "invalid")
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)

@@ -115,13 +115,32 @@ def unit_letters(campaign_id: int, unit_id: int):
                     respondents=respondents,
                     form=form,
                 ), 422
+        only_new = form.scope.data == "new"
+        count_query = (
+            invitable(campaign.id, unit.id, selected, only_new)
+            .with_only_columns(sa.func.count(Respondent.id))
+            .order_by(None)
+        )
+        if not db.session.scalar(count_query):
+            flash(
+                t(
+                    "Không có ai cần thư theo lựa chọn này (ví dụ mọi người đã có thư: chọn "
+                    "«in lại» nếu thư bị thất lạc).",
+                    "Nobody needs a letter with this choice (e.g. everyone has one already: "
+                    "choose «re-print» if letters were lost).",
+                ),
+                "error",
+            )
+            return render_template(
+                "tokens/unit.html", campaign=campaign, unit=unit, respondents=respondents, form=form
+            ), 422
         job = jobs.enqueue(
             JOB_KIND,
             "surveyapp.tokens.service:render_letters_job",
             campaign.id,
             unit.id,
             selected,
-            form.scope.data == "new",
+            only_new,
             form.lang.data,
             created_by=current_user().id,
         )

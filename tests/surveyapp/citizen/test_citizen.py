@@ -220,3 +220,59 @@ def test_several_rated_units_are_answered_in_turn(app, client, survey, issue, fa
     assert fill_form(client).headers["Location"].endswith("/s/thanks")
     assert sorted(r.rated_unit_id for r in responses(app)) == sorted([other.id, third.id])
     assert client.get(f"/s/{issued.token}").status_code == 409
+
+
+def test_letter_reprinted_while_answering_ends_the_old_form(app, client, survey, issue, fill_form):
+    s = survey()
+    (old,) = issue(s.respondents)
+    client.get(f"/s/{old.token}")
+    issue(s.respondents)
+    final = fill_form(client)
+    assert final.status_code == 404
+    assert "thư mới nhất" in final.get_data(as_text=True)
+    assert responses(app) == []
+
+
+def test_drafts_of_a_campaign_can_be_deleted(app, client, survey, issue):
+    from surveyapp.citizen.drafts import delete_drafts
+    from surveyapp.citizen.models import FormDraft
+
+    s = survey(respondents=2)
+    for item in issue(s.respondents):
+        app.test_client().get(f"/s/{item.token}")
+    with app.app_context():
+        assert delete_drafts(s.campaign.id) == 2
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count(FormDraft.id))) == 0
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.mark.app_config(REDIS_URL=REDIS_URL, TOKEN_LOOKUP_LIMIT=2)
+def test_rate_limit_uses_redis_when_configured(app, client, survey, issue):
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable: {error}")
+    s = survey()
+    (issued,) = issue(s.respondents)
+    address = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"}
+    with app.app_context():
+        from surveyapp.citizen.routes import lookup_throttle
+
+        lookup_throttle().reset(address["REMOTE_ADDR"])
+    try:
+        for n in range(2):
+            assert client.get(f"/s/bad{n}", environ_base=address).status_code == 404
+        assert client.get(f"/s/{issued.token}", environ_base=address).status_code == 429
+        with app.app_context():
+            from surveyapp.auth.models import ThrottleEvent
+
+            assert db.session.scalar(sa.select(sa.func.count(ThrottleEvent.id))) == 0
+    finally:
+        with app.app_context():
+            lookup_throttle().reset(address["REMOTE_ADDR"])

@@ -166,14 +166,35 @@ def test_letters_job_pdf_qr_opens_the_form(app, client, login, survey, tmp_path)
     citizen = app.test_client()
     opened = citizen.get(f"/s/{token}")
     assert opened.status_code == 302 and opened.headers["Location"] == "/s/form"
-    # "new" only: nobody is left without a letter, so the next job fails with a message.
+    # "new" only: nobody is left without a letter, so no job is started.
     again = client.post(
         f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": "vi"}
     )
-    assert "Không có người nào" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert again.status_code == 422 and "Không có ai cần thư" in again.get_data(as_text=True)
     deleted = client.post(f"/tokens/jobs/{job.id}/delete")
     assert deleted.status_code == 302 and not pdf_path.exists()
     assert client.get(f"/tokens/jobs/{job.id}/letters.pdf").status_code == 404
+
+
+def test_letters_job_failure_is_reported_on_its_page(app, client, login, survey):
+    s = survey(respondents=0)
+    login("admin")
+    with app.app_context():
+        from surveyapp import jobs
+
+        job = jobs.enqueue(
+            "letters",
+            "surveyapp.tokens.service:render_letters_job",
+            s.campaign.id,
+            None,
+            None,
+            False,
+            "vi",
+        )
+        db.session.commit()
+        job_id = job.id
+    page = client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
+    assert "Không tạo được thư" in page and "Nobody to write to" in page
 
 
 def test_reprinting_selected_people_reissues_only_theirs(app, client, login, survey, issue):
