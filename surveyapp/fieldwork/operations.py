@@ -30,6 +30,8 @@ from surveyapp.fieldwork.models import (
 
 # Cases still being worked: an attempt may be recorded, an interview entered.
 ACTIVE_STATUSES = (RespondentStatus.PENDING, RespondentStatus.INVITED, RespondentStatus.CONTACTED)
+# Not yet contacted by anyone (an invitation letter may have been sent).
+UNTOUCHED_STATUSES = (RespondentStatus.PENDING, RespondentStatus.INVITED)
 # Final non-interviews that may be replaced by the next reserve of the stratum.
 REPLACEABLE_STATUSES = (
     RespondentStatus.REFUSED,
@@ -109,7 +111,8 @@ def assign_next_pending(
     count: int,
     stratum: str | None = None,
 ) -> list[Respondent]:
-    """Assign the next ``count`` unassigned pending cases of ``unit_id`` to ``enumerator``.
+    """Assign the next ``count`` unassigned, not yet contacted cases (pending or invited
+    by letter) of ``unit_id`` to ``enumerator``.
 
     "Next" is a stable order: stratum, primaries before released reserves, reserve rank,
     id. Returns the cases assigned (fewer when fewer are left).
@@ -123,7 +126,7 @@ def assign_next_pending(
         .where(
             Respondent.campaign_id == campaign_id,
             Respondent.source_unit_id == unit_id,
-            Respondent.status == RespondentStatus.PENDING,
+            Respondent.status.in_(UNTOUCHED_STATUSES),
             Respondent.assigned_enumerator_id.is_(None),
             in_sample(),
         )

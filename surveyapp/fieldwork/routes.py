@@ -146,7 +146,7 @@ def _unit_summary(campaign_id: int) -> list[dict]:
             sa.func.count(Respondent.id),
             count_if(
                 sa.and_(
-                    Respondent.status == RespondentStatus.PENDING,
+                    Respondent.status.in_([st.value for st in ops.UNTOUCHED_STATUSES]),
                     Respondent.assigned_enumerator_id.is_(None),
                 )
             ),

@@ -142,6 +142,8 @@ def test_bulk_assign_takes_the_next_pending_primaries(
 ):
     campaign, unit, people = fieldwork
     enumerator = factory.user(role="enumerator", full_name="Lê Văn Điều")
+    with db_session() as s:  # a letter was sent: still to be assigned
+        s.get(Respondent, people[1].id).status = RespondentStatus.INVITED
     login(Role.SUPERVISOR)
     form = {"next-unit_id": unit.id, "next-stratum": "", "next-enumerator_id": enumerator.id}
     response = client.post(
