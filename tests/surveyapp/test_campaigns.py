@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from surveyapp.auth.models import Role
 from surveyapp.campaigns import lifecycle
-from surveyapp.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+from surveyapp.models import Campaign, CampaignInstrument, CampaignStatus, Draw, RatingTarget
 
 PERIOD = {"period_start": "2024-07-01", "period_end": "2024-10-31"}
 
@@ -136,7 +136,9 @@ def _ready_campaign(factory, **kw):
             respondent_group="citizen",
             questionnaire_id="sipas-citizen",
             questionnaire_version="2024",
-        )
+        ),
+        # Fieldwork also needs a locked draw (registered by surveyapp.draws).
+        Draw(campaign_id=campaign.id, design={}, locked=True),
     )
     return campaign
 
