@@ -155,3 +155,13 @@ def test_empty_campaign(client, login, factory):
     assert page.status_code == 200
     assert "Chưa có mẫu" in page.get_data(as_text=True)
     assert client.get("/dashboard/999999").status_code == 404
+
+
+def test_unit_names_are_escaped_in_the_chart_and_table(client, login, factory):
+    unit = factory.unit(code="X1", name="<script>alert(1)</script>")
+    campaign = factory.campaign()
+    add_cases(factory, campaign, unit, CASES[:2], stratum="<b>S</b>")
+    login(Role.ADMIN)
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<b>S</b>" not in page
+    assert "&lt;script&gt;alert(1)" in page

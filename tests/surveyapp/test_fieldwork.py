@@ -433,3 +433,15 @@ def test_attempt_time_is_typed_in_local_time(client, login, fieldwork, db_sessio
     future = client.post(url, data={**data, "attempt-attempted_at": "2999-01-01T08:00"})
     assert future.status_code == 422
     assert "tương lai" in future.get_data(as_text=True)
+
+
+def test_guessing_paper_codes_is_throttled(client, login, fieldwork):
+    from surveyapp.fieldwork.routes import PAPER_CODE_THROTTLE
+
+    login(Role.CLERK)
+    statuses = [
+        client.post("/fieldwork/paper", data={"code": "ABCDE-FGHJK"}).status_code
+        for _ in range(PAPER_CODE_THROTTLE.limit + 1)
+    ]
+    assert statuses[:-1] == [422] * PAPER_CODE_THROTTLE.limit
+    assert statuses[-1] == 429
