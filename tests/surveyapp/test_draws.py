@@ -338,3 +338,21 @@ def test_bad_designs_are_reshown(client, login, setup, factory, db_session):
     response = post_design(client, empty, "draw")
     assert response.status_code == 422 and "Chưa có danh sách" in response.get_data(as_text=True)
     assert the_draw(db_session) is None
+
+
+def test_neyman_allocation_from_standard_deviations(client, login, setup, db_session):
+    """n = 10, N_h S_h = 30·1, 8·0, 12·1: 7.14, 0, 2.86 -> largest remainder 7, 0, 3."""
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    neyman = {"size_mode": "total", "n": "10", "allocation": "neyman", "reserve": "0"}
+    response = post_design(client, campaign, "preview", **neyman)
+    assert response.status_code == 422 and "Neyman" in response.get_data(as_text=True)
+    sd = "XA01 | citizen,1\nXA01 | official,0\nXA02 | citizen,1"
+    assert post_design(client, campaign, "draw", sd=sd, **neyman).status_code == 302
+    rows = the_draw(db_session).allocation["rows"]
+    assert {r["stratum"]: r["n_h"] for r in rows} == {
+        "XA01 | citizen": 7,
+        "XA01 | official": 0,
+        "XA02 | citizen": 3,
+    }
+    assert len(respondents(db_session)) == 10
