@@ -203,6 +203,7 @@ class RankingTable:
     rows: list[dict[str, Any]]
     criteria: list[str]
     min_n: int
+    response_rates: bool
 
 
 def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable | None:
@@ -234,7 +235,7 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
             record.get("criteria_below_min_n")
         )
         rows.append({key: _number(value) for key, value in record.items()})
-    return RankingTable(rows, criteria, min_n)
+    return RankingTable(rows, criteria, min_n, "response_rate" in units.columns)
 
 
 def _number(value: Any) -> Any:
