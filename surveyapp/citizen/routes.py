@@ -159,33 +159,47 @@ def enter_code():
 @bp.route("/<token>")
 @public
 def open_link(token: str):
-    """A personal link: check it, open the form and redirect to a token-less address."""
+    """A personal link: check it, then redirect to the form or a notice (never keep the token
+    in the address bar)."""
     if len(token) > 64:
+        return _notice_redirect("invalid")
+    return _open(Respondent.token_hash == hash_token(token), show=_notice_redirect)
+
+
+def _notice_redirect(kind: str):
+    # Even a refused token leaves the address bar (and the history).
+    return redirect(url_for("citizen.notice_page", kind=kind))
+
+
+@bp.route("/notice/<kind>")
+@public
+def notice_page(kind: str):
+    if kind not in NOTICES:
         return notice("invalid")
-    return _open(Respondent.token_hash == hash_token(token))
+    return notice(kind)
 
 
-def _open(condition):
+def _open(condition, show=notice):
     throttle = lookup_throttle()
     if throttle.blocked(_client_key()):
-        return notice("throttled")
+        return show("throttled")
     respondent = db.session.scalar(sa.select(Respondent).where(condition))
     if respondent is None or (
         respondent.selection == Selection.RESERVE and not respondent.released
     ):
         throttle.hit(_client_key())
-        return notice("invalid")
+        return show("invalid")
     campaign = db.session.get(Campaign, respondent.campaign_id)
     state = campaign_state(campaign, token=True)
     if state:
-        return notice(state)
+        return show(state)
     if respondent.status in (RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED):
-        return notice("invalid")
+        return show("invalid")
     pending = pending_units(respondent)
     if not pending:
-        return notice("answered")
+        return show("answered")
     if instrument_for(respondent.campaign_id, respondent.respondent_group) is None:
-        return notice("not_open")
+        return show("not_open")
     open_for_respondent(respondent, pending[0])
     return redirect(url_for("citizen.form"))
 

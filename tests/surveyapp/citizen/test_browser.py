@@ -77,19 +77,27 @@ def test_citizen_answers_on_a_phone(app, live_server, survey, issue):
         page.focus("#a1-0")
         page.keyboard.press("ArrowDown")
         assert page.is_checked("#a1-1")
+        hidden_checked = False
         for _ in range(15):
             if page.get_by_role("heading", name="Cảm ơn Ông/Bà!").count():
                 break
             _answer_visible_questions(page)
+            if page.locator("form[data-section=F]").count():
+                # f1 answered "No": the script hides the follow-up grid on the same page.
+                assert page.is_checked("#f1-1")
+                assert page.locator('[data-show-if="f1"]').is_hidden()
+                hidden_checked = True
             send = page.get_by_role("button", name="Gửi phiếu")
             if send.count():
                 send.click()
             else:
                 page.get_by_role("button", name="Tiếp tục").click()
             page.wait_for_load_state()
+        assert hidden_checked
         assert page.get_by_role("heading", name="Cảm ơn Ông/Bà!").is_visible()
         assert page.url == f"{live_server}/s/thanks"
         browser.close()
     with app.app_context():
         (row,) = db.session.scalars(sa.select(Response)).all()
-    assert row.mode == "web" and row.answers["a1"] == 2
+    assert row.mode == "web" and row.answers["a1"] == 2 and row.answers["f1"] == 2
+    assert not {"f2", "f3", "f4", "f5"} & set(row.answers)

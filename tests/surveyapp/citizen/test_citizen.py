@@ -49,7 +49,7 @@ def test_whole_form_records_one_anonymous_weighted_response(app, client, survey,
     with app.app_context():
         person = db.session.get(Respondent, s.respondents[0].id)
         assert person.status == RespondentStatus.COMPLETED
-    again = client.get(f"/s/{issued.token}")
+    again = client.get(f"/s/{issued.token}", follow_redirects=True)
     assert again.status_code == 409
     assert "đã được trả lời" in again.get_data(as_text=True)
 
@@ -76,7 +76,10 @@ def test_mistyped_code_says_so_and_links_the_field(client, survey, issue):
 def test_unknown_token_and_unknown_code_get_the_invalid_page(client, survey, issue):
     s = survey()
     issue(s.respondents)
-    response = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA")
+    redirected = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA")
+    assert redirected.status_code == 302
+    assert redirected.headers["Location"] == "/s/notice/invalid"  # the token leaves the bar
+    response = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA", follow_redirects=True)
     assert response.status_code == 404
     assert "không hợp lệ" in response.get_data(as_text=True)
     from surveyapp.tokens.codes import generate_code
@@ -89,7 +92,7 @@ def test_reissued_letter_invalidates_the_old_link(client, survey, issue):
     s = survey()
     (old,) = issue(s.respondents)
     (new,) = issue(s.respondents)
-    assert client.get(f"/s/{old.token}").status_code == 404
+    assert client.get(f"/s/{old.token}", follow_redirects=True).status_code == 404
     assert client.get(f"/s/{new.token}").status_code == 302
 
 
@@ -107,7 +110,7 @@ def test_campaign_state_pages(client, survey, issue, kind, status, text):
     else:
         s = survey(status=kind)
     (issued,) = issue(s.respondents)
-    response = client.get(f"/s/{issued.token}")
+    response = client.get(f"/s/{issued.token}", follow_redirects=True)
     assert response.status_code == status
     assert text in response.get_data(as_text=True)
 
@@ -115,7 +118,7 @@ def test_campaign_state_pages(client, survey, issue, kind, status, text):
 def test_unreleased_reserve_cannot_answer(client, survey, issue):
     s = survey(selection="reserve", released=False)
     (issued,) = issue(s.respondents)
-    assert client.get(f"/s/{issued.token}").status_code == 404
+    assert client.get(f"/s/{issued.token}", follow_redirects=True).status_code == 404
 
 
 @pytest.mark.app_config(TOKEN_LOOKUP_LIMIT=3)
@@ -123,12 +126,19 @@ def test_failed_lookups_are_rate_limited_per_ip(client, survey, issue):
     s = survey()
     (issued,) = issue(s.respondents)
     for n in range(3):
-        assert client.get(f"/s/wrongtoken{n}").status_code == 404
-    blocked = client.get(f"/s/{issued.token}")
+        assert client.get(f"/s/wrongtoken{n}", follow_redirects=True).status_code == 404
+    blocked = client.get(f"/s/{issued.token}", follow_redirects=True)
     assert blocked.status_code == 429
     assert "Quá nhiều" in blocked.get_data(as_text=True)
     other_ip = client.get(f"/s/{issued.token}", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other_ip.status_code == 302
+
+
+def test_notice_pages_in_english(client):
+    client.get("/lang/en?next=/s")
+    page = client.get("/s/notice/expired")
+    assert page.status_code == 410 and "The link has expired" in page.get_data(as_text=True)
+    assert client.get("/s/notice/whatever").status_code == 404
 
 
 def test_missing_session_gets_a_friendly_page(client):
@@ -219,7 +229,7 @@ def test_several_rated_units_are_answered_in_turn(app, client, survey, issue, fa
     assert "Sở Xây dựng" in page
     assert fill_form(client).headers["Location"].endswith("/s/thanks")
     assert sorted(r.rated_unit_id for r in responses(app)) == sorted([other.id, third.id])
-    assert client.get(f"/s/{issued.token}").status_code == 409
+    assert client.get(f"/s/{issued.token}", follow_redirects=True).status_code == 409
 
 
 def test_letter_reprinted_while_answering_ends_the_old_form(app, client, survey, issue, fill_form):
@@ -267,8 +277,16 @@ def test_rate_limit_uses_redis_when_configured(app, client, survey, issue):
         lookup_throttle().reset(address["REMOTE_ADDR"])
     try:
         for n in range(2):
-            assert client.get(f"/s/bad{n}", environ_base=address).status_code == 404
-        assert client.get(f"/s/{issued.token}", environ_base=address).status_code == 429
+            assert (
+                client.get(f"/s/bad{n}", environ_base=address, follow_redirects=True).status_code
+                == 404
+            )
+        assert (
+            client.get(
+                f"/s/{issued.token}", environ_base=address, follow_redirects=True
+            ).status_code
+            == 429
+        )
         with app.app_context():
             from surveyapp.auth.models import ThrottleEvent
 

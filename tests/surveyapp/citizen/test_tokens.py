@@ -207,7 +207,7 @@ def test_reprinting_selected_people_reissues_only_theirs(app, client, login, sur
     )
     assert response.status_code == 302
     citizen = app.test_client()
-    assert citizen.get(f"/s/{first.token}").status_code == 404
+    assert citizen.get(f"/s/{first.token}", follow_redirects=True).status_code == 404
     assert citizen.get(f"/s/{second.token}").status_code == 302
 
 
