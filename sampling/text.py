@@ -184,7 +184,8 @@ _HASH_CHUNK_ROWS = 1 << 16
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 
 
-def _splitmix64(values: np.ndarray) -> np.ndarray:
+def splitmix64(values: np.ndarray) -> np.ndarray:
+    """Steele, Lea and Flood (2014) 64-bit finaliser: a bijection that mixes all bits."""
     values = values ^ (values >> np.uint64(30))
     values = values * np.uint64(0xBF58476D1CE4E5B9)
     values = values ^ (values >> np.uint64(27))
@@ -234,5 +235,5 @@ def _hash_block(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
         remaining = np.clip(lengths - word, 0, 8)
         chunk = words[np.minimum(starts + word, end - begin)] & _LOW_BYTES[remaining]
         # Strings of equal length take the same number of rounds (shorter ones fold 0s).
-        hashes = _splitmix64(hashes ^ chunk)
+        hashes = splitmix64(hashes ^ chunk)
     return hashes
