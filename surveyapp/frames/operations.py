@@ -20,13 +20,11 @@ Rules (shown in the page help):
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import insert
 
 import sampling
 from sampling.columns import fold_header
@@ -190,13 +188,6 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
 # ----------------------------------------------------------------------------- storing
 
 
-def _text(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    text = str(value)
-    return text or None
-
-
 def _group_lookup(campaign_id: int) -> dict[str, str]:
     groups = db.session.scalars(
         sa.select(CampaignInstrument.respondent_group).where(
@@ -206,42 +197,58 @@ def _group_lookup(campaign_id: int) -> dict[str, str]:
     return {fold_header(group): group for group in groups}
 
 
+def _texts(values: pd.Series) -> list:
+    """A column as Python strings, None for missing or empty cells."""
+    as_text = values.astype(object).where(values.notna(), None)
+    return [None if v is None or v == "" else str(v) for v in as_text.tolist()]
+
+
+def _extras(valid: pd.DataFrame, subgroup: list) -> list:
+    """Per row, the columns FrameRecord has no column for (missing cells left out)."""
+    names = [name for name in valid.columns if name not in MAPPED_COLUMNS]
+    columns = [_texts(valid[name]) for name in names]
+    extras = []
+    for i, values in enumerate(zip(*columns, strict=True) if columns else [()] * len(valid)):
+        extra = {name: value for name, value in zip(names, values, strict=True) if value}
+        if subgroup[i]:
+            extra["subgroup"] = subgroup[i]
+        extras.append(extra or None)
+    return extras
+
+
 def record_rows(valid: pd.DataFrame, upload_id: int, kind: ListKind, groups: dict) -> list[dict]:
-    """Parameter dictionaries for one bulk INSERT of ``FrameRecord`` rows."""
-    columns = {name: valid[name].tolist() for name in valid.columns}
-    extra_names = [name for name in valid.columns if name not in MAPPED_COLUMNS]
-    completed = (
-        [None if pd.isna(v) else pd.Timestamp(v).date() for v in valid["completed_on"]]
-        if "completed_on" in valid.columns
-        else [None] * len(valid)
-    )
+    """Parameter dictionaries for one bulk INSERT of ``FrameRecord`` rows.
+
+    Column by column (no per-cell pandas access): about 10 µs per row.
+    """
+    n = len(valid)
+    empty = [None] * n
+    pii = {name: _texts(valid[name]) if name in valid.columns else empty for name in PII_COLUMNS}
+    raw_group = _texts(valid["group"]) if "group" in valid.columns else empty
+    # The group cell picks one of the campaign's groups; its text (or the position) is kept.
     default_group = DEFAULT_GROUP[kind]
-    rows = []
-    for i in range(len(valid)):
-        extra = {name: _text(columns[name][i]) for name in extra_names}
-        extra = {name: value for name, value in extra.items() if value is not None}
-        row = {name: _text(columns[name][i]) if name in columns else None for name in PII_COLUMNS}
-        raw_group = extra.get("group")
-        subgroup = raw_group or row["position"]
-        if subgroup:
-            extra["subgroup"] = subgroup
-        row.update(
-            upload_id=upload_id,
-            source_row=int(columns["source_row"][i]),
-            respondent_group=groups.get(fold_header(raw_group), default_group)
-            if raw_group
-            else default_group,
-            completed_on=completed[i],
-            extra=extra or None,
-        )
-        rows.append(row)
-    return rows
+    group = [groups.get(fold_header(g), default_group) if g else default_group for g in raw_group]
+    subgroup = [g or p for g, p in zip(raw_group, pii["position"], strict=True)]
+    completed = empty
+    if "completed_on" in valid.columns:
+        dates = pd.to_datetime(valid["completed_on"])
+        completed = dates.dt.date.astype(object).where(dates.notna(), None).tolist()
+    source_rows = valid["source_row"].astype("int64").tolist()
+    extras = _extras(valid, subgroup)
+    names = (*PII_COLUMNS, "respondent_group", "completed_on", "source_row", "extra")
+    columns = (*(pii[name] for name in PII_COLUMNS), group, completed, source_rows, extras)
+    return [
+        {"upload_id": upload_id, **dict(zip(names, values, strict=True))}
+        for values in zip(*columns, strict=True)
+    ]
 
 
 def insert_records(rows: list[dict]) -> None:
-    """Bulk INSERT (executemany) in batches, to bound memory on large lists."""
+    """Bulk INSERT (executemany on the table: the ORM's per-row bookkeeping costs about
+    as much again) in batches, to bound memory on large lists."""
+    table = FrameRecord.__table__
     for start in range(0, len(rows), INSERT_BATCH):
-        db.session.execute(insert(FrameRecord), rows[start : start + INSERT_BATCH])
+        db.session.execute(table.insert(), rows[start : start + INSERT_BATCH])
 
 
 def issues_json(issues: pd.DataFrame) -> list[list]:
