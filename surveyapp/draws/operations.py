@@ -107,27 +107,22 @@ def draw_closed(campaign: Campaign) -> tuple[str, str] | None:
 # -------------------------------------------------------------------------- frame
 
 
-def _snapshot_rows(campaign_id: int) -> list[list]:
+def _snapshot_rows(campaign_id: int) -> list[tuple]:
+    # JSON values are extracted by the database: parsing every row's JSON in Python
+    # would cost more than the whole draw.
+    subgroup = sa.func.coalesce(FrameRecord.extra["subgroup"].as_string(), UNKNOWN)
+    field = sa.func.coalesce(FrameRecord.extra["field"].as_string(), UNKNOWN)
     query = (
         sa.select(
-            FrameRecord.id, Unit.code, FrameRecord.respondent_group, FrameRecord.extra,
-            FrameRecord.full_name,
+            sa.cast(FrameRecord.id, sa.String), Unit.code, FrameRecord.respondent_group,
+            subgroup, field, FrameRecord.full_name,
         )
         .join(FrameUpload, FrameUpload.id == FrameRecord.upload_id)
         .join(Unit, Unit.id == FrameUpload.unit_id)
         .where(FrameUpload.campaign_id == campaign_id, FrameUpload.is_current)
         .order_by(FrameRecord.id)
     )  # fmt: skip
-    rows = []
-    for record_id, unit_code, group, extra, full_name in db.session.execute(query):
-        extra = extra or {}
-        rows.append(
-            [
-                str(record_id), unit_code, group, extra.get("subgroup") or UNKNOWN,
-                extra.get("field") or UNKNOWN, full_name,
-            ]
-        )  # fmt: skip
-    return rows
+    return db.session.execute(query).all()
 
 
 def frame_snapshot(campaign_id: int) -> bytes:
