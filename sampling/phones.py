@@ -96,7 +96,7 @@ def _rows_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.searchsorted(offsets, positions + offsets[0], side="right") - 1
 
 
-def _digits_as_integers(values: pa.Array):
+def _digits_as_integers(values: pa.Array, unusable: np.ndarray):
     """(value, digit count, starts with "+", unusable) per cell, digits read as int64.
 
     Non-digit bytes are few (separators, a "+"), so rows are located from their positions
@@ -106,7 +106,7 @@ def _digits_as_integers(values: pa.Array):
     n = len(values)
     lengths = np.diff(offsets)
     region = data[offsets[0] : offsets[-1]]
-    unusable = rows_with_bytes(values, ~_REGULAR)
+    unusable = unusable.copy()
     is_digit = _DIGIT[region]
     others = np.flatnonzero(~is_digit)
     other_rows = _rows_of(others, offsets)
@@ -199,9 +199,12 @@ def _normalise_block(values: pa.Array):
     present = values.is_valid().to_numpy(zero_copy_only=False) & (np.diff(offsets) > 0)
     irregular = (rows_with_bytes(values, ~_REGULAR) | _ends_with_point_zero(values)) & present
     scientific = several = np.zeros(n, dtype=bool)
+    unusable = np.zeros(n, dtype=bool)
     if irregular.any():
         scientific, several, values = _first_numbers(values, irregular)
-    national = _classify(_national_numbers(*_digits_as_integers(values)))
+        # Cells still holding other characters once cut to their first number.
+        unusable[irregular] = rows_with_bytes(values.filter(pa.array(irregular)), ~_REGULAR)
+    national = _classify(_national_numbers(*_digits_as_integers(values, unusable)))
     valid = (national >= 0) & present & ~scientific
     status = np.full(n, PHONE_INVALID, dtype=np.int8)
     status[~present] = PHONE_MISSING
