@@ -31,6 +31,9 @@ What :func:`scoring_inputs` hands to :func:`scoring_bridge.score`, per questionn
   stratum missing there, the sum of its primary respondents' design weights (exactly
   ``N_h`` for SRSWOR, ``w = N_h / n_h``). Strata with no size at all (walk-ins, imported
   responses) get no correction (``N_h = ∞``).
+* **strata rating several units** (rating targets): the responses about each rated unit
+  get their own copy of the stratum, ``<stratum>#<unit>``, with the same ``N_h``
+  (:func:`split_shared_strata`).
 * **sample sizes** per rated unit (response rates): released cases not found ineligible.
 """
 
@@ -326,6 +329,29 @@ def sample_sizes(cases: pd.DataFrame, unit_codes: dict[int, str]) -> dict[str, f
     return {unit_codes[u]: float(n) for u, n in counts.items() if u in unit_codes}
 
 
+def split_shared_strata(frame: pd.DataFrame, population: dict[str, float]) -> pd.DataFrame:
+    """Give each rated unit its own copy of a stratum whose respondents rate several units.
+
+    With rating targets every respondent of a stratum ``h`` (one source unit × group)
+    answers once about each of the same rated units, so the responses about unit ``U``
+    are a full sample of ``h``: the stratum of that domain is ``h#U``, with the same
+    ``N_h`` (added to ``population``). Kept as ``h`` the stratum would count one person
+    several times (and exceed ``N_h``). Strata that rate one unit keep their label.
+    """
+    units_per_stratum = frame.groupby("stratum")["unit"].nunique()
+    shared = set(units_per_stratum.index[units_per_stratum > 1])
+    if not shared:
+        return frame
+    rows = frame["stratum"].isin(shared).to_numpy()
+    frame = frame.copy()
+    original = frame.loc[rows, "stratum"]
+    frame.loc[rows, "stratum"] = original + "#" + frame.loc[rows, "unit"]
+    for old, new in set(zip(original, frame.loc[rows, "stratum"], strict=True)):
+        if old in population:
+            population[new] = population[old]
+    return frame
+
+
 # --- one scoring run ------------------------------------------------------------------------------
 
 
@@ -351,7 +377,11 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
         )
     cases = fieldwork_cases(campaign.id)
     factors, dropped = nonresponse_factors(cases)
-    frames = {q: responses_frame(campaign.id, q, v, weight_factors=factors) for q, v in pairs}
+    population = stratum_population(campaign.id, cases)
+    frames = {}
+    for questionnaire_id, version in pairs:
+        frame = responses_frame(campaign.id, questionnaire_id, version, weight_factors=factors)
+        frames[questionnaire_id] = split_shared_strata(frame, population)
     used_units = sorted({code for f in frames.values() for code in f["unit"].unique()})
     units = db.session.execute(sa.select(Unit.id, Unit.code, Unit.name)).all()
     codes = {u.id: u.code for u in units}
@@ -359,7 +389,7 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
         campaign=campaign,
         frames=frames,
         versions=dict(pairs),
-        stratum_population=stratum_population(campaign.id, cases),
+        stratum_population=population,
         sample_sizes=sample_sizes(cases, codes),
         unit_names={u.code: u.name for u in units if u.code in set(used_units)},
         classes_without_respondents=dropped,

@@ -182,6 +182,52 @@ def test_population_falls_back_to_primary_weights_and_replaced_cases(app, factor
         assert operations.stratum_population(campaign.id, cases) == {"R1|citizen": 8.0}
 
 
+def test_officials_rating_several_units_get_a_stratum_per_rated_unit(app, factory, tmp_path):
+    """4 officials (N_h = 4, a census) each rate 2 units: 8 responses in one source stratum.
+    Each rated unit gets its own copy of the stratum with N_h = 4, so the census has no
+    sampling variance instead of failing with "8 responses but N_h = 4"."""
+    from surveyapp.models import Draw, RespondentTarget
+
+    rng = np.random.default_rng(4)
+    source, rated = factory.unit(code="S1"), [factory.unit(code="T1"), factory.unit(code="T2")]
+    campaign = factory.campaign()
+    draw = factory.add(
+        Draw(
+            campaign_id=campaign.id,
+            design={},
+            manifest={"strata": {"stratum": ["S1|o"], "N_h": [4]}},
+        )
+    )
+    people = factory.add(
+        *[
+            _respondent(draw, source, status="completed", stratum="S1|o", weight=1.0)
+            for _ in range(4)
+        ]
+    )
+    factory.add(
+        *[
+            RespondentTarget(respondent_id=p.id, rated_unit_id=u.id, status="completed")
+            for p in people
+            for u in rated
+        ]
+    )
+    factory.add(
+        *[response(campaign, u, rng, weight=1.0, stratum="S1|o") for u in rated for _ in range(4)]
+    )
+    with app.app_context():
+        inputs = operations.scoring_inputs(db.session.get(Campaign, campaign.id))
+        frame = inputs.frames["sipas-citizen"]
+        assert sorted(frame.stratum.unique()) == ["S1|o#T1", "S1|o#T2"]
+        assert inputs.stratum_population["S1|o#T1"] == 4
+        assert frame.weight.tolist() == [1.0] * 8  # every case responded: factor 1
+        operations.score_campaign(
+            db.session.get(Campaign, campaign.id), tmp_path / "o", mapping="brvt-2024", min_n=3
+        )
+    indices = pd.read_csv(tmp_path / "o" / "sipas-citizen" / "indices.csv", dtype={"unit": str})
+    overall = indices[(indices.level == "overall") & (indices.formula == "satisfaction_rate")]
+    assert set(overall.unit) == {"T1", "T2"} and (overall.se.fillna(0) == 0).all()
+
+
 def test_no_personal_column_reaches_the_frame(app, factory):
     from surveyapp.models import Draw
 
