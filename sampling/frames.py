@@ -311,16 +311,11 @@ def _read_csv(src: _Source, max_rows: int):
         raise EmptyFrameError(src.name)
     header = head_rows[header_index]
     try:
-        table = _parse_csv_in_blocks(src, encoding, delimiter, header_index, len(header))
-    except UnicodeDecodeError:
-        if encoding != "utf-8":
-            raise UnsupportedFormatError(src.name) from None
-        encoding = "cp1258"
-        table = _parse_csv_in_blocks(src, encoding, delimiter, header_index, len(header))
-    except _RaggedRows:
+        table = _parse_csv_decoded(src, encoding, delimiter, header_index, len(header))
+    except _RaggedRows as ragged:
         # Rows with fewer or more fields than the header: parse in Python, padding short
         # rows, so that every row keeps its number.
-        return _parse_csv_with_python(src, encoding, delimiter, header_index, max_rows)
+        return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index, max_rows)
     # Table row 0 is the header (spreadsheet row header_index + 1); data follows.
     columns = [table.column(i).slice(1) for i in range(table.num_columns)]
     source_rows = np.arange(header_index + 2, header_index + 1 + table.num_rows)
@@ -328,7 +323,23 @@ def _read_csv(src: _Source, max_rows: int):
 
 
 class _RaggedRows(Exception):
-    pass
+    def __init__(self, encoding: str):
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+def _parse_csv_decoded(src, encoding, delimiter, header_index, width):
+    """Parse in the sniffed encoding; a UTF-8 guess that meets invalid bytes further down
+    the file is retried as Windows' Vietnamese code page."""
+    try:
+        return _parse_csv_in_blocks(src, encoding, delimiter, header_index, width)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":
+            raise UnsupportedFormatError(src.name) from None
+    try:
+        return _parse_csv_in_blocks(src, "cp1258", delimiter, header_index, width)
+    except UnicodeDecodeError:
+        raise UnsupportedFormatError(src.name) from None
 
 
 def _parse_csv_in_blocks(src, encoding, delimiter, header_index, width):
@@ -376,7 +387,7 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, newline
             raise UnicodeDecodeError(encoding, b"", 0, 1, str(error)) from error
         raise MalformedCsvError(src.name, None, str(error).splitlines()[0]) from error
     if ragged:
-        raise _RaggedRows()
+        raise _RaggedRows(encoding)
     return table
 
 

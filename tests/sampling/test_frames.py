@@ -227,3 +227,13 @@ def test_xlsx_nfd_text_is_normalised(build):
     rows = [["Họ tên", "Đơn vị", "SĐT"], [build.nfd(" Nguyễn Thị Ánh "), "X", "0912345678"]]
     frame = sampling.read_frame(build.xlsx_bytes({"S": rows}))
     assert frame.loc[0, "full_name"] == "Nguyễn Thị Ánh"
+
+
+def test_code_page_bytes_after_the_sniffed_part_are_read_as_cp1258(build):
+    rows = [["Ho ten", "SDT", "Don vi"]] + [[f"Nguoi {i}", "0912345678", "X"] for i in range(5000)]
+    head = build.csv_text(rows).encode("ascii")
+    assert len(head) > 64 * 1024  # beyond what read_frame sniffs
+    tail = build.cp1258_bytes(build.csv_text([["Trần Thị Ánh", "0987654321", "Xã Ứng Hòa"]]))
+    frame = sampling.read_frame(head + tail)
+    assert frame.iloc[-1][["full_name", "unit"]].tolist() == ["Trần Thị Ánh", "Xã Ứng Hòa"]
+    assert frame["source_row"].iloc[-1] == 5002

@@ -153,3 +153,10 @@ def test_every_reading_error_is_a_sampling_error():
     ):
         assert issubclass(error_class, sampling.FrameReadError)
         assert issubclass(error_class, sampling.SamplingError)
+
+
+def test_undecodable_bytes_far_into_a_text_file(build):
+    rows = [["Ho ten", "SDT", "Don vi"]] + [[f"Nguoi {i}", "0912345678", "X"] for i in range(5000)]
+    data = build.csv_text(rows).encode() + b"\x81\x8d\x8f\x90,0912345678,X\r\n"
+    with pytest.raises(sampling.UnsupportedFormatError):
+        sampling.read_frame(data, filename="hong.csv")
