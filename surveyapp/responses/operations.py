@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Questionnaire, clean_answers, load_builtin
 from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
@@ -185,17 +186,13 @@ def record_response(
         raise ResponseError(
             "Thiếu người trả lời được chọn mẫu.", f"A {mode.value} response needs a respondent."
         )
-    if not isinstance(respondent, Respondent):
-        respondent = db.session.get(Respondent, int(respondent))
-        if respondent is None:
-            raise ResponseError("Không tìm thấy người trả lời.", "Respondent not found.")
+    respondent, campaign_row = _respondent_and_campaign(respondent)
     if mode is ResponseMode.WEB and token_hash is None:
         if token is None:
             raise ResponseError("Thiếu mã truy cập.", "A web response needs the token.")
         from surveyapp.tokens.codes import hash_token
 
         token_hash = hash_token(token)
-    campaign_row = db.session.get(Campaign, respondent.campaign_id)
     reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB)
     if reason:
         raise NotAccepting(reason)
@@ -214,6 +211,19 @@ def record_response(
         is_probability=True,
         answers=cleaned,
     )
+
+
+def _respondent_and_campaign(respondent: Respondent | int) -> tuple[Respondent, Campaign]:
+    if isinstance(respondent, Respondent):
+        return respondent, db.session.get(Campaign, respondent.campaign_id)
+    row = db.session.execute(
+        sa.select(Respondent, Campaign)
+        .join(Campaign, Campaign.id == Respondent.campaign_id)
+        .where(Respondent.id == int(respondent))
+    ).first()
+    if row is None:
+        raise ResponseError("Không tìm thấy người trả lời.", "Respondent not found.")
+    return row[0], row[1]
 
 
 def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) -> Response:
@@ -268,24 +278,20 @@ def _claim_conditions(respondent_id: int, token_hash: str | None) -> list:
 
 def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None:
     """Mark the (respondent, rated unit) answered, or raise AlreadyRecorded."""
-    has_targets = db.session.scalar(
-        sa.select(sa.func.count(RespondentTarget.id)).where(
-            RespondentTarget.respondent_id == respondent.id
-        )
+    targets_of_row = sa.select(RespondentTarget.id).where(
+        RespondentTarget.respondent_id == Respondent.id
     )
-    if not has_targets:
-        if unit_id != respondent.source_unit_id:
-            raise _not_a_target()
+    if unit_id == respondent.source_unit_id:
+        # Most respondents rate their own unit and have no target rows: one UPDATE.
         claimed = db.session.execute(
             sa.update(Respondent)
-            .where(*_claim_conditions(respondent.id, token_hash))
+            .where(*_claim_conditions(respondent.id, token_hash), ~sa.exists(targets_of_row))
             .values(status=RespondentStatus.COMPLETED)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if claimed != 1:
-            raise AlreadyRecorded()
-        db.session.expire(respondent)
-        return
+        if claimed == 1:
+            set_committed_value(respondent, "status", RespondentStatus.COMPLETED)
+            return
     target_id = db.session.scalar(
         sa.select(RespondentTarget.id).where(
             RespondentTarget.respondent_id == respondent.id,
@@ -293,6 +299,11 @@ def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None
         )
     )
     if target_id is None:
+        has_targets = db.session.scalar(
+            sa.select(sa.exists().where(RespondentTarget.respondent_id == respondent.id))
+        )
+        if unit_id == respondent.source_unit_id and not has_targets:
+            raise AlreadyRecorded()
         raise _not_a_target()
     claimed = db.session.execute(
         sa.update(RespondentTarget)
@@ -314,13 +325,14 @@ def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None
         RespondentTarget.respondent_id == respondent.id,
         RespondentTarget.status == TargetStatus.PENDING,
     )
-    db.session.execute(
+    completed = db.session.execute(
         sa.update(Respondent)
         .where(Respondent.id == respondent.id, ~sa.exists(pending))
         .values(status=RespondentStatus.COMPLETED)
         .execution_options(synchronize_session=False)
-    )
-    db.session.expire(respondent)
+    ).rowcount
+    if completed:
+        set_committed_value(respondent, "status", RespondentStatus.COMPLETED)
 
 
 def _not_a_target() -> ResponseError:

@@ -121,3 +121,21 @@ def test_walkin_mode(app, survey):
                 respondent_group="citizen",
             )
             assert (row.is_probability, row.weight, row.stratum) == (False, None, None)
+
+
+def test_target_rows_that_include_the_own_unit(app, survey, factory):
+    from surveyapp.fieldwork.models import RespondentTarget as Target
+
+    other = factory.unit()
+    s = survey(targets=(other,))
+    person = s.respondents[0].id
+    factory.add(Target(respondent_id=person, rated_unit_id=s.unit.id))
+    with app.app_context():
+        with transaction():
+            record_response(respondent=person, unit=s.unit.id, answers=COMPLETE, mode="paper")
+        with pytest.raises(AlreadyRecorded), transaction():
+            record_response(respondent=person, unit=s.unit.id, answers=COMPLETE, mode="paper")
+        with transaction():
+            record_response(respondent=person, unit=other.id, answers=COMPLETE, mode="paper")
+        assert db.session.get(Respondent, person).status.value == "completed"
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 2

@@ -1,0 +1,333 @@
+"""Benchmark: the citizen form's final submit under load, beside a bare Flask endpoint.
+
+One run, same machine, same server set-up for both (gunicorn as in the Procfile: 2 sync
+workers unless ``--workers``/``--threads`` say otherwise), wrk on loopback:
+
+* bare: a one-route Flask app answering "ok" (the ceiling of Flask + gunicorn here);
+* submit: ``POST /s/form`` of the survey app on PostgreSQL: the last page of sipas-citizen
+  for a respondent whose earlier pages are in a server-side draft, with the session cookie
+  and CSRF token a browser would send. Each request uses a different respondent, so every
+  request does the whole path: draft lookup, form validation, cleaning of all answers
+  (relevance), the conditional UPDATE claiming the token, the response INSERT, the draft
+  DELETE, the commit, and the redirect to the thank-you page.
+
+Every submit request must answer 302 (a 409 would mean a token was used twice); after the
+run the number of responses in the database must equal the number of 302s wrk counted.
+
+    python bench/bench_citizen_submit.py                   # 10 s per endpoint, 50 connections
+    python bench/bench_citizen_submit.py --seconds 5 --connections 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-key-not-for-production"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+bare_app = Flask("bare")
+
+
+@bare_app.get("/")
+def bare_ok():
+    return "ok"
+
+
+LUA = r"""
+local lines = {}
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(args[1]) do table.insert(lines, line) end
+  step = tonumber(args[2])
+  index = tid
+end
+function request()
+  local line = lines[index % #lines + 1]
+  index = index + step
+  local tab = line:find("\t")
+  return wrk.format("POST", "/s/form", {
+    ["Cookie"] = "session=" .. line:sub(1, tab - 1),
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }, line:sub(tab + 1))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_database(server_url: str) -> tuple[str, sa.Engine]:
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"bench_citizen_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(
+            sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        )
+    url = sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return url, admin
+
+
+def seed(database_url: str, drafts: int) -> list[str]:
+    """Migrate, create a campaign and ``drafts`` respondents each with a draft up to the
+    last page; return one "cookie<TAB>body" line per respondent."""
+    from flask_migrate import upgrade
+    from flask_wtf.csrf import generate_csrf
+
+    from questionnaires import load_builtin
+    from surveyapp import create_app
+    from surveyapp.citizen import drafts as draft_module
+    from surveyapp.citizen.models import FormDraft
+    from surveyapp.db import transaction
+    from surveyapp.extensions import db
+    from surveyapp.models import Campaign, CampaignInstrument, Draw, Respondent, Unit
+    from surveyapp.tokens.codes import generate_token, hash_token
+
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_url})
+    questionnaire = load_builtin("sipas-citizen", "2024")
+    last = len(questionnaire.sections) - 1
+    earlier = {
+        "a1": 1, "a3": 1, "a5": 3, "a6": 1, "a7": 1, "a8": 1, "f1": 2, "g1": 4, "h1": 2,
+        **{f"b{i}": 4 for i in range(1, 5)}, **{f"c{i}": 4 for i in range(1, 5)},
+        **{f"d{i}": 5 for i in range(1, 7)}, **{f"e{i}": 4 for i in range(1, 5)},
+    }  # fmt: skip
+    final_page = {"k1": ["2", "3"], "k2": "Rút ngắn thời gian chờ", "action": "submit"}
+    lines = []
+    with app.app_context():
+        upgrade()
+        with transaction():
+            campaign = Campaign(
+                code="2024", name="Bench", status="fieldwork",
+                period_start=date(2024, 1, 1), period_end=date(2030, 12, 31),
+            )  # fmt: skip
+            unit = Unit(code="U1", name="UBND phường 1", level_label="UBND cấp xã")
+            db.session.add_all([campaign, unit])
+            db.session.flush()
+            db.session.add(
+                CampaignInstrument(
+                    campaign_id=campaign.id,
+                    respondent_group="citizen",
+                    questionnaire_id="sipas-citizen",
+                    questionnaire_version="2024",
+                )  # fmt: skip
+            )
+            draw = Draw(campaign_id=campaign.id, design={})
+            db.session.add(draw)
+            db.session.flush()
+            token_hashes = [hash_token(generate_token()) for _ in range(drafts)]
+            db.session.execute(
+                sa.insert(Respondent),
+                [
+                    {
+                        "draw_id": draw.id,
+                        "campaign_id": campaign.id,
+                        "source_unit_id": unit.id,
+                        "respondent_group": "citizen",
+                        "stratum": "U1/cá nhân",
+                        "selection": "primary",
+                        "inclusion_prob": 0.1,
+                        "weight": 10.0,
+                        "status": "invited",
+                        "released": False,
+                        "token_hash": token_hash,
+                    }  # fmt: skip
+                    for token_hash in token_hashes
+                ],
+            )
+            ids = db.session.scalars(sa.select(Respondent.id).order_by(Respondent.id)).all()
+            keys = [secrets.token_urlsafe(24) for _ in ids]
+            db.session.execute(
+                sa.insert(FormDraft),
+                [
+                    {
+                        "key_hash": draft_module._key_hash(key),
+                        "campaign_id": campaign.id,
+                        "respondent_id": rid,
+                        "token_hash": token_hash,
+                        "rated_unit_id": unit.id,
+                        "respondent_group": "citizen",
+                        "questionnaire_id": "sipas-citizen",
+                        "questionnaire_version": "2024",
+                        "step": last,
+                        "answers": earlier,
+                    }  # fmt: skip
+                    for rid, key, token_hash in zip(ids, keys, token_hashes, strict=True)
+                ],
+            )
+        db.engine.dispose()
+    # A request context of its own each (outside the app context above, whose `g` would
+    # cache the first CSRF token).
+    serializer = app.session_interface.get_signing_serializer(app)
+    for key in keys:
+        with app.test_request_context():
+            from flask import session
+
+            csrf = generate_csrf()
+            session["form"] = key
+            cookie = serializer.dumps(dict(session))
+        body = urlencode({**final_page, "csrf_token": csrf}, doseq=True)
+        lines.append(f"{cookie}\t{body}")
+    return lines
+
+
+def serve(target: str, port: int, env: dict, args, warm_path: str = "/") -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+    ]  # fmt: skip
+    if args.threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    process = subprocess.Popen([*command, target], env=env, cwd=env.get("PWD", ROOT))
+    # Ready when the workers answer (the port opens before they have imported the app);
+    # a few more requests warm every worker up.
+    deadline = time.monotonic() + 60
+    answered = 0
+    while time.monotonic() < deadline and answered < 10 * args.workers:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{warm_path}", timeout=5):
+                pass
+            answered += 1
+        except urllib.error.HTTPError:
+            answered += 1  # an error page is an answer too
+        except OSError:
+            time.sleep(0.2)
+    if answered:
+        return process
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start: {target}")
+
+
+def run_wrk(url: str, args, script: Path | None = None, script_args=()) -> dict:
+    command = [
+        "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections),
+        "-d", f"{args.seconds}s", "--latency", "--timeout", "10s",
+    ]  # fmt: skip
+    if script is not None:
+        command += ["-s", str(script), url, "--", *map(str, script_args)]
+    else:
+        command.append(url)
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)", output, re.M))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests": requests,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(percentiles["50"]),
+        "p99": _ms(percentiles["99"]),
+        "errors": errors + (int(non_2xx.group(1)) if non_2xx else 0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
+    parser.add_argument("--drafts", type=int, default=20000)
+    parser.add_argument("--server", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER))
+    args = parser.parse_args()
+
+    database_url, admin = create_database(args.server)
+    processes = []
+    try:
+        started = time.perf_counter()
+        lines = seed(database_url, args.drafts)
+        print(
+            f"seeded {len(lines)} respondents with drafts in {time.perf_counter() - started:.1f} s"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            folder = Path(folder)
+            (folder / "requests.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            (folder / "submit.lua").write_text(LUA, encoding="utf-8")
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": SECRET}
+            env.update(DATABASE_URL=database_url, SURVEYAPP_ENV="development", PWD=str(ROOT))
+            env.pop("REDIS_URL", None)
+            results = {}
+            port = free_port()
+            bare = serve("bench.bench_citizen_submit:bare_app", port, env, args)
+            processes.append(bare)
+            results["bare"] = run_wrk(f"http://127.0.0.1:{port}/", args)
+            bare.terminate()
+            bare.wait()
+            port = free_port()
+            app = serve("surveyapp:create_app()", port, env, args, "/healthz")
+            processes.append(app)
+            results["submit"] = run_wrk(
+                f"http://127.0.0.1:{port}",
+                args,
+                folder / "submit.lua",
+                (folder / "requests.tsv", args.wrk_threads),
+            )
+            app.terminate()
+            app.wait()
+        engine = sa.create_engine(database_url)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
+        engine.dispose()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        with admin.connect() as connection:
+            name = sa.engine.make_url(database_url).database
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    mode = f"{args.workers} workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
+    print(f"\ngunicorn {mode}, wrk {args.wrk_threads} threads, {args.connections} connections, "
+          f"{args.seconds} s each")  # fmt: skip
+    print("| Endpoint | Requests | Req/s | p50 ms | p99 ms | Errors | vs bare |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    bare_rps = results["bare"]["rps"]
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+            f"| {r['errors']} | {r['rps'] / bare_rps:.0%} |"
+        )
+    submitted = results["submit"]["requests"] - results["submit"]["errors"]
+    print(f"\nresponses stored: {stored} (successful submits counted by wrk: {submitted})")
+    # Requests still in flight when wrk stops are stored but not counted by wrk.
+    if not submitted <= stored <= submitted + args.connections:
+        print("MISMATCH: a submit was lost or counted twice", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
