@@ -363,3 +363,18 @@ def test_any_flipped_byte_is_refused_or_harmless(app, other_app, source, tmp_pat
                 db.session.rollback()
     assert refused > 30
     assert snapshot(other_app)["responses"] == {}
+
+
+def test_import_into_another_campaign_code(app, other_app, source, tmp_path):
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(export(app, tmp_path))
+    result = other_app.test_cli_runner().invoke(
+        args=["results", "import", str(bundle), "--campaign", "2024-NT"]
+    )
+    assert result.exit_code == 0, result.output
+    assert snapshot(other_app)["campaigns"] == ["2024-NT"]
+    assert len(snapshot(other_app)["responses"]) == 8
+    # the same responses cannot be filed under a second campaign
+    again = other_app.test_cli_runner().invoke(args=["results", "import", str(bundle)])
+    assert again.exit_code == 1 and "already belongs to another campaign" in again.output
+    assert snapshot(other_app)["campaigns"] == ["2024-NT"]
