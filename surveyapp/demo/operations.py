@@ -1,0 +1,557 @@
+"""Seeding the demo database through the application's own operations.
+
+Nothing is written behind the features' backs: the registry goes through the units
+importer, users through ``create_user``, the lists through the frames upload checks
+(``sampling`` validation) and ``store_upload``, the sample through ``perform_draw`` (a
+real stratified draw with reserves and a manifest) and ``lock``, the campaign through
+the lifecycle's ``transition``, fieldwork through ``assign_next_pending``,
+``record_attempt`` and ``replace_with_reserve``, tokens through ``issue_tokens`` (only
+keyed hashes are stored), and every answer through ``record_response``.
+
+Everything random comes from one ``numpy.random.Generator`` seeded with :data:`SEED`, so
+two demo databases hold the same lists, sample and answers (tokens excepted: they are
+secrets and always fresh).
+
+Usage (inside an application context; the caller commits)::
+
+    state = database_state()               # "empty" | "demo" | "other"
+    summary = seed_demo(progress)          # a DemoSummary
+    links = fresh_links()                  # re-issued tokens for 3 citizens to try
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from flask import current_app
+
+from questionnaires import load_builtin
+from surveyapp.auth.models import Role, User
+from surveyapp.auth.users import create_user
+from surveyapp.campaigns.lifecycle import transition
+from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.db import transaction, utcnow
+from surveyapp.demo.answers import simulate_answers
+from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
+from surveyapp.extensions import db
+from surveyapp.fieldwork import operations as fieldwork
+from surveyapp.fieldwork.models import ContactMode, Respondent, RespondentStatus, Selection
+from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
+from surveyapp.frames.operations import Rejection, check_file, store_upload
+from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.responses.operations import record_response
+from surveyapp.tokens.service import IssuedToken, invitable, issue_tokens
+from surveyapp.units.importer import import_units
+from surveyapp.units.models import Unit
+
+SEED = 2024
+CAMPAIGN_CODE = "2024"
+# The campaign's name marks a database as the demo's (a real campaign is never named so).
+DEMO_MARK = "(dữ liệu demo / demo data)"
+CAMPAIGN_NAME = f"Khảo sát Chỉ số CCHC năm 2024 {DEMO_MARK}"
+PERIOD = (dt.date(2024, 1, 1), dt.date(2024, 9, 30))
+LISTS_DUE = dt.date(2024, 7, 15)
+REGISTRY = Path(__file__).resolve().parent.parent / "units" / "data" / "brvt-2024.csv"
+INSTRUMENTS = (
+    ("citizen", "sipas-citizen", "2024"),
+    ("organisation", "sipas-citizen", "2024"),
+    ("official", "par-officials", "2024"),
+)
+# The design an administrator would choose on the Draw page: strata unit × group ×
+# subgroup, Yamane's n = N / (1 + N·e²) with e = 10 % in every stratum, 20 % reserves.
+DRAW_PARAMS = {
+    "extra_strata": ["subgroup"],
+    "size_mode": "margin",
+    "margin": 0.10,
+    "confidence": 0.95,
+    "rule": "yamane",
+    "per_stratum": True,
+    "allocation": "proportional",
+    "reserve": 0.2,
+    "seed": SEED,
+}
+LINKS_UNIT = "TPVT-PTHANGTAM"  # the citizens whose links are printed
+TOKEN_UNITS = ("TPVT-PTHANGTAM", "STP")  # units whose sampled people got letters
+WALKIN_UNITS = ("TPVT-PTHANGTAM", "TPVT")
+LINKS_PRINTED = 3
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: Role
+    password: str
+    full_name: str
+    unit_code: str | None
+    try_vi: str
+    try_en: str
+
+
+DEMO_USERS = (
+    DemoUser("admin", Role.ADMIN, "admin-demo", "Lê Thị Minh Tâm (Sở Nội vụ)", None,
+             "Tiến độ, danh sách đơn vị, chọn mẫu, kết quả, tài khoản",
+             "progress dashboard, lists status, draw, results, accounts"),
+    DemoUser("supervisor", Role.SUPERVISOR, "supervisor-demo", "Phạm Quốc Bảo (giám sát)", None,
+             "Phân công điều tra viên, thay thế bằng người dự phòng, phúc tra",
+             "assign enumerators, replace refusals from the reserve, back-checks"),
+    DemoUser("enum1", Role.ENUMERATOR, "enum1-demo", "Trần Văn Hải (điều tra viên)", None,
+             "Việc của tôi: ghi lần liên hệ, phỏng vấn (Thành phố Vũng Tàu)",
+             "my assignments: record attempts, interview (Vũng Tàu city)"),
+    DemoUser("enum2", Role.ENUMERATOR, "enum2-demo", "Nguyễn Thị Thu Hà (điều tra viên)", None,
+             "Việc của tôi (Xã Bông Trang)", "my assignments (Bông Trang commune)"),
+    DemoUser("focal", Role.FOCAL_POINT, "focal-demo", "Võ Thị Ngọc Hân (đầu mối)",
+             "TPVT-PTHANGTAM", "Tải danh sách của Phường Thắng Tam, áp phích tại quầy",
+             "upload Thắng Tam ward's lists, counter poster"),
+    DemoUser("clerk", Role.CLERK, "clerk-demo", "Đỗ Minh Khoa (nhập liệu)", None,
+             "Nhập phiếu giấy bằng mã ngắn (ví dụ mã số 3 dưới đây)",
+             "key in a paper form by its short code (e.g. code no. 3 below)"),
+)  # fmt: skip
+
+# Units with lists: (code, procedures profile, citizens, share of organisations,
+# officials, file format). Two departments, two district-level units, three communes.
+LISTS = (
+    ("STP", "STP", 420, 0.12, 64, "xlsx"),
+    ("STNMT", "STNMT", 380, 0.30, 78, "csv"),
+    ("TPVT", "district", 900, 0.10, 110, "csv-semicolon"),
+    ("HXM", "district", 620, 0.08, 96, "xlsx"),
+    ("TPVT-PTHANGTAM", "commune", 180, 0.05, 22, "csv"),
+    ("TPVT-XLONGSON", "commune", 120, 0.04, 18, "csv"),
+    ("HXM-XBONGTRANG", "commune", 150, 0.04, 20, "xlsx"),
+)
+# When each unit's lists arrived (the due date is LISTS_DUE; Bông Trang was late).
+UPLOADED_ON = {
+    "STP": dt.date(2024, 7, 3), "STNMT": dt.date(2024, 7, 10), "TPVT": dt.date(2024, 7, 12),
+    "HXM": dt.date(2024, 7, 15), "TPVT-PTHANGTAM": dt.date(2024, 7, 8),
+    "TPVT-XLONGSON": dt.date(2024, 7, 11), "HXM-XBONGTRANG": dt.date(2024, 7, 22),
+}  # fmt: skip
+# Typical satisfaction (1-5 scale) of each unit's users, so units differ in the results.
+UNIT_LEVEL = {"STP": 4.3, "STNMT": 3.7, "TPVT": 3.9, "HXM": 4.0, "TPVT-PTHANGTAM": 4.4,
+              "TPVT-XLONGSON": 4.1, "HXM-XBONGTRANG": 3.6}  # fmt: skip
+LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 3, "UBND cấp xã": 4}  # SIPAS a1
+OFFICIAL_LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 2, "UBND cấp xã": 3}
+OFFICIAL_GROUP_CHOICE = {"Lãnh đạo": 1, "Công chức": 2, "Viên chức": 3}
+
+WEB_RESPONSES = 36
+PAPER_RESPONSES = 4
+WALKIN_RESPONSES = 8
+
+Progress = Callable[[str, str, float], None]  # (label vi, label en, seconds)
+
+
+class DemoError(Exception):
+    def __init__(self, message_vi: str, message_en: str):
+        super().__init__(f"{message_vi} / {message_en}")
+        self.message_vi, self.message_en = message_vi, message_en
+
+
+@dataclass
+class DemoSummary:
+    campaign_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    scoring_run: str | None = None
+    scoring_problem: str | None = None
+
+
+# ------------------------------------------------------------------------ the database
+
+
+def database_state() -> str:
+    """``empty`` (no schema, or no user and no campaign), ``demo`` or ``other``."""
+    if not sa.inspect(db.engine).has_table("campaigns"):
+        return "empty"
+    if demo_campaign() is not None:
+        return "demo"
+    users = db.session.scalar(sa.select(sa.func.count(User.id)))
+    campaigns = db.session.scalar(sa.select(sa.func.count(Campaign.id)))
+    return "empty" if not users and not campaigns else "other"
+
+
+def demo_campaign() -> Campaign | None:
+    return db.session.scalar(
+        sa.select(Campaign).where(Campaign.code == CAMPAIGN_CODE, Campaign.name.endswith(DEMO_MARK))
+    )
+
+
+def erase_database() -> None:
+    """Drop everything: the SQLite file itself, or every table of another database; and
+    the instance's files that belong to the database (scoring runs, letters)."""
+    engine = db.engine
+    url = engine.url
+    db.session.remove()
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+    else:
+        tables = sa.MetaData()
+        tables.reflect(bind=engine)
+        tables.drop_all(bind=engine)
+        engine.dispose()
+    for folder in ("results", "letters"):
+        shutil.rmtree(Path(current_app.instance_path) / folder, ignore_errors=True)
+
+
+def database_location() -> str:
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(Path(url.database).resolve())
+    return url.render_as_string(hide_password=True)
+
+
+# ----------------------------------------------------------------------------- seeding
+
+
+@contextmanager
+def _timed(progress: Progress | None, label_vi: str, label_en: str) -> Iterator[None]:
+    """Report how long the enclosed step took."""
+    start = time.perf_counter()
+    yield
+    if progress:
+        progress(label_vi, label_en, time.perf_counter() - start)
+
+
+def seed_demo(progress: Progress | None = None) -> DemoSummary:
+    """Seed an empty (migrated) database; commits once for everything but the scoring run,
+    which is a job of its own afterwards."""
+    rng = np.random.default_rng(SEED)
+    with transaction():
+        with _timed(progress, "Danh mục đơn vị BR-VT 2024", "BR-VT 2024 unit registry"):
+            units = _import_registry()
+        with _timed(progress, "Tài khoản demo", "demo accounts"):
+            users = _create_users()
+        with _timed(progress, "Đợt khảo sát 2024, bảng hỏi", "campaign 2024, questionnaires"):
+            campaign = _create_campaign()
+        with _timed(progress, "Danh sách của 7 đơn vị (kiểm tra)", "lists of 7 units (checked)"):
+            _upload_lists(rng, campaign, units, users)
+        with _timed(progress, "Chọn mẫu có dự phòng, khoá mẫu", "draw with reserves, lock"):
+            _draw_and_lock(campaign, users["admin"])
+        with _timed(progress, "Bắt đầu khảo sát, phân công", "fieldwork started, assignments"):
+            transition(campaign, CampaignStatus.FIELDWORK)
+            assigned = _assign(campaign, units, users)
+        with _timed(progress, "Liên hệ, phỏng vấn, thay thế", "contacts, interviews, replacements"):
+            _fieldwork(rng, campaign, units, users, assigned)
+        with _timed(progress, "Mã trả lời cho 2 đơn vị", "tokens for 2 units"):
+            issued = _issue_tokens(campaign, units)
+        with _timed(progress, "Phiếu web, giấy, tại quầy", "web, paper, walk-in answers"):
+            _web_and_paper_responses(rng, campaign, units, users, issued)
+            _walkin_responses(rng, campaign, units)
+        summary = DemoSummary(campaign.id, counts())
+    _clear_stale_runs(campaign.id)
+    with _timed(progress, "Tính điểm thử (kết quả)", "a scoring run (results)"):
+        _scoring_run(summary, users["admin"].id)
+    return summary
+
+
+def _import_registry() -> dict[str, Unit]:
+    result = import_units(REGISTRY.read_bytes())
+    if not result.ok:
+        first = result.errors[0]
+        raise DemoError(first.message_vi, first.message_en)
+    db.session.flush()
+    return {u.code: u for u in db.session.scalars(sa.select(Unit))}
+
+
+def _create_users() -> dict[str, User]:
+    users = {}
+    for spec in DEMO_USERS:
+        users[spec.username] = create_user(
+            spec.username, spec.role, spec.password, spec.unit_code, spec.full_name
+        )
+    db.session.flush()
+    return users
+
+
+def _create_campaign() -> Campaign:
+    campaign = Campaign(
+        code=CAMPAIGN_CODE,
+        name=CAMPAIGN_NAME,
+        status=CampaignStatus.DRAFT,
+        period_start=PERIOD[0],
+        period_end=PERIOD[1],
+        lists_due_on=LISTS_DUE,
+    )
+    for group, questionnaire_id, version in INSTRUMENTS:
+        campaign.instruments.append(
+            CampaignInstrument(
+                respondent_group=group, questionnaire_id=questionnaire_id,
+                questionnaire_version=version,
+            )
+        )  # fmt: skip
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def _upload_lists(rng, campaign: Campaign, units: dict[str, Unit], users) -> None:
+    limits = {
+        "max_bytes": current_app.config["MAX_CONTENT_LENGTH"],
+        "max_rows": current_app.config["MAX_UPLOAD_ROWS"],
+    }
+    focal = {u.unit_id: u for u in users.values() if u.role == Role.FOCAL_POINT}
+    for code, profile, citizens, organisations, officials, file_format in LISTS:
+        unit = units[code]
+        plan = ListPlan(code, unit.name, profile, citizens, organisations, officials, file_format)
+        # A district's list includes, by mistake, a row of one of its communes.
+        other = next((u.name for u in units.values() if u.parent_id == unit.id), None)
+        uploader = focal.get(unit.id, users["admin"])
+        for kind, made in (
+            (ListKind.CITIZENS, citizens_file(rng, plan, PERIOD, other)),
+            (ListKind.OFFICIALS, officials_file(rng, plan)),
+        ):
+            outcome = check_file(made.data, made.filename, campaign, unit, kind, **limits)
+            if isinstance(outcome, Rejection):
+                raise DemoError(outcome.message_vi, outcome.message_en)
+            valid, issues, summary = outcome
+            upload = store_upload(
+                campaign, unit, kind, made.filename, uploader.id, valid, issues, summary
+            )
+            # The lists arrived in July 2024 (the status page compares with the due date).
+            upload.uploaded_at = dt.datetime.combine(UPLOADED_ON[code], dt.time(9, 30))
+
+
+def _draw_and_lock(campaign: Campaign, admin: User) -> None:
+    from surveyapp.draws.operations import lock, perform_draw
+
+    draw = perform_draw(campaign.id, dict(DRAW_PARAMS), admin.id)
+    lock(draw)
+
+
+def _assign(campaign, units, users) -> dict[str, list[Respondent]]:
+    return {
+        "enum1": fieldwork.assign_next_pending(campaign.id, units["TPVT"].id, users["enum1"], 30),
+        "enum2": fieldwork.assign_next_pending(
+            campaign.id, units["HXM-XBONGTRANG"].id, users["enum2"], 24
+        ),
+    }
+
+
+def _questionnaire(campaign_id: int, group: str):
+    instrument = db.session.scalar(
+        sa.select(CampaignInstrument).where(
+            CampaignInstrument.campaign_id == campaign_id,
+            CampaignInstrument.respondent_group == group,
+        )
+    )
+    return load_builtin(instrument.questionnaire_id, instrument.questionnaire_version)
+
+
+def _answers_for(rng, respondent: Respondent, unit: Unit, campaign_id: int):
+    questionnaire = _questionnaire(campaign_id, respondent.respondent_group)
+    if respondent.respondent_group == "official":
+        subgroup = respondent.stratum.rsplit("|", 1)[-1].strip()
+        preset = {"a2": OFFICIAL_LEVEL_CHOICE.get(unit.level_label, 1)}
+        if subgroup in OFFICIAL_GROUP_CHOICE:
+            preset["a1"] = OFFICIAL_GROUP_CHOICE[subgroup]
+    else:
+        preset = {
+            "a1": LEVEL_CHOICE.get(unit.level_label, 1),
+            "a5": int(rng.integers(1, 10)),  # a month of the survey period
+            "a6": int(rng.choice([1, 2, 3], p=[0.7, 0.25, 0.05])),
+            "a7": 2 if respondent.respondent_group == "organisation" else 1,
+        }
+    return questionnaire, simulate_answers(
+        questionnaire, rng, level=UNIT_LEVEL.get(unit.code, 4.0), preset=preset
+    )
+
+
+def _interview(rng, respondent: Respondent, unit: Unit, by_user: User, mode: ResponseMode):
+    questionnaire, answers = _answers_for(rng, respondent, unit, respondent.campaign_id)
+    record_response(
+        respondent=respondent, unit=unit, answers=answers, mode=mode, questionnaire=questionnaire
+    )
+    contact = ContactMode.PHONE if mode is ResponseMode.ENUMERATOR else ContactMode.POST
+    fieldwork.note_interview(respondent, by_user, contact)
+
+
+def _fieldwork(rng, campaign, units, users, assigned) -> None:
+    """Each enumerator's week: interviews, call-backs, refusals replaced from the reserve."""
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+
+    def at(days: float) -> dt.datetime:
+        return now - dt.timedelta(days=days)
+
+    def attempt(respondent, disposition, by, days, note=None, auto_replace=False):
+        fieldwork.record_attempt(
+            respondent, mode=ContactMode.PHONE, disposition=disposition, by_user=by,
+            note=note, attempted_at=at(days), auto_replace=auto_replace,
+        )  # fmt: skip
+
+    enum1, enum2 = users["enum1"], users["enum2"]
+    cases = assigned["enum1"]
+    for respondent in cases[:8]:
+        if rng.random() < 0.4:
+            attempt(respondent, "appointment", enum1, 6, "Hẹn gọi lại buổi chiều")
+        _interview(rng, respondent, units["TPVT"], enum1, ResponseMode.ENUMERATOR)
+    for respondent in cases[8:10]:
+        attempt(respondent, "refusal", enum1, 5, "Bận, không muốn trả lời")
+        fieldwork.replace_with_reserve(respondent)
+    noncontact = cases[10]
+    for days in (6, 4, 2):
+        attempt(noncontact, "no_answer", enum1, days)
+    fieldwork.replace_with_reserve(noncontact)
+    for respondent in cases[11:14]:
+        attempt(respondent, "appointment", enum1, 1, "Hẹn gặp tại nhà thứ Bảy")
+    for respondent in cases[14:18]:
+        attempt(respondent, "no_answer", enum1, 1)
+    attempt(cases[18], "wrong_number", enum1, 3, "Số máy không đúng người")
+
+    cases = assigned["enum2"]
+    for respondent in cases[:6]:
+        _interview(rng, respondent, units["HXM-XBONGTRANG"], enum2, ResponseMode.ENUMERATOR)
+    attempt(cases[6], "refusal", enum2, 3, auto_replace=True)
+    attempt(cases[7], "ineligible", enum2, 3, "Không làm thủ tục tại xã trong năm 2024")
+    for respondent in cases[8:10]:
+        attempt(respondent, "unavailable", enum2, 2, "Đi làm xa, người nhà nghe máy")
+
+
+def _issue_tokens(campaign, units) -> list[tuple[Respondent, IssuedToken]]:
+    issued = []
+    for code in TOKEN_UNITS:
+        respondents = db.session.scalars(
+            invitable(campaign.id, units[code].id, only_new=True)
+        ).all()
+        issued.extend(zip(respondents, issue_tokens(respondents), strict=True))
+    return issued
+
+
+def _web_and_paper_responses(rng, campaign, units, users, issued) -> None:
+    """Some invited people answer on the web with their token, a few send the paper form
+    back (keyed in by the clerk). The first citizens of the links unit are kept for the
+    printed links."""
+    by_id = {u.id: u for u in units.values()}
+    kept = {r.id for r in _link_candidates(campaign.id)[: 2 * LINKS_PRINTED]}
+    pool = [(r, t) for r, t in issued if r.id not in kept]
+    order = rng.permutation(len(pool))[: WEB_RESPONSES + PAPER_RESPONSES]
+    chosen = [pool[i] for i in sorted(order.tolist())]
+    for respondent, token in chosen[:WEB_RESPONSES]:
+        unit = by_id[respondent.source_unit_id]
+        questionnaire, answers = _answers_for(rng, respondent, unit, campaign.id)
+        record_response(
+            respondent=respondent, token=token.token, unit=unit, answers=answers,
+            mode=ResponseMode.WEB, questionnaire=questionnaire,
+        )  # fmt: skip
+    for respondent, _ in chosen[WEB_RESPONSES:]:
+        unit = by_id[respondent.source_unit_id]
+        _interview(rng, respondent, unit, users["clerk"], ResponseMode.PAPER)
+
+
+def _walkin_responses(rng, campaign, units) -> None:
+    from surveyapp.walkin.routes import poster_link
+
+    for number in range(WALKIN_RESPONSES):
+        unit = units[WALKIN_UNITS[number % len(WALKIN_UNITS)]]
+        link = poster_link(campaign, unit)
+        questionnaire = _questionnaire(campaign.id, link.respondent_group)
+        answers = simulate_answers(
+            questionnaire,
+            rng,
+            level=UNIT_LEVEL.get(unit.code, 4.0),
+            preset={"a1": LEVEL_CHOICE.get(unit.level_label, 1), "a6": 1, "a7": 1},
+        )
+        record_response(
+            unit=unit, answers=answers, mode=ResponseMode.WALKIN, questionnaire=questionnaire,
+            campaign=campaign, respondent_group=link.respondent_group,
+        )  # fmt: skip
+
+
+def _clear_stale_runs(campaign_id: int) -> None:
+    """Scoring runs left in the instance folder by an earlier database with a campaign of
+    the same id belong to no campaign of this one."""
+    from surveyapp.results.runs import campaign_directory
+
+    shutil.rmtree(campaign_directory(campaign_id), ignore_errors=True)
+
+
+def _scoring_run(summary: DemoSummary, admin_id: int) -> None:
+    """One scoring run so the results page has content (its job runs inline)."""
+    from surveyapp.jobs import JobStatus
+    from surveyapp.results.runs import start_run
+
+    with transaction():
+        campaign = db.session.get(Campaign, summary.campaign_id)
+        run = start_run(campaign, mapping="brvt-2024", created_by=admin_id)
+        job = run.job()
+        summary.scoring_run = run.id
+        if job is not None and job.status == JobStatus.FAILED:
+            summary.scoring_problem = job.message
+
+
+# ------------------------------------------------------------------------------ links
+
+
+def _link_candidates(campaign_id: int) -> list[Respondent]:
+    """Invited citizens of the links unit who have not answered, first by id."""
+    unit_id = db.session.scalar(sa.select(Unit.id).where(Unit.code == LINKS_UNIT))
+    query = (
+        invitable(campaign_id, unit_id)
+        .where(
+            Respondent.respondent_group == "citizen",
+            Respondent.status.in_((RespondentStatus.PENDING, RespondentStatus.INVITED)),
+            Respondent.assigned_enumerator_id.is_(None),
+        )
+        .limit(2 * LINKS_PRINTED)
+    )
+    return list(db.session.scalars(query))
+
+
+def fresh_links(campaign_id: int, count: int = LINKS_PRINTED) -> list[IssuedToken]:
+    """New tokens (so printable links) for the first ``count`` citizens still to answer.
+
+    Tokens are stored only as hashes, so earlier links of these people cannot be shown
+    again: they get new ones, and their earlier links stop working.
+    """
+    chosen = _link_candidates(campaign_id)[:count]
+    if not chosen:
+        raise DemoError(
+            "Mọi người được mời của đơn vị demo đã trả lời: chạy lại với --reset.",
+            "Everyone invited in the demo unit has answered: run again with --reset.",
+        )
+    return issue_tokens(chosen)
+
+
+def walkin_url(campaign_id: int) -> str:
+    from surveyapp.walkin.routes import poster_link
+
+    campaign = db.session.get(Campaign, campaign_id)
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == LINKS_UNIT))
+    return f"{current_app.config['BASE_URL']}/w/{poster_link(campaign, unit).slug}"
+
+
+def poster_path(campaign_id: int) -> str:
+    unit_id = db.session.scalar(sa.select(Unit.id).where(Unit.code == LINKS_UNIT))
+    return f"/posters/{campaign_id}/{unit_id}.pdf"
+
+
+def counts() -> dict[str, int]:
+    """What the demo database holds (for the summary)."""
+
+    def count(column, *conditions) -> int:
+        return int(db.session.scalar(sa.select(sa.func.count(column)).where(*conditions)) or 0)
+
+    responses = dict(
+        db.session.execute(
+            sa.select(Response.mode, sa.func.count(Response.id)).group_by(Response.mode)
+        ).all()
+    )
+    return {
+        "units": count(Unit.id),
+        "users": count(User.id),
+        "lists": count(FrameUpload.id, FrameUpload.is_current),
+        "records": count(FrameRecord.id),
+        "primaries": count(Respondent.id, Respondent.selection == Selection.PRIMARY),
+        "reserves": count(Respondent.id, Respondent.selection == Selection.RESERVE),
+        "released": count(Respondent.id, Respondent.released.is_(True)),
+        "tokens": count(Respondent.id, Respondent.token_hash.is_not(None)),
+        "web": responses.get(ResponseMode.WEB, 0),
+        "enumerator": responses.get(ResponseMode.ENUMERATOR, 0),
+        "paper": responses.get(ResponseMode.PAPER, 0),
+        "walkin": responses.get(ResponseMode.WALKIN, 0),
+    }
