@@ -200,18 +200,41 @@ def _memory(path: Path) -> dict:
     }
 
 
+def _xlsx_timings(directory: str, rows: int, repeats: int = 3) -> dict:
+    """Reading an XLSX of the same kind: ``pandas.read_excel(engine="calamine")`` against
+    ``sampling.read_frame`` (read only)."""
+    import pandas as pd
+
+    import sampling
+
+    csv_path = Path(directory) / f"frame_{rows}.csv"
+    generate(csv_path, rows)
+    xlsx_path = csv_path.with_suffix(".xlsx")
+    pd.read_csv(csv_path, dtype=str).to_excel(xlsx_path, index=False)
+    baseline, ours = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pd.read_excel(xlsx_path, engine="calamine")
+        baseline.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        sampling.read_frame(xlsx_path)
+        ours.append(time.perf_counter() - start)
+    return {"pandas": statistics.median(baseline), "ours": statistics.median(ours)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="100000,1000000")
     parser.add_argument("--repeats", type=int, default=5, help="runs per size (median)")
     parser.add_argument("--once", default="5000000", help="sizes timed once (0: none)")
+    parser.add_argument("--xlsx-rows", type=int, default=50_000, help="XLSX case (0: none)")
     parser.add_argument("--dir", default=None, help="where to write the generated CSVs")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         _peak_rss_child(*options.child)
         return
-    sizes = [(int(n), options.repeats) for n in options.rows.split(",") if n]
+    sizes = [(int(n), options.repeats) for n in options.rows.split(",") if n and int(n)]
     sizes += [(int(n), 1) for n in options.once.split(",") if n and int(n)]
     with tempfile.TemporaryDirectory(dir=options.dir) as directory:
         print("| rows | pandas.read_csv s | read_frame s | validate_frame s | read+validate s | "
@@ -232,6 +255,12 @@ def main() -> None:
                 flush=True,
             )
             path.unlink()
+        if options.xlsx_rows:
+            x = _xlsx_timings(directory, options.xlsx_rows)
+            print(
+                f"\nXLSX, {options.xlsx_rows:,} rows: pandas.read_excel(engine='calamine') "
+                f"{x['pandas']:.2f} s, read_frame {x['ours']:.2f} s (medians of 3)."
+            )
 
 
 if __name__ == "__main__":
