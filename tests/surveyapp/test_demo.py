@@ -1,0 +1,180 @@
+"""``surveyapp demo``: the printed links and logins work, and a second run reuses the data.
+
+The demo runs through the command line (``--no-serve``) into the test database of each
+backend; what it prints is then tried with the test client, as a user would try it.
+"""
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from questionnaires import load_builtin
+from surveyapp import create_app
+from surveyapp.auth.users import create_user, find_user
+from surveyapp.db import transaction
+from surveyapp.demo.answers import simulate_answers
+from surveyapp.demo.operations import demo_campaign
+from surveyapp.extensions import db
+from surveyapp.models import Campaign, Response, Role
+
+PORT = 5077
+LINK = re.compile(rf"http://127\.0\.0\.1:{PORT}/s/[A-Za-z0-9_-]{{22}}")
+CODE = re.compile(r"[2-9A-HJKMNP-TV-Y]{5}-[2-9A-HJKMNP-TV-Y]{5}")
+# A login row of the printed table: username, password, role.
+LOGIN = re.compile(r"^  ([a-z0-9]+) {2,}(\S+) {2,}\S", re.MULTILINE)
+SECTION = re.compile(r'data-section="([^"]+)"')
+COMPLETED = re.compile(r'<span class="big">(\d+)</span>')
+
+
+def run_demo(app, *options):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--no-serve", "--port", str(PORT), *options])
+    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
+    return result.output
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def form_data(answers: dict) -> dict:
+    """Answers as the browser posts them (strings, lists for multiple choice)."""
+    data = {}
+    for code, value in answers.items():
+        if isinstance(value, tuple | list):
+            data[code] = [str(v) for v in value]
+        elif isinstance(value, dt.date):
+            data[code] = value.isoformat()
+        else:
+            data[code] = str(value)
+    return data
+
+
+def answer_whole_form(client, answers: dict):
+    """Post each shown page with its part of ``answers`` until the form is sent."""
+    questionnaire = load_builtin("sipas-citizen", "2024")
+    codes_of = {
+        section.code: {code for q in section.questions for code in q.answer_codes()}
+        for section in questionnaire.sections
+    }
+    posted = form_data(answers)
+    response = client.get("/s/form")
+    for _ in range(len(questionnaire.sections)):
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        page = response.get_data(as_text=True)
+        section = SECTION.search(page).group(1)
+        action = "submit" if 'value="submit"' in page else "next"
+        data = {k: v for k, v in posted.items() if k in codes_of[section]}
+        response = client.post("/s/form", data={**data, "action": action})
+        if action == "submit" or response.status_code != 302:
+            return response
+        response = client.get(response.headers["Location"])
+    raise AssertionError("the form did not end")
+
+
+def probability_responses(app) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(sa.func.count(Response.id)).where(Response.is_probability.is_(True))
+        )
+
+
+def test_demo_links_logins_dashboard_and_rerun(app):
+    output = run_demo(app)
+    links = LINK.findall(output)
+    assert len(links) == 3 and len(set(links)) == 3
+    assert len(set(CODE.findall(output))) == 3
+    assert f"http://127.0.0.1:{PORT}/w/" in output
+
+    # Every printed login signs in, and each role is there.
+    logins = LOGIN.findall(output)
+    with app.app_context():
+        roles = {find_user(username).role for username, _ in logins}
+    assert roles == set(Role)
+    for username, password in logins:
+        client = app.test_client()
+        response = client.post("/auth/login", data={"username": username, "password": password})
+        assert response.status_code == 302, username
+        assert client.get("/").status_code == 200
+
+    # A printed link opens the form, a whole answer set is thanked, the link is then used.
+    citizen = app.test_client()
+    response = citizen.get(path_of(links[0]))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/s/form")
+    answers = simulate_answers(load_builtin("sipas-citizen", "2024"), np.random.default_rng(7))
+    before = probability_responses(app)
+    response = answer_whole_form(citizen, answers)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/s/thanks")
+    assert probability_responses(app) == before + 1
+    response = app.test_client().get(path_of(links[0]))
+    assert response.headers["Location"].endswith("/s/notice/answered")
+
+    # The administrator's dashboard counts every completed case, the simulated ones too.
+    admin = app.test_client()
+    admin.post("/auth/login", data=dict(zip(("username", "password"), logins[0], strict=True)))
+    with app.app_context():
+        campaign_id = demo_campaign().id
+    page = admin.get(f"/dashboard/{campaign_id}").get_data(as_text=True)
+    completed = int(COMPLETED.search(page).group(1))
+    assert completed == before + 1 and completed >= 40
+
+    # Run again: the data is reused, and the printed people get new links.
+    again = run_demo(app)
+    new_links = LINK.findall(again)
+    assert len(new_links) == 3 and not set(new_links) & set(links)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 1
+    for link in new_links:
+        response = app.test_client().get(path_of(link))
+        assert response.headers["Location"].endswith("/s/form"), link
+    for link in links[1:]:  # re-issued: the earlier links no longer work
+        response = app.test_client().get(path_of(link))
+        assert response.headers["Location"].endswith("/s/notice/invalid"), link
+    response = app.test_client().get(path_of(links[0]))
+    assert response.headers["Location"].endswith("/s/notice/answered")
+
+
+@pytest.fixture
+def own_database_app(tmp_path):
+    """An app on its own SQLite file (the demo erases it), with a non-demo user in it."""
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'own.sqlite'}",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
+    application.instance_path = str(tmp_path / "instance")
+    (tmp_path / "instance").mkdir()
+    with application.app_context():
+        upgrade()
+        with transaction():
+            create_user("someone", Role.ADMIN, "not the demo password")
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_demo_leaves_other_data_alone_unless_reset(own_database_app):
+    app = own_database_app
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code != 0
+    assert "not the demo's" in result.output
+    with app.app_context():
+        assert find_user("someone") is not None and demo_campaign() is None
+
+    output = run_demo(app, "--reset", "--yes")
+    assert len(LINK.findall(output)) == 3
+    with app.app_context():
+        assert find_user("someone") is None and demo_campaign() is not None
