@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import os
+import struct
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
@@ -409,8 +410,12 @@ def _check_workbook_zip(src: _Source, max_uncompressed_bytes: int) -> None:
     try:
         with src.open() as handle, zipfile.ZipFile(handle) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        raise DamagedWorkbookError(src.name, str(error)) from error
+    except (
+        zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
+        struct.error, OverflowError,
+    ) as error:  # fmt: skip
+        # zipfile reports damaged headers in all these ways (found by fuzzing).
+        raise DamagedWorkbookError(src.name, str(error)[:200]) from error
     if len(members) > _MAX_ZIP_MEMBERS:
         raise ZipBombError(
             src.name,
@@ -461,8 +466,14 @@ def _read_xlsx(src: _Source, sheet: str | None, max_rows: int, max_uncompressed_
             if worksheet.total_height > max_rows + _HEADER_SEARCH_ROWS:
                 raise TooManyRowsError(src.name, worksheet.total_height - 1, max_rows)
             cells = worksheet.to_python(skip_empty_area=False)
-    except python_calamine.CalamineError as error:
+    except (python_calamine.CalamineError, ValueError, OSError, UnicodeError) as error:
         raise DamagedWorkbookError(src.name, str(error).splitlines()[0][:200]) from error
+    except BaseException as error:
+        # A panic inside the Rust reader surfaces as pyo3's PanicException, which derives
+        # from BaseException; anything else (KeyboardInterrupt...) is not ours to catch.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise DamagedWorkbookError(src.name, "calamine") from error
     return cells, 0, sheet_name
 
 

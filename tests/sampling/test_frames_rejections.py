@@ -160,3 +160,13 @@ def test_undecodable_bytes_far_into_a_text_file(build):
     data = build.csv_text(rows).encode() + b"\x81\x8d\x8f\x90,0912345678,X\r\n"
     with pytest.raises(sampling.UnsupportedFormatError):
         sampling.read_frame(data, filename="hong.csv")
+
+
+def test_workbook_with_unreadable_zip_headers_is_damaged(build, citizens_rows):
+    # zipfile raises NotImplementedError (not BadZipFile) for an unknown "version needed
+    # to extract" in the central directory; found by fuzzing.
+    data = bytearray(build.xlsx_bytes({"S": citizens_rows}))
+    entry = data.find(b"PK\x01\x02")
+    data[entry + 6 : entry + 8] = (255).to_bytes(2, "little")
+    with pytest.raises(sampling.DamagedWorkbookError):
+        sampling.read_frame(bytes(data), filename="hong.xlsx")
