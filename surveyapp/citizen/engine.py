@@ -26,10 +26,19 @@ from questionnaires import (
 )
 from questionnaires.expressions import Compare, InList, Selected
 
+_FORM_CLASSES: dict[tuple[str, str, str, int], type] = {}
+
 
 def form_class(questionnaire: Questionnaire, lang: str, section_index: int):
-    section = questionnaire.sections[section_index]
-    return build_form_class(questionnaire, lang, section=section.code, base=FlaskForm)
+    """The page's form class; kept per (id, version, lang, page), because the library's own
+    cache hashes the whole questionnaire tree on every call."""
+    key = (questionnaire.id, str(questionnaire.version), lang, section_index)
+    if key not in _FORM_CLASSES:
+        section = questionnaire.sections[section_index]
+        _FORM_CLASSES[key] = build_form_class(
+            questionnaire, lang, section=section.code, base=FlaskForm
+        )
+    return _FORM_CLASSES[key]
 
 
 def section_shown(questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]) -> bool:

@@ -233,13 +233,11 @@ def _render_form(questionnaire, draft, index, form, status=200):
         section=section,
         form=form,
         unit=unit,
-        walkin=draft.walkin_link_id is not None,
         position=(shown.index(index) + 1 if index in shown else 1, max(len(shown), 1)),
         has_previous=engine.previous_section(questionnaire, index, draft.answers) is not None,
         is_last=engine.next_section(questionnaire, index, draft.answers) is None,
         notes=notes,
         conditions=conditions,
-        lang_code=lang,
     )
     return page, status
 
