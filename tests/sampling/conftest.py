@@ -76,7 +76,7 @@ def period() -> tuple[dt.date, dt.date]:
     return dt.date(2024, 1, 1), dt.date(2024, 9, 30)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def build():
     """The file builders above, for tests (conftest modules cannot be imported)."""
     from types import SimpleNamespace

@@ -4,6 +4,8 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sampling
 
@@ -170,3 +172,33 @@ def test_workbook_with_unreadable_zip_headers_is_damaged(build, citizens_rows):
     data[entry + 6 : entry + 8] = (255).to_bytes(2, "little")
     with pytest.raises(sampling.DamagedWorkbookError):
         sampling.read_frame(bytes(data), filename="hong.xlsx")
+
+
+CELLS = ["", " ", "0912345678", "+84 912 345 678", "12345", "=1+1", "Nguye\u0302\u0303n", "05/03/2024",
+         "45356", "2024-13-45", "a@b.vn", "H1", "\x00", "\t", '"', "9.1E+08", "912345678.0",
+         "<b>", "\r\n", "Đơn vị A"]  # fmt: skip
+HEADERS = ["Họ tên", "SĐT", "Email", "Địa chỉ", "Mã hồ sơ", "Đơn vị", "Ngày trả kết quả", "Chức vụ"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    columns=st.lists(st.sampled_from(HEADERS), min_size=1, max_size=8, unique=True),
+    cells=st.lists(st.lists(st.sampled_from(CELLS), min_size=8, max_size=8), max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    kind=st.sampled_from(["citizens", "officials"]),
+)
+def test_any_messy_list_gives_a_result_or_a_sampling_error(
+    build, columns, cells, delimiter, encoding, kind
+):
+    rows = [columns, *[row[: len(columns)] for row in cells]]
+    data = build.csv_text(rows, delimiter=delimiter).encode(encoding)
+    try:
+        frame = sampling.read_frame(data)
+        result = sampling.validate_frame(frame, kind=kind, period=("01/01/2024", "31/12/2024"))
+    except sampling.SamplingError as error:
+        assert error.message_vi and error.message_en
+        return
+    summary = result.summary
+    assert summary["valid"] + summary["excluded"] + summary["duplicates"] == summary["rows_read"]
+    assert set(result.issues["row"]) <= set(frame["source_row"])
