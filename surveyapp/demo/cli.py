@@ -141,12 +141,17 @@ def _shown_host(host: str) -> str:
 
 
 def _migrate() -> None:
-    """``flask db upgrade``, without Alembic's INFO lines (the step line says it)."""
+    """``flask db upgrade``, without Alembic's INFO lines (the step line says it) and
+    without keeping the logging set-up of Alembic's ini file (the server's request log
+    would go through it)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     logging.disable(logging.INFO)
     try:
         upgrade()
     finally:
         logging.disable(logging.NOTSET)
+        root.handlers[:], root.level = handlers, level
 
 
 def _erase(yes: bool) -> None:

@@ -65,10 +65,10 @@ INSTRUMENTS = (
     ("organisation", "sipas-citizen", "2024"),
     ("official", "par-officials", "2024"),
 )
-# The design an administrator would choose on the Draw page: strata unit × group ×
-# subgroup, Yamane's n = N / (1 + N·e²) with e = 10 % in every stratum, 20 % reserves.
+# The design an administrator would choose on the Draw page: strata unit × respondent
+# group, Yamane's n = N / (1 + N·e²) with e = 10 % in every stratum, 20 % reserves.
 DRAW_PARAMS = {
-    "extra_strata": ["subgroup"],
+    "extra_strata": [],
     "size_mode": "margin",
     "margin": 0.10,
     "confidence": 0.95,
@@ -137,7 +137,6 @@ UNIT_LEVEL = {"STP": 4.3, "STNMT": 3.7, "TPVT": 3.9, "HXM": 4.0, "TPVT-PTHANGTAM
               "TPVT-XLONGSON": 4.1, "HXM-XBONGTRANG": 3.6}  # fmt: skip
 LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 3, "UBND cấp xã": 4}  # SIPAS a1
 OFFICIAL_LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 2, "UBND cấp xã": 3}
-OFFICIAL_GROUP_CHOICE = {"Lãnh đạo": 1, "Công chức": 2, "Viên chức": 3}
 
 WEB_RESPONSES = 36
 PAPER_RESPONSES = 4
@@ -346,10 +345,7 @@ def _questionnaire(campaign_id: int, group: str):
 def _answers_for(rng, respondent: Respondent, unit: Unit, campaign_id: int):
     questionnaire = _questionnaire(campaign_id, respondent.respondent_group)
     if respondent.respondent_group == "official":
-        subgroup = respondent.stratum.rsplit("|", 1)[-1].strip()
         preset = {"a2": OFFICIAL_LEVEL_CHOICE.get(unit.level_label, 1)}
-        if subgroup in OFFICIAL_GROUP_CHOICE:
-            preset["a1"] = OFFICIAL_GROUP_CHOICE[subgroup]
     else:
         preset = {
             "a1": LEVEL_CHOICE.get(unit.level_label, 1),
