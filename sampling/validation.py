@@ -197,56 +197,86 @@ def _spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------- collector
 
 
+_REPEATED_TEXTS = ("column", "severity", "action", "code", "reason_vi", "reason_en")
+
+
 class _Issues:
-    """Issues gathered rule by rule, as small column blocks joined at the end."""
+    """Issues gathered rule by rule as numpy blocks (scalars stay scalars until the end),
+    joined, ordered by row and column, with the repeated texts as categoricals."""
 
     def __init__(self, source_rows: np.ndarray, headers: dict[str, str]):
         self.source_rows = source_rows
         self.headers = headers
-        self.blocks: list[pd.DataFrame] = []
+        self.blocks: list[tuple[int, dict]] = []
 
     def label(self, column: str) -> str:
         return self.headers.get(column) or _LABELS.get(column, column)
 
     def add(self, mask, column, values, severity, action, code, reason_vi, reason_en):
         """Report the rows where mask is true; severity, action and reasons are scalars
-        or arrays aligned with those rows."""
+        or arrays over all rows or over the rows reported."""
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             return
         if values is None:
-            cell_values = pd.Series([pd.NA] * len(rows), dtype="str")
+            cell_values = pa.nulls(len(rows), pa.large_string())
         else:
-            cell_values = pd.Series(pc.take(values, pa.array(rows)).to_pandas().array, dtype="str")
-        self.blocks.append(
-            pd.DataFrame(
-                {
-                    "row": self.source_rows[rows],
-                    "column": self.label(column),
-                    "value": cell_values.to_numpy(),
-                    "severity": _aligned(severity, mask, rows),
-                    "action": _aligned(action, mask, rows),
-                    "code": code,
-                    "reason_vi": _aligned(reason_vi, mask, rows),
-                    "reason_en": _aligned(reason_en, mask, rows),
-                    "_order": rows,
-                }
-            )
+            cell_values = as_large_string(pc.take(values, pa.array(rows)))
+        block = {
+            "row": self.source_rows[rows],
+            "column": self.label(column),
+            "value": cell_values,
+            "severity": _aligned(severity, mask, rows),
+            "action": _aligned(action, mask, rows),
+            "code": code,
+            "reason_vi": _aligned(reason_vi, mask, rows),
+            "reason_en": _aligned(reason_en, mask, rows),
+            "_order": rows,
+        }
+        self.blocks.append((len(rows), block))
+
+    def _joined(self, name: str) -> np.ndarray:
+        return np.concatenate(
+            [
+                value if isinstance(value, np.ndarray) else np.full(count, value, dtype=object)
+                for count, block in self.blocks
+                for value in (block[name],)
+            ]
         )
 
     def frame(self, column_order: list[str]) -> pd.DataFrame:
         if not self.blocks:
-            return pd.DataFrame({name: pd.Series(dtype="str") for name in ISSUE_COLUMNS}).astype(
-                {"row": "int64"}
-            )
-        issues = pd.concat(self.blocks, ignore_index=True)
-        rank = {self.label(name): i for i, name in enumerate(column_order)}
-        issues["_column_rank"] = issues["column"].map(rank).fillna(len(rank))
-        issues = issues.sort_values(["_order", "_column_rank"], kind="stable")
-        issues = issues[list(ISSUE_COLUMNS)].reset_index(drop=True)
-        # A handful of distinct texts repeated over many rows.
-        repeated = ["column", "severity", "action", "code", "reason_vi", "reason_en"]
-        return issues.astype(dict.fromkeys(repeated, "category"))
+            empty = {name: pd.Categorical([]) for name in _REPEATED_TEXTS}
+            empty.update(row=np.zeros(0, np.int64), value=pd.array([], dtype="str"))
+            return pd.DataFrame({name: empty[name] for name in ISSUE_COLUMNS})
+        rank_of = {self.label(name): i for i, name in enumerate(column_order)}
+        ranks = np.concatenate(
+            [
+                np.full(count, rank_of.get(block["column"], len(rank_of)))
+                for count, block in self.blocks
+            ]
+        )
+        order = np.lexsort((ranks, self._joined("_order")))
+        columns = {"row": self._joined("row")[order]}
+        values = pa.concat_arrays([block["value"] for _, block in self.blocks])
+        columns["value"] = pd.array(values.take(pa.array(order)), dtype="str")
+        for name in _REPEATED_TEXTS:
+            columns[name] = self._categorical(name, order)
+        return pd.DataFrame({name: columns[name] for name in ISSUE_COLUMNS})
+
+    def _categorical(self, name: str, order: np.ndarray) -> pd.Categorical:
+        """Codes built block by block: a scalar is one code, an array is factorized."""
+        categories: dict[str, int] = {}
+        parts = []
+        for count, block in self.blocks:
+            value = block[name]
+            if isinstance(value, np.ndarray):
+                codes, uniques = pd.factorize(value)
+                known = [categories.setdefault(text, len(categories)) for text in uniques]
+                parts.append(np.asarray(known, dtype=np.int64)[codes])
+            else:
+                parts.append(np.full(count, categories.setdefault(value, len(categories))))
+        return pd.Categorical.from_codes(np.concatenate(parts)[order], categories=list(categories))
 
 
 def _aligned(value, mask, rows):
