@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -264,8 +265,11 @@ def _decode_head(src: _Source, encoding: str) -> str:
     return text
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(_CONTROL_CHARACTERS.findall(text))
     return "\x00" in text or controls > max(2, len(text) // 100)
 
 

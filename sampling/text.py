@@ -87,29 +87,32 @@ _COMBINING_LEAD = np.zeros(256, dtype=bool)
 _COMBINING_LEAD[[0xCC, 0xCD]] = True
 
 
+# A first byte that may start whitespace: ASCII spaces, and the lead bytes of no-break
+# space (C2 A0), U+2000..U+205F (E2 ..) and U+3000 (E3 80 80).
+_SPACE_FIRST_BYTE = _ASCII_SPACE.copy()
+_SPACE_FIRST_BYTE[[0xC2, 0xE2, 0xE3]] = True
+
+
 def _may_need_trim(values: pa.Array) -> np.ndarray:
     """Rows whose first or last character may be (Unicode) whitespace."""
     offsets, data = string_buffers(values)
-    starts, ends = offsets[:-1], offsets[1:]
-    nonempty = ends > starts
     if len(data) == 0:
         return np.zeros(len(values), dtype=bool)
+    starts, ends = offsets[:-1], offsets[1:]
+    nonempty = ends > starts
     first = data[np.minimum(starts, len(data) - 1)]
     last = data[np.maximum(ends - 1, 0)]
-    # Beyond ASCII: NBSP (C2 A0), U+2000..U+205F (lead E2) and U+3000 (lead E3). A
-    # trailing multi-byte space is recognised by its lead byte two bytes from the end.
-    before_last = data[np.maximum(ends - 2, 0)]
-    third_last = data[np.maximum(ends - 3, 0)]
-    maybe = (
-        _ASCII_SPACE[first]
-        | _ASCII_SPACE[last]
-        | (first == 0xC2)
-        | (first == 0xE2)
-        | (first == 0xE3)
-        | ((before_last == 0xC2) & (last == 0xA0))
-        | (third_last == 0xE2)
-        | (third_last == 0xE3)
-    )
+    maybe = _SPACE_FIRST_BYTE[first] | _ASCII_SPACE[last]
+    # A multi-byte last character (Vietnamese letters mostly): is it a space? Only those
+    # rows are looked at again.
+    wide = np.flatnonzero((last >= 0x80) & nonempty)
+    if len(wide):
+        wide_ends = ends[wide]
+        before_last = data[np.maximum(wide_ends - 2, 0)]
+        third_last = data[np.maximum(wide_ends - 3, 0)]
+        maybe[wide] |= ((before_last == 0xC2) & (last[wide] == 0xA0)) | (
+            (third_last == 0xE2) | (third_last == 0xE3)
+        )
     return maybe & nonempty
 
 
