@@ -54,7 +54,7 @@ STREETS = ("Lê Lợi", "Trần Hưng Đạo", "Hoàng Hoa Thám", "Thùy Vân",
            "Lê Hồng Phong", "Nguyễn An Ninh", "Bình Giã", "Võ Thị Sáu", "30 Tháng 4",
            "Trương Công Định", "Lê Quang Định", "Nguyễn Hữu Cảnh", "Hùng Vương", "Cách Mạng Tháng Tám",
            "Quốc lộ 55", "Quốc lộ 51", "Đường 3 Tháng 2", "Phan Chu Trinh")  # fmt: skip
-HAMLETS = ("Ấp 1", "Ấp 2", "Ấp 3", "Ấp Bàu Lâm", "Ấp Phước Lợi", "Ấp Khu Phố Hải Lộc", "Ấp Tân Rú",
+HAMLETS = ("Ấp 1", "Ấp 2", "Ấp 3", "Ấp Bàu Lâm", "Ấp Phước Lợi", "Ấp Hải Lộc", "Ấp Tân Rú",
            "Ấp Bến Đá", "Ấp Bà Trao", "Tổ 5, Ấp Phước Hòa")  # fmt: skip
 PLACES = ("Phường 1, Thành phố Vũng Tàu", "Phường Thắng Tam, Thành phố Vũng Tàu",
           "Phường Rạch Dừa, Thành phố Vũng Tàu", "Phường Phước Hưng, Thành phố Bà Rịa",
@@ -146,6 +146,7 @@ class ListPlan:
     organisation_share: float
     officials: int
     file_format: str = "csv"  # csv | csv-semicolon | xlsx
+    places: tuple[str, ...] = ()  # where its users live; default: the whole province
     email_domain: str = "baria-vungtau.gov.vn"
 
 
@@ -212,11 +213,11 @@ def email_for(rng: np.random.Generator, name: str, domain: str | None = None) ->
 
 
 def address(rng: np.random.Generator, plan: ListPlan) -> str:
-    if plan.profile == "commune":
-        if "Xã" in plan.unit_name:
-            return f"{_pick(rng, HAMLETS)}, {plan.unit_name}"
-        return f"{int(rng.integers(1, 400))} {_pick(rng, STREETS)}, {plan.unit_name}"
-    return f"{int(rng.integers(1, 600))} {_pick(rng, STREETS)}, {_pick(rng, PLACES)}, {PROVINCE}"
+    """An address where the unit's users live: in the unit's own area when it has one."""
+    place = _pick(rng, plan.places or PLACES)
+    if place.startswith("Xã") and rng.random() < 0.7:
+        return f"{_pick(rng, HAMLETS)}, {place}, {PROVINCE}"
+    return f"{int(rng.integers(1, 600))} {_pick(rng, STREETS)}, {place}, {PROVINCE}"
 
 
 def completion_date(rng: np.random.Generator, period: tuple[dt.date, dt.date]) -> dt.date:

@@ -138,8 +138,15 @@ UNIT_LEVEL = {"STP": 4.3, "STNMT": 3.7, "TPVT": 3.9, "HXM": 4.0, "TPVT-PTHANGTAM
 LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 3, "UBND cấp xã": 4}  # SIPAS a1
 OFFICIAL_LEVEL_CHOICE = {"Sở, ban, ngành": 1, "UBND cấp huyện": 2, "UBND cấp xã": 3}
 
-WEB_RESPONSES = 36
-PAPER_RESPONSES = 4
+# Answers in units that got letters: (unit, web, paper, from these groups). Enough
+# citizens of the links unit to pass the scoring mapping's 30-response minimum, so its
+# results get points; the department's officials answer the officials' questionnaire.
+CITIZENS = ("citizen", "organisation")
+ANSWERED_BY_LETTER = (
+    ("TPVT-PTHANGTAM", 32, 0, CITIZENS),
+    ("STP", 8, 3, CITIZENS),
+    ("STP", 6, 1, ("official",)),
+)
 WALKIN_RESPONSES = 8
 
 Progress = Callable[[str, str, float], None]  # (label vi, label en, seconds)
@@ -297,7 +304,10 @@ def _upload_lists(rng, campaign: Campaign, units: dict[str, Unit], users) -> Non
     focal = {u.unit_id: u for u in users.values() if u.role == Role.FOCAL_POINT}
     for code, profile, citizens, organisations, officials, file_format in LISTS:
         unit = units[code]
-        plan = ListPlan(code, unit.name, profile, citizens, organisations, officials, file_format)
+        plan = ListPlan(
+            code, unit.name, profile, citizens, organisations, officials, file_format,
+            places=_places(unit, units),
+        )  # fmt: skip
         # A district's list includes, by mistake, a row of one of its communes.
         other = next((u.name for u in units.values() if u.parent_id == unit.id), None)
         uploader = focal.get(unit.id, users["admin"])
@@ -314,6 +324,17 @@ def _upload_lists(rng, campaign: Campaign, units: dict[str, Unit], users) -> Non
             )
             # The lists arrived in July 2024 (the status page compares with the due date).
             upload.uploaded_at = dt.datetime.combine(UPLOADED_ON[code], dt.time(9, 30))
+
+
+def _places(unit: Unit, units: dict[str, Unit]) -> tuple[str, ...]:
+    """Where a unit's users live: a commune's own area, a district's communes, or (for a
+    provincial department) anywhere in the province."""
+    by_id = {u.id: u for u in units.values()}
+    parent = by_id.get(unit.parent_id)
+    if parent is not None:
+        return (f"{unit.name}, {parent.name}",)
+    children = [u for u in units.values() if u.parent_id == unit.id]
+    return tuple(f"{child.name}, {unit.name}" for child in children)
 
 
 def _draw_and_lock(campaign: Campaign, admin: User) -> None:
@@ -422,21 +443,24 @@ def _web_and_paper_responses(rng, campaign, units, users, issued) -> None:
     """Some invited people answer on the web with their token, a few send the paper form
     back (keyed in by the clerk). The first citizens of the links unit are kept for the
     printed links."""
-    by_id = {u.id: u for u in units.values()}
     kept = {r.id for r in _link_candidates(campaign.id)[: 2 * LINKS_PRINTED]}
-    pool = [(r, t) for r, t in issued if r.id not in kept]
-    order = rng.permutation(len(pool))[: WEB_RESPONSES + PAPER_RESPONSES]
-    chosen = [pool[i] for i in sorted(order.tolist())]
-    for respondent, token in chosen[:WEB_RESPONSES]:
-        unit = by_id[respondent.source_unit_id]
-        questionnaire, answers = _answers_for(rng, respondent, unit, campaign.id)
-        record_response(
-            respondent=respondent, token=token.token, unit=unit, answers=answers,
-            mode=ResponseMode.WEB, questionnaire=questionnaire,
-        )  # fmt: skip
-    for respondent, _ in chosen[WEB_RESPONSES:]:
-        unit = by_id[respondent.source_unit_id]
-        _interview(rng, respondent, unit, users["clerk"], ResponseMode.PAPER)
+    for code, web, paper, groups in ANSWERED_BY_LETTER:
+        unit = units[code]
+        pool = [
+            (r, t)
+            for r, t in issued
+            if r.source_unit_id == unit.id and r.id not in kept and r.respondent_group in groups
+        ]
+        order = rng.permutation(len(pool))[: web + paper]
+        chosen = [pool[i] for i in sorted(order.tolist())]
+        for respondent, token in chosen[:web]:
+            questionnaire, answers = _answers_for(rng, respondent, unit, campaign.id)
+            record_response(
+                respondent=respondent, token=token.token, unit=unit, answers=answers,
+                mode=ResponseMode.WEB, questionnaire=questionnaire,
+            )  # fmt: skip
+        for respondent, _ in chosen[web:]:
+            _interview(rng, respondent, unit, users["clerk"], ResponseMode.PAPER)
 
 
 def _walkin_responses(rng, campaign, units) -> None:
