@@ -12,6 +12,7 @@ import socket
 import time
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask_migrate import upgrade
 
@@ -50,7 +51,7 @@ RULE = "─" * 78
     is_flag=True,
     help="Chỉ tạo dữ liệu, không chạy máy chủ / set up only, do not serve",
 )
-def demo_command(port, host, reset, yes, no_serve):  # fmt: skip
+def demo_command(port, host, reset, yes, no_serve):
     """Dữ liệu demo và máy chủ thử / Demo database and a local server."""
     started = time.perf_counter()
     app = current_app._get_current_object()
@@ -61,20 +62,36 @@ def demo_command(port, host, reset, yes, no_serve):  # fmt: skip
     app.config["REDIS_URL"] = None
     app.config["BASE_URL"] = os.environ.get("BASE_URL") or f"http://{_shown_host(host)}:{port}"
     base_url = app.config["BASE_URL"].rstrip("/")
+    try:
+        links, walkin, poster_path, counts = _prepare(reset, yes)
+    except demo.DemoError as error:
+        raise click.ClickException(both(error.message_vi, error.message_en)) from None
+    except sa.exc.OperationalError as error:
+        raise click.ClickException(
+            both(
+                f"Không kết nối được cơ sở dữ liệu {demo.database_location()}: {error.orig}",
+                f"Cannot use the database {demo.database_location()}: {error.orig}",
+            )
+        ) from None
+    seconds = time.perf_counter() - started
+    _print_summary(base_url, links, walkin, base_url + poster_path, counts, seconds)
+    if not no_serve:
+        _serve(app, host, port, base_url)
 
+
+def _prepare(reset: bool, yes: bool):
+    """The demo database, made or reused; the links to print and what it holds."""
     if reset:
         _erase(yes)
     with _step("Cập nhật cấu trúc cơ sở dữ liệu", "database migrations"):
         _migrate()
     state = demo.database_state()
     if state == "other":
-        raise click.ClickException(
-            both(
-                "Cơ sở dữ liệu này đã có dữ liệu không phải của bản demo; không ghi đè. Dùng "
-                "--reset để xoá nó, hoặc đặt DATABASE_URL trỏ tới cơ sở dữ liệu khác.",
-                "This database already holds data that is not the demo's; nothing was "
-                "changed. Use --reset to erase it, or point DATABASE_URL to another database.",
-            )
+        raise demo.DemoError(
+            "Cơ sở dữ liệu này đã có dữ liệu không phải của bản demo; không ghi đè. Dùng "
+            "--reset để xoá nó, hoặc đặt DATABASE_URL trỏ tới cơ sở dữ liệu khác.",
+            "This database already holds data that is not the demo's; nothing was "
+            "changed. Use --reset to erase it, or point DATABASE_URL to another database.",
         )
     if state == "demo":
         click.echo(
@@ -87,18 +104,13 @@ def demo_command(port, host, reset, yes, no_serve):  # fmt: skip
         click.echo(both("Tạo dữ liệu demo…", "Creating the demo data…"))
         summary = demo.seed_demo(progress=_echo_step)
         if summary.scoring_problem:
-            click.echo(both("  Tính điểm không thành:", "  Scoring failed:") + " "
-                       + summary.scoring_problem)  # fmt: skip
+            click.echo(f"  {both('Tính điểm không thành', 'Scoring failed')}: "
+                       f"{summary.scoring_problem}")  # fmt: skip
     with transaction():
         campaign = demo.demo_campaign()
         links = demo.fresh_links(campaign.id)
         walkin = demo.walkin_url(campaign.id)
-        poster = base_url + demo.poster_path(campaign.id)
-        counts = demo.counts()
-    _print_summary(base_url, links, walkin, poster, counts, time.perf_counter() - started)
-    if no_serve:
-        return
-    _serve(app, host, port, base_url)
+        return links, walkin, demo.poster_path(campaign.id), demo.counts()
 
 
 # ------------------------------------------------------------------------------ checks

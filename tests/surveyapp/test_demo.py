@@ -6,6 +6,8 @@ backend; what it prints is then tried with the test client, as a user would try 
 
 import datetime as dt
 import re
+import unicodedata
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -13,11 +15,13 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from questionnaires import load_builtin
+import sampling
+from questionnaires import QuestionType, load_builtin
 from surveyapp import create_app
 from surveyapp.auth.users import create_user, find_user
 from surveyapp.db import transaction
 from surveyapp.demo.answers import simulate_answers
+from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
 from surveyapp.demo.operations import demo_campaign
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Response, Role
@@ -178,3 +182,73 @@ def test_demo_leaves_other_data_alone_unless_reset(own_database_app):
     assert len(LINK.findall(output)) == 3
     with app.app_context():
         assert find_user("someone") is None and demo_campaign() is not None
+
+
+PERIOD = (dt.date(2024, 1, 1), dt.date(2024, 9, 30))
+DISTRICT = ListPlan(
+    "TPVT", "Thành phố Vũng Tàu", "district", citizens=400, organisation_share=0.1,
+    officials=60, places=("Phường 1, Thành phố Vũng Tàu", "Xã Long Sơn, Thành phố Vũng Tàu"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("file_format", ["csv", "csv-semicolon", "xlsx"])
+def test_generated_lists_read_back_with_the_faults_of_real_lists(file_format):
+    plan = replace(DISTRICT, file_format=file_format)
+    made = citizens_file(np.random.default_rng(5), plan, PERIOD, "Phường 1")
+    result = sampling.validate_frame(
+        sampling.read_frame(made.data, filename=made.filename), kind="citizens", period=PERIOD
+    )
+    assert set(result.issues["code"]) >= {
+        "missing_value", "phone_scientific", "phone_several", "phone_invalid", "email_invalid",
+        "date_outside_period", "date_unparseable", "no_contact", "duplicate_dossier",
+    }  # fmt: skip
+    assert 0.9 * plan.citizens < result.summary["valid"] < plan.citizens
+    phones = result.valid["phone"].dropna()
+    assert phones.str.fullmatch(r"0\d{9,10}").all()  # every shape normalised
+    names = result.valid["full_name"]
+    assert (names == names.map(lambda n: unicodedata.normalize("NFC", n))).all()
+    assert names.map(lambda n: not n.isascii()).mean() > 0.8  # Vietnamese, with diacritics
+    assert set(result.valid["group"]) == {"Cá nhân", "organisation"}
+
+
+def test_generated_officials_list_has_groups_and_one_unusable_row():
+    made = officials_file(np.random.default_rng(5), DISTRICT)
+    result = sampling.validate_frame(
+        sampling.read_frame(made.data, filename=made.filename), kind="officials"
+    )
+    assert result.summary["valid"] == DISTRICT.officials - 1
+    assert list(result.issues["code"]) == ["missing_group"]
+    assert set(result.valid["group"]) <= {"Lãnh đạo", "Công chức", "Viên chức"}
+
+
+@pytest.mark.parametrize("questionnaire_id", ["sipas-citizen", "par-officials"])
+def test_simulated_answers_are_complete_and_follow_the_unit_level(questionnaire_id):
+    questionnaire = load_builtin(questionnaire_id, "2024")
+    rng = np.random.default_rng(11)
+    scale_codes = {
+        code
+        for q in questionnaire.questions()
+        if q.type in (QuestionType.GRID, QuestionType.SCALE5)
+        for code in q.answer_codes()
+    }
+
+    def mean_score(level: float) -> float:
+        values = []
+        for _ in range(150):
+            answers = simulate_answers(questionnaire, rng, level=level)
+            for q in questionnaire.questions():  # every relevant required question answered
+                if q.required and q.is_relevant(answers):
+                    assert set(q.answer_codes()) <= answers.keys(), q.code
+            values += [v for k, v in answers.items() if k in scale_codes and v != 9]
+        return float(np.mean(values))
+
+    assert mean_score(4.5) > mean_score(3.5) + 0.5 > mean_score(2.5) + 1.0
+
+
+def test_preset_answers_are_kept():
+    questionnaire = load_builtin("sipas-citizen", "2024")
+    rng = np.random.default_rng(2)
+    for month in range(1, 10):
+        answers = simulate_answers(questionnaire, rng, preset={"a5": month, "a6": 2, "a7": 2})
+        assert (answers["a5"], answers["a6"], answers["a7"]) == (month, 2, 2)
+        assert "a8" not in answers  # asked only of people who went to the counter (a6 = 1)
