@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth import bp
 from surveyapp.auth.forms import LoginForm, UserForm
@@ -116,10 +117,10 @@ def users():
 @roles_required(Role.ADMIN)
 def create_account():
     form = UserForm()
-    form.role.choices = [(r.value, t(*ROLE_LABELS[r])) for r in Role]
+    form.role.choices = [SelectChoice(r.value, t(*ROLE_LABELS[r])) for r in Role]
     units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
-    none = ("", t("— Không gắn đơn vị —", "— No unit —"))
-    form.unit_code.choices = [none] + [(u.code, f"{u.code} — {u.name}") for u in units]
+    none = SelectChoice("", t("— Không gắn đơn vị —", "— No unit —"))
+    form.unit_code.choices = [none] + [SelectChoice(u.code, f"{u.code} — {u.name}") for u in units]
     if form.validate_on_submit():
         try:
             create_user(

@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth.models import Role
 from surveyapp.campaigns import bp
@@ -27,7 +28,7 @@ def campaign_status_label(status) -> str:
     return t(*STATUS_LABELS[CampaignStatus(status)])
 
 
-def questionnaire_choices() -> list[tuple[str, str]]:
+def questionnaire_choices() -> list[SelectChoice]:
     """Built-in questionnaires as (``id@version``, label) choices."""
     import questionnaires
 
@@ -36,7 +37,10 @@ def questionnaire_choices() -> list[tuple[str, str]]:
     except questionnaires.QuestionnaireError:
         return []
     lang = current_language()
-    return [(f"{q.id}@{q.version}", f"{q.title.get(lang)} ({q.id} v{q.version})") for q in found]
+    return [
+        SelectChoice(f"{q.id}@{q.version}", f"{q.title.get(lang)} ({q.id} v{q.version})")
+        for q in found
+    ]
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
@@ -91,9 +95,9 @@ def edit(campaign_id: int):
     return _save_campaign(CampaignForm(obj=campaign), campaign)
 
 
-def _unit_choices() -> list[tuple[int, str]]:
+def _unit_choices() -> list[SelectChoice]:
     units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
-    return [(u.id, f"{u.code} — {u.name}") for u in units]
+    return [SelectChoice(u.id, f"{u.code} — {u.name}") for u in units]
 
 
 def _detail_page(campaign, instrument_form=None, target_form=None, problems=None, status=200):

@@ -10,6 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 from surveyapp.draws.operations import DrawParams
@@ -35,9 +36,11 @@ class DesignForm(FlaskForm):
     size_mode = RadioField(
         "size_mode",
         choices=[
-            ("fixed", lt("Cỡ mẫu cố định mỗi tầng", "Fixed size per stratum")),
-            ("total", lt("Tổng cỡ mẫu, phân bổ cho các tầng", "Total size, allocated to strata")),
-            ("margin", lt("Theo sai số cho phép", "From a margin of error")),
+            SelectChoice("fixed", lt("Cỡ mẫu cố định mỗi tầng", "Fixed size per stratum")),
+            SelectChoice(
+                "total", lt("Tổng cỡ mẫu, phân bổ cho các tầng", "Total size, allocated to strata")
+            ),
+            SelectChoice("margin", lt("Theo sai số cho phép", "From a margin of error")),
         ],
         default="fixed",
     )
@@ -56,13 +59,19 @@ class DesignForm(FlaskForm):
         ],
     )
     confidence = SelectField(
-        "confidence", choices=[("0.9", "90%"), ("0.95", "95%"), ("0.99", "99%")], default="0.95"
+        "confidence",
+        choices=[
+            SelectChoice("0.9", "90%"),
+            SelectChoice("0.95", "95%"),
+            SelectChoice("0.99", "99%"),
+        ],
+        default="0.95",
     )
     rule = SelectField(
         "rule",
         choices=[
-            ("yamane", lt("Yamane n = N / (1 + N·e²) (hướng dẫn của Bộ)", "Yamane n = N / (1 + N·e²)")),
-            ("cochran", lt("Cochran (có hiệu chỉnh quần thể hữu hạn)", "Cochran (finite population)")),
+            SelectChoice("yamane", lt("Yamane n = N / (1 + N·e²) (hướng dẫn của Bộ)", "Yamane n = N / (1 + N·e²)")),
+            SelectChoice("cochran", lt("Cochran (có hiệu chỉnh quần thể hữu hạn)", "Cochran (finite population)")),
         ],
         default="yamane",
     )  # fmt: skip
@@ -77,9 +86,11 @@ class DesignForm(FlaskForm):
     allocation = SelectField(
         "allocation",
         choices=[
-            ("proportional", lt("Tỷ lệ với quy mô tầng", "Proportional")),
-            ("equal", lt("Bằng nhau", "Equal")),
-            ("neyman", lt("Neyman (cần độ lệch chuẩn)", "Neyman (needs standard deviations)")),
+            SelectChoice("proportional", lt("Tỷ lệ với quy mô tầng", "Proportional")),
+            SelectChoice("equal", lt("Bằng nhau", "Equal")),
+            SelectChoice(
+                "neyman", lt("Neyman (cần độ lệch chuẩn)", "Neyman (needs standard deviations)")
+            ),
         ],
         default="proportional",
     )

@@ -8,6 +8,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from surveyapp.fieldwork.dispositions import RECORDABLE, info
@@ -36,14 +37,14 @@ MODE_LABELS = {
 }
 
 
-def mode_choices() -> list[tuple[str, str]]:
-    return [(m.value, t(*MODE_LABELS[m])) for m in ContactMode]
+def mode_choices() -> list[SelectChoice]:
+    return [SelectChoice(m.value, t(*MODE_LABELS[m])) for m in ContactMode]
 
 
-def disposition_choices() -> list[tuple[str, str]]:
+def disposition_choices() -> list[SelectChoice]:
     # An empty first choice: a hurried "Save" must not record a refusal by default.
-    return [("", t("— Chọn kết quả —", "— Choose the result —"))] + [
-        (d.value, f"{t(info(d).label_vi, info(d).label_en)} ({info(d).aapor_code})")
+    return [SelectChoice("", t("— Chọn kết quả —", "— Choose the result —"))] + [
+        SelectChoice(d.value, f"{t(info(d).label_vi, info(d).label_en)} ({info(d).aapor_code})")
         for d in RECORDABLE
     ]
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from questionnaires import AnswerError, build_form_class
 from surveyapp.auth.models import Role, User
@@ -118,10 +119,10 @@ def _enumerators() -> list[User]:
     )
 
 
-def _enumerator_choices(with_none: bool = False) -> list[tuple[int, str]]:
-    choices = [(u.id, u.full_name or u.username) for u in _enumerators()]
+def _enumerator_choices(with_none: bool = False) -> list[SelectChoice]:
+    choices = [SelectChoice(u.id, u.full_name or u.username) for u in _enumerators()]
     if with_none:  # last, so that it is never what a hurried click submits
-        choices.append((0, t("— Bỏ giao (không ai làm) —", "— Unassign (nobody) —")))
+        choices.append(SelectChoice(0, t("— Bỏ giao (không ai làm) —", "— Unassign (nobody) —")))
     return choices
 
 
@@ -199,10 +200,11 @@ def index():
 def _campaign_page(campaign: Campaign, form: AssignNextForm | None = None, status: int = 200):
     units = _unit_summary(campaign.id)
     form = form or AssignNextForm(prefix="next")
-    form.unit_id.choices = [(u["id"], f"{u['code']} — {u['name']}") for u in units]
+    form.unit_id.choices = [SelectChoice(u["id"], f"{u['code']} — {u['name']}") for u in units]
     form.enumerator_id.choices = _enumerator_choices()
     strata = _strata(campaign.id)
-    form.stratum.choices = [("", t("Mọi tầng", "All strata"))] + sorted({(s, s) for _, s in strata})
+    all_strata = SelectChoice("", t("Mọi tầng", "All strata"))
+    form.stratum.choices = [all_strata] + [SelectChoice(s) for s in sorted({s for _, s in strata})]
     return (
         render_template("fieldwork/campaign.html", campaign=campaign, units=units, form=form),
         status,
@@ -220,7 +222,7 @@ def campaign(campaign_id: int):
 def assign_next(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     form = AssignNextForm(prefix="next")
-    form.unit_id.choices = [(u["id"], u["code"]) for u in _unit_summary(campaign.id)]
+    form.unit_id.choices = [SelectChoice(u["id"], u["code"]) for u in _unit_summary(campaign.id)]
     form.enumerator_id.choices = _enumerator_choices()
     if not form.validate_on_submit():
         return _campaign_page(campaign, form, 422)

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from surveyapp.i18n import lt
@@ -18,7 +19,9 @@ class CheckForm(FlaskForm):
     file = FileField(
         "file", validators=[FileRequired(lt("Chọn tệp danh sách", "Choose the list file"))]
     )
-    format = SelectField("format", choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+    format = SelectField(
+        "format", choices=[SelectChoice("xlsx", "Excel (.xlsx)"), SelectChoice("csv", "CSV")]
+    )
 
 
 class DueDateForm(FlaskForm):

@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 from flask import abort, redirect, render_template, send_file, url_for
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth.models import Role
 from surveyapp.campaigns.models import Campaign
@@ -47,18 +48,18 @@ def _contractor() -> bool:
     return current_user().role != Role.ADMIN
 
 
-def _mapping_choices() -> list[tuple[str, str]]:
+def _mapping_choices() -> list[SelectChoice]:
     from scoring_bridge import builtin_mappings
 
-    choices = [(name, name) for name in builtin_mappings()]
-    return choices + [(UPLOAD, t("Tải lên tệp YAML", "Upload a YAML file"))]
+    choices = [SelectChoice(name) for name in builtin_mappings()]
+    return choices + [SelectChoice(UPLOAD, t("Tải lên tệp YAML", "Upload a YAML file"))]
 
 
 def _run_form() -> RunForm:
     form = RunForm()
     form.mapping.choices = _mapping_choices()
     if not form.is_submitted():
-        form.mapping.data = form.mapping.choices[0][0]
+        form.mapping.data = form.mapping.choices[0].value
     return form
 
 
@@ -328,7 +329,8 @@ def import_bundle():
 
     form = BundleForm()
     codes = db.session.scalars(sa.select(Campaign.code).order_by(Campaign.code.desc())).all()
-    form.campaign_code.choices = [("", t("Theo gói", "As in the bundle"))] + [(c, c) for c in codes]
+    as_bundle = SelectChoice("", t("Theo gói", "As in the bundle"))
+    form.campaign_code.choices = [as_bundle] + [SelectChoice(c) for c in codes]
     result, error = None, None
     if form.validate_on_submit():
         storage = form.bundle.data

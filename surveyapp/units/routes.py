@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth.models import Role
 from surveyapp.csvsafe import csv_response
@@ -34,13 +35,13 @@ def index():
     return render_template("units/index.html", children=_children_map(units), count=len(units))
 
 
-def _parent_choices(exclude: Unit | None = None) -> list[tuple[int, str]]:
+def _parent_choices(exclude: Unit | None = None) -> list[SelectChoice]:
     units = tree_order(list(db.session.scalars(sa.select(Unit))))
     if exclude is not None:
         banned = _descendant_ids(exclude, units) | {exclude.id}
         units = [u for u in units if u.id not in banned]
-    none = (0, t("— Không có (cấp cao nhất) —", "— None (top level) —"))
-    return [none] + [(u.id, f"{u.code} — {u.name}") for u in units]
+    none = SelectChoice(0, t("— Không có (cấp cao nhất) —", "— None (top level) —"))
+    return [none] + [SelectChoice(u.id, f"{u.code} — {u.name}") for u in units]
 
 
 def _descendant_ids(unit: Unit, units: list[Unit]) -> set[int]:
