@@ -15,8 +15,8 @@ secrets and always fresh).
 Usage (inside an application context; the caller commits)::
 
     state = database_state()               # "empty" | "demo" | "other"
-    summary = seed_demo(progress)          # a DemoSummary
-    links = fresh_links()                  # re-issued tokens for 3 citizens to try
+    summary = seed_demo(progress)          # commits; a DemoSummary
+    links = fresh_links(campaign_id)       # re-issued tokens for 3 citizens to try
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -161,9 +161,7 @@ class DemoError(Exception):
 @dataclass
 class DemoSummary:
     campaign_id: int
-    counts: dict[str, int] = field(default_factory=dict)
-    scoring_run: str | None = None
-    scoring_problem: str | None = None
+    scoring_problem: str | None = None  # why the scoring run failed, if it did
 
 
 # ------------------------------------------------------------------------ the database
@@ -249,7 +247,7 @@ def seed_demo(progress: Progress | None = None) -> DemoSummary:
         with _timed(progress, "Phiếu web, giấy, tại quầy", "web, paper, walk-in answers"):
             _web_and_paper_responses(rng, campaign, units, users, issued)
             _walkin_responses(rng, campaign, units)
-        summary = DemoSummary(campaign.id, counts())
+        summary = DemoSummary(campaign.id)
     _clear_stale_runs(campaign.id)
     with _timed(progress, "Tính điểm thử (kết quả)", "a scoring run (results)"):
         _scoring_run(summary, users["admin"].id)
@@ -499,7 +497,6 @@ def _scoring_run(summary: DemoSummary, admin_id: int) -> None:
         campaign = db.session.get(Campaign, summary.campaign_id)
         run = start_run(campaign, mapping="brvt-2024", created_by=admin_id)
         job = run.job()
-        summary.scoring_run = run.id
         if job is not None and job.status == JobStatus.FAILED:
             summary.scoring_problem = job.message
 
