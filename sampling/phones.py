@@ -97,27 +97,25 @@ def _rows_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def _digits_as_integers(values: pa.Array, unusable: np.ndarray):
-    """(value, digit count, starts with "+", unusable) per cell, digits read as int64.
-
-    Non-digit bytes are few (separators, a "+"), so rows are located from their positions
-    rather than from running counts over every byte.
-    """
+    """(value, digit count, starts with "+", unusable) per cell, digits read as int64."""
     offsets, data = string_buffers(values)
     n = len(values)
-    lengths = np.diff(offsets)
     region = data[offsets[0] : offsets[-1]]
+    relative = offsets - offsets[0]
     unusable = unusable.copy()
     is_digit = _DIGIT[region]
-    others = np.flatnonzero(~is_digit)
-    other_rows = _rows_of(others, offsets)
-    plus_positions = region[others] == ord("+")
-    at_start = others == offsets[other_rows] - offsets[0]
+    # Digits before each byte position (int32 counts: the int64 cumsum of bools is slow).
+    digits_before = np.zeros(len(region) + 1, dtype=np.int32)
+    np.cumsum(is_digit, dtype=np.int32, out=digits_before[1:])
+    new_offsets = digits_before[relative].astype(np.int64)
+    digit_lengths = np.diff(new_offsets)
+    # "+" is rare: find its rows from its positions; it must be the first character.
+    pluses = np.flatnonzero(region == ord("+"))
+    plus_rows = _rows_of(pluses, offsets)
+    at_start = pluses == relative[plus_rows]
     plus = np.zeros(n, dtype=bool)
-    plus[other_rows[plus_positions & at_start]] = True
-    unusable[other_rows[plus_positions & ~at_start]] = True
-    digit_lengths = lengths - np.bincount(other_rows, minlength=n)
-    new_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(digit_lengths, out=new_offsets[1:])
+    plus[plus_rows[at_start]] = True
+    unusable[plus_rows[~at_start]] = True
     unusable |= (digit_lengths == 0) | (digit_lengths > 18)
     digits = pa.Array.from_buffers(
         pa.large_string(),
@@ -210,16 +208,26 @@ def _normalise_block(values: pa.Array):
     status[~present] = PHONE_MISSING
     status[valid] = PHONE_OK
     status[scientific] = PHONE_SCIENTIFIC
-    text = pc.cast(pa.array(national, mask=~valid), pa.large_string())
-    canonical = pc.binary_join_element_wise(_large("0"), text, _large(""))
-    return canonical, status, several & present
+    return _with_leading_zero(national, valid), status, several & present
+
+
+def _with_leading_zero(national: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """ "0" + the national number as text: the number plus 10**digits is written by Arrow
+    ("1" and the digits), then its leading "1" is overwritten by "0" in the buffer."""
+    marked = national + _POWERS[_digit_count(np.maximum(national, 0))]
+    text = pc.cast(pa.array(marked, mask=~valid), pa.large_string())
+    offsets, data = string_buffers(text)
+    data = data.copy()
+    starts = offsets[:-1][valid & (np.diff(offsets) > 0)]
+    data[starts] = ord("0")
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        len(text),
+        [text.buffers()[0], pa.py_buffer(np.ascontiguousarray(offsets)), pa.py_buffer(data)],
+    )
 
 
 def normalise_phone(text: str | None) -> str | None:
     """The canonical form of one number, or None when it is not a valid Vietnamese number."""
     canonical, _, _ = normalise_phones(pa.array([text], type=pa.large_string()))
     return canonical[0].as_py()
-
-
-def _large(text: str) -> pa.Scalar:
-    return pa.scalar(text, pa.large_string())
