@@ -116,7 +116,7 @@ def _may_need_trim(values: pa.Array) -> np.ndarray:
     return maybe & nonempty
 
 
-def _replace_rows(values: pa.Array, rows: np.ndarray, transform) -> pa.Array:
+def transform_rows(values: pa.Array, rows: np.ndarray, transform) -> pa.Array:
     """Apply transform to the selected rows only (whole array when most rows are)."""
     count = int(rows.sum())
     if count == 0:
@@ -151,13 +151,13 @@ def normalise_strings(values) -> pa.Array | pa.ChunkedArray:
             [normalise_strings(chunk) for chunk in values.chunks], type=pa.large_string()
         )
     values = as_large_string(values)
-    values = _replace_rows(
+    values = transform_rows(
         values, rows_with_bytes(values, _COMBINING_LEAD), lambda v: pc.utf8_normalize(v, "NFC")
     )
     trim = _may_need_trim(values)
     if not trim.any():
         return values  # the CSV reader already reads empty cells as missing
-    return _blank_to_null(_replace_rows(values, trim, pc.utf8_trim_whitespace))
+    return _blank_to_null(transform_rows(values, trim, pc.utf8_trim_whitespace))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

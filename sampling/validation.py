@@ -48,6 +48,7 @@ from sampling.text import (
     spreadsheet_safe,
     string_buffers,
     to_bools,
+    transform_rows,
 )
 
 KINDS = ("citizens", "officials")
@@ -516,9 +517,21 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
     return duplicate
 
 
+_NEEDS_FOLDING = np.zeros(256, dtype=bool)
+_NEEDS_FOLDING[[ord(" "), *range(ord("a"), ord("z") + 1), *range(0x80, 0x100)]] = True
+
+
 def _dossier_key(codes):
-    """Dossier codes compared ignoring case and spaces."""
-    return pc.utf8_upper(pc.replace_substring(codes, " ", ""))
+    """Dossier codes compared ignoring case and spaces (only codes holding a space, a
+    lower-case or a non-ASCII letter are rewritten; most are upper-case already)."""
+    if isinstance(codes, pa.ChunkedArray):
+        return pa.chunked_array([_dossier_key(c) for c in codes.chunks], type=pa.large_string())
+    codes = as_large_string(codes)
+    return transform_rows(
+        codes,
+        rows_with_bytes(codes, _NEEDS_FOLDING),
+        lambda values: pc.utf8_upper(pc.replace_substring(values, " ", "")),
+    )
 
 
 def _report_duplicates(issues, column, code, columns, later, first, source_rows, n):
