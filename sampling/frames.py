@@ -229,7 +229,7 @@ def read_frame(
         cells, data_start, sheet_name = _read_xlsx(src, sheet, max_rows, max_uncompressed_bytes)
         header_row, columns, source_rows = _split_header(cells, data_start, src.name)
     else:
-        header_row, columns, source_rows = _read_csv(src, max_rows)
+        header_row, columns, source_rows = _read_csv(src)
         sheet_name = None
     return _assemble(header_row, columns, source_rows, src.name, sheet_name, max_rows)
 
@@ -302,7 +302,7 @@ def _find_header(rows: list[list[str]]) -> int:
     return -1
 
 
-def _read_csv(src: _Source, max_rows: int):
+def _read_csv(src: _Source):
     encoding = _detect_encoding(src.head)
     text = _decode_head(src, encoding)
     if _looks_binary(text):
@@ -320,7 +320,7 @@ def _read_csv(src: _Source, max_rows: int):
     except _RaggedRows as ragged:
         # Rows with fewer or more fields than the header: parse in Python, padding short
         # rows, so that every row keeps its number.
-        return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index, max_rows)
+        return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index)
     # Table row 0 is the header (spreadsheet row header_index + 1); data follows.
     columns = [table.column(i).slice(1) for i in range(table.num_columns)]
     source_rows = np.arange(header_index + 2, header_index + 1 + table.num_rows)
@@ -396,7 +396,7 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, newline
     return table
 
 
-def _parse_csv_with_python(src, encoding, delimiter, header_index, max_rows):
+def _parse_csv_with_python(src, encoding, delimiter, header_index):
     with src.open() as handle:
         text = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="replace")
         rows = list(csv.reader(text, delimiter=delimiter))
