@@ -59,7 +59,10 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_uri_from_env(
             os.environ.get("DATABASE_URL"), instance_path
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping (a round trip before every request): connections are replaced after
+        # 30 min, and a connection found broken (database restarted) makes SQLAlchemy
+        # discard the whole pool, so only the request that met it fails (rolled back).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),

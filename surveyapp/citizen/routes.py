@@ -5,6 +5,8 @@ token does not stay in the address bar, the history or a bookmark; every page se
 ``Referrer-Policy: no-referrer``. Failed lookups are rate-limited per IP address.
 """
 
+import functools
+
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -13,7 +15,12 @@ from wtforms import StringField
 from questionnaires import AnswerError, load_builtin
 from surveyapp.campaigns.models import Campaign
 from surveyapp.citizen import bp, engine
-from surveyapp.citizen.drafts import current_draft, forget_draft, open_for_respondent
+from surveyapp.citizen.drafts import (
+    current_draft,
+    delete_draft,
+    forget_draft,
+    open_for_respondent,
+)
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
@@ -25,7 +32,7 @@ from surveyapp.responses.operations import (
     instrument_for,
     json_safe,
     pending_units,
-    record_response,
+    record_web_response,
 )
 from surveyapp.security import Throttle, public
 from surveyapp.tokens.codes import hash_code, hash_token, is_valid_code, normalise_code
@@ -208,7 +215,14 @@ def _open(condition, show=notice):
 
 
 def _questionnaire(draft):
-    return load_builtin(draft.questionnaire_id, draft.questionnaire_version)
+    return _builtin(draft.questionnaire_id, draft.questionnaire_version)
+
+
+@functools.lru_cache(maxsize=32)
+def _builtin(questionnaire_id: str, version: str):
+    # A published version never changes (a change is a new version), and load_builtin
+    # lists the library folder and stats the file on every call.
+    return load_builtin(questionnaire_id, version)
 
 
 def _current_index(questionnaire, draft) -> int:
@@ -296,12 +310,11 @@ def _submit(draft, questionnaire, answers, index):
 
         return submit_walkin(draft, questionnaire, answers)
     try:
-        record_response(
-            respondent=draft.respondent_id,
+        completed = record_web_response(
+            respondent_id=draft.respondent_id,
             token_hash=draft.token_hash,
-            unit=draft.rated_unit_id,
+            unit_id=draft.rated_unit_id,
             answers=answers,
-            mode="web",
             questionnaire=questionnaire,
         )
     except AnswerError as error:
@@ -314,23 +327,22 @@ def _submit(draft, questionnaire, answers, index):
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
+    delete_draft(draft)
+    if completed:
+        forget_draft()
+        return redirect(url_for("citizen.thanks"))
     respondent = db.session.get(Respondent, draft.respondent_id)
-    db.session.delete(draft)
-    db.session.flush()
     remaining = pending_units(respondent)
-    if remaining:
-        open_for_respondent(respondent, remaining[0])
-        unit = db.session.get(Unit, remaining[0])
-        flash(
-            t(
-                f"Cảm ơn Ông/Bà! Phiếu đã được ghi nhận. Tiếp theo, xin đánh giá: {unit.name}.",
-                f"Thank you! Your answers were recorded. Next, please rate: {unit.name}.",
-            ),
-            "ok",
-        )
-        return redirect(url_for("citizen.form"))
-    forget_draft()
-    return redirect(url_for("citizen.thanks"))
+    open_for_respondent(respondent, remaining[0])
+    unit = db.session.get(Unit, remaining[0])
+    flash(
+        t(
+            f"Cảm ơn Ông/Bà! Phiếu đã được ghi nhận. Tiếp theo, xin đánh giá: {unit.name}.",
+            f"Thank you! Your answers were recorded. Next, please rate: {unit.name}.",
+        ),
+        "ok",
+    )
+    return redirect(url_for("citizen.form"))
 
 
 def go_to_problem(draft, questionnaire, answers, error: AnswerError, index: int):
