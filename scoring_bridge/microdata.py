@@ -19,6 +19,7 @@ import pandas as pd
 
 from scoring_bridge.scrub import scrub_series
 from scoring_bridge.spec import SurveySpec
+from scoring_bridge.xlsx import write_xlsx
 
 _DESIGN_LABELS = {
     "respondent": ("Số thứ tự phiếu (ẩn danh)", "Respondent number (anonymous)"),
@@ -105,7 +106,7 @@ def write_microdata(responses: pd.DataFrame, spec: SurveySpec, directory: Path) 
     frame.to_csv(csv_path, index=False, encoding="utf-8")
     written.append(csv_path)
     xlsx_path = directory / "microdata.xlsx"
-    frame.to_excel(xlsx_path, index=False, sheet_name="microdata")
+    write_xlsx(xlsx_path, {"microdata": frame})
     written.append(xlsx_path)
     sav_path = directory / "microdata.sav"
     measures = dict.fromkeys(("weight",), "scale")
@@ -123,7 +124,7 @@ def write_microdata(responses: pd.DataFrame, spec: SurveySpec, directory: Path) 
     written.append(sav_path)
     codebook = codebook_frame(spec, frame)
     codebook_path = directory / "codebook.xlsx"
-    codebook.to_excel(codebook_path, index=False, sheet_name="codebook")
+    write_xlsx(codebook_path, {"codebook": codebook})
     written.append(codebook_path)
     from scoring_bridge.report import write_codebook_pdf
 

@@ -39,6 +39,7 @@ from scoring_bridge.microdata import write_microdata
 from scoring_bridge.report import write_report_pdf, write_report_xlsx
 from scoring_bridge.scoring import ScoringResult
 from scoring_bridge.suppression import published_tables
+from scoring_bridge.xlsx import write_xlsx
 
 DEFAULT_K = 5
 
@@ -70,7 +71,7 @@ def write_outputs(
         _write_points(result, staging)
         step("indices")
         result.indices.to_csv(staging / "indices.csv", index=False, encoding="utf-8")
-        result.indices.to_excel(staging / "indices.xlsx", index=False, sheet_name="indices")
+        write_xlsx(staging / "indices.xlsx", {"indices": result.indices})
         step("published tables")
         with pd.ExcelWriter(staging / "published_tables.xlsx", engine="openpyxl") as writer:
             for name, table in published_tables(result.responses, result.indices, k).items():
@@ -130,9 +131,7 @@ def _clean(value: Any) -> Any:
 
 def _write_points(result: ScoringResult, directory: Path) -> None:
     result.points.to_csv(directory / "points.csv", index=False, encoding="utf-8")
-    with pd.ExcelWriter(directory / "points.xlsx", engine="openpyxl") as writer:
-        result.points.to_excel(writer, sheet_name="points", index=False)
-        result.units.to_excel(writer, sheet_name="units", index=False)
+    write_xlsx(directory / "points.xlsx", {"points": result.points, "units": result.units})
     result.units.to_csv(directory / "units.csv", index=False, encoding="utf-8")
     (directory / "points.json").write_text(
         json.dumps(points_document(result), ensure_ascii=False, indent=1), encoding="utf-8"

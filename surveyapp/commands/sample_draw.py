@@ -23,6 +23,7 @@ import pandas as pd
 import sampling
 from sampling import SampleDesign, SamplingError
 from sampling.validation import KINDS
+from scoring_bridge.xlsx import write_xlsx
 from surveyapp.commands.sample import group
 
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -329,14 +330,12 @@ def write_sample(table: pd.DataFrame, out: Path) -> None:
         _safe_text(table, xlsx=False).to_csv(out, index=False, encoding="utf-8-sig")
         return
     safe = _safe_text(table, xlsx=True)
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        if "unit" not in safe.columns:
-            safe.to_excel(writer, sheet_name="sample", index=False)
-            return
-        units = list(dict.fromkeys(safe["unit"].astype(str)))
-        names = _sheet_names(units)
-        for unit, rows in safe.groupby(safe["unit"].astype(str), sort=False):
-            rows.to_excel(writer, sheet_name=names[unit], index=False)
+    if "unit" not in safe.columns:
+        write_xlsx(out, {"sample": safe})
+        return
+    units = safe["unit"].astype(str)
+    names = _sheet_names(list(dict.fromkeys(units)))
+    write_xlsx(out, {names[unit]: rows for unit, rows in safe.groupby(units, sort=False)})
 
 
 def read_sample(path: Path) -> pd.DataFrame:
