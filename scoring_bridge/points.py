@@ -166,10 +166,13 @@ def unit_summary(
     indices: pd.DataFrame,
     all_groups: str,
     criterion_decimals: dict[str, int],
+    min_n: int = 0,
 ) -> pd.DataFrame:
     """Per unit: points, applicable maximum, the overall index (all groups) and its rank.
 
-    The rank is by the overall satisfaction index of all respondent groups pooled.
+    The rank is by the overall satisfaction index of all respondent groups pooled, among
+    the units with at least ``min_n`` respondents: a unit with fewer gets no rank (its index
+    is for information only) and is listed after the ranked ones.
     """
     scored = points[points.status == SCORED]
     applicable = points[points.status != NOT_APPLICABLE]
@@ -202,7 +205,8 @@ def unit_summary(
     )
     decimals = max(criterion_decimals.values(), default=2)
     summary["points_total"] = summary["points_total"].map(lambda v: round_half_up(v, decimals))
-    summary["rank"] = summary["overall_index"].rank(ascending=False, method="min")
+    rankable = summary["overall_index"].where(summary["n_respondents"] >= min_n)
+    summary["rank"] = rankable.rank(ascending=False, method="min")
     summary = summary.reset_index().sort_values(["rank", "unit"], na_position="last")
     for column in (
         "criteria_scored",

@@ -128,13 +128,13 @@ def _table(rows, widths, styles, header_rows: int = 1):
 
 
 def ranking_chart(units: pd.DataFrame, names: dict[str, str]) -> list[bytes]:
-    """Horizontal bar charts (PNG) of the overall index with 95% CIs, best first."""
+    """Horizontal bar charts (PNG) of the ranked units' overall index with 95% CIs, best first."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ranked = units.dropna(subset=["overall_index"]).sort_values("overall_index", ascending=False)
+    ranked = units.dropna(subset=["rank"]).sort_values(["rank", "unit"])
     images = []
     for start in range(0, len(ranked), UNITS_PER_CHART):
         chunk = ranked.iloc[start : start + UNITS_PER_CHART]
@@ -222,6 +222,14 @@ def write_report_pdf(
         story.append(Image(reader, width=shown_width, height=shown_width * height / width))
     story.append(Spacer(1, 0.3 * cm))
     story.append(_ranking_table(result, names, styles))
+    if result.units["rank"].isna().any():
+        story.append(
+            Paragraph(
+                f"Cơ quan, đơn vị có ít hơn {result.settings['min_n']} phiếu hợp lệ không được xếp "
+                "hạng (cuối bảng, hạng “–”): chỉ số của các đơn vị này chỉ để tham khảo.",
+                styles["body"],
+            )
+        )
     story += [PageBreak(), Paragraph(HEADINGS["elements"], styles["h1"])]
     story.append(
         Paragraph(

@@ -59,7 +59,7 @@ def score(
     ``spec`` may also be a built-in questionnaire id or a
     :class:`questionnaires.model.Questionnaire`; ``mapping`` a path, a built-in mapping name
     or a parsed dict. ``min_n`` overrides the criteria's ``min_responses`` (and flags small
-    index cells). ``sample_sizes`` (unit → forms issued) gives response rates;
+    index cells; a unit with fewer respondents in all gets no rank). ``sample_sizes`` (unit → forms issued) gives response rates;
     ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
     ``units`` lists units to report even if none of their respondents answered.
     """
@@ -96,7 +96,11 @@ def score(
     unit_list = sorted({*map(str, prepared["unit"].unique()), *(units or [])})
     points = criterion_points(indices, criteria, unit_list, present_groups, min_n)
     summary = unit_summary(
-        points, indices, "+".join(present_groups), {c.code: c.decimals for c in criteria}
+        points,
+        indices,
+        "+".join(present_groups),
+        {c.code: c.decimals for c in criteria},
+        min_n=index_min_n,
     )
     summary = _with_response_counts(summary, prepared, sample_sizes)
     summary = _with_previous(summary, previous)

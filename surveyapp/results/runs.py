@@ -207,7 +207,11 @@ class RankingTable:
 
 
 def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable | None:
-    """Units by overall index with CI, n and points per criterion, from a run's CSVs."""
+    """Units by overall index with CI, n and points per criterion, from a run's CSVs.
+
+    Units with fewer than ``min_n`` respondents (``small``) get no rank and come after the
+    ranked ones, as the scoring library ranks them (enforced here too for older runs).
+    """
     units_csv, points_csv, json_path = (
         directory / "units.csv",
         directory / "points.csv",
@@ -215,7 +219,7 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
     )
     if not (units_csv.is_file() and points_csv.is_file()):
         return None
-    units = pd.read_csv(units_csv, dtype={"unit": str})
+    units = pd.read_csv(units_csv, dtype={"unit": str, "rank": "Int64"})  # 1, not 1.0
     points = pd.read_csv(points_csv, dtype={"unit": str, "criterion": str})
     settings = json.loads(json_path.read_text(encoding="utf-8")).get("settings", {})
     min_n = int(min_n_override or settings.get("min_n") or 0)
@@ -231,14 +235,15 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
             }
             for code in criteria
         }
-        record["small"] = int(record.get("n_respondents") or 0) < min_n or bool(
-            record.get("criteria_below_min_n")
-        )
+        record["small"] = int(record.get("n_respondents") or 0) < min_n
+        if record["small"]:
+            record["rank"] = None
         rows.append({key: _number(value) for key, value in record.items()})
+    rows.sort(key=lambda row: row["rank"] is None)  # stable: ranked first, in rank order
     return RankingTable(rows, criteria, min_n, "response_rate" in units.columns)
 
 
 def _number(value: Any) -> Any:
-    if isinstance(value, float) and value != value:  # NaN
+    if value is pd.NA or (isinstance(value, float) and value != value):  # NaN
         return None
     return value

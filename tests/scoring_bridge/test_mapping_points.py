@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import subprocess
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from scoring_bridge.errors import MappingError
 from scoring_bridge.mapping import builtin_mappings, load_mapping
 from scoring_bridge.points import points_for, round_half_up
+from scoring_bridge.report import write_report_pdf
 from scoring_bridge.scoring import score
 from scoring_bridge.spec import load_spec
 
@@ -178,3 +181,29 @@ def test_min_n_override_and_groups_restriction(small_spec, make_responses):
     assert (access.groups == "organisation").all()
     pooled = result.points[result.points.criterion == "C"]
     assert (pooled.groups == "individual+organisation").all()
+
+
+def test_units_below_min_n_are_not_ranked_and_come_last(small_spec, make_responses, tmp_path):
+    raw = make_responses(small_spec, 13, rows=300)
+    raw = raw[(raw.unit != "U3") | (raw.index.isin(raw.index[raw.unit == "U3"][:4]))]
+    result = score(raw, small_spec, _mapping(), min_n=10, units=["U4"])
+    units = result.units
+    assert units.unit.tolist()[-2:] == ["U3", "U4"]  # unranked, by code, after the ranked
+    small = units.set_index("unit").loc["U3"]
+    assert small.n_respondents < 10 and not np.isnan(small.overall_index)  # shown, not ranked
+    assert units["rank"].isna().tolist() == [False, False, True, True]
+    ranked = units.iloc[:2]
+    assert (ranked.n_respondents >= 10).all()
+    best_first = ranked.sort_values("overall_index", ascending=False).unit.tolist()
+    assert ranked.unit.tolist() == best_first and ranked["rank"].tolist() == [1, 2]
+    write_report_pdf(result, tmp_path / "report.pdf")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    ranking = text[text.index("2. Xếp hạng") : text.index("3. Chỉ số")]
+    rows = [line.split()[:2] for line in ranking.splitlines() if re.match(r"\s*\S+\s+U\d", line)]
+    assert rows == [["1", best_first[0]], ["2", best_first[1]], ["–", "U3"], ["–", "U4"]]
+    assert "ít hơn 10 phiếu hợp lệ không được xếp" in ranking

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import subprocess
 import uuid
 import zipfile
@@ -407,6 +408,25 @@ def test_admin_runs_scoring_and_downloads(app, client, login, scored_campaign):
     assert "sipas-citizen/microdata.sav" in archive.namelist()
     outside = client.get(f"/results/{campaign.id}/runs/{run.id}/files/sipas-citizen/../run.json")
     assert outside.status_code == 404
+
+
+def test_results_page_ranks_only_units_with_enough_responses(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    page = client.get(_start(client, campaign).headers["Location"]).get_data(as_text=True)
+    rows = re.findall(r'<tr( class="small-cell")?>\s*<td>([^<]*)</td>\s*<td>(X\d)', page)
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        units = pd.read_csv(run.outputs / "sipas-citizen" / "units.csv", dtype={"unit": str})
+    enough = units[units.n_respondents >= 3].sort_values("overall_index", ascending=False)
+    assert sorted(enough.unit) == ["X1", "X2"]
+    # X3 (2 responses < min_n 3) is flagged, unranked and last, in the file and on the page
+    assert units.unit.tolist()[-1] == "X3" and pd.isna(units["rank"].iloc[-1])
+    assert rows == [
+        ("", "1", enough.unit.iloc[0]),
+        ("", "2", enough.unit.iloc[1]),
+        (' class="small-cell"', "—", "X3"),
+    ]
 
 
 def test_supervisor_gets_only_microdata_and_other_roles_nothing(
