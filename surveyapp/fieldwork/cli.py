@@ -36,9 +36,11 @@ def purge_pii_command(code: str, yes: bool):
         both(
             f"Đã xoá dữ liệu cá nhân: {counts.respondents} người trả lời, "
             f"{counts.contact_notes} ghi chú liên hệ, {counts.frame_records} dòng danh sách, "
-            f"{counts.frame_reports} báo cáo kiểm tra, {counts.drafts} phiếu nháp.",
+            f"{counts.frame_reports} báo cáo kiểm tra, {counts.drafts} phiếu nháp, "
+            f"{counts.letter_files} tệp thư mời.",
             f"Purged personal data: {counts.respondents} respondents, "
             f"{counts.contact_notes} contact notes, {counts.frame_records} list rows, "
-            f"{counts.frame_reports} validation reports, {counts.drafts} form drafts.",
+            f"{counts.frame_reports} validation reports, {counts.drafts} form drafts, "
+            f"{counts.letter_files} letter files.",
         )
     )

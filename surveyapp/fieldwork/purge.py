@@ -3,7 +3,8 @@
 What goes: names, phones, emails, addresses and dossier codes of sampled respondents;
 their token and short-code hashes; notes of contact attempts; the uploaded list rows
 (frame records) and the values quoted in their validation reports; draft answers kept
-between pages of the web form. What stays: statuses, dispositions, strata, weights,
+between pages of the web form; the campaign's invitation letter PDFs (names and live
+tokens) under ``<instance>/letters/campaign-<id>/``. What stays: statuses, dispositions, strata, weights,
 counts and the anonymous responses, so the dashboard and the scores are unchanged.
 Running it again changes nothing and reports zeros.
 """
@@ -17,6 +18,7 @@ from surveyapp.citizen.models import FormDraft
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import ContactAttempt, Respondent
 from surveyapp.frames.models import FrameRecord, FrameUpload
+from surveyapp.tokens.service import delete_campaign_letters
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
 RESPONDENT_SECRETS = ("token_hash", "short_code_hash")
@@ -35,6 +37,7 @@ class PurgeCounts:
     frame_records: int = 0
     frame_reports: int = 0
     drafts: int = 0
+    letter_files: int = 0
 
 
 def _any_not_null(model, columns) -> sa.ColumnElement:
@@ -75,6 +78,8 @@ def purge_pii(campaign: Campaign) -> PurgeCounts:
     counts.frame_reports = _scrub_reports(campaign.id)
     counts.drafts = _delete_drafts(campaign.id)
     db.session.expire_all()
+    # Last: a file deletion cannot be rolled back, so a failing database step keeps them.
+    counts.letter_files = delete_campaign_letters(campaign.id)
     return counts
 
 

@@ -11,6 +11,7 @@ Demo / scripts::
         issued = issue_tokens(respondents)      # [IssuedToken(respondent_id, token, code, url)]
 """
 
+import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -163,8 +164,13 @@ def produce_letters(
     return issued
 
 
-def letters_path() -> Path:
-    folder = Path(current_app.instance_path) / LETTERS_DIR
+def letters_folder(campaign_id: int) -> Path:
+    """A campaign's letters (they carry names): ``purge-pii`` removes the whole folder."""
+    return Path(current_app.instance_path) / LETTERS_DIR / f"campaign-{campaign_id}"
+
+
+def letters_path(campaign_id: int) -> Path:
+    folder = letters_folder(campaign_id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{uuid.uuid4().hex}.pdf"
 
@@ -181,7 +187,7 @@ def render_letters_job(
     respondents = db.session.scalars(
         invitable(campaign_id, unit_id, respondent_ids, only_new)
     ).all()
-    path = letters_path()
+    path = letters_path(campaign_id)
     step = max(1, len(respondents) // 50)
 
     def report(done: int, total: int) -> None:
@@ -198,10 +204,20 @@ def render_letters_job(
 
 
 def delete_letters_file(path: str | None) -> None:
-    """Remove a letters PDF, only inside the instance's letters folder."""
+    """Remove a letters PDF, only inside the instance's letters folder (or a campaign's)."""
     if not path:
         return
-    folder = (Path(current_app.instance_path) / LETTERS_DIR).resolve()
+    root = (Path(current_app.instance_path) / LETTERS_DIR).resolve()
     target = Path(path).resolve()
-    if target.parent == folder:
+    if root in (target.parent, target.parent.parent):  # older files lie in the root itself
         target.unlink(missing_ok=True)
+
+
+def delete_campaign_letters(campaign_id: int) -> int:
+    """Remove every letters file of the campaign; return how many there were."""
+    folder = letters_folder(campaign_id)
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for path in folder.iterdir() if path.is_file())
+    shutil.rmtree(folder)
+    return count

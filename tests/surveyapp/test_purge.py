@@ -17,6 +17,7 @@ from surveyapp.models import (
     Response,
     Selection,
 )
+from surveyapp.tokens.service import letters_path
 
 NAMES = ["Hoàng Thị Purgeable", "Đỗ Văn Forgettable"]
 PHONES = ["0977111222", "0977333444"]
@@ -161,6 +162,24 @@ def test_purge_removes_personal_data_and_keeps_the_rest(app, closed_campaign):
     again = runner.invoke(args=["campaign", "purge-pii", "2023", "--yes"])
     assert again.exit_code == 0
     assert "0 respondents" in again.output and "0 list rows" in again.output
+
+
+def test_purge_deletes_the_campaigns_letters_and_keeps_responses(app, factory, closed_campaign):
+    other = factory.campaign(code="2024", status="fieldwork")
+    with app.app_context():
+        before = snapshot(closed_campaign.id)
+        letters = letters_path(closed_campaign.id)
+        letters.write_bytes(b"%PDF-1.4 " + NAMES[0].encode())
+        kept = letters_path(other.id)
+        kept.write_bytes(b"%PDF-1.4 another campaign")
+
+    result = app.test_cli_runner().invoke(args=["campaign", "purge-pii", "2023", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "1 letter files" in result.output
+    assert not letters.exists() and not letters.parent.exists()
+    assert kept.exists()  # an open campaign's letters are still needed
+    with app.app_context():
+        assert snapshot(closed_campaign.id) == before
 
 
 def test_purge_refuses_an_open_campaign(app, factory, closed_campaign):

@@ -154,7 +154,7 @@ def test_letters_job_pdf_qr_opens_the_form(app, client, login, survey, tmp_path)
         job = db.session.scalars(sa.select(Job)).one()
         assert job.status == JobStatus.DONE and job.total == 2 and job.progress == 2
         pdf_path = Path(job.result_path)
-        assert pdf_path.parent == Path(app.instance_path) / "letters"
+        assert pdf_path.parent == Path(app.instance_path) / "letters" / f"campaign-{s.campaign.id}"
     download = client.get(f"/tokens/jobs/{job.id}/letters.pdf")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
     pdf = tmp_path / "letters.pdf"
