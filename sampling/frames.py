@@ -1,6 +1,7 @@
 """Reading a unit's list (a sampling frame) from CSV or XLSX into a pandas DataFrame.
 
-Every column comes back as text (pandas ``str``), NFC-normalised and trimmed, with blank
+Every column comes back as text (pandas ``str``, or ``category`` for the few columns with
+few distinct values such as ``unit`` and ``group``), NFC-normalised and trimmed, with blank
 cells missing; headers are mapped to canonical names (see :mod:`sampling.columns`); a
 ``source_row`` column holds the row number the user sees in their spreadsheet (the header
 row is row 1 unless title rows sit above it). Blank rows are dropped. Anything that is
@@ -41,6 +42,10 @@ _MAX_ZIP_MEMBERS = 10_000
 _SNIFF_BYTES = 64 * 1024
 _HEADER_SEARCH_ROWS = 30
 _DELIMITERS = (",", ";", "\t", "|")
+#: Columns with few distinct values (strata and the like), returned as pandas categoricals:
+#: a draw then starts from ready-made codes instead of hashing a million texts, the kept
+#: rows are filtered as integers, and a column holds 4 bytes per row instead of its text.
+CATEGORY_COLUMNS = frozenset({"unit", "group", "position", "field", "procedure"})
 
 
 class FrameReadError(SamplingError):
@@ -214,8 +219,9 @@ def read_frame(
     ``filename`` names it in messages. The format is recognised from the content, not
     the extension. ``sheet`` picks a workbook sheet by name (default: the first one).
 
-    The result has one ``str`` column per file column (canonical names for known
-    headers) and ``source_row``. ``frame.attrs`` holds ``source_columns`` (name -> header
+    The result has one text column per file column (canonical names for known headers)
+    and ``source_row``: pandas ``category`` for the columns in :data:`CATEGORY_COLUMNS`
+    (unit, group, position, field, procedure), ``str`` for the others. ``frame.attrs`` holds ``source_columns`` (name -> header
     as written), ``blank_rows`` (blank rows dropped), ``source_name`` and ``sheet``.
     """
     src = _Source(source, filename, max_bytes)
@@ -549,6 +555,10 @@ def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.Da
     if len(source_rows) > max_rows:
         raise TooManyRowsError(name, len(source_rows), max_rows)
     names, originals = map_headers(header)
+    columns = [
+        column.dictionary_encode() if name in CATEGORY_COLUMNS else column
+        for name, column in zip(names, columns, strict=True)
+    ]
     table = pa.table(
         {**dict(zip(names, columns, strict=True)), "source_row": pa.array(source_rows)}
     )

@@ -479,13 +479,21 @@ def _repeats(rows: np.ndarray, coarse_key: np.ndarray, exact_parts: list[pa.Arra
     return rows[later], first.to_numpy()[later]
 
 
+def _unit_codes(unit: pa.ChunkedArray) -> np.ndarray:
+    """An int64 code per row, equal for equal unit texts, -1 for missing."""
+    if pa.types.is_dictionary(unit.type):  # a categorical: its codes (distinct categories)
+        codes = pa.chunked_array([chunk.indices for chunk in unit.chunks], unit.type.index_type)
+    else:
+        codes = pc.index_in(unit, value_set=pc.unique(unit).drop_null())
+    return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _check_duplicates(columns, phone, issues, candidates, source_rows):
     """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
     and spaces), or same name (ignoring case and spacing) with the same phone number."""
     n = len(candidates)
     unit = columns["unit"]
-    unit_codes = pc.index_in(unit, value_set=pc.unique(unit).drop_null()).fill_null(-1)
-    unit_codes = np.asarray(unit_codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    unit_codes = _unit_codes(unit)
     found = []
     if "dossier_code" in columns:
         dossier = columns["dossier_code"]
@@ -593,10 +601,20 @@ def _normalised_columns(frame: pd.DataFrame, names) -> dict[str, pa.ChunkedArray
     for name in names:
         if name in frame.columns:
             values = frame[name]
+            if already and _is_text_categorical(values):
+                # Categories already clean: Arrow dictionary over the pandas codes, no copy.
+                columns[name] = pa.chunked_array([pa.array(values, from_pandas=True)])
+                continue
             columns[name] = large_string_column(
                 values.array if already else normalise_strings(_as_text(values))
             )
     return columns
+
+
+def _is_text_categorical(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
+        values.cat.categories.dtype
+    )
 
 
 def _as_text(values: pd.Series):
