@@ -2,13 +2,10 @@
 decoding to its own URL; the CSV of URLs and codes checked row by row."""
 
 import io
-import subprocess
 import zipfile
 
 import pytest
-from PIL import Image
 from pypdf import PdfReader
-from pyzbar.pyzbar import decode
 
 from questionnaires import QuestionnaireError, load_builtin
 from questionnaires.batch import BatchInputError, CopyEntry, read_codes_csv, render_batch
@@ -30,37 +27,9 @@ def booklet_pages(sipas):
     return render_questionnaire_pdf(sipas, io.BytesIO())
 
 
-def pdftotext(pdf, first=None, last=None):
-    pages = ["-f", str(first), "-l", str(last)] if first else []
-    return subprocess.run(
-        ["pdftotext", *pages, str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def qr_codes(pdf, page, workdir):
-    prefix = workdir / f"{pdf.stem}-{page}"
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-r",
-            "150",
-            "-png",
-            "-singlefile",
-            "-f",
-            str(page),
-            "-l",
-            str(page),
-            str(pdf),
-            str(prefix),
-        ],
-        check=True,
-    )
-    return [
-        s.data.decode("utf-8") for s in decode(Image.open(f"{prefix}.png")) if s.type == "QRCODE"
-    ]
-
-
-def test_one_pdf_holds_every_copy_with_its_own_qr_and_code(sipas, booklet_pages, tmp_path):
+def test_one_pdf_holds_every_copy_with_its_own_qr_and_code(
+    sipas, booklet_pages, tmp_path, pdfcheck
+):
     path = tmp_path / "batch.pdf"
     calls = []
     result = render_batch(sipas, ENTRIES, path, progress=lambda d, t: calls.append((d, t)))
@@ -69,14 +38,14 @@ def test_one_pdf_holds_every_copy_with_its_own_qr_and_code(sipas, booklet_pages,
     assert calls[-1] == (3, 3)
     for index, entry in enumerate(ENTRIES):
         first = index * booklet_pages + 1
-        assert qr_codes(path, first, tmp_path) == [entry.url]
-        copy_text = pdftotext(path, first, first + booklet_pages - 1)
+        assert pdfcheck.qr_codes(path, first, tmp_path) == [entry.url]
+        copy_text = pdfcheck.text(path, first, first + booklet_pages - 1)
         assert copy_text.count(f"Mã phiếu: {entry.code}") == booklet_pages
         assert f"Trang {booklet_pages}/{booklet_pages}" in copy_text
 
 
 def test_zip_holds_one_complete_pdf_per_copy_identical_to_a_single_render(
-    sipas, booklet_pages, tmp_path
+    sipas, booklet_pages, tmp_path, pdfcheck
 ):
     path = tmp_path / "batch.zip"
     result = render_batch(sipas, [(e.url, e.code) for e in ENTRIES], path, fmt="zip", workers=1)
@@ -91,11 +60,11 @@ def test_zip_holds_one_complete_pdf_per_copy_identical_to_a_single_render(
         single = tmp_path / f"single-{entry.code}.pdf"
         render_questionnaire_pdf(sipas, single, url=entry.url, code=entry.code)
         # the byte-level template gives exactly the text of a directly rendered copy
-        assert pdftotext(copy) == pdftotext(single)
-    assert qr_codes(tmp_path / names[2], 1, tmp_path) == [ENTRIES[2].url]
+        assert pdfcheck.text(copy) == pdfcheck.text(single)
+    assert pdfcheck.qr_codes(tmp_path / names[2], 1, tmp_path) == [ENTRIES[2].url]
 
 
-def test_zip_in_two_processes_gives_the_same_files(sipas, tmp_path):
+def test_zip_in_two_processes_gives_the_same_files(sipas, tmp_path, pdfcheck):
     entries = [(f"https://k.example.vn/s/C{n:03d}", f"C{n:03d}") for n in range(120)]
     calls = []
     path = tmp_path / "two.zip"
@@ -108,8 +77,8 @@ def test_zip_in_two_processes_gives_the_same_files(sipas, tmp_path):
         assert names == [f"{n + 1:03d}-C{n:03d}.pdf" for n in range(120)]
         copy = tmp_path / "copy.pdf"
         copy.write_bytes(archive.read(names[77]))
-    assert "C077" in pdftotext(copy, 1, 1)
-    assert qr_codes(copy, 1, tmp_path) == ["https://k.example.vn/s/C077"]
+    assert "C077" in pdfcheck.text(copy, 1, 1)
+    assert pdfcheck.qr_codes(copy, 1, tmp_path) == ["https://k.example.vn/s/C077"]
 
 
 def test_codes_csv_is_read_with_optional_columns(tmp_path):

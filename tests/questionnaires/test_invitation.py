@@ -2,12 +2,9 @@
 that decodes to the personal URL; user text escaped; bilingual errors."""
 
 import io
-import subprocess
 
 import pytest
-from PIL import Image
 from pypdf import PdfReader
-from pyzbar.pyzbar import decode
 
 from questionnaires import QuestionnaireError, load_builtin
 from questionnaires.invitation import InvitationEntry, render_invitations
@@ -23,40 +20,8 @@ ENTRIES = [
 ]
 
 
-def text_of(pdf, page):
-    return subprocess.run(
-        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
 def flat(text):
     return " ".join(text.split())
-
-
-def qr_codes(pdf, page, workdir):
-    prefix = workdir / f"letter-{page}"
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-r",
-            "150",
-            "-png",
-            "-singlefile",
-            "-f",
-            str(page),
-            "-l",
-            str(page),
-            str(pdf),
-            str(prefix),
-        ],
-        check=True,
-    )
-    return [
-        s.data.decode("utf-8") for s in decode(Image.open(f"{prefix}.png")) if s.type == "QRCODE"
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +47,9 @@ def test_one_page_per_letter_and_progress_reported(letters):
     assert calls == [(1, 2), (2, 2)]
 
 
-def test_each_letter_shows_its_code_address_and_explanation(letters):
+def test_each_letter_shows_its_code_address_and_explanation(letters, pdfcheck):
     path, _, _ = letters
-    first, second = flat(text_of(path, 1)), flat(text_of(path, 2))
+    first, second = flat(pdfcheck.text(path, 1)), flat(pdfcheck.text(path, 2))
     assert "K7QM-4XP2" in first and "A2B3-C4D5" in second
     assert "K7QM-4XP2" not in second
     for text in (first, second):
@@ -98,18 +63,18 @@ def test_each_letter_shows_its_code_address_and_explanation(letters):
     assert "Sở Tư pháp" in second and "Kính gửi: Ông/Bà" in second
 
 
-def test_each_qr_decodes_to_its_url(letters, tmp_path):
+def test_each_qr_decodes_to_its_url(letters, tmp_path, pdfcheck):
     path, _, _ = letters
-    assert qr_codes(path, 1, tmp_path) == [ENTRIES[0][0]]
-    assert qr_codes(path, 2, tmp_path) == [ENTRIES[1][0]]
+    assert pdfcheck.qr_codes(path, 1, tmp_path) == [ENTRIES[0][0]]
+    assert pdfcheck.qr_codes(path, 2, tmp_path) == [ENTRIES[1][0]]
 
 
-def test_english_letters(tmp_path):
+def test_english_letters(tmp_path, pdfcheck):
     buffer = io.BytesIO()
     render_invitations([InvitationEntry(ENTRIES[1][0], ENTRIES[1][1])], buffer, lang="en")
     path = tmp_path / "en.pdf"
     path.write_bytes(buffer.getvalue())
-    text = flat(text_of(path, 1))
+    text = flat(pdfcheck.text(path, 1))
     assert "HOW TO ANSWER" in text and "A2B3-C4D5" in text and "Statistics Law" in text
 
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 from pypdf import PdfReader
-from pyzbar.pyzbar import decode
 from reportlab.pdfbase import pdfmetrics
 
 from questionnaires import QuestionnaireError, load_builtin
@@ -38,64 +36,8 @@ CODE = "K7QM-4XP2"
 # ----------------------------------------------------------------------------- helpers
 
 
-def page_texts(pdf: Path) -> list[str]:
-    pages = len(PdfReader(pdf).pages)
-    return [
-        subprocess.run(
-            ["pdftotext", "-raw", "-f", str(n), "-l", str(n), str(pdf), "-"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        for n in range(1, pages + 1)
-    ]
-
-
 def flat(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def qr_on_page(pdf: Path, page: int, workdir: Path) -> list[str]:
-    prefix = workdir / f"{pdf.stem}-{page}"
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-r",
-            "150",
-            "-png",
-            "-singlefile",
-            "-f",
-            str(page),
-            "-l",
-            str(page),
-            str(pdf),
-            str(prefix),
-        ],
-        check=True,
-    )
-    image = Image.open(f"{prefix}.png")
-    return [symbol.data.decode("utf-8") for symbol in decode(image) if symbol.type == "QRCODE"]
-
-
-def embedded_fonts(pdf: Path) -> dict[str, bool]:
-    """BaseFont → has an embedded TrueType file, for every font the pages and forms use."""
-    found: dict[str, bool] = {}
-
-    def visit(resources):
-        resources = resources.get_object() if resources is not None else {}
-        for font in (resources.get("/Font") or {}).values():
-            font = font.get_object()
-            descriptor = font.get("/FontDescriptor")
-            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
-            found[str(font["/BaseFont"])] = embedded
-        for xobject in (resources.get("/XObject") or {}).values():
-            xobject = xobject.get_object()
-            if xobject.get("/Subtype") == "/Form":
-                visit(xobject.get("/Resources"))
-
-    for page in PdfReader(pdf).pages:
-        visit(page.get("/Resources"))
-    return found
 
 
 def word_boxes(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
@@ -129,8 +71,8 @@ def personalised(sipas, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def personalised_texts(personalised) -> list[str]:
-    return page_texts(personalised)
+def personalised_texts(personalised, pdfcheck) -> list[str]:
+    return pdfcheck.page_texts(personalised)
 
 
 def built_in_texts(questionnaire, lang):
@@ -153,18 +95,18 @@ def test_every_vietnamese_question_text_appears_exactly(sipas, personalised_text
     assert missing == []
 
 
-def test_english_copy_has_the_english_texts(sipas, tmp_path):
+def test_english_copy_has_the_english_texts(sipas, tmp_path, pdfcheck):
     path = tmp_path / "en.pdf"
     pages = render_questionnaire_pdf(sipas, path, lang="en")
-    texts = page_texts(path)
+    texts = pdfcheck.page_texts(path)
     text = flat(" ".join(texts))
     assert [t for t in built_in_texts(sipas, "en") if flat(t) not in text] == []
     assert f"Page {pages}/{pages}" in texts[-1]
     assert "Dissatisfied (2)" in text  # grid headers: smaller type rather than a cut word
 
 
-def test_fonts_are_embedded_dejavu_truetype(personalised):
-    fonts = embedded_fonts(personalised)
+def test_fonts_are_embedded_dejavu_truetype(personalised, pdfcheck):
+    fonts = pdfcheck.embedded_fonts(personalised)
     assert fonts and all(fonts.values()), fonts
     assert all("DejaVuSans" in name for name in fonts)
 
@@ -187,17 +129,19 @@ def test_header_code_and_page_number_on_every_page(sipas, personalised_texts):
         assert f"Mã phiếu: {CODE}" in text
 
 
-def test_personalised_qr_decodes_to_exactly_the_url(personalised, personalised_texts, tmp_path):
-    assert qr_on_page(personalised, 1, tmp_path) == [URL]
+def test_personalised_qr_decodes_to_exactly_the_url(
+    personalised, personalised_texts, tmp_path, pdfcheck
+):
+    assert pdfcheck.qr_codes(personalised, 1, tmp_path) == [URL]
     assert CODE in personalised_texts[0].split()  # the large letter-spaced code stays one word
-    assert qr_on_page(personalised, 2, tmp_path) == []
+    assert pdfcheck.qr_codes(personalised, 2, tmp_path) == []
 
 
-def test_unpersonalised_copy_has_no_qr_and_a_form_code_box(sipas, tmp_path):
+def test_unpersonalised_copy_has_no_qr_and_a_form_code_box(sipas, tmp_path, pdfcheck):
     path = tmp_path / "plain.pdf"
     render_questionnaire_pdf(sipas, path)
-    texts = page_texts(path)
-    assert qr_on_page(path, 1, tmp_path) == []
+    texts = pdfcheck.page_texts(path)
+    assert pdfcheck.qr_codes(path, 1, tmp_path) == []
     assert "DÀNH CHO NHÓM KHẢO SÁT" in texts[0]
     assert "Mã phiếu:" not in " ".join(texts)
 
@@ -269,14 +213,14 @@ def stress_pdf(tmp_path_factory) -> Path:
     return path
 
 
-def test_long_label_flows_over_pages_with_every_word_in_order(stress_pdf):
-    words = " ".join(page_texts(stress_pdf)).split()
+def test_long_label_flows_over_pages_with_every_word_in_order(stress_pdf, pdfcheck):
+    words = " ".join(pdfcheck.page_texts(stress_pdf)).split()
     positions = [words.index(word) for word in LONG_WORDS]
     assert positions == sorted(positions)
 
 
-def test_sixty_choices_and_forty_grid_rows_all_printed_over_several_pages(stress_pdf):
-    texts = page_texts(stress_pdf)
+def test_sixty_choices_and_forty_grid_rows_all_printed_over_several_pages(stress_pdf, pdfcheck):
+    texts = pdfcheck.page_texts(stress_pdf)
     text = flat(" ".join(texts))
     assert len(texts) >= 4
     for n in range(1, 61):
@@ -302,8 +246,8 @@ def test_nothing_runs_off_the_page(stress_pdf):
     assert outside == []
 
 
-def test_markup_characters_in_user_text_print_literally(stress_pdf):
-    text = flat(" ".join(page_texts(stress_pdf)))
+def test_markup_characters_in_user_text_print_literally(stress_pdf, pdfcheck):
+    text = flat(" ".join(pdfcheck.page_texts(stress_pdf)))
     assert flat(MARKUP_TEXT) in text
     assert "<ngắn>" in text and "Phiếu <thử> & kiểm tra" in text
 
@@ -312,17 +256,17 @@ def test_markup_characters_in_user_text_print_literally(stress_pdf):
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(alphabet="<>&;/\"'=ab đăơưáàảãạệ", min_size=1, max_size=40).filter(str.strip))
-def test_any_user_text_prints_literally(tmp_path, label):
+def test_any_user_text_prints_literally(tmp_path, pdfcheck, label):
     question = Question("q1", QuestionType.YESNO, Text(vi=f"[{label}]"), choices=YESNO_CHOICES)
     questionnaire = Questionnaire(
         "markup", "1", Text(vi="M"), sections=(Section("A", Text(vi="A"), questions=(question,)),)
     )
     path = tmp_path / "markup.pdf"
     render_questionnaire_pdf(questionnaire, path)
-    assert flat(f"[{label}]") in flat(" ".join(page_texts(path)))
+    assert flat(f"[{label}]") in flat(" ".join(pdfcheck.page_texts(path)))
 
 
-def test_routing_instructions_are_printed(tmp_path):
+def test_routing_instructions_are_printed(tmp_path, pdfcheck):
     questions = (
         Question(
             "q1",
@@ -345,9 +289,9 @@ def test_routing_instructions_are_printed(tmp_path):
     )
     path = tmp_path / "routing.pdf"
     render_questionnaire_pdf(questionnaire, path)
-    text = flat(" ".join(page_texts(path)))
+    text = flat(" ".join(pdfcheck.page_texts(path)))
     assert "Nếu trả lời “Không”, chuyển đến câu 3." in text
     assert "Chỉ trả lời nếu câu 1 trả lời “Có” và câu trả lời câu 3 lớn hơn 3" not in text
     assert "Chỉ trả lời nếu câu 1 trả lời “Có” và câu trả lời câu 3 lớn hơn 2." in text
     render_questionnaire_pdf(questionnaire, path, lang="en")
-    assert "If “No”, go to question 3." in flat(" ".join(page_texts(path)))
+    assert "If “No”, go to question 3." in flat(" ".join(pdfcheck.page_texts(path)))
