@@ -6,10 +6,10 @@ from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from questionnaires import fonts, qr_matrix
+from questionnaires.pdf_layout import BinaryCanvas
 from questionnaires.qr import draw_qr
 
 ACCENT = HexColor("#0b4f9c")
@@ -26,13 +26,16 @@ def _centred(canvas, text: str, style: ParagraphStyle, top: float) -> float:
 
 
 def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
-    """Write the poster for ``url`` (the unit's /w/ address) to ``out`` (path or file)."""
-    fonts.register_fonts()
+    """Write the poster for ``url`` (the unit's /w/ address) to ``out`` (path or file).
+
+    The questionnaires library's canvas: DejaVu Sans from the first operator on, so that no
+    font other than the embedded DejaVu faces is listed in the file.
+    """
     style = ParagraphStyle("p", fontName=fonts.REGULAR, fontSize=14, leading=19, alignment=1)
     title = style.clone("title", fontName=fonts.BOLD, fontSize=26, leading=32, textColor=ACCENT)
     english = style.clone("en", fontName=fonts.ITALIC, fontSize=13, leading=17)
     unit_style = style.clone("unit", fontName=fonts.BOLD, fontSize=18, leading=23)
-    canvas = Canvas(out, pagesize=A4)
+    canvas = BinaryCanvas(out, pagesize=A4)
     canvas.setTitle(f"Khảo sát tại quầy — {unit_name}")
     top = HEIGHT - MARGIN
     top = _centred(canvas, "MỜI ÔNG/BÀ CHO Ý KIẾN", title, top) - 2 * mm
