@@ -29,7 +29,7 @@ import pyarrow.csv as pa_csv
 
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
-from sampling.text import normalise_strings
+from sampling.text import normalise_dictionary, normalise_strings
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2_000_000
@@ -321,15 +321,21 @@ def _read_csv(src: _Source):
     if header_index < 0:
         raise EmptyFrameError(src.name)
     header = head_rows[header_index]
+    # Low-cardinality columns are parsed straight into dictionaries (categoricals).
+    names, _ = map_headers(header)
+    types = [
+        pa.dictionary(pa.int32(), pa.string()) if name in CATEGORY_COLUMNS else pa.large_string()
+        for name in names
+    ]
     try:
-        table = _parse_csv_decoded(src, encoding, delimiter, header_index, len(header))
+        table = _parse_csv_decoded(src, encoding, delimiter, header_index, types)
     except _RaggedRows as ragged:
         # Rows with fewer or more fields than the header: parse in Python, padding short
         # rows, so that every row keeps its number.
         return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index)
-    # Table row 0 is the header (spreadsheet row header_index + 1); data follows.
-    columns = [table.column(i).slice(1) for i in range(table.num_columns)]
-    source_rows = np.arange(header_index + 2, header_index + 1 + table.num_rows)
+    # The header is spreadsheet row header_index + 1; data follows.
+    columns = [table.column(i) for i in range(table.num_columns)]
+    source_rows = np.arange(header_index + 2, header_index + 2 + table.num_rows)
     return header, columns, source_rows
 
 
@@ -339,31 +345,31 @@ class _RaggedRows(Exception):
         self.encoding = encoding
 
 
-def _parse_csv_decoded(src, encoding, delimiter, header_index, width):
+def _parse_csv_decoded(src, encoding, delimiter, header_index, types):
     """Parse in the sniffed encoding; a UTF-8 guess that meets invalid bytes further down
     the file is retried as Windows' Vietnamese code page."""
     try:
-        return _parse_csv_in_blocks(src, encoding, delimiter, header_index, width)
+        return _parse_csv_in_blocks(src, encoding, delimiter, header_index, types)
     except UnicodeDecodeError:
         if encoding != "utf-8":
             raise UnsupportedFormatError(src.name) from None
     try:
-        return _parse_csv_in_blocks(src, "cp1258", delimiter, header_index, width)
+        return _parse_csv_in_blocks(src, "cp1258", delimiter, header_index, types)
     except UnicodeDecodeError:
         raise UnsupportedFormatError(src.name) from None
 
 
-def _parse_csv_in_blocks(src, encoding, delimiter, header_index, width):
+def _parse_csv_in_blocks(src, encoding, delimiter, header_index, types):
     """Parse with pyarrow in parallel blocks; again in one pass if a block boundary fell
     inside a quoted cell holding a line break (it shows as a ragged row)."""
     try:
-        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, False)
+        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, False)
     except (_RaggedRows, MalformedCsvError):
-        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, True)
+        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, True)
 
 
-def _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, newlines_in_values):
-    names = [f"c{i}" for i in range(width)]
+def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newlines_in_values):
+    names = [f"c{i}" for i in range(len(types))]
     ragged: list[object] = []
 
     def on_invalid_row(row) -> str:
@@ -377,6 +383,7 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, newline
                 read_options=pa_csv.ReadOptions(
                     column_names=names,
                     skip_rows=header_index,
+                    skip_rows_after_names=1,  # the header row itself
                     encoding="utf8" if encoding == "utf-8" else encoding,
                     block_size=8 << 20,
                 ),
@@ -387,7 +394,7 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, width, newline
                     invalid_row_handler=on_invalid_row,
                 ),
                 convert_options=pa_csv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.large_string()),
+                    column_types=dict(zip(names, types, strict=True)),
                     null_values=[""],
                     strings_can_be_null=True,
                     quoted_strings_can_be_null=True,
@@ -530,7 +537,12 @@ def _split_header(rows: list[list], data_start: int, name: str, header_index: in
 
 
 def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.DataFrame:
-    columns = [normalise_strings(column) for column in columns]
+    columns = [
+        normalise_dictionary(column)
+        if pa.types.is_dictionary(column.type)
+        else normalise_strings(column)
+        for column in columns
+    ]
     # Columns without a header and without data are Excel's phantom columns.
     keep = [
         i
@@ -556,7 +568,9 @@ def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.Da
         raise TooManyRowsError(name, len(source_rows), max_rows)
     names, originals = map_headers(header)
     columns = [
-        column.dictionary_encode() if name in CATEGORY_COLUMNS else column
+        column.dictionary_encode()
+        if name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type)
+        else column
         for name, column in zip(names, columns, strict=True)
     ]
     table = pa.table(

@@ -160,6 +160,19 @@ def normalise_strings(values) -> pa.Array | pa.ChunkedArray:
     return _blank_to_null(transform_rows(values, trim, pc.utf8_trim_whitespace))
 
 
+def normalise_dictionary(values):
+    """:func:`normalise_strings` for dictionary-encoded text: only the distinct values are
+    cleaned, and values that become equal (NFD and NFC, padded and not) are merged."""
+    value_type = pa.dictionary(pa.int32(), pa.large_string())
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array(
+            [normalise_dictionary(chunk) for chunk in values.chunks], type=value_type
+        )
+    merged = normalise_strings(values.dictionary).dictionary_encode()
+    indices = merged.indices.take(values.indices)  # missing stays missing
+    return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), merged.dictionary)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
