@@ -44,26 +44,14 @@ def current_draft() -> FormDraft | None:
     return db.session.scalar(_draft_by_key(), {"key_hash": _key_hash(key)})
 
 
-# Statements of every form request, built once (building them costs more than running them).
+# Built once: building the statement costs more than running it.
 @functools.cache
 def _draft_by_key() -> sa.Select:
     return sa.select(FormDraft).where(FormDraft.key_hash == sa.bindparam("key_hash"))
 
 
-@functools.cache
-def _delete_by_id() -> sa.Delete:
-    return sa.delete(FormDraft.__table__).where(FormDraft.__table__.c.id == sa.bindparam("id"))
-
-
 def forget_draft() -> None:
     session.pop(SESSION_KEY, None)
-
-
-def delete_draft(draft: FormDraft) -> None:
-    """Delete ``draft`` now (one Core DELETE; the ORM unit of work costs more on the
-    submit path) and take it out of the session."""
-    db.session.connection().execute(_delete_by_id(), {"id": draft.id})
-    db.session.expunge(draft)
 
 
 def _purge_stale() -> None:

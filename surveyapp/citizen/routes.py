@@ -17,7 +17,6 @@ from surveyapp.campaigns.models import Campaign
 from surveyapp.citizen import bp, engine
 from surveyapp.citizen.drafts import (
     current_draft,
-    delete_draft,
     forget_draft,
     open_for_respondent,
 )
@@ -316,6 +315,7 @@ def _submit(draft, questionnaire, answers, index):
             unit_id=draft.rated_unit_id,
             answers=answers,
             questionnaire=questionnaire,
+            draft_id=draft.id,
         )
     except AnswerError as error:
         return go_to_problem(draft, questionnaire, answers, error, index)
@@ -327,7 +327,7 @@ def _submit(draft, questionnaire, answers, index):
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
-    delete_draft(draft)
+    db.session.expunge(draft)  # deleted by record_web_response
     if completed:
         forget_draft()
         return redirect(url_for("citizen.thanks"))

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import AnswerError, Questionnaire, clean_answers, load_builtin
 from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.citizen.models import FormDraft
 from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import (
@@ -222,6 +223,7 @@ def record_web_response(
     unit_id: int,
     answers: Mapping[str, Any],
     questionnaire: Questionnaire,
+    draft_id: int | None = None,
 ) -> bool:
     """The citizen form's submit: :func:`record_response` in web mode, in fewer statements.
 
@@ -234,26 +236,29 @@ def record_web_response(
     campaign closed or expired) goes through :func:`record_response`, which finds the
     reason; the fast UPDATE wrote nothing in that case, so the outcome is the same.
 
-    Returns True when the respondent has no rated unit left (completed).
+    ``draft_id``: the form draft holding these answers, deleted with the claim when the
+    response is recorded (in the same statement on PostgreSQL), so no answer stays
+    linked to the person. Returns True when the respondent has no rated unit left (completed).
     """
     try:
         cleaned = clean_answers(questionnaire, answers)
     except AnswerError:
         cleaned = None  # record_response raises it, after the campaign checks it does first
     claimed = cleaned is not None and _claim_and_insert(
-        respondent_id, token_hash, unit_id, questionnaire, cleaned
+        respondent_id, token_hash, unit_id, questionnaire, cleaned, draft_id
     )
-    if not claimed:
-        record_response(
-            respondent=respondent_id,
-            token_hash=token_hash,
-            unit=unit_id,
-            answers=answers,
-            mode=ResponseMode.WEB,
-            questionnaire=questionnaire,
-        )
-        return not pending_units(db.session.get(Respondent, respondent_id))
-    return True
+    if claimed:
+        return True
+    record_response(
+        respondent=respondent_id,
+        token_hash=token_hash,
+        unit=unit_id,
+        answers=answers,
+        mode=ResponseMode.WEB,
+        questionnaire=questionnaire,
+    )
+    _delete_draft(db.session.connection(), draft_id)
+    return not pending_units(db.session.get(Respondent, respondent_id))
 
 
 # The response's columns that do not come from the respondent row.
@@ -264,9 +269,9 @@ _RESPONSE_VALUES = (
 _FROM_RESPONDENT = ("campaign_id", "respondent_group", "stratum", "weight")
 
 
-def _claim_and_insert(respondent_id, token_hash, unit_id, questionnaire, cleaned) -> bool:
-    """Claim a respondent rating their own unit and insert the response; False when the
-    claim matched no row (nothing written then)."""
+def _claim_and_insert(respondent_id, token_hash, unit_id, questionnaire, cleaned, draft_id):
+    """Claim a respondent rating their own unit, insert the response and delete the draft;
+    False when the claim matched no row (nothing written then)."""
     connection = db.session.connection()
     claim = {
         "claim_respondent_id": respondent_id,
@@ -285,17 +290,29 @@ def _claim_and_insert(respondent_id, token_hash, unit_id, questionnaire, cleaned
         "answers": json_safe(cleaned),
     }
     if connection.dialect.name == "postgresql":
-        # One statement, one round trip: the UPDATE in a CTE feeding the INSERT.
+        # One statement, one round trip: the UPDATE and the draft DELETE in CTEs, the
+        # INSERT fed by the UPDATE's RETURNING.
         inserted = connection.execute(
             _claim_and_insert_statement(),
-            {**claim, **{f"response_{name}": value for name, value in values.items()}},
+            {
+                **claim,
+                **{f"response_{name}": value for name, value in values.items()},
+                "dropped_draft_id": draft_id,
+            },
         )
         return inserted.first() is not None
     claimed = connection.execute(_claim_own_unit_statement(), claim).first()
     if claimed is None:
         return False
     connection.execute(_insert_statement(), {**values, **claimed._asdict()})
+    _delete_draft(connection, draft_id)
     return True
+
+
+def _delete_draft(connection: sa.Connection, draft_id: int | None) -> None:
+    if draft_id is not None:
+        drafts = FormDraft.__table__
+        connection.execute(sa.delete(drafts).where(drafts.c.id == draft_id))
 
 
 @functools.cache
@@ -355,10 +372,20 @@ def _claim_and_insert_statement() -> sa.Insert:
         for name in _RESPONSE_VALUES
     ]
     copied = [claimed.c[name] for name in _FROM_RESPONDENT]
+    drafts = FormDraft.__table__
+    dropped = (
+        sa.delete(drafts)
+        .where(
+            drafts.c.id == sa.bindparam("dropped_draft_id"),
+            sa.exists(sa.select(claimed.c.campaign_id)),
+        )
+        .cte("dropped")
+    )
     return (
         sa.insert(responses)
         .from_select([*_RESPONSE_VALUES, *_FROM_RESPONDENT], sa.select(*given, *copied))
         .returning(responses.c.id)
+        .add_cte(dropped)
     )
 
 
