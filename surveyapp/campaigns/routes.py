@@ -159,12 +159,17 @@ def set_instrument(campaign_id: int):
 @bp.route("/<int:campaign_id>/instruments/<int:instrument_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def delete_instrument(campaign_id: int, instrument_id: int):
+    return _delete_draft_row(campaign_id, CampaignInstrument, instrument_id)
+
+
+def _delete_draft_row(campaign_id: int, model, row_id: int):
+    """Delete one of a draft campaign's own rows (instrument, rating target); else 404/409."""
     campaign = _campaign_or_404(campaign_id)
     _require_draft(campaign)
-    instrument = db.session.get(CampaignInstrument, instrument_id)
-    if instrument is None or instrument.campaign_id != campaign.id:
+    row = db.session.get(model, row_id)
+    if row is None or row.campaign_id != campaign.id:
         abort(404)
-    db.session.delete(instrument)
+    db.session.delete(row)
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
@@ -191,13 +196,7 @@ def add_target(campaign_id: int):
 @bp.route("/<int:campaign_id>/targets/<int:target_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def delete_target(campaign_id: int, target_id: int):
-    campaign = _campaign_or_404(campaign_id)
-    _require_draft(campaign)
-    target = db.session.get(RatingTarget, target_id)
-    if target is None or target.campaign_id != campaign.id:
-        abort(404)
-    db.session.delete(target)
-    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return _delete_draft_row(campaign_id, RatingTarget, target_id)
 
 
 @bp.route("/<int:campaign_id>/status", methods=["POST"])
