@@ -150,29 +150,8 @@ def campaign_progress(
     return CampaignProgress(rows, unit_rows, total, e, e_estimated)
 
 
-CSV_HEADER = (
-    "unit_code",
-    "unit_name",
-    "stratum",
-    "sample_size",
-    "reserves_released",
-    "completed",
-    "refused",
-    "noncontact",
-    "ineligible",
-    "pending",
-    "replaced",
-    "I",
-    "P",
-    "R",
-    "NC",
-    "O",
-    "UH",
-    "UO",
-    "NE",
-    "rr1",
-    "rr3",
-)
+CLASS_FIELDS = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")  # AAPOR classes
+CSV_HEADER = ("unit_code", "unit_name", "stratum", *COUNT_FIELDS, *CLASS_FIELDS, "rr1", "rr3")
 
 
 def csv_rows(progress: CampaignProgress) -> list[list]:
@@ -185,14 +164,7 @@ def csv_rows(progress: CampaignProgress) -> list[list]:
             name,
             stratum,
             *(getattr(p, f) for f in COUNT_FIELDS),
-            c.I,
-            c.P,
-            c.R,
-            c.NC,
-            c.O,
-            c.UH,
-            c.UO,
-            c.NE,
+            *(getattr(c, f) for f in CLASS_FIELDS),
             "" if p.rr1 is None else round(p.rr1, 4),
             "" if p.rr3 is None else round(p.rr3, 4),
         ]
