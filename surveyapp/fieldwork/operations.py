@@ -246,19 +246,24 @@ def note_interview(respondent: Respondent, by_user: User | None, mode: ContactMo
 # --- replacement from the reserve -----------------------------------------------------------
 
 
+def _unreleased_reserves(respondent: Respondent) -> tuple[sa.ColumnElement[bool], ...]:
+    """Conditions for the unreleased reserves of ``respondent``'s stratum (same draw, unit
+    and group)."""
+    return (
+        Respondent.draw_id == respondent.draw_id,
+        Respondent.source_unit_id == respondent.source_unit_id,
+        Respondent.respondent_group == respondent.respondent_group,
+        Respondent.stratum == respondent.stratum,
+        Respondent.selection == Selection.RESERVE,
+        Respondent.released.is_(False),
+    )
+
+
 def next_reserve(respondent: Respondent) -> Respondent | None:
-    """The lowest-ranked unreleased reserve of ``respondent``'s stratum (same draw, unit
-    and group), or None."""
+    """The lowest-ranked unreleased reserve of ``respondent``'s stratum, or None."""
     return db.session.scalar(
         sa.select(Respondent)
-        .where(
-            Respondent.draw_id == respondent.draw_id,
-            Respondent.source_unit_id == respondent.source_unit_id,
-            Respondent.respondent_group == respondent.respondent_group,
-            Respondent.stratum == respondent.stratum,
-            Respondent.selection == Selection.RESERVE,
-            Respondent.released.is_(False),
-        )
+        .where(*_unreleased_reserves(respondent))
         .order_by(Respondent.reserve_rank, Respondent.id)
         .limit(1)
     )
@@ -266,14 +271,7 @@ def next_reserve(respondent: Respondent) -> Respondent | None:
 
 def reserves_left(respondent: Respondent) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count(Respondent.id)).where(
-            Respondent.draw_id == respondent.draw_id,
-            Respondent.source_unit_id == respondent.source_unit_id,
-            Respondent.respondent_group == respondent.respondent_group,
-            Respondent.stratum == respondent.stratum,
-            Respondent.selection == Selection.RESERVE,
-            Respondent.released.is_(False),
-        )
+        sa.select(sa.func.count(Respondent.id)).where(*_unreleased_reserves(respondent))
     )
 
 
