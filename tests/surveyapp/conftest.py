@@ -20,6 +20,8 @@ Fixtures
                  ``factory.unit(code=None, name=None, level_label="UBND cấp xã", parent=None)``,
                  ``factory.user(role="admin", username=None, unit=None, password=PASSWORD,
                  active=True)``, ``factory.campaign(code=None, name=None, status="draft")``,
+                 ``factory.instrument(campaign, respondent_group="citizen",
+                 questionnaire_id="sipas-citizen", questionnaire_version="2024")``,
                  ``factory.add(obj, ...)`` for any other model instance.
 ``login``        ``login(role, **user_kwargs) -> User``: creates a user of that role (a unit
                  is made for focal points) and signs ``client`` in by writing the session
@@ -221,6 +223,24 @@ class Factory:
                 name=name or f"Đợt khảo sát {n}",
                 status=CampaignStatus(status),
                 **kw,
+            )
+        )
+
+    def instrument(
+        self,
+        campaign,
+        respondent_group="citizen",
+        questionnaire_id="sipas-citizen",
+        questionnaire_version="2024",
+    ):
+        from surveyapp.models import CampaignInstrument
+
+        return self.add(
+            CampaignInstrument(
+                campaign_id=campaign.id,
+                respondent_group=respondent_group,
+                questionnaire_id=questionnaire_id,
+                questionnaire_version=questionnaire_version,
             )
         )
 

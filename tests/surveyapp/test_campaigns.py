@@ -130,16 +130,9 @@ def _ready_campaign(factory, **kw):
     campaign = factory.campaign(
         period_start=dt.date(2024, 7, 1), period_end=dt.date(2024, 10, 31), **kw
     )
-    factory.add(
-        CampaignInstrument(
-            campaign_id=campaign.id,
-            respondent_group="citizen",
-            questionnaire_id="sipas-citizen",
-            questionnaire_version="2024",
-        ),
-        # Fieldwork also needs a locked draw (registered by surveyapp.draws).
-        Draw(campaign_id=campaign.id, design={}, locked=True),
-    )
+    factory.instrument(campaign)
+    # Fieldwork also needs a locked draw (registered by surveyapp.draws).
+    factory.add(Draw(campaign_id=campaign.id, design={}, locked=True))
     return campaign
 
 

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from surveyapp.auth.models import Role
 from surveyapp.models import (
     Campaign,
-    CampaignInstrument,
     CampaignStatus,
     Draw,
     FrameRecord,
@@ -250,8 +249,7 @@ def test_lock_refused_when_lists_changed(client, login, setup, db_session):
 
 def test_fieldwork_needs_a_locked_draw(client, login, setup, factory, db_session):
     campaign, *_ = setup
-    factory.add(CampaignInstrument(campaign_id=campaign.id, respondent_group="citizen",
-                                   questionnaire_id="q", questionnaire_version="1"))  # fmt: skip
+    factory.instrument(campaign, "citizen", "q", "1")
     login(Role.ADMIN)
     start = {"status": "fieldwork"}
     response = client.post(f"/campaigns/{campaign.id}/status", data=start)

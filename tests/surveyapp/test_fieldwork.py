@@ -10,7 +10,6 @@ from questionnaires import build_form_class, load_builtin
 from surveyapp.auth.models import Role
 from surveyapp.fieldwork import operations as ops
 from surveyapp.models import (
-    CampaignInstrument,
     ContactAttempt,
     ContactOutcome,
     Draw,
@@ -62,14 +61,7 @@ def valid_answers(questionnaire) -> dict:
 def fieldwork(factory):
     unit = factory.unit(code="XA01", name="UBND phường 1")
     campaign = factory.campaign(code="2024", status="fieldwork")
-    factory.add(
-        CampaignInstrument(
-            campaign_id=campaign.id,
-            respondent_group="citizen",
-            questionnaire_id="sipas-citizen",
-            questionnaire_version="2024",
-        )
-    )
+    factory.instrument(campaign)
     return campaign, unit, make_sample(factory, campaign, unit)
 
 

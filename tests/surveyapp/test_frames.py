@@ -321,11 +321,9 @@ def test_status_table_and_csv(client, login, factory, db_session):
 
 
 def test_group_column_picks_campaign_groups(client, focal, campaign, factory, db_session):
-    from surveyapp.models import CampaignInstrument
 
     _, unit = focal
-    factory.add(CampaignInstrument(campaign_id=campaign.id, respondent_group="organisation",
-                                   questionnaire_id="q", questionnaire_version="1"))  # fmt: skip
+    factory.instrument(campaign, "organisation", "q", "1")
     data = (
         "Họ và tên,Số điện thoại,Đối tượng,Ngày trả kết quả\n"
         "Công ty A,0912345678,Organisation,01/03/2024\n"

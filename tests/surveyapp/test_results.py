@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from surveyapp.auth.models import Role
 from surveyapp.db import transaction
 from surveyapp.extensions import db
-from surveyapp.models import Campaign, CampaignInstrument, Job, JobStatus
+from surveyapp.models import Campaign, Job, JobStatus
 from surveyapp.results import operations
 from surveyapp.results.runs import get_run, list_runs
 
@@ -59,14 +59,7 @@ def scored_campaign(factory):
     rng = np.random.default_rng(20241125)
     units = [factory.unit(code=f"X{n}", name=f"UBND xã Số {n}") for n in (1, 2, 3)]
     campaign = factory.campaign(code="2024", status="fieldwork")
-    factory.add(
-        CampaignInstrument(
-            campaign_id=campaign.id,
-            respondent_group="citizen",
-            questionnaire_id="sipas-citizen",
-            questionnaire_version="2024",
-        )
-    )
+    factory.instrument(campaign)
     rows = [response(campaign, units[0], rng, good=0.9) for _ in range(6)]
     rows += [response(campaign, units[1], rng, good=0.6) for _ in range(5)]
     rows += [response(campaign, units[2], rng) for _ in range(2)]

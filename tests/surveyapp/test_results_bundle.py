@@ -73,14 +73,7 @@ def source(factory):
     ]
     factory.unit(code="UNUSED")
     campaign = factory.campaign(code="2024", name="Khảo sát năm 2024", status="fieldwork")
-    factory.add(
-        CampaignInstrument(
-            campaign_id=campaign.id,
-            respondent_group="citizen",
-            questionnaire_id="sipas-citizen",
-            questionnaire_version="2024",
-        )
-    )
+    factory.instrument(campaign)
     rows = []
     for unit, count in ((units[0], 4), (units[1], 3)):
         for n in range(count):
