@@ -1,0 +1,38 @@
+"""The bucket screen in front of the exact duplicate search finds exactly pandas' answer."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sampling.text import splitmix64
+from sampling.validation import _shared_keys
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    st.lists(st.integers(0, 299), max_size=50),
+)
+def test_shared_keys_match_pandas_duplicated(values, repeated):
+    keys = np.array(values, dtype=np.uint64)
+    if len(keys):  # append copies of some keys, so that repeats are common
+        keys = np.concatenate([keys, keys[[i % len(keys) for i in repeated]]])
+    expected = pd.Series(keys).duplicated(keep=False).to_numpy()
+    assert (_shared_keys(keys) == expected).all()
+
+
+def test_keys_sharing_a_bucket_but_different_are_not_repeats():
+    # Same top bits (same bucket), different values: crowded but not repeated.
+    keys = np.array([1 << 63, (1 << 63) + 1, (1 << 63) + 1, 5], dtype=np.uint64)
+    assert _shared_keys(keys).tolist() == [False, True, True, False]
+
+
+def test_a_million_mixed_keys_with_repeats():
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 10**11, 1_000_000, dtype=np.int64)
+    raw[::997] = raw[1::997][: len(raw[::997])]
+    keys = splitmix64(raw.view(np.uint64))
+    expected = pd.Series(keys).duplicated(keep=False).to_numpy()
+    assert expected.sum() > 1000
+    assert (_shared_keys(keys) == expected).all()
