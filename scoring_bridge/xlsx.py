@@ -7,7 +7,7 @@ openpyxl's write-only mode streams rows but still serialises each cell on its ow
 the sheet XML (inline strings, ``%.16g`` numbers as openpyxl does), ~10x faster.
 
 Cell values are those ``to_excel`` writes: missing values and empty text as empty cells,
-infinities as the text ``inf``/``-inf``, booleans as booleans, timestamps as dates; the
+infinities as the text ``inf``/``-inf``, booleans as booleans, timestamps and days as dates; the
 header row is bold; frames are written without their index. Two deliberate differences:
 text starting with ``=`` stays text (openpyxl would store it as a formula), and characters
 XML 1.0 forbids are dropped (openpyxl raises an error on them).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from os import PathLike
 from xml.sax.saxutils import escape, quoteattr
 
@@ -30,7 +30,7 @@ import pandas as pd
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _ROWS_PER_WRITE = 2_000
-_HEADER_STYLE, _DATE_STYLE = 1, 2
+_HEADER_STYLE, _DATE_STYLE, _DAY_STYLE = 1, 2, 3
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -67,20 +67,22 @@ _SHEET_REL = (
     '<Relationship Id="rId{n}" Target="worksheets/sheet{n}.xml" '
     'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
 )
-# Cell formats: 0 plain, 1 bold (header), 2 date and time as pandas writes it.
+# Cell formats: 0 plain, 1 bold (header), 2 date and time as pandas writes it, 3 a day.
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd\\ hh:mm:ss"/></numFmts>'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd\\ hh:mm:ss"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -132,6 +134,8 @@ def _value_cell(ref: str, value) -> str:
         return f'<c r="{ref}"><v>{_number(value)}</v></c>'
     if isinstance(value, datetime):
         return _date_cell(ref, pd.Timestamp(value))
+    if isinstance(value, date):
+        return f'<c r="{ref}" s="{_DAY_STYLE}"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
     return _text_cell(ref, str(value))
 
 

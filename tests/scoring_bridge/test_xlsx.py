@@ -1,6 +1,6 @@
 """write_xlsx stores the cell values DataFrame.to_excel stores (read back by two readers)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import openpyxl
@@ -32,6 +32,7 @@ def mixed_frame() -> pd.DataFrame:
             "mixed": [7, "bảy", None],
             "when": pd.to_datetime(["2026-11-25 08:30:00", None, "2025-01-01 00:00:00"]),
             "nullable": pd.array([1, None, 3], dtype="Int64"),
+            "day": [date(2024, 9, 2), None, date(2026, 1, 31)],
         }
     )
 
@@ -57,6 +58,9 @@ def test_header_is_bold_and_dates_are_formatted(tmp_path):
     assert sheet["A1"].font.b and not sheet["A2"].font.b
     assert sheet["H2"].value == datetime(2026, 11, 25, 8, 30)
     assert sheet["H2"].is_date
+    assert (
+        sheet["J2"].value == datetime(2024, 9, 2) and sheet["J2"].number_format == "yyyy\\-mm\\-dd"
+    )
 
 
 def test_formula_like_text_stays_text_and_illegal_characters_are_dropped(tmp_path):
