@@ -42,19 +42,19 @@ def sheet_title(name: str, used: set[str]) -> str:
 
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
-    from openpyxl import Workbook
+    """The workbook (scoring_bridge's fast writer: ~5x openpyxl's write-only mode here)."""
+    import pandas as pd
 
-    workbook = Workbook(write_only=True)
+    from scoring_bridge.xlsx import write_xlsx
+
+    frames: dict[str, pd.DataFrame] = {}
     used: set[str] = set()
     for name, header, rows in sheets:
-        sheet = workbook.create_sheet(sheet_title(name, used))
-        sheet.append([xlsx_cell(h) for h in header])
-        for row in rows:
-            sheet.append([xlsx_cell(v) for v in row])
-    if not used:
-        workbook.create_sheet("Sheet")
+        cells = [[xlsx_cell(v) for v in row] for row in rows]
+        columns = [xlsx_cell(h) for h in header]
+        frames[sheet_title(name, used)] = pd.DataFrame(cells, columns=columns, dtype=object)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, frames)  # no sheet: one empty "Sheet"
     return buffer.getvalue()
 
 
