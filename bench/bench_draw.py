@@ -15,8 +15,10 @@ repetitions:
   reserve, inclusion probabilities, weights, sample table, frame hash, manifest).
 
 Then growth with rows (100k, 1M, 5M at 1,000 strata) and strata (100, 1,000, 5,000 at
-1M rows), the effect of the strata columns' dtype (category or str) and of PII columns
-(name, phone) on the frame hash, and peak memory (tracemalloc) against the frame's size.
+1M rows), the effect of the strata columns' dtype (category, as ``read_frame`` returns
+them, or str, as it did before), of PII columns (name, phone) and of a whole validated
+list (``bench_frames.py``'s 9 columns through ``read_frame`` + ``validate_frame``) on the
+frame hash, and peak memory (tracemalloc) against the frame's size. Wall and CPU times.
 
     python bench/bench_draw.py            # full run (about 2 minutes)
     python bench/bench_draw.py --quick    # fewer repetitions, no 5M rows
@@ -78,14 +80,16 @@ def median_ms(function, repeats: int) -> float:
 
 
 def paired_medians(functions: dict, repeats: int) -> dict:
-    """Median milliseconds of each function, run round-robin so that the machine's load
-    (shared, 2 cores) drifts over all of them alike."""
-    times = {name: [] for name in functions}
+    """Median wall milliseconds of each function (and CPU milliseconds under
+    ``name + "_cpu"``), run round-robin so that the machine's load (shared, 2 cores)
+    drifts over all of them alike."""
+    times = {name: [] for name in functions} | {f"{name}_cpu": [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             function()
             times[name].append(time.perf_counter() - start)
+            times[f"{name}_cpu"].append(time.process_time() - start_cpu)
     return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
@@ -189,10 +193,17 @@ def head_to_head(repeats: int) -> None:
     print("| method | median ms | x numpy bound |\n|---|---:|---:|")
     for name, ms in rows:
         print(f"| {name} | {ms:,.1f} | {ms / bound:.2f} |")
+    print(
+        f"\nCPU ms (same runs): bound {timed['bound_cpu']:,.1f}, ours {timed['ours_cpu']:,.1f}, "
+        f"ratio {timed['ours_cpu'] / timed['bound_cpu']:.2f}"
+    )
 
 
 def growth(cases, repeats: int, **frame_options) -> None:
-    print("\n| rows | strata | numpy bound ms | ours ms | ratio |\n|---:|---:|---:|---:|---:|")
+    print(
+        "\n| rows | strata | numpy bound ms | ours ms | ratio | CPU ms bound / ours | CPU ratio |"
+        "\n|---:|---:|---:|---:|---:|---:|---:|"
+    )
     for rows, strata_count in cases:
         frame = make_frame(rows, strata_count, **frame_options)
         strata, take = stratum_codes(frame)
@@ -205,20 +216,42 @@ def growth(cases, repeats: int, **frame_options) -> None:
             repeats,
         )
         bound, ours = timed["bound"], timed["ours"]
+        cpu_bound, cpu_ours = timed["bound_cpu"], timed["ours_cpu"]
         print(
-            f"| {rows:,} | {len(strata.sizes):,} | {bound:,.1f} | {ours:,.1f} | {ours / bound:.2f} |"
+            f"| {rows:,} | {len(strata.sizes):,} | {bound:,.1f} | {ours:,.1f} | "
+            f"{ours / bound:.2f} | {cpu_bound:,.1f} / {cpu_ours:,.1f} | "
+            f"{cpu_ours / cpu_bound:.2f} |"
         )
 
 
+def validated_list(rows: int) -> pd.DataFrame:
+    """The generated unit list of bench_frames.py (9 columns), as read_frame and
+    validate_frame return it: what a real draw starts from."""
+    import tempfile
+    from pathlib import Path
+
+    from bench_frames import PERIOD, generate
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "list.csv"
+        generate(path, rows)
+        frame = sampling.read_frame(path, max_rows=10**8, max_bytes=1 << 40)
+    return sampling.validate_frame(frame, period=PERIOD).valid
+
+
 def variants(repeats: int) -> None:
-    print("\n| frame (1M rows, 1,000 strata) | numpy bound ms | ours ms | ratio | hash ms |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n| frame (1M rows) | numpy bound ms | ours ms | ratio | CPU ratio | hash ms |")
+    print("|---|---:|---:|---:|---:|---:|")
     for label, options in (
         ("unit, group as category", {"dtype": "category"}),
         ("unit, group as str", {"dtype": "str"}),
         ("as category, plus name and phone (str)", {"dtype": "category", "pii": True}),
+        ("read_frame + validate_frame output of bench_frames' list", None),
     ):
-        frame = make_frame(1_000_000, 1_000, **options)
+        if options is None:
+            frame = validated_list(1_000_000)
+        else:
+            frame = make_frame(1_000_000, 1_000, **options)
         strata, take = stratum_codes(frame)
         design = design_for(len(frame))
         timed = paired_medians(
@@ -230,7 +263,12 @@ def variants(repeats: int) -> None:
             repeats,
         )
         bound, ours, hashing = timed["bound"], timed["ours"], timed["hash"]
-        print(f"| {label} | {bound:,.1f} | {ours:,.1f} | {ours / bound:.2f} | {hashing:,.1f} |")
+        cpu_ratio = timed["ours_cpu"] / timed["bound_cpu"]
+        print(
+            f"| {label} ({len(frame):,} rows, {len(frame.columns)} columns, "
+            f"{len(strata.sizes):,} strata) | {bound:,.1f} | {ours:,.1f} | {ours / bound:.2f} | "
+            f"{cpu_ratio:.2f} | {hashing:,.1f} |"
+        )
 
 
 def peak_memory() -> None:

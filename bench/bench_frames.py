@@ -5,12 +5,19 @@ ways, old 11-digit prefixes, invalid ones; dd/mm/yyyy and ISO dates; addresses; 
 codes; duplicates; rows without contact), saved as Excel does (UTF-8 with BOM, quotes only
 where needed). Then, in the same run, medians of 5 interleaved runs:
 
-* baseline: ``pandas.read_csv(path)``;
-* ours: ``sampling.read_frame(path)`` then ``sampling.validate_frame(frame, period=...)``.
+* baseline: ``pandas.read_csv(path)`` (pandas' default C engine; text columns come back
+  as pandas 3's ``str``);
+* reference: ``pandas.read_csv(path, engine="pyarrow")`` (the parser ours uses, alone);
+* ours: ``sampling.read_frame(path)`` (pyarrow's multi-threaded CSV reader) then
+  ``sampling.validate_frame(frame, period=...)``.
 
-Peak memory is measured in fresh subprocesses (pyarrow allocates outside Python, so
-tracemalloc would not see it): the peak resident size (VmHWM) during the step minus the
-resident size before it, against ``memory_usage(deep=True)`` of the frame read.
+Peak memory is measured in fresh subprocesses: the peak resident size (VmHWM) during the
+step minus the resident size before it, against ``memory_usage(deep=True)`` of the frame
+read (ours; pandas' own frame is larger, its text columns are not categoricals); once with
+pyarrow's default allocator settings and once with mimalloc told to return freed memory at
+once (``MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0``). For reference the child
+also reports pyarrow's own allocation peak (``default_memory_pool().max_memory()``) and,
+in a separate run, tracemalloc's peak (numpy and Python allocations; Arrow's are not traced).
 
 Usage: python bench/bench_frames.py [--rows 100000,1000000] [--repeats 5] [--once 5000000]
        [--dir DIR]
@@ -18,6 +25,7 @@ Usage: python bench/bench_frames.py [--rows 100000,1000000] [--repeats 5] [--onc
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -129,13 +137,19 @@ def _timings(path: Path, repeats: int) -> dict:
 
     import sampling
 
-    runs = {key: [] for key in ("pandas", "pandas_cpu", "read", "validate", "ours_cpu")}
+    keys = ("pandas", "pandas_cpu", "arrow", "arrow_cpu", "read", "validate", "ours_cpu")
+    runs = {key: [] for key in keys}
     for _ in range(repeats):
         wall, cpu = _clock()
         pd.read_csv(path)
         after_wall, after_cpu = _clock()
         runs["pandas"].append(after_wall - wall)
         runs["pandas_cpu"].append(after_cpu - cpu)
+        wall, cpu = _clock()
+        pd.read_csv(path, engine="pyarrow")
+        after_wall, after_cpu = _clock()
+        runs["arrow"].append(after_wall - wall)
+        runs["arrow_cpu"].append(after_cpu - cpu)
         wall, cpu = _clock()
         frame = sampling.read_frame(path, max_rows=10**8, max_bytes=1 << 40)
         middle, _ = _clock()
@@ -158,6 +172,7 @@ def _timings(path: Path, repeats: int) -> dict:
 def _peak_rss_child(step: str, path: str) -> None:
     """Run one step in this (fresh) process and print its memory figures as JSON."""
     import pandas as pd
+    import pyarrow as pa
 
     import sampling  # noqa: F401  (imported before the baseline is taken)
 
@@ -173,30 +188,57 @@ def _peak_rss_child(step: str, path: str) -> None:
     before = status_bytes("VmRSS")
     if step == "pandas":
         frame = pd.read_csv(path)
-        frame_bytes = int(frame.memory_usage(deep=True).sum())
+    elif step == "traced":
+        import tracemalloc
+
+        tracemalloc.start()
+        frame, result = _ours(path)
+        traced_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(json.dumps({"traced_peak": traced_peak}))
+        return
     else:
         frame, result = _ours(path)
-        frame_bytes = int(frame.memory_usage(deep=True).sum())
+    frame_bytes = int(frame.memory_usage(deep=True).sum())
     peak = status_bytes("VmHWM")
-    print(json.dumps({"peak_over_start": peak - before, "frame_bytes": frame_bytes}))
+    arrow_peak = pa.default_memory_pool().max_memory()
+    print(
+        json.dumps(
+            {"peak_over_start": peak - before, "frame_bytes": frame_bytes, "arrow_peak": arrow_peak}
+        )
+    )
+
+
+PROMPT_RELEASE = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMIT": "0"}
+
+
+def _child(step: str, path: Path, environment: dict | None = None) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", step, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(environment or {})},
+    ).stdout
+    return json.loads(output)
 
 
 def _memory(path: Path) -> dict:
-    figures = {}
-    for step in ("pandas", "ours"):
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", step, str(path)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        figures[step] = json.loads(output)
-    frame_bytes = figures["ours"]["frame_bytes"]
+    pandas = _child("pandas", path)
+    ours = _child("ours", path)
+    prompt = _child("ours", path, PROMPT_RELEASE)
+    traced = _child("traced", path)
+    frame_bytes = ours["frame_bytes"]
     return {
         "frame_mb": frame_bytes / 1e6,
-        "pandas_peak_mb": figures["pandas"]["peak_over_start"] / 1e6,
-        "ours_peak_mb": figures["ours"]["peak_over_start"] / 1e6,
-        "ours_peak_over_frame": figures["ours"]["peak_over_start"] / frame_bytes,
+        "pandas_frame_mb": pandas["frame_bytes"] / 1e6,
+        "pandas_peak_mb": pandas["peak_over_start"] / 1e6,
+        "ours_peak_mb": ours["peak_over_start"] / 1e6,
+        "ours_peak_over_frame": ours["peak_over_start"] / frame_bytes,
+        "prompt_peak_mb": prompt["peak_over_start"] / 1e6,
+        "prompt_peak_over_frame": prompt["peak_over_start"] / frame_bytes,
+        "arrow_peak_mb": ours["arrow_peak"] / 1e6,
+        "traced_peak_mb": traced["traced_peak"] / 1e6,
     }
 
 
@@ -237,24 +279,36 @@ def main() -> None:
     sizes = [(int(n), options.repeats) for n in options.rows.split(",") if n and int(n)]
     sizes += [(int(n), 1) for n in options.once.split(",") if n and int(n)]
     with tempfile.TemporaryDirectory(dir=options.dir) as directory:
-        print("| rows | pandas.read_csv s | read_frame s | validate_frame s | read+validate s | "
-              "ratio | CPU s pandas / ours | CPU ratio | frame MB | peak MB pandas / ours | "
-              "peak / frame |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| rows | pandas.read_csv s (C engine) | read_csv(engine=pyarrow) s | read_frame s | "
+              "validate_frame s | read+validate s | ratio | CPU s C engine / pyarrow engine / "
+              "ours | CPU ratio |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        memory = []
         for rows, repeats in sizes:
             path = Path(directory) / f"frame_{rows}.csv"
             generate(path, rows)
             t = _timings(path, repeats)
-            m = _memory(path)
+            memory.append((rows, _memory(path)))
             print(
-                f"| {rows:,} | {t['pandas']:.2f} | {t['read']:.2f} | {t['validate']:.2f} | "
-                f"{t['total']:.2f} | {t['ratio']:.2f}x | {t['pandas_cpu']:.2f} / "
-                f"{t['ours_cpu']:.2f} | {t['cpu_ratio']:.2f}x | {m['frame_mb']:,.0f} | "
-                f"{m['pandas_peak_mb']:,.0f} / {m['ours_peak_mb']:,.0f} | "
-                f"{m['ours_peak_over_frame']:.2f}x |",
+                f"| {rows:,} | {t['pandas']:.2f} | {t['arrow']:.2f} | {t['read']:.2f} | "
+                f"{t['validate']:.2f} | {t['total']:.2f} | {t['ratio']:.2f}x | "
+                f"{t['pandas_cpu']:.2f} / {t['arrow_cpu']:.2f} / {t['ours_cpu']:.2f} | "
+                f"{t['cpu_ratio']:.2f}x |",
                 flush=True,
             )
             path.unlink()
+        print("\n| rows | frame MB ours / pandas | peak MB pandas | peak MB ours | peak / frame "
+              "| peak MB ours, prompt release | peak / frame | Arrow pool peak MB | "
+              "tracemalloc peak MB |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for rows, m in memory:
+            print(
+                f"| {rows:,} | {m['frame_mb']:,.0f} / {m['pandas_frame_mb']:,.0f} | "
+                f"{m['pandas_peak_mb']:,.0f} | {m['ours_peak_mb']:,.0f} | "
+                f"{m['ours_peak_over_frame']:.2f}x | {m['prompt_peak_mb']:,.0f} | "
+                f"{m['prompt_peak_over_frame']:.2f}x | {m['arrow_peak_mb']:,.0f} | "
+                f"{m['traced_peak_mb']:,.0f} |"
+            )
         if options.xlsx_rows:
             x = _xlsx_timings(directory, options.xlsx_rows)
             print(
