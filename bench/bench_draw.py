@@ -248,10 +248,7 @@ def variants(repeats: int) -> None:
         ("as category, plus name and phone (str)", {"dtype": "category", "pii": True}),
         ("read_frame + validate_frame output of bench_frames' list", None),
     ):
-        if options is None:
-            frame = validated_list(1_000_000)
-        else:
-            frame = make_frame(1_000_000, 1_000, **options)
+        frame = make_frame(1_000_000, 1_000, **options) if options else validated_list(1_000_000)
         strata, take = stratum_codes(frame)
         design = design_for(len(frame))
         timed = paired_medians(
