@@ -221,8 +221,9 @@ def read_frame(
 
     The result has one text column per file column (canonical names for known headers)
     and ``source_row``: pandas ``category`` for the columns in :data:`CATEGORY_COLUMNS`
-    (unit, group, position, field, procedure), ``str`` for the others. ``frame.attrs`` holds ``source_columns`` (name -> header
-    as written), ``blank_rows`` (blank rows dropped), ``source_name`` and ``sheet``.
+    (unit, group, position, field, procedure), ``str`` for the others. ``frame.attrs``
+    holds ``source_columns`` (name -> header as written), ``blank_rows`` (blank rows
+    dropped), ``source_name`` and ``sheet``.
     """
     src = _Source(source, filename, max_bytes)
     if src.size == 0:
