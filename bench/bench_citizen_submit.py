@@ -194,13 +194,87 @@ def seed(database_url: str, drafts: int) -> list[str]:
     return lines
 
 
+# Where an in-process submit spends its CPU time: label, (file, function) whose cumulative
+# time is counted. "form view, other" is the view minus its listed parts.
+PHASES = (
+    ("draft lookup (SELECT)", (("citizen/drafts.py", "current_draft"),)),
+    ("page form (WTForms + CSRF)", (("wtforms/form.py", "__call__"), ("webform.py", "validate"))),
+    ("clean all answers", (("webform.py", "clean_answers"),)),
+    ("claim + insert + draft delete", (("responses/operations.py", "_claim_and_insert"),)),
+    ("commit", (("surveyapp/db.py", "_commit_or_rollback"),)),
+    ("before-request hooks (CSRF, user)", (("flask/app.py", "preprocess_request"),)),
+    (
+        "signed session (open + save)",
+        (("sessions.py", "open_session"), ("sessions.py", "save_session")),
+    ),
+)
+IN_VIEW = 4  # the first four phases run inside the view
+
+
+def profile_in_process(database_url: str, lines: list[str]) -> None:
+    """CPU time per submit in one process (Flask test client), beside the bare app's, and
+    its split by phase (cProfile with a CPU clock; the profiler's own overhead inflates
+    every phase alike, so read the shares, not the absolute numbers)."""
+    import cProfile
+    import pstats
+
+    from surveyapp import create_app
+
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_url})
+    client = app.test_client()
+
+    def submit(line: str) -> None:
+        cookie, body = line.split("\t")
+        client.set_cookie("session", cookie)
+        answer = client.post("/s/form", data=body, content_type="application/x-www-form-urlencoded")
+        assert answer.status_code == 302, answer.status_code
+
+    bare = bare_app.test_client()
+    third = len(lines) // 3
+    for line in lines[:20]:
+        submit(line)
+    started = time.process_time()
+    for line in lines[20:third]:
+        submit(line)
+    per_submit = (time.process_time() - started) / (third - 20) * 1000
+    started = time.process_time()
+    for _ in range(2000):
+        bare.get("/")
+    per_bare = (time.process_time() - started) / 2000 * 1000
+    print(f"in-process CPU: submit {per_submit:.2f} ms, bare {per_bare:.2f} ms per request")
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for line in lines[third:]:
+        submit(line)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = sum(tt for _, _, tt, _, _ in stats.values())
+
+    def cumulative(places) -> float:
+        return sum(
+            row[3]
+            for (path, _, name), row in stats.items()
+            if any(file in path and name == function for file, function in places)
+        )
+
+    spent = [cumulative(places) for _, places in PHASES]
+    view = cumulative((("citizen/routes.py", "form"),)) - sum(spent[:IN_VIEW])
+    for (label, _), seconds in zip(PHASES, spent, strict=True):
+        print(f"  {seconds / total:5.1%}  {label}")
+    print(f"  {view / total:5.1%}  form view, other (relevance, merge, redirect)")
+    rest = 1 - (sum(spent) + view) / total
+    print(f"  {rest:5.1%}  the rest (Flask and werkzeug request handling, test client)")
+    db_time = sum(tt for (path, _, _), (_, _, tt, _, _) in stats.items() if "psycopg" in path)
+    print(f"  ({db_time / total:.1%} of the CPU time is inside psycopg)")
+
+
 def serve(target: str, port: int, env: dict, args, warm_path: str = "/") -> subprocess.Popen:
+    """gunicorn with the project's gunicorn.conf.py (as the Procfile), on loopback."""
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+        sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
-    if args.threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    env = {**env, "WEB_CONCURRENCY": str(args.workers), "WEB_THREADS": str(args.threads)}
     process = subprocess.Popen([*command, target], env=env, cwd=env.get("PWD", ROOT))
     # Ready when the workers answer (the port opens before they have imported the app);
     # a few more requests warm every worker up.
@@ -255,48 +329,60 @@ def parse_wrk(output: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="bare, submit, bare, submit...")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
-    parser.add_argument("--drafts", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
+    parser.add_argument("--drafts", type=int, default=30000, help="respondents (all rounds)")
     parser.add_argument("--server", default=os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER))
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N",
+        help="first time N submits in process and show where their CPU time goes",
+    )  # fmt: skip
     args = parser.parse_args()
 
     database_url, admin = create_database(args.server)
     processes = []
+    rounds: list[dict] = []
     try:
         started = time.perf_counter()
-        lines = seed(database_url, args.drafts)
+        lines = seed(database_url, args.drafts + args.profile)
         print(
             f"seeded {len(lines)} respondents with drafts in {time.perf_counter() - started:.1f} s"
         )
+        if args.profile:
+            profile_in_process(database_url, lines[args.drafts :])
+            lines = lines[: args.drafts]
         with tempfile.TemporaryDirectory() as folder:
             folder = Path(folder)
-            (folder / "requests.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
             (folder / "submit.lua").write_text(LUA, encoding="utf-8")
+            # Each round has its own respondents: a token is never sent twice.
+            share = len(lines) // args.rounds
+            for number in range(args.rounds):
+                chunk = lines[number * share : (number + 1) * share]
+                (folder / f"round{number}.tsv").write_text("\n".join(chunk) + "\n", "utf-8")
             env = {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": SECRET}
             env.update(DATABASE_URL=database_url, SURVEYAPP_ENV="development", PWD=str(ROOT))
             env.pop("REDIS_URL", None)
-            results = {}
-            port = free_port()
-            bare = serve("bench.bench_citizen_submit:bare_app", port, env, args)
-            processes.append(bare)
-            results["bare"] = run_wrk(f"http://127.0.0.1:{port}/", args)
-            bare.terminate()
-            bare.wait()
-            port = free_port()
-            app = serve("surveyapp:create_app()", port, env, args, "/healthz")
-            processes.append(app)
-            results["submit"] = run_wrk(
-                f"http://127.0.0.1:{port}",
-                args,
-                folder / "submit.lua",
-                (folder / "requests.tsv", args.wrk_threads),
-            )
-            app.terminate()
-            app.wait()
+            bare_port, app_port = free_port(), free_port()
+            processes.append(serve("bench.bench_citizen_submit:bare_app", bare_port, env, args))
+            processes.append(serve("surveyapp:create_app()", app_port, env, args, "/healthz"))
+            for number in range(args.rounds):
+                bare = run_wrk(f"http://127.0.0.1:{bare_port}/", args)
+                submit = run_wrk(
+                    f"http://127.0.0.1:{app_port}",
+                    args,
+                    folder / "submit.lua",
+                    (folder / f"round{number}.tsv", args.wrk_threads),
+                )
+                rounds.append({"bare": bare, "submit": submit})
+                print(f"round {number + 1}: bare {bare['rps']:,.0f} req/s, "
+                      f"submit {submit['rps']:,.0f} req/s")  # fmt: skip
+        for process in processes:
+            process.terminate()
+            process.wait()
         engine = sa.create_engine(database_url)
         with engine.connect() as connection:
             stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
@@ -309,22 +395,28 @@ def main() -> None:
             name = sa.engine.make_url(database_url).database
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    report(args, rounds, stored)
 
-    mode = f"{args.workers} workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
-    print(f"\ngunicorn {mode}, wrk {args.wrk_threads} threads, {args.connections} connections, "
-          f"{args.seconds} s each")  # fmt: skip
-    print("| Endpoint | Requests | Req/s | p50 ms | p99 ms | Errors | vs bare |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    bare_rps = results["bare"]["rps"]
-    for name, r in results.items():
-        print(
-            f"| {name} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-            f"| {r['errors']} | {r['rps'] / bare_rps:.0%} |"
-        )
-    submitted = results["submit"]["requests"] - results["submit"]["errors"]
-    print(f"\nresponses stored: {stored} (successful submits counted by wrk: {submitted})")
+
+def report(args, rounds: list[dict], stored: int) -> None:
+    print(f"\ngunicorn {args.workers} workers x {args.threads} threads (gthread), wrk "
+          f"{args.wrk_threads} threads, {args.connections} connections, {args.seconds} s per "
+          f"endpoint, {args.rounds} interleaved rounds")  # fmt: skip
+    print("| Round | Endpoint | Requests | Req/s | p50 ms | p99 ms | Errors | submit / bare |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for number, pair in enumerate(rounds, 1):
+        ratio = pair["submit"]["rps"] / pair["bare"]["rps"]
+        for name, r in pair.items():
+            print(
+                f"| {number} | {name} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} "
+                f"| {r['p99']:.1f} | {r['errors']} | {ratio:.0%} |"
+            )
+    ratios = sorted(pair["submit"]["rps"] / pair["bare"]["rps"] for pair in rounds)
+    print(f"\nmedian submit / bare: {ratios[len(ratios) // 2]:.0%}")
+    submitted = sum(pair["submit"]["requests"] - pair["submit"]["errors"] for pair in rounds)
+    print(f"responses stored: {stored} (successful submits counted by wrk: {submitted})")
     # Requests still in flight when wrk stops are stored but not counted by wrk.
-    if not submitted <= stored <= submitted + args.connections:
+    if not submitted <= stored <= submitted + args.rounds * args.connections:
         print("MISMATCH: a submit was lost or counted twice", file=sys.stderr)
         sys.exit(1)
 

@@ -329,7 +329,9 @@ def _submit(draft, questionnaire, answers, index):
         return notice(error.reason)
     db.session.expunge(draft)  # deleted by record_web_response
     if completed:
-        forget_draft()
+        # The session's draft key is left as it is: its draft row is gone, so it opens
+        # nothing (the form says the session ended, as without a key), and leaving it
+        # spares re-signing the cookie on every submit.
         return redirect(url_for("citizen.thanks"))
     respondent = db.session.get(Respondent, draft.respondent_id)
     remaining = pending_units(respondent)
