@@ -37,17 +37,33 @@ def _attach(draft: FormDraft) -> None:
     session[SESSION_KEY] = key
 
 
-def current_draft() -> FormDraft | None:
+def current_draft() -> sa.Row | None:
+    """The session's draft as a read-only row (the draft's columns as attributes), or None.
+
+    A Core row, not an ORM object: this runs on every form request and loading an entity
+    costs several times more; changes go through :func:`save_draft`.
+    """
     key = session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
-    return db.session.scalar(_draft_by_key(), {"key_hash": _key_hash(key)})
+    found = db.session.connection().execute(_draft_by_key(), {"key_hash": _key_hash(key)})
+    return found.first()
+
+
+def save_draft(draft_id: int, answers: dict, step: int | None = None) -> None:
+    """Store the answers given so far (and the page to show next, when given)."""
+    values = {"answers": answers, "updated_at": utcnow()}
+    if step is not None:
+        values["step"] = step
+    drafts = FormDraft.__table__
+    db.session.execute(sa.update(drafts).where(drafts.c.id == draft_id).values(**values))
 
 
 # Built once: building the statement costs more than running it.
 @functools.cache
 def _draft_by_key() -> sa.Select:
-    return sa.select(FormDraft).where(FormDraft.key_hash == sa.bindparam("key_hash"))
+    drafts = FormDraft.__table__
+    return sa.select(drafts).where(drafts.c.key_hash == sa.bindparam("key_hash"))
 
 
 def forget_draft() -> None:

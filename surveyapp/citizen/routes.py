@@ -19,8 +19,9 @@ from surveyapp.citizen.drafts import (
     current_draft,
     forget_draft,
     open_for_respondent,
+    save_draft,
 )
-from surveyapp.db import utcnow
+from surveyapp.citizen.models import FormDraft
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
 from surveyapp.i18n import LANGUAGES, current_language, lt, t
@@ -278,13 +279,13 @@ def form():
     action = request.form.get("action", "next")
     if action == "back" or action.startswith("lang-"):
         # Keep what was answered on this page, even when incomplete.
-        draft.answers = answers
-        draft.updated_at = utcnow()
+        step = None
         if action == "back":
             previous = engine.previous_section(questionnaire, index, answers)
-            draft.step = index if previous is None else previous
+            step = index if previous is None else previous
         elif action[5:] in LANGUAGES:
             session["lang"] = action[5:]
+        save_draft(draft.id, answers, step)
         return redirect(url_for("citizen.form"))
     if not valid:
         problems = engine.page_problems(
@@ -295,9 +296,7 @@ def form():
         return _render_form(questionnaire, draft, index, page_form, 422)
     following = engine.next_section(questionnaire, index, answers)
     if following is not None:
-        draft.answers = answers
-        draft.updated_at = utcnow()
-        draft.step = following
+        save_draft(draft.id, answers, following)
         return redirect(url_for("citizen.form"))
     # The draft is not written before the claim: the claim is this request's first write.
     return _submit(draft, questionnaire, answers, index)
@@ -307,7 +306,7 @@ def _submit(draft, questionnaire, answers, index):
     if draft.walkin_link_id is not None:
         from surveyapp.walkin.routes import submit_walkin
 
-        return submit_walkin(draft, questionnaire, answers)
+        return submit_walkin(db.session.get(FormDraft, draft.id), questionnaire, answers)
     try:
         completed = record_web_response(
             respondent_id=draft.respondent_id,
@@ -327,7 +326,6 @@ def _submit(draft, questionnaire, answers, index):
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
-    db.session.expunge(draft)  # deleted by record_web_response
     if completed:
         # The session's draft key is left as it is: its draft row is gone, so it opens
         # nothing (the form says the session ended, as without a key), and leaving it
@@ -354,9 +352,7 @@ def go_to_problem(draft, questionnaire, answers, error: AnswerError, index: int)
         for i in range(len(questionnaire.sections))
         if engine.section_codes(questionnaire, i) & set(error.problems)
     ]
-    draft.answers = answers
-    draft.updated_at = utcnow()
-    draft.step = problem_pages[0] if problem_pages else index
+    save_draft(draft.id, answers, problem_pages[0] if problem_pages else index)
     flash(
         t(
             "Còn câu hỏi cần trả lời trước khi gửi phiếu.",
