@@ -12,7 +12,10 @@ from markupsafe import Markup, escape
 BAR_HEIGHT = 14
 BAR_GAP = 4
 ROW_GAP = 12
-LABEL_WIDTH = 230
+LABEL_FONT_SIZE = 12
+LABEL_PADDING = 12  # between the label's end and the bars
+MIN_LABEL_WIDTH = 80
+MAX_LABEL_CHARS = 40  # longer labels end with "…"; the full text is in the <title>
 PLOT_WIDTH = 420
 RIGHT_MARGIN = 56
 TOP = 28
@@ -26,22 +29,39 @@ class Bar:
     rr3: float | None
 
 
-def _shorten(text: str, limit: int = 34) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def shorten(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _bar(y: float, value: float | None, colour: str, legend: str) -> str:
+def text_width(text: str, font_size: float = LABEL_FONT_SIZE) -> float:
+    """Width of ``text`` set in DejaVu Sans (the chart's font), from the font's metrics."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from scoring_bridge.report import FONT, register_fonts
+
+    register_fonts()
+    return stringWidth(text, FONT, font_size)
+
+
+def label_width(labels: list[str]) -> float:
+    """Width of the label column: room for the widest (shortened) label, right-aligned."""
+    widest = max((text_width(shorten(label)) for label in labels), default=0.0)
+    return max(MIN_LABEL_WIDTH, widest + LABEL_PADDING)
+
+
+def _bar(x0: float, y: float, value: float | None, colour: str, legend: str) -> str:
     if value is None:
         return (
-            f'<text x="{LABEL_WIDTH + 4}" y="{y + BAR_HEIGHT - 3}" font-size="11" '
+            f'<text x="{x0 + 4:.1f}" y="{y + BAR_HEIGHT - 3}" font-size="11" '
             f'fill="#4a4a4a">—</text>'
         )
     width = max(value * PLOT_WIDTH, 0.5)
     percent = f"{value * 100:.1f}%"
     return (
-        f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '
+        f'<rect x="{x0:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '
         f'fill="{colour}"><title>{escape(legend)} {percent}</title></rect>'
-        f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + BAR_HEIGHT - 3}" font-size="11" '
+        f'<text x="{x0 + width + 4:.1f}" y="{y + BAR_HEIGHT - 3}" font-size="11" '
         f'fill="#1a1a1a">{percent}</text>'
     )
 
@@ -50,7 +70,8 @@ def response_rate_svg(bars: list[Bar], title: str, description: str, legends: di
     """SVG markup: for each unit two bars (RR1, RR3) on a 0–100% axis."""
     row_height = 2 * BAR_HEIGHT + BAR_GAP + ROW_GAP
     height = TOP + len(bars) * row_height + 24
-    width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN
+    x0 = label_width([bar.label for bar in bars])
+    width = round(x0 + PLOT_WIDTH + RIGHT_MARGIN)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="rr-chart-title rr-chart-desc" '
@@ -58,7 +79,7 @@ def response_rate_svg(bars: list[Bar], title: str, description: str, legends: di
         f'<title id="rr-chart-title">{escape(title)}</title>',
         f'<desc id="rr-chart-desc">{escape(description)}</desc>',
     ]
-    legend_x = LABEL_WIDTH
+    legend_x = x0
     for key in ("rr1", "rr3"):
         parts.append(
             f'<rect x="{legend_x}" y="6" width="12" height="12" fill="{COLOURS[key]}"/>'
@@ -67,20 +88,20 @@ def response_rate_svg(bars: list[Bar], title: str, description: str, legends: di
         legend_x += 150
     axis_bottom = height - 20
     for tick in range(0, 101, 25):
-        x = LABEL_WIDTH + tick / 100 * PLOT_WIDTH
+        x = x0 + tick / 100 * PLOT_WIDTH
         parts.append(
-            f'<line x1="{x}" y1="{TOP - 4}" x2="{x}" y2="{axis_bottom}" stroke="#cccccc"/>'
-            f'<text x="{x}" y="{axis_bottom + 14}" font-size="11" text-anchor="middle">'
+            f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{axis_bottom}" stroke="#cccccc"/>'
+            f'<text x="{x:.1f}" y="{axis_bottom + 14}" font-size="11" text-anchor="middle">'
             f"{tick}%</text>"
         )
     for index, bar in enumerate(bars):
         y = TOP + index * row_height
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT + 3}" font-size="12" '
-            f'text-anchor="end">{escape(_shorten(bar.label))}<title>{escape(bar.label)}</title>'
+            f'<text x="{x0 - 8:.1f}" y="{y + BAR_HEIGHT + 3}" font-size="{LABEL_FONT_SIZE}" '
+            f'text-anchor="end">{escape(shorten(bar.label))}<title>{escape(bar.label)}</title>'
             f"</text>"
         )
-        parts.append(_bar(y, bar.rr1, COLOURS["rr1"], legends["rr1"]))
-        parts.append(_bar(y + BAR_HEIGHT + BAR_GAP, bar.rr3, COLOURS["rr3"], legends["rr3"]))
+        parts.append(_bar(x0, y, bar.rr1, COLOURS["rr1"], legends["rr1"]))
+        parts.append(_bar(x0, y + BAR_HEIGHT + BAR_GAP, bar.rr3, COLOURS["rr3"], legends["rr3"]))
     parts.append("</svg>")
     return Markup("".join(parts))

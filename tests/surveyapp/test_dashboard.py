@@ -165,3 +165,48 @@ def test_unit_names_are_escaped_in_the_chart_and_table(client, login, factory):
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "<b>S</b>" not in page
     assert "&lt;script&gt;alert(1)" in page
+
+
+def _label_elements(svg: str):
+    import xml.etree.ElementTree as ET
+
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    root = ET.fromstring(svg)
+    return [e for e in root.findall("svg:text", ns) if e.get("text-anchor") == "end"], ns
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ["TPVT-PTHANGTAM Phường Thắng Tam", "X1 A"],
+        ["WWWWWWWWWW MMMMMMMMMM WWWWWWWWWW MMMMMMMMMM ĐĐĐ"],
+        ["A"],
+    ],
+)
+def test_chart_labels_fit_left_of_the_bars(labels):
+    """Measured with Pillow's own reading of DejaVu Sans, independent of the chart's code."""
+    import matplotlib
+    from PIL import ImageFont
+
+    from surveyapp.dashboard.chart import Bar, response_rate_svg
+
+    font = ImageFont.truetype(f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSans.ttf", 12)
+    svg = response_rate_svg(
+        [Bar(label, 0.5, 0.6) for label in labels], "t", "d", {"rr1": "RR1", "rr3": "RR3"}
+    )
+    texts, ns = _label_elements(str(svg))
+    assert len(texts) == len(labels)
+    for element, label in zip(texts, labels, strict=True):
+        shown = element.text
+        assert float(element.get("x")) - font.getlength(shown) >= 0
+        assert element.find("svg:title", ns).text == label
+        assert shown == label or (shown.endswith("…") and label.startswith(shown[:-1]))
+
+
+def test_chart_shortens_very_long_labels_with_an_ellipsis():
+    from surveyapp.dashboard.chart import MAX_LABEL_CHARS, shorten
+
+    long = "Trung tâm Phục vụ hành chính công tỉnh Bà Rịa - Vũng Tàu"
+    assert shorten(long).endswith("…") and len(shorten(long)) <= MAX_LABEL_CHARS
+    assert long.startswith(shorten(long)[:-1])
+    assert shorten("Phường 1") == "Phường 1"
