@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import secrets
 import socket
 import subprocess
@@ -39,6 +40,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import Flask
 
+CHILDREN = resource.RUSAGE_CHILDREN
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-not-for-production"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -295,6 +297,55 @@ def serve(target: str, port: int, env: dict, args, warm_path: str = "/") -> subp
     raise RuntimeError(f"gunicorn did not start: {target}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of processes (Linux /proc; a vanished process counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_pids(master: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    return [master.pid, *map(int, children)]
+
+
+def postgres_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench database (same machine)."""
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    name = sa.engine.make_url(database_url).database
+    with engine.connect() as connection:
+        pids = connection.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> "
+                    "pg_backend_pid()"), {"name": name}
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    return list(pids)
+
+
+def measured(run, server: subprocess.Popen, database_url: str | None) -> dict:
+    """``run()``'s wrk figures plus the CPU seconds that gunicorn, PostgreSQL and wrk
+    used meanwhile, per request."""
+    servers = gunicorn_pids(server)
+    databases = postgres_pids(database_url) if database_url else []
+    before = (cpu_seconds(servers), cpu_seconds(databases), resource.getrusage(CHILDREN))
+    result = run()
+    databases = sorted(set(databases) | set(postgres_pids(database_url) if database_url else []))
+    after = (cpu_seconds(servers), cpu_seconds(databases), resource.getrusage(CHILDREN))
+    wrk = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
+    count = max(result["requests"], 1)
+    result["cpu_ms"] = {
+        "gunicorn": (after[0] - before[0]) / count * 1000,
+        "postgres": (after[1] - before[1]) / count * 1000,
+        "wrk": wrk / count * 1000,
+    }
+    return result
+
+
 def run_wrk(url: str, args, script: Path | None = None, script_args=()) -> dict:
     command = [
         "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections),
@@ -355,6 +406,7 @@ def main() -> None:
         if args.profile:
             profile_in_process(database_url, lines[args.drafts :])
             lines = lines[: args.drafts]
+        profiled = count_responses(database_url)  # stored by the in-process submits
         with tempfile.TemporaryDirectory() as folder:
             folder = Path(folder)
             (folder / "submit.lua").write_text(LUA, encoding="utf-8")
@@ -367,15 +419,23 @@ def main() -> None:
             env.update(DATABASE_URL=database_url, SURVEYAPP_ENV="development", PWD=str(ROOT))
             env.pop("REDIS_URL", None)
             bare_port, app_port = free_port(), free_port()
-            processes.append(serve("bench.bench_citizen_submit:bare_app", bare_port, env, args))
-            processes.append(serve("surveyapp:create_app()", app_port, env, args, "/healthz"))
+            bare_server = serve("bench.bench_citizen_submit:bare_app", bare_port, env, args)
+            processes.append(bare_server)
+            app_server = serve("surveyapp:create_app()", app_port, env, args, "/healthz")
+            processes.append(app_server)
             for number in range(args.rounds):
-                bare = run_wrk(f"http://127.0.0.1:{bare_port}/", args)
-                submit = run_wrk(
-                    f"http://127.0.0.1:{app_port}",
-                    args,
-                    folder / "submit.lua",
-                    (folder / f"round{number}.tsv", args.wrk_threads),
+                bare = measured(
+                    lambda: run_wrk(f"http://127.0.0.1:{bare_port}/", args), bare_server, None
+                )
+                submit = measured(
+                    lambda number=number: run_wrk(
+                        f"http://127.0.0.1:{app_port}",
+                        args,
+                        folder / "submit.lua",
+                        (folder / f"round{number}.tsv", args.wrk_threads),
+                    ),
+                    app_server,
+                    database_url,
                 )
                 rounds.append({"bare": bare, "submit": submit})
                 print(f"round {number + 1}: bare {bare['rps']:,.0f} req/s, "
@@ -383,10 +443,7 @@ def main() -> None:
         for process in processes:
             process.terminate()
             process.wait()
-        engine = sa.create_engine(database_url)
-        with engine.connect() as connection:
-            stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
-        engine.dispose()
+        stored = count_responses(database_url) - profiled
     finally:
         for process in processes:
             if process.poll() is None:
@@ -396,6 +453,14 @@ def main() -> None:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     report(args, rounds, stored)
+
+
+def count_responses(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
+    engine.dispose()
+    return stored
 
 
 def report(args, rounds: list[dict], stored: int) -> None:
@@ -411,10 +476,19 @@ def report(args, rounds: list[dict], stored: int) -> None:
                 f"| {number} | {name} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} "
                 f"| {r['p99']:.1f} | {r['errors']} | {ratio:.0%} |"
             )
+    print("\nCPU ms per request (all rounds): gunicorn / PostgreSQL / wrk")
+    for name in ("bare", "submit"):
+        parts = {
+            part: sum(pair[name]["cpu_ms"][part] for pair in rounds) / len(rounds)
+            for part in ("gunicorn", "postgres", "wrk")
+        }
+        print(f"  {name}: " + " / ".join(f"{v:.2f}" for v in parts.values())
+              + f" = {sum(parts.values()):.2f}")  # fmt: skip
     ratios = sorted(pair["submit"]["rps"] / pair["bare"]["rps"] for pair in rounds)
     print(f"\nmedian submit / bare: {ratios[len(ratios) // 2]:.0%}")
     submitted = sum(pair["submit"]["requests"] - pair["submit"]["errors"] for pair in rounds)
-    print(f"responses stored: {stored} (successful submits counted by wrk: {submitted})")
+    print(f"responses stored by the load: {stored} (successful submits counted by wrk: "
+          f"{submitted})")  # fmt: skip
     # Requests still in flight when wrk stops are stored but not counted by wrk.
     if not submitted <= stored <= submitted + args.rounds * args.connections:
         print("MISMATCH: a submit was lost or counted twice", file=sys.stderr)
