@@ -61,6 +61,28 @@ def string_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
+def _byte_ranges(byte_mask: np.ndarray) -> list[tuple[int, int]]:
+    """The byte mask as ranges of consecutive byte values (first, last)."""
+    padded = np.concatenate(([False], byte_mask, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [
+        (int(first), int(last) - 1) for first, last in zip(edges[::2], edges[1::2], strict=True)
+    ]
+
+
+def _bytes_in(region: np.ndarray, byte_mask: np.ndarray) -> np.ndarray:
+    """byte_mask[region]; for a mask of a few ranges (lower-case letters, non-ASCII...) as
+    comparisons, about 3x faster than the table look-up (a gather per byte)."""
+    ranges = _byte_ranges(byte_mask)
+    if len(ranges) > 4:
+        return byte_mask[region]
+    hit = np.zeros(len(region), dtype=bool)
+    for first, last in ranges:
+        # One unsigned comparison per range: bytes below `first` wrap around to large values.
+        hit |= (region - np.uint8(first)) <= np.uint8(last - first)
+    return hit
+
+
 def rows_with_bytes(values: pa.Array, byte_mask: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows containing at least one byte b with byte_mask[b]."""
     offsets, data = string_buffers(values)
@@ -77,7 +99,7 @@ def rows_with_bytes(values: pa.Array, byte_mask: np.ndarray) -> np.ndarray:
         for byte in wanted[1:]:
             hit |= region == byte
     else:
-        hit = byte_mask[region]
+        hit = _bytes_in(region, byte_mask)
     positions = np.flatnonzero(hit) + offsets[0]
     rows[np.searchsorted(offsets, positions, side="right") - 1] = True
     return rows

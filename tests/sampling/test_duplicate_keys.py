@@ -1,11 +1,13 @@
-"""The bucket screen in front of the exact duplicate search finds exactly pandas' answer."""
+"""The shortcuts of the duplicate search give exactly the slow answers: the bucket screen
+in front of pandas' hash table, and byte-set tests by ranges instead of a table look-up."""
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sampling.text import splitmix64
+from sampling.text import _bytes_in, rows_with_bytes, splitmix64
 from sampling.validation import _shared_keys
 
 
@@ -36,3 +38,21 @@ def test_a_million_mixed_keys_with_repeats():
     expected = pd.Series(keys).duplicated(keep=False).to_numpy()
     assert expected.sum() > 1000
     assert (_shared_keys(keys) == expected).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sets(st.integers(0, 255)), st.binary(max_size=600))
+def test_byte_set_by_ranges_equals_the_table_look_up(members, data):
+    byte_mask = np.zeros(256, dtype=bool)
+    byte_mask[list(members)] = True
+    region = np.frombuffer(data, dtype=np.uint8)
+    assert (_bytes_in(region, byte_mask) == byte_mask[region]).all()
+
+
+def test_rows_with_lower_case_space_or_non_ascii_bytes():
+    codes = pa.array(["H23-001", "h23-002", "H23 003", None, "", "HỒ-1", "X"], pa.large_string())
+    folding = np.zeros(256, dtype=bool)
+    folding[[0x20, *range(0x61, 0x7B), *range(0x80, 0x100)]] = True
+    assert rows_with_bytes(codes, folding).tolist() == [
+        False, True, True, False, False, True, False,
+    ]  # fmt: skip
