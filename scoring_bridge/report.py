@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from scoring_bridge.errors import OutputError
+from scoring_bridge.xlsx import write_xlsx
 
 if TYPE_CHECKING:
     from scoring_bridge.scoring import ScoringResult
@@ -450,13 +451,17 @@ def write_report_xlsx(
     ].pivot(index="unit", columns="code", values="estimate")
     points = result.points.pivot(index="unit", columns="criterion", values="points")
     methods = pd.DataFrame({"Phương pháp": [_strip_markup(t) for t in _methods(result)]})
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        units.to_excel(writer, sheet_name="Xếp hạng", index=False)
-        elements.to_excel(writer, sheet_name="Yếu tố")
-        points.to_excel(writer, sheet_name="Điểm tiêu chí")
-        result.points.to_excel(writer, sheet_name="Điểm (chi tiết)", index=False)
-        result.indices.to_excel(writer, sheet_name="Chỉ số", index=False)
-        methods.to_excel(writer, sheet_name="Phương pháp", index=False)
+    write_xlsx(
+        path,
+        {
+            "Xếp hạng": units,
+            "Yếu tố": elements.reset_index(),  # the unit column first, as to_excel writes it
+            "Điểm tiêu chí": points.reset_index(),
+            "Điểm (chi tiết)": result.points,
+            "Chỉ số": result.indices,
+            "Phương pháp": methods,
+        },
+    )
 
 
 def _strip_markup(text: str) -> str:

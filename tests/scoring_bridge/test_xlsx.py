@@ -9,6 +9,8 @@ import pytest
 
 from scoring_bridge.inputs import prepare_responses
 from scoring_bridge.microdata import microdata_frame, write_microdata
+from scoring_bridge.report import write_report_xlsx
+from scoring_bridge.scoring import score
 from scoring_bridge.xlsx import column_letter, write_xlsx
 
 
@@ -94,3 +96,27 @@ def test_microdata_xlsx_holds_the_exported_frame(citizen_spec, citizen_responses
 def test_no_frames_gives_a_workbook_with_one_empty_sheet(tmp_path):
     write_xlsx(tmp_path / "out.xlsx", {})
     assert cell_values(tmp_path / "out.xlsx") == {"Sheet": []}
+
+
+def test_report_workbook_holds_what_to_excel_wrote(citizen_spec, citizen_responses, tmp_path):
+    result = score(citizen_responses, citizen_spec, "brvt-2024")
+    write_report_xlsx(result, tmp_path / "report.xlsx")
+    ours = cell_values(tmp_path / "report.xlsx")
+    assert list(ours) == [
+        "Xếp hạng",
+        "Yếu tố",
+        "Điểm tiêu chí",
+        "Điểm (chi tiết)",
+        "Chỉ số",
+        "Phương pháp",
+    ]
+    with pd.ExcelWriter(tmp_path / "pandas.xlsx", engine="openpyxl") as writer:
+        result.points.pivot(index="unit", columns="criterion", values="points").to_excel(
+            writer, sheet_name="pivot"
+        )
+        result.points.to_excel(writer, sheet_name="points", index=False)
+        result.indices.to_excel(writer, sheet_name="indices", index=False)
+    theirs = cell_values(tmp_path / "pandas.xlsx")
+    assert ours["Điểm tiêu chí"] == theirs["pivot"]
+    assert ours["Điểm (chi tiết)"] == theirs["points"]
+    assert ours["Chỉ số"] == theirs["indices"]
