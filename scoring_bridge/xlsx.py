@@ -105,7 +105,8 @@ def column_letter(index: int) -> str:
 
 
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
-    text = _ILLEGAL_XML.sub("", text)
+    if not text.isprintable():  # the characters XML forbids are all unprintable
+        text = _ILLEGAL_XML.sub("", text)
     if not text:
         return ""
     space = ' xml:space="preserve"' if text != text.strip() else ""
@@ -119,6 +120,8 @@ def _number(value: float | int) -> str:
 
 def _value_cell(ref: str, value) -> str:
     """One cell for a value of any type (object columns), as openpyxl would store it."""
+    if isinstance(value, str):
+        return _text_cell(ref, value)
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, np.generic):
@@ -163,6 +166,9 @@ def _column_cells(column: pd.Series, letter: str) -> list[str]:
         ]
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return ["" if pd.isna(v) else _date_cell(r, v) for r, v in zip(refs, column, strict=True)]
+    if isinstance(dtype, pd.StringDtype):  # str or missing only
+        texts = column.to_numpy(dtype=object, na_value=None).tolist()
+        return [_text_cell(r, v) if v else "" for r, v in zip(refs, texts, strict=True)]
     return [_value_cell(r, v) for r, v in zip(refs, column.tolist(), strict=True)]
 
 
