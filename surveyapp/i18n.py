@@ -3,12 +3,25 @@
 ``t(vi, en)`` returns the text for the visitor's language (session ``lang``, default
 Vietnamese). Templates get ``t`` and ``lang``. Messages that must keep both languages
 (errors in downloadable reports, CLI output) are formatted with :func:`both`.
+
+Shown values go through one filter each, so every page writes them alike:
+``{{ value|label }}`` for an enum member (tables declared next to each enum with
+:func:`enum_labels`), ``{{ day|date }}`` (dd/mm/yyyy) and ``{{ moment|datetime }}``
+(stored naive UTC shown as local wall-clock time, with the zone stated).
 """
 
-from flask import Flask, has_request_context, session
+import enum
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, has_app_context, has_request_context, session
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+EMPTY = "—"
+_ENUM_LABELS: dict[type[enum.Enum], Mapping[enum.Enum, tuple[str, str]]] = {}
 
 
 def current_language() -> str:
@@ -29,10 +42,84 @@ def both(vi: str, en: str) -> str:
     return f"{vi} / {en}"
 
 
+def enum_labels(
+    enum_class: type[enum.Enum], labels: Mapping[enum.Enum, tuple[str, str]]
+) -> Mapping[enum.Enum, tuple[str, str]]:
+    """Declare the (Vietnamese, English) label of every member of ``enum_class``.
+
+    Fails at import when a member has no label, so a new member cannot reach a page raw.
+    """
+    missing = [member.value for member in enum_class if member not in labels]
+    if missing:
+        raise ValueError(f"{enum_class.__name__}: no label for {', '.join(missing)}")
+    _ENUM_LABELS[enum_class] = labels
+    return labels
+
+
+def label(value: enum.Enum | None) -> str:
+    """The visitor-language label of an enum member declared with :func:`enum_labels`."""
+    if value is None:
+        return EMPTY
+    labels = _ENUM_LABELS.get(type(value))
+    if labels is None:
+        raise KeyError(f"{type(value).__name__} has no labels: declare them with enum_labels()")
+    return t(*labels[value])
+
+
+def timezone() -> ZoneInfo:
+    """The zone staff read times in (config ``FIELDWORK_TIMEZONE``, default Vietnam)."""
+    name = current_app.config.get("FIELDWORK_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
+
+
+def zone_name(moment: datetime | None = None) -> str:
+    """The local zone as a UTC offset, e.g. ``UTC+7`` (stated beside every time shown)."""
+    offset = (moment or datetime.now(UTC)).astimezone(timezone()).utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_date(day: date | datetime | str | None) -> str:
+    """A day as dd/mm/yyyy (the Vietnamese civil format, used in both languages)."""
+    if day is None or day == "":
+        return EMPTY
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    if isinstance(day, datetime):
+        day = _local(day).date()
+    return day.strftime("%d/%m/%Y")
+
+
+def _local(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(timezone())
+
+
+def format_datetime(moment: datetime | str | None, zone: bool = True) -> str:
+    """A stored time (naive UTC, or aware, or ISO text) as local ``dd/mm/yyyy HH:MM``.
+
+    ``zone=False`` leaves out the ``(UTC+7)`` suffix, for table cells whose column
+    heading states the zone (:func:`zone_name`).
+    """
+    if moment is None or moment == "":
+        return EMPTY
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    local = _local(moment)
+    text = local.strftime("%d/%m/%Y %H:%M")
+    return f"{text} ({zone_name(moment)})" if zone else text
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject_language() -> dict:
-        return {"t": t, "lang": current_language()}
+        return {"t": t, "lang": current_language(), "zone_name": zone_name}
+
+    app.add_template_filter(label, "label")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
 
 
 class LazyText:

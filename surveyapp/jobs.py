@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from surveyapp.db import enum_column, transaction, utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import enum_labels
 
 QUEUE_NAME = "surveyapp"
 
@@ -42,6 +43,17 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+JOB_STATUS_LABELS = enum_labels(
+    JobStatus,
+    {
+        JobStatus.QUEUED: ("Đang chờ", "Queued"),
+        JobStatus.RUNNING: ("Đang chạy", "Running"),
+        JobStatus.DONE: ("Xong", "Done"),
+        JobStatus.FAILED: ("Lỗi", "Failed"),
+    },
+)
 
 
 class Job(db.Model):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import enum_labels
 
 
 class Role(enum.StrEnum):
@@ -18,13 +19,16 @@ class Role(enum.StrEnum):
     CLERK = "clerk"  # contractor's data-entry clerk
 
 
-ROLE_LABELS = {
-    Role.ADMIN: ("Quản trị (Sở Nội vụ)", "Administrator (DOHA)"),
-    Role.SUPERVISOR: ("Giám sát (đơn vị khảo sát)", "Supervisor (contractor)"),
-    Role.ENUMERATOR: ("Điều tra viên", "Enumerator"),
-    Role.FOCAL_POINT: ("Đầu mối đơn vị", "Unit focal point"),
-    Role.CLERK: ("Nhập liệu", "Data-entry clerk"),
-}
+ROLE_LABELS = enum_labels(
+    Role,
+    {
+        Role.ADMIN: ("Quản trị (Sở Nội vụ)", "Administrator (DOHA)"),
+        Role.SUPERVISOR: ("Giám sát (đơn vị khảo sát)", "Supervisor (contractor)"),
+        Role.ENUMERATOR: ("Điều tra viên", "Enumerator"),
+        Role.FOCAL_POINT: ("Đầu mối đơn vị", "Unit focal point"),
+        Role.CLERK: ("Nhập liệu", "Data-entry clerk"),
+    },
+)
 
 
 class User(db.Model):

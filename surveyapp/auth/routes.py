@@ -4,10 +4,10 @@ from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth import bp
 from surveyapp.auth.forms import LoginForm, UserForm
-from surveyapp.auth.models import ROLE_LABELS, Role, User
+from surveyapp.auth.models import Role, User
 from surveyapp.auth.users import UserInputError, create_user, set_active
 from surveyapp.extensions import db
-from surveyapp.i18n import t
+from surveyapp.i18n import label, t
 from surveyapp.security import (
     Throttle,
     current_user,
@@ -110,14 +110,14 @@ def users():
         .outerjoin(Unit, User.unit_id == Unit.id)
         .order_by(User.username)
     ).all()
-    return render_template("auth/users.html", rows=rows, role_labels=ROLE_LABELS)
+    return render_template("auth/users.html", rows=rows)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def create_account():
     form = UserForm()
-    form.role.choices = [SelectChoice(r.value, t(*ROLE_LABELS[r])) for r in Role]
+    form.role.choices = [SelectChoice(r.value, label(r)) for r in Role]
     units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
     none = SelectChoice("", t("— Không gắn đơn vị —", "— No unit —"))
     form.unit_code.choices = [none] + [SelectChoice(u.code, f"{u.code} — {u.name}") for u in units]

@@ -8,12 +8,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import enum_labels
 
 
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     FIELDWORK = "fieldwork"
     CLOSED = "closed"
+
+
+CAMPAIGN_STATUS_LABELS = enum_labels(
+    CampaignStatus,
+    {
+        CampaignStatus.DRAFT: ("Bản nháp", "Draft"),
+        CampaignStatus.FIELDWORK: ("Đang khảo sát", "Fieldwork"),
+        CampaignStatus.CLOSED: ("Đã kết thúc", "Closed"),
+    },
+)
 
 
 class Campaign(db.Model):

@@ -9,23 +9,12 @@ from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTarget
 from surveyapp.campaigns.lifecycle import TransitionError, can_start_fieldwork, transition
 from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
 from surveyapp.extensions import db
-from surveyapp.i18n import current_language, t
+from surveyapp.i18n import current_language, label, t
 from surveyapp.security import roles_required
 from surveyapp.units.importer import tree_order
 from surveyapp.units.models import Unit
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
-
-STATUS_LABELS = {
-    CampaignStatus.DRAFT: ("Bản nháp", "Draft"),
-    CampaignStatus.FIELDWORK: ("Đang khảo sát", "Fieldwork"),
-    CampaignStatus.CLOSED: ("Đã kết thúc", "Closed"),
-}
-
-
-@bp.app_template_filter("campaign_status")
-def campaign_status_label(status) -> str:
-    return t(*STATUS_LABELS[CampaignStatus(status)])
 
 
 def questionnaire_choices() -> list[SelectChoice]:
@@ -212,8 +201,8 @@ def change_status(campaign_id: int):
         return _detail_page(campaign, problems=exc.problems, status=409)
     flash(
         t(
-            f"Đợt khảo sát chuyển sang: {campaign_status_label(campaign.status)}",
-            f"Campaign is now: {campaign_status_label(campaign.status)}",
+            f"Đợt khảo sát chuyển sang: {label(campaign.status)}",
+            f"Campaign is now: {label(campaign.status)}",
         ),
         "info",
     )

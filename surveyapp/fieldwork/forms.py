@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from surveyapp.fieldwork.dispositions import RECORDABLE, info
 from surveyapp.fieldwork.models import ContactMode
-from surveyapp.i18n import lt, t
+from surveyapp.i18n import label, lt, t
 from surveyapp.units.importer import clean
 
 
@@ -27,18 +27,8 @@ def in_range(low, high, vi: str, en: str):
     return check
 
 
-MODE_LABELS = {
-    ContactMode.PHONE: ("Điện thoại", "Phone"),
-    ContactMode.VISIT: ("Đến gặp trực tiếp", "Visit"),
-    ContactMode.POST: ("Thư bưu điện", "Post"),
-    ContactMode.EMAIL: ("Thư điện tử", "Email"),
-    ContactMode.SMS: ("Tin nhắn", "SMS"),
-    ContactMode.OTHER: ("Khác", "Other"),
-}
-
-
 def mode_choices() -> list[SelectChoice]:
-    return [SelectChoice(m.value, t(*MODE_LABELS[m])) for m in ContactMode]
+    return [SelectChoice(m.value, label(m)) for m in ContactMode]
 
 
 def disposition_choices() -> list[SelectChoice]:

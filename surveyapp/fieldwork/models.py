@@ -12,11 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import enum_labels
 
 
 class Selection(enum.StrEnum):
     PRIMARY = "primary"
     RESERVE = "reserve"
+
+
+SELECTION_LABELS = enum_labels(
+    Selection, {Selection.PRIMARY: ("Chính", "Primary"), Selection.RESERVE: ("Dự phòng", "Reserve")}
+)
 
 
 class RespondentStatus(enum.StrEnum):
@@ -30,10 +36,35 @@ class RespondentStatus(enum.StrEnum):
     REPLACED = "replaced"
 
 
+RESPONDENT_STATUS_LABELS = enum_labels(
+    RespondentStatus,
+    {
+        RespondentStatus.PENDING: ("Chưa liên hệ", "Not yet contacted"),
+        RespondentStatus.INVITED: ("Đã gửi thư mời", "Invited"),
+        RespondentStatus.CONTACTED: ("Đang liên hệ", "Being contacted"),
+        RespondentStatus.COMPLETED: ("Đã hoàn thành", "Completed"),
+        RespondentStatus.REFUSED: ("Từ chối", "Refused"),
+        RespondentStatus.NONCONTACT: ("Không liên hệ được", "Non-contact"),
+        RespondentStatus.INELIGIBLE: ("Không thuộc đối tượng", "Ineligible"),
+        RespondentStatus.REPLACED: ("Đã thay thế", "Replaced"),
+    },
+)
+
+
 class TargetStatus(enum.StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     DECLINED = "declined"
+
+
+TARGET_STATUS_LABELS = enum_labels(
+    TargetStatus,
+    {
+        TargetStatus.PENDING: ("Chưa đánh giá", "Not yet rated"),
+        TargetStatus.COMPLETED: ("Đã đánh giá", "Rated"),
+        TargetStatus.DECLINED: ("Không đánh giá", "Declined"),
+    },
+)
 
 
 class ContactMode(enum.StrEnum):
@@ -45,6 +76,19 @@ class ContactMode(enum.StrEnum):
     OTHER = "other"
 
 
+CONTACT_MODE_LABELS = enum_labels(
+    ContactMode,
+    {
+        ContactMode.PHONE: ("Điện thoại", "Phone"),
+        ContactMode.VISIT: ("Đến gặp trực tiếp", "Visit"),
+        ContactMode.POST: ("Thư bưu điện", "Post"),
+        ContactMode.EMAIL: ("Thư điện tử", "Email"),
+        ContactMode.SMS: ("Tin nhắn", "SMS"),
+        ContactMode.OTHER: ("Khác", "Other"),
+    },
+)
+
+
 class ContactOutcome(enum.StrEnum):
     COMPLETED = "completed"
     REFUSED = "refused"
@@ -52,6 +96,19 @@ class ContactOutcome(enum.StrEnum):
     INELIGIBLE = "ineligible"
     CALLBACK = "callback"
     OTHER = "other"
+
+
+CONTACT_OUTCOME_LABELS = enum_labels(
+    ContactOutcome,
+    {
+        ContactOutcome.COMPLETED: ("Hoàn thành", "Completed"),
+        ContactOutcome.REFUSED: ("Từ chối", "Refused"),
+        ContactOutcome.NONCONTACT: ("Không liên hệ được", "Non-contact"),
+        ContactOutcome.INELIGIBLE: ("Không thuộc đối tượng", "Ineligible"),
+        ContactOutcome.CALLBACK: ("Hẹn gọi lại", "Call back"),
+        ContactOutcome.OTHER: ("Khác", "Other"),
+    },
+)
 
 
 class Disposition(enum.StrEnum):

@@ -7,7 +7,6 @@ never sees who it is; focal points have no fieldwork pages at all.
 """
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -23,7 +22,6 @@ from surveyapp.fieldwork import bp
 from surveyapp.fieldwork import operations as ops
 from surveyapp.fieldwork.dispositions import info
 from surveyapp.fieldwork.forms import (
-    MODE_LABELS,
     AssignNextForm,
     AssignSelectedForm,
     AttemptForm,
@@ -39,52 +37,21 @@ from surveyapp.fieldwork.models import (
     Selection,
 )
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
-from surveyapp.i18n import current_language, t
+from surveyapp.i18n import current_language, label, t, timezone
 from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
 from surveyapp.units.models import Unit
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
-STATUS_LABELS = {
-    RespondentStatus.PENDING: ("Chưa liên hệ", "Not yet contacted"),
-    RespondentStatus.INVITED: ("Đã gửi thư mời", "Invited"),
-    RespondentStatus.CONTACTED: ("Đang liên hệ", "Being contacted"),
-    RespondentStatus.COMPLETED: ("Đã hoàn thành", "Completed"),
-    RespondentStatus.REFUSED: ("Từ chối", "Refused"),
-    RespondentStatus.NONCONTACT: ("Không liên hệ được", "Non-contact"),
-    RespondentStatus.INELIGIBLE: ("Không thuộc đối tượng", "Ineligible"),
-    RespondentStatus.REPLACED: ("Đã thay thế", "Replaced"),
-}
 PAPER_SESSION_KEY = "paper_respondent"
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Clerks are staff, but a wrong code is still counted: codes must not be guessable.
 PAPER_CODE_THROTTLE = Throttle("paper-code", limit=30, window=600)
-
-
-def _zone() -> ZoneInfo:
-    """Fieldwork times are typed and shown in local time (config FIELDWORK_TIMEZONE)."""
-    return ZoneInfo(current_app.config.get("FIELDWORK_TIMEZONE", DEFAULT_TIMEZONE))
 
 
 def local_to_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
-@bp.app_template_filter("local_time")
-def local_time(moment: datetime) -> str:
-    """A stored naive-UTC time as local wall-clock time."""
-    return moment.replace(tzinfo=UTC).astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
-
-
-@bp.app_template_filter("respondent_status")
-def respondent_status_label(status) -> str:
-    return t(*STATUS_LABELS[RespondentStatus(status)])
-
-
-@bp.app_template_filter("contact_mode")
-def contact_mode_label(mode) -> str:
-    return t(*MODE_LABELS[ContactMode(mode)])
+    """A time typed in local wall-clock time (see :func:`surveyapp.i18n.timezone`) as UTC."""
+    return moment.replace(tzinfo=timezone()).astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.app_template_filter("disposition")
@@ -421,8 +388,8 @@ def record_attempt(respondent_id: int):
         return _respondent_page(respondent, form, 409)
     flash(
         t(
-            f"Đã ghi lần liên hệ. Trạng thái: {respondent_status_label(respondent.status)}.",
-            f"Attempt recorded. Status: {respondent_status_label(respondent.status)}.",
+            f"Đã ghi lần liên hệ. Trạng thái: {label(respondent.status)}.",
+            f"Attempt recorded. Status: {label(respondent.status)}.",
         ),
         "info",
     )

@@ -8,11 +8,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
+from surveyapp.i18n import enum_labels
 
 
 class ListKind(enum.StrEnum):
     CITIZENS = "citizens"  # people and organisations who completed a procedure
     OFFICIALS = "officials"  # leaders, civil servants, public employees
+
+
+LIST_KIND_LABELS = enum_labels(
+    ListKind,
+    {
+        ListKind.CITIZENS: ("Người dân, tổ chức", "Citizens and organisations"),
+        ListKind.OFFICIALS: ("Cán bộ, công chức, viên chức", "Officials and civil servants"),
+    },
+)
 
 
 class FrameUpload(db.Model):

@@ -25,18 +25,9 @@ UPLOAD_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
 DEPARTMENT_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 ISSUES_PER_PAGE = 100
-KIND_LABELS = {
-    ListKind.CITIZENS: ("Người dân, tổ chức", "Citizens and organisations"),
-    ListKind.OFFICIALS: ("Cán bộ, công chức, viên chức", "Officials and civil servants"),
-}
 ISSUE_HEADER = (
     "row", "column", "value", "severity", "action", "code", "reason_vi", "reason_en",
 )  # fmt: skip
-
-
-@bp.app_template_filter("list_kind")
-def list_kind_label(kind) -> str:
-    return t(*KIND_LABELS[ListKind(kind)])
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
