@@ -11,7 +11,11 @@ Two generated tables, both written by both writers in the same run:
 Each result is read back with calamine and compared cell by cell with the other writer's
 file, so a faster writer that changes the content fails the run.
 
-Run: ``python bench/bench_xlsx.py [--rows N] [--repeat R]``
+``--scoring-run`` also times a whole ``score`` + ``write_outputs`` of N generated answers to
+the built-in SIPAS citizen questionnaire (150 units, mapping brvt-2024), once as committed
+and once with ``DataFrame.to_excel`` put back in place of ``write_xlsx``.
+
+Run: ``python bench/bench_xlsx.py [--rows N] [--repeat R] [--scoring-run]``
 """
 
 from __future__ import annotations
@@ -109,10 +113,72 @@ def compare(label: str, sheets: dict[str, pd.DataFrame], repeat: int, workdir: P
     )
 
 
+def sipas_responses(rows: int, rng: np.random.Generator, spec) -> pd.DataFrame:
+    unit = rng.choice([f"U{k:03d}" for k in range(150)], rows)
+    group = rng.choice(["individual", "organisation"], rows, p=[0.8, 0.2])
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"R{i}" for i in range(rows)],
+            "unit": unit,
+            "group": group,
+            "stratum": [f"{u}-{g}" for u, g in zip(unit, group, strict=True)],
+            "weight": rng.uniform(2, 6, rows),
+            "mode": rng.choice(["phone", "web"], rows),
+            "is_probability": rng.random(rows) > 0.03,
+        }
+    )
+    for item in spec.items:
+        answers = rng.choice([1, 2, 3, 4, 5, 9], rows, p=[0.05, 0.1, 0.2, 0.35, 0.25, 0.05])
+        answers = answers.astype(float)
+        answers[rng.random(rows) < 0.03] = np.nan
+        frame[item.code] = answers
+    for variable in spec.others:
+        if variable.kind == "text":
+            frame[variable.code] = rng.choice(["tốt", "", "chậm quá"], rows)
+        elif variable.kind == "choice" and variable.value_labels:
+            frame[variable.code] = rng.choice(list(variable.value_labels), rows)
+    return frame
+
+
+def to_excel_writer(path, sheets: dict[str, pd.DataFrame]) -> None:
+    """The former writers: ``to_excel``, the report's unit pivots with their index."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            pivot = name in ("Yếu tố", "Điểm tiêu chí")
+            table = frame.set_index("unit") if pivot else frame
+            table.to_excel(writer, sheet_name=name, index=pivot)
+
+
+def scoring_run(rows: int, rng: np.random.Generator, workdir: Path) -> None:
+    import scoring_bridge.microdata
+    import scoring_bridge.outputs
+    import scoring_bridge.report
+    from scoring_bridge import load_spec, score, write_outputs
+
+    spec = load_spec("sipas-citizen")
+    responses = sipas_responses(rows, rng, spec)
+    modules = (scoring_bridge.microdata, scoring_bridge.outputs, scoring_bridge.report)
+    seconds = {}
+    for label, writer in (("to_excel", to_excel_writer), ("write_xlsx", write_xlsx)):
+        for module in modules:
+            module.write_xlsx = writer
+        start = time.perf_counter()
+        write_outputs(score(responses, spec, "brvt-2024"), workdir / label)
+        seconds[label] = time.perf_counter() - start
+    for module in modules:
+        module.write_xlsx = write_xlsx
+    print(
+        f"| scoring run, {rows:,} responses x {responses.shape[1]} columns "
+        f"| {seconds['to_excel']:.1f} | {seconds['write_xlsx']:.1f} "
+        f"| {seconds['to_excel'] / seconds['write_xlsx']:.1f}x | |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scoring-run", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
     print("| table | pandas to_excel s | write_xlsx s | speed-up | MB pandas / ours |")
@@ -121,6 +187,8 @@ def main() -> None:
         workdir = Path(tmp)
         compare("microdata", {"microdata": microdata(args.rows, rng)}, args.repeat, workdir)
         compare("sample", sample_sheets(args.rows, rng), args.repeat, workdir)
+        if args.scoring_run:
+            scoring_run(args.rows, rng, workdir)
 
 
 if __name__ == "__main__":
