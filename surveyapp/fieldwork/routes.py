@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from questionnaires import AnswerError, build_form_class
 from surveyapp.auth.models import Role, User
 from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.core.paging import paginate
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork import bp
@@ -217,19 +218,29 @@ def assign_next(campaign_id: int):
 def unit(campaign_id: int, unit_id: int, form: AssignSelectedForm | None = None, status=200):
     campaign = _campaign_or_404(campaign_id)
     unit_row = db.session.get(Unit, unit_id) or abort(404)
+    in_unit = (
+        Respondent.campaign_id == campaign.id,
+        Respondent.source_unit_id == unit_row.id,
+        ops.in_sample(),
+    )
+    strata = list(
+        db.session.scalars(
+            sa.select(Respondent.stratum).where(*in_unit).distinct().order_by(Respondent.stratum)
+        )
+    )
     shown = request.args.get("status", "")
+    stratum = request.args.get("stratum", "")
     query = (
         sa.select(Respondent)
-        .where(
-            Respondent.campaign_id == campaign.id,
-            Respondent.source_unit_id == unit_row.id,
-            ops.in_sample(),
-        )
+        .where(*in_unit)
         .order_by(Respondent.stratum, Respondent.selection, Respondent.reserve_rank, Respondent.id)
     )
     if shown in RespondentStatus.__members__.values():
         query = query.where(Respondent.status == shown)
-    respondents = list(db.session.scalars(query))
+    if stratum in strata:
+        query = query.where(Respondent.stratum == stratum)
+    page = paginate(query)
+    respondents = page.items
     reserves = db.session.execute(
         sa.select(Respondent.stratum, sa.func.count(Respondent.id))
         .where(
@@ -249,6 +260,9 @@ def unit(campaign_id: int, unit_id: int, form: AssignSelectedForm | None = None,
             campaign=campaign,
             unit=unit_row,
             respondents=respondents,
+            page=page,
+            strata=strata,
+            stratum=stratum,
             reserves_left=dict(reserves),
             form=form,
             enumerators=enumerators,

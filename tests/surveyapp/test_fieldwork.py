@@ -437,3 +437,42 @@ def test_guessing_paper_codes_is_throttled(client, login, fieldwork):
     ]
     assert statuses[:-1] == [422] * PAPER_CODE_THROTTLE.limit
     assert statuses[-1] == 429
+
+
+# --- a long unit list is paged ---------------------------------------------------------------
+
+
+def test_unit_page_is_paged_and_pages_keep_the_filters(client, login, factory):
+    import html
+    import re
+
+    from surveyapp.core.paging import PER_PAGE
+
+    unit = factory.unit(code="VT", name="Thành phố Vũng Tàu")
+    campaign = factory.campaign(status="fieldwork")
+    people = make_sample(factory, campaign, unit, stratum="S1", primaries=PER_PAGE + 10, reserves=0)
+    make_sample(factory, campaign, unit, stratum="S2", primaries=4, reserves=0)
+    login(Role.SUPERVISOR)
+    url = f"/fieldwork/campaigns/{campaign.id}/units/{unit.id}"
+
+    def shown(page):
+        return re.findall(r'href="/fieldwork/respondents/(\d+)"', page)
+
+    first = client.get(url).get_data(as_text=True)
+    assert len(shown(first)) == PER_PAGE
+    assert f"1–{PER_PAGE} / {PER_PAGE + 14}" in first
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert len(shown(second)) == 14
+    assert not set(shown(first)) & set(shown(second))
+    assert shown(client.get(url + "?page=99").get_data(as_text=True)) == shown(second)
+
+    filtered = client.get(url + "?status=pending&stratum=S1").get_data(as_text=True)
+    assert len(shown(filtered)) == PER_PAGE
+    links = {html.unescape(h) for h in re.findall(r'href="([^"]*page=2[^"]*)"', filtered)}
+    assert links and all("status=pending" in h and "stratum=S1" in h for h in links)
+    last = client.get(next(iter(links))).get_data(as_text=True)
+    assert len(shown(last)) == 10 and "S2" not in "".join(re.findall(r"<td>S\d</td>", last))
+    assert {str(p.id) for p in people[PER_PAGE:]} == set(shown(last))
+
+    only_s2 = client.get(url + "?stratum=S2").get_data(as_text=True)
+    assert len(shown(only_s2)) == 4 and "page=2" not in only_s2
