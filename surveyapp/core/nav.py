@@ -2,6 +2,8 @@
 
 A blueprint lists its menu entries as ``bp.nav = [("units.index", "Đơn vị", "Units"), ...]``;
 an entry is shown when the endpoint's access declaration admits the current user.
+Entries follow the year's workflow (WORKFLOW_ORDER); an entry stays highlighted on the
+pages under it (the campaign page under "Campaigns").
 """
 
 from flask import current_app, request, url_for
@@ -9,21 +11,56 @@ from flask import current_app, request, url_for
 from surveyapp.i18n import t
 from surveyapp.security import current_user, view_access
 
+# The order work happens in: register units, set up the campaign, collect the units' lists,
+# draw the sample, print letters and posters, do fieldwork, follow progress, score.
+WORKFLOW_ORDER = (
+    "units.index",
+    "campaigns.index",
+    "frames.index",
+    "draws.index",
+    "tokens.index",
+    "walkin.posters",
+    "fieldwork.index",
+    "fieldwork.my_assignments",
+    "fieldwork.paper_lookup",
+    "dashboard.index",
+    "results.index",
+    "auth.users",
+)
+
+
+def _position(endpoint: str) -> int:
+    return WORKFLOW_ORDER.index(endpoint) if endpoint in WORKFLOW_ORDER else len(WORKFLOW_ORDER)
+
 
 def nav_items() -> list[dict]:
     user = current_user()
     if user is None:
         return []
-    items = []
+    entries = []
     for blueprint in current_app.blueprints.values():
         for endpoint, label_vi, label_en in getattr(blueprint, "nav", ()):
             access = view_access(current_app.view_functions.get(endpoint))
             if access == "public" or (access and user.role in access):
-                items.append(
-                    {
-                        "url": url_for(endpoint),
-                        "label": t(label_vi, label_en),
-                        "active": request.endpoint == endpoint,
-                    }
-                )
+                entries.append((endpoint, t(label_vi, label_en)))
+    entries.sort(key=lambda entry: _position(entry[0]))
+    here = request.endpoint or ""
+    exact = any(endpoint == here for endpoint, _ in entries)
+    items = []
+    for endpoint, label in entries:
+        same_section = not exact and endpoint.split(".")[0] == here.split(".")[0]
+        items.append(
+            {
+                "url": url_for(endpoint),
+                "label": label,
+                # aria-current: "page" on the entry's own page, "true" on pages under it
+                "active": "page" if endpoint == here else ("true" if same_section else None),
+            }
+        )
+    # Several entries of one blueprint: highlight only the first on its other pages.
+    seen_active = False
+    for item in items:
+        if item["active"] and seen_active:
+            item["active"] = None
+        seen_active = seen_active or item["active"]
     return items

@@ -1,0 +1,28 @@
+"""Main navigation: workflow order and the highlighted section."""
+
+import re
+
+from surveyapp.auth.models import Role
+
+
+def _nav(page: str) -> list[tuple[str, str | None]]:
+    menu = page.split('class="wrap main-nav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="([^"]+)"(?: aria-current="(\w+)")?>', menu)
+
+
+def test_admin_menu_follows_the_workflow(client, login):
+    login(Role.ADMIN)
+    hrefs = [href for href, _ in _nav(client.get("/").get_data(as_text=True))]
+    expected = ["/units/", "/campaigns/", "/frames/", "/draws/", "/tokens/", "/posters/",
+                "/fieldwork/", "/dashboard/", "/results/", "/auth/users"]  # fmt: skip
+    assert [h for h in hrefs if h in expected] == expected
+
+
+def test_the_section_stays_highlighted_on_pages_under_it(client, login, factory):
+    campaign = factory.campaign()
+    login(Role.ADMIN)
+    listing = dict(_nav(client.get("/campaigns/").get_data(as_text=True)))
+    assert listing["/campaigns/"] == "page"
+    detail = dict(_nav(client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)))
+    assert detail["/campaigns/"] == "true"
+    assert [h for h, current in detail.items() if current] == ["/campaigns/"]
