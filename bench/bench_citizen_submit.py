@@ -1,21 +1,27 @@
 """Benchmark: the citizen form's final submit under load, beside a bare Flask endpoint.
 
-One run, same machine, same server set-up for both (gunicorn as in the Procfile: 2 sync
-workers unless ``--workers``/``--threads`` say otherwise), wrk on loopback:
+Both servers run side by side with the project's gunicorn.conf.py (as the Procfile:
+gthread, 2 workers x 8 threads unless ``--workers``/``--threads`` say otherwise), on a
+fresh PostgreSQL database; wrk on loopback measures them in interleaved rounds (bare,
+submit, bare, submit, ...), so both see the same machine load:
 
 * bare: a one-route Flask app answering "ok" (the ceiling of Flask + gunicorn here);
-* submit: ``POST /s/form`` of the survey app on PostgreSQL: the last page of sipas-citizen
-  for a respondent whose earlier pages are in a server-side draft, with the session cookie
-  and CSRF token a browser would send. Each request uses a different respondent, so every
-  request does the whole path: draft lookup, form validation, cleaning of all answers
-  (relevance), the conditional UPDATE claiming the token, the response INSERT, the draft
+* submit: ``POST /s/form`` of the survey app: the last page of sipas-citizen for a
+  respondent whose token was issued (hash stored) and whose earlier pages are in a
+  server-side draft, all prepared before the run, with the session cookie and CSRF token
+  a browser would send. Each request is a different respondent (each round its own
+  share), so every request does the whole path: draft lookup, page validation, cleaning
+  of all answers (relevance), the claim of the token, the response INSERT, the draft
   DELETE, the commit, and the redirect to the thank-you page.
 
-Every submit request must answer 302 (a 409 would mean a token was used twice); after the
-run the number of responses in the database must equal the number of 302s wrk counted.
+Every submit must answer 302 (a 409 would mean a token was used twice); after the run the
+responses stored must equal the 302s wrk counted (plus at most the requests in flight
+when each round stopped). Beside throughput and latency, the CPU time that gunicorn,
+PostgreSQL and wrk used per request is read from /proc; ``--profile N`` first times N
+submits in process and splits their CPU time by phase.
 
-    python bench/bench_citizen_submit.py                   # 10 s per endpoint, 50 connections
-    python bench/bench_citizen_submit.py --seconds 5 --connections 20
+    python bench/bench_citizen_submit.py --profile 1500   # 3 rounds x 10 s, 50 connections
+    python bench/bench_citizen_submit.py --threads 1       # 2 sync workers
 """
 
 from __future__ import annotations
