@@ -26,3 +26,11 @@ def test_the_section_stays_highlighted_on_pages_under_it(client, login, factory)
     detail = dict(_nav(client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)))
     assert detail["/campaigns/"] == "true"
     assert [h for h, current in detail.items() if current] == ["/campaigns/"]
+
+
+def test_page_titles_name_the_page_then_the_service(client, login):
+    login(Role.ADMIN)
+    assert "<title>Đợt khảo sát · Khảo sát Chỉ số CCHC</title>" in client.get(
+        "/campaigns/"
+    ).get_data(as_text=True)
+    assert "<title>Khảo sát Chỉ số CCHC</title>" in client.get("/").get_data(as_text=True)
