@@ -28,7 +28,12 @@ NOT_FEATURES = {"commands", "migrations", "templates", "static"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    instance_path = os.environ.get("SURVEYAPP_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(app_config.config_from_env(app.instance_path, test_config))
     if test_config:

@@ -2,10 +2,14 @@
 
 Environment variables (all optional except ``SECRET_KEY`` in production):
 
+``SURVEYAPP_INSTANCE_PATH`` folder for the SQLite database, job outputs and the development key
+                        (default: Flask's instance folder beside the package).
 ``SURVEYAPP_ENV``       ``production`` | ``development`` (default) | ``testing``
 ``DATABASE_URL``        SQLAlchemy URL; ``postgres://`` and ``postgresql://`` are mapped to the
                         psycopg 3 driver. Default: SQLite file in the instance folder.
 ``SECRET_KEY``          signs sessions and derives the token-hashing key (see security.derive_key).
+                        Outside production, a random key kept in the instance folder
+                        (``secret_key``) is used when it is not set.
 ``REDIS_URL``           enables RQ background jobs and Redis-backed rate limits.
 ``BASE_URL``            public address used in printed links and QR codes.
 ``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
@@ -13,10 +17,10 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 """
 
 import os
-import warnings
+import secrets
 from pathlib import Path
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY_FILE = "secret_key"
 
 
 def database_uri_from_env(url: str | None, instance_path: str) -> str:
@@ -27,6 +31,23 @@ def database_uri_from_env(url: str | None, instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def development_secret_key(instance_path: str) -> str:
+    """Return this instance's own random key, creating it on first use.
+
+    Kept in a file (mode 0600) rather than made anew each start, because the key also
+    derives the token-hashing key: printed invitation links must keep working after a
+    restart of the development server or the demo.
+    """
+    path = Path(instance_path) / DEV_SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as key_file:
+        key_file.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip()
 
 
 def _int_env(name: str, default: int) -> int:
@@ -48,10 +69,7 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
             raise RuntimeError(
                 "SECRET_KEY chưa được đặt / SECRET_KEY must be set when SURVEYAPP_ENV=production"
             )
-        warnings.warn(
-            "SECRET_KEY is not set: using an insecure development key", RuntimeWarning, stacklevel=2
-        )
-        secret_key = DEV_SECRET_KEY
+        secret_key = development_secret_key(instance_path)
     return {
         "ENV_NAME": env,
         "PRODUCTION": production,

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from surveyapp import create_app
-from surveyapp.config import DEV_SECRET_KEY, database_uri_from_env
+from surveyapp.config import DEV_SECRET_KEY_FILE, database_uri_from_env
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.models import Unit
@@ -50,12 +50,20 @@ def test_production_requires_a_secret_key(monkeypatch):
         create_app()
 
 
-def test_development_key_is_used_with_a_warning(monkeypatch):
+def test_development_key_is_random_private_and_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "inst"))
     monkeypatch.delenv("SURVEYAPP_ENV", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.warns(RuntimeWarning, match="SECRET_KEY"):
-        app = create_app()
-    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+    app = create_app()
+    key_file = tmp_path / "inst" / DEV_SECRET_KEY_FILE
+    assert app.instance_path == str(tmp_path / "inst")
+    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(app.config["SECRET_KEY"]) == 64
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    # A restart keeps the key (printed links stay valid); another instance has its own.
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "other"))
+    assert create_app().config["SECRET_KEY"] != app.config["SECRET_KEY"]
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
 
