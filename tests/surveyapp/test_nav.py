@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from surveyapp.auth.models import Role
 
 
@@ -34,3 +36,21 @@ def test_page_titles_name_the_page_then_the_service(client, login):
         "/campaigns/"
     ).get_data(as_text=True)
     assert "<title>Khảo sát Chỉ số CCHC</title>" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/campaigns/", "/frames/", "/draws/", "/fieldwork/", "/dashboard/", "/results/"]
+)
+def test_without_a_campaign_pages_say_what_to_do_next(client, login, path):
+    login(Role.ADMIN)
+    client.get("/lang/en")
+    page = client.get(path).get_data(as_text=True)
+    assert "There is no campaign yet." in page and 'href="/campaigns/new"' in page
+
+
+def test_others_are_told_who_creates_the_campaign(client, login):
+    login(Role.SUPERVISOR)
+    client.get("/lang/en")
+    page = client.get("/draws/").get_data(as_text=True)
+    assert "The Department of Home Affairs creates the campaign" in page
+    assert 'href="/campaigns/new"' not in page
