@@ -190,8 +190,16 @@ class ValidationResult:
 def _spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(spreadsheet_safe, na_action="ignore")
+        values = safe[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            # Column labels are the user's headers: a header may look like a formula too.
+            renamed = [spreadsheet_safe(text) for text in values.cat.categories]
+            if len(set(renamed)) == len(renamed):
+                safe[column] = values.cat.rename_categories(renamed)
+            else:
+                safe[column] = values.astype(object).map(spreadsheet_safe, na_action="ignore")
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            safe[column] = values.map(spreadsheet_safe, na_action="ignore")
     return safe
 
 

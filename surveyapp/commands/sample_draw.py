@@ -301,7 +301,11 @@ def _safe_text(table: pd.DataFrame, *, xlsx: bool) -> pd.DataFrame:
     safe = table.copy()
     for name in safe.columns:
         column = safe[name]
-        if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+        if not (
+            pd.api.types.is_string_dtype(column.dtype)
+            or column.dtype == object
+            or isinstance(column.dtype, pd.CategoricalDtype)  # read_frame's unit, group, ...
+        ):
             continue
         text = column.astype("string")
         if xlsx:

@@ -220,3 +220,23 @@ def test_sheet_names_are_valid_and_unique():
     assert all(len(name) <= 31 for name in names.values())
     assert not any(set(name) & set("[]:*?/\\") for name in names.values())
     assert len({name.lower() for name in names.values()}) == 4
+
+
+def test_formula_looking_units_are_neutralised_in_the_sample(tmp_path):
+    # unit and group are categoricals since read_frame returns them so: still neutralised.
+    rows = 200
+    frame = pd.DataFrame(
+        {
+            "Họ và tên": [f"Trần Thị {i}" for i in range(rows)],
+            "Số điện thoại": [f"09{i:08d}" for i in range(rows)],
+            "Đơn vị": ['=HYPERLINK("http://x")', "@SUM(A1)"] * (rows // 2),
+            "Đối tượng": "Cá nhân",
+        }
+    )
+    source = tmp_path / "frame.csv"
+    frame.to_csv(source, index=False, encoding="utf-8-sig")
+    out = tmp_path / "sample.csv"
+    result = run("draw", source, "--strata", "unit", "--n", 20, "--seed", 5, "--out", out)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(table["unit"]) == {'\'=HYPERLINK("http://x")', "'@SUM(A1)"}

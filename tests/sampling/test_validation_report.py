@@ -95,3 +95,16 @@ def test_text_summary_is_bilingual_and_lists_first_issues(result_with_formulas):
 )
 def test_spreadsheet_safe(cell, safe):
     assert sampling.spreadsheet_safe(cell) == safe
+
+
+def test_formula_looking_headers_are_neutralised_in_the_report(tmp_path, build):
+    # "=Họ tên" is still recognised as the name column; the report names it as written.
+    rows = [["=Họ tên", "SĐT", "Đơn vị"], ["", "0912345678", "Xã Ứng Hòa"], ["A", "0912345679", "X"]]
+    frame = sampling.read_frame(build.csv_text(rows).encode(), filename="list.csv")
+    assert "full_name" in frame.columns
+    result = sampling.validate_frame(frame)
+    assert "=Họ tên" in set(result.issues["column"])
+    path = result.write_report(tmp_path / "loi.csv")
+    report = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert "'=Họ tên" in set(report["column"])
+    assert not any(text.startswith("=") for text in report["column"])
