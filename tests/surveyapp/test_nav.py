@@ -54,3 +54,19 @@ def test_others_are_told_who_creates_the_campaign(client, login):
     page = client.get("/draws/").get_data(as_text=True)
     assert "The Department of Home Affairs creates the campaign" in page
     assert 'href="/campaigns/new"' not in page
+
+
+def test_sub_pages_have_a_breadcrumb_to_their_section(client, login, factory):
+    campaign = factory.campaign()
+    login(Role.ADMIN)
+    for path, parent in [
+        (f"/campaigns/{campaign.id}", "/campaigns/"),
+        (f"/campaigns/{campaign.id}/edit", f"/campaigns/{campaign.id}"),
+        (f"/draws/{campaign.id}", "/draws/"),
+        (f"/results/{campaign.id}", "/results/"),
+        ("/units/import", "/units/"),
+        ("/auth/users/new", "/auth/users"),
+    ]:
+        page = client.get(path).get_data(as_text=True)
+        crumb = page.split('class="breadcrumb"', 1)[1].split("</p>", 1)[0]
+        assert f'href="{parent}"' in crumb, path
