@@ -99,7 +99,11 @@ def test_spreadsheet_safe(cell, safe):
 
 def test_formula_looking_headers_are_neutralised_in_the_report(tmp_path, build):
     # "=Họ tên" is still recognised as the name column; the report names it as written.
-    rows = [["=Họ tên", "SĐT", "Đơn vị"], ["", "0912345678", "Xã Ứng Hòa"], ["A", "0912345679", "X"]]
+    rows = [
+        ["=Họ tên", "SĐT", "Đơn vị"],
+        ["", "0912345678", "Xã Ứng Hòa"],
+        ["A", "0912345679", "X"],
+    ]
     frame = sampling.read_frame(build.csv_text(rows).encode(), filename="list.csv")
     assert "full_name" in frame.columns
     result = sampling.validate_frame(frame)
