@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
-from surveyapp.i18n import enum_labels
+from surveyapp.i18n import enum_labels, t
 
 
 class CampaignStatus(enum.StrEnum):
@@ -58,6 +58,22 @@ class Campaign(db.Model):
 
     def __repr__(self) -> str:
         return f"<Campaign {self.code} {self.status}>"
+
+
+# Respondent groups are codes a campaign chooses; these usual ones are shown by name
+# (others, campaign-specific, are shown as their code).
+GROUP_LABELS = {
+    "citizen": ("Người dân", "Citizens"),
+    "organisation": ("Tổ chức", "Organisations"),
+    "official": ("Cán bộ, công chức, viên chức", "Officials"),
+}
+
+
+def group_label(code: str | None) -> str:
+    """A respondent group's name in the visitor's language, or its code when unusual."""
+    if code in GROUP_LABELS:
+        return t(*GROUP_LABELS[code])
+    return code or "—"
 
 
 class CampaignInstrument(db.Model):

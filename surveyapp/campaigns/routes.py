@@ -7,7 +7,13 @@ from surveyapp.auth.models import Role
 from surveyapp.campaigns import bp
 from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTargetForm, StatusForm
 from surveyapp.campaigns.lifecycle import TransitionError, can_start_fieldwork, transition
-from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
+from surveyapp.campaigns.models import (
+    Campaign,
+    CampaignInstrument,
+    CampaignStatus,
+    RatingTarget,
+    group_label,
+)
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language, label, t
 from surveyapp.security import roles_required
@@ -15,6 +21,7 @@ from surveyapp.units.importer import tree_order
 from surveyapp.units.models import Unit
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+bp.add_app_template_filter(group_label, "group")
 
 
 def questionnaire_choices() -> list[SelectChoice]:

@@ -94,3 +94,16 @@ def test_campaign_pages_show_labels_and_dates(client, login, factory):
     assert "01/01/2024" in page and "30/09/2024" in page and "2024-01-01" not in page
     listing = client.get("/campaigns/").get_data(as_text=True)
     assert "Draft" in listing and ">draft<" not in listing
+
+
+def test_usual_respondent_groups_are_named_and_others_keep_their_code(app):
+    from surveyapp.campaigns.models import group_label
+
+    context = _in(app, "vi")
+    try:
+        assert group_label("citizen") == "Người dân"
+        assert group_label("official") == "Cán bộ, công chức, viên chức"
+        assert group_label("doanh-nghiep-fdi") == "doanh-nghiep-fdi"
+        assert group_label(None) == "—"
+    finally:
+        context.pop()
