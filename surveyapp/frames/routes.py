@@ -254,13 +254,19 @@ def status(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     rows = status_table(campaign)
     form = DueDateForm(obj=campaign)
+    # DOHA chases the units still owing a list: ?show=missing or ?show=late narrows the table.
+    show = request.args.get("show", "")
+    keep = {"missing": lambda r: r.missing, "late": lambda r: r.late}.get(show)
     return render_template(
         "frames/status.html",
         campaign=campaign,
-        rows=rows,
+        rows=[r for r in rows if keep(r)] if keep else rows,
+        all_count=len(rows),
+        missing_count=sum(bool(r.missing) for r in rows),
+        show=show if keep else "",
         kinds=list(ListKind),
         form=form,
-        late_count=sum(r.late for r in rows),
+        late_count=sum(bool(r.late) for r in rows),
         done_count=sum(not r.missing for r in rows),
     )
 

@@ -337,3 +337,20 @@ def test_group_column_picks_campaign_groups(client, focal, campaign, factory, db
         ).all()
     assert [group for group, _ in rows] == ["organisation", "citizen", "citizen"]
     assert [(extra or {}).get("subgroup") for _, extra in rows] == ["Organisation", "Cá nhân", None]
+
+
+def test_status_page_narrows_to_units_missing_a_list(client, login, factory):
+    campaign = factory.campaign(lists_due_on=dt.date(2999, 1, 1), **PERIOD)
+    complete = factory.unit(code="A1", name="Sở Đủ")
+    factory.unit(code="B1", name="Xã Thiếu")
+    login(Role.FOCAL_POINT, unit=complete)
+    post_file(client, campaign, complete, citizens_csv(3))
+    officials = "Họ và tên,Chức vụ\nÔng A,Chủ tịch\nBà B,Công chức\n".encode()
+    assert post_file(client, campaign, complete, officials, kind="officials").status_code == 302
+    login(Role.ADMIN)
+    every = client.get(f"/frames/{campaign.id}/status").get_data(as_text=True)
+    assert "Sở Đủ" in every and "Xã Thiếu" in every
+    missing = client.get(f"/frames/{campaign.id}/status?show=missing").get_data(as_text=True)
+    assert "Xã Thiếu" in missing and "Sở Đủ" not in missing
+    late = client.get(f"/frames/{campaign.id}/status?show=late").get_data(as_text=True)
+    assert "Xã Thiếu" not in late and "Không có đơn vị nào" in late
