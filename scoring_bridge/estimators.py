@@ -49,6 +49,7 @@ from scoring_bridge.spec import ScaleItem, SurveySpec
 Z_95 = 1.959963984540054
 #: Relative size below which a difference of sums of squares is rounding noise.
 _ROUNDING = 1e-10
+_SE_FLOOR = 1e-9  # standard errors below this share of the scale's span are rounding
 ProgressCallback = Callable[[str, int, int], None]
 
 INDEX_COLUMNS = (
@@ -515,10 +516,22 @@ def _stratified_variance(design, domain_of_atom, s1, s2, ndomains):
     return np.maximum(_sum_by(cells // len(design.strata), contribution, ndomains), 0.0)
 
 
+def _standard_error(variance, low, high):
+    """√variance, with values below 1e-9 of the scale's span set to exactly 0.
+
+    A domain whose answers are all alike (everyone satisfied) has a variance of zero; in
+    floating point its linearised values are only zero up to rounding, and that noise
+    must not depend on how the weights happen to be scaled or the rows ordered.
+    """
+    se = np.sqrt(variance)
+    span = np.broadcast_to(np.asarray(high, dtype=float) - np.asarray(low, dtype=float), se.shape)
+    return np.where(se < _SE_FLOOR * span, 0.0, se)
+
+
 def _item_frame(spec, formula, est: _ItemEstimates, design, domain_unit, domain_label, min_n):
     ndomains, nitems = est.ratio.shape
     lows, highs = zip(*(formula.bounds(item) for item in spec.items), strict=True)
-    se = np.sqrt(est.variance)
+    se = _standard_error(est.variance, np.array(lows), np.array(highs))
     estimate = est.ratio
     n = est.n_valid
     flags = np.where(n == 0, "no_data", np.where(n < min_n, "below_min_n", ""))
@@ -760,7 +773,7 @@ def _composite_frame(
     high,
     min_n,
 ):
-    se = np.sqrt(variance)
+    se = _standard_error(variance, low, high)
     no_data = np.isnan(estimate)
     flags = np.where(no_data, "no_data", np.where(n < min_n, "below_min_n", ""))
     flags = np.where(
