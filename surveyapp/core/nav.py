@@ -29,6 +29,56 @@ WORKFLOW_ORDER = (
 )
 
 
+# One line per entry on the home page: what the person does there.
+HINTS = {
+    "units.index": (
+        "Danh mục cơ quan, đơn vị được đánh giá.",
+        "The registry of units being rated.",
+    ),
+    "campaigns.index": (
+        "Đợt khảo sát của năm: thời gian, bảng hỏi, bắt đầu và kết thúc.",
+        "The year's campaign: period, questionnaires, start and close.",
+    ),
+    "frames.index": (
+        "Đơn vị tải lên danh sách người dân và công chức; xem báo cáo lỗi.",
+        "Units upload their lists of citizens and officials; see the error reports.",
+    ),
+    "draws.index": (
+        "Chọn mẫu ngẫu nhiên có dự phòng, kiểm tra và khoá mẫu.",
+        "Draw the random sample with reserves, verify and lock it.",
+    ),
+    "tokens.index": (
+        "In thư mời kèm mã trả lời cho người được chọn.",
+        "Print invitation letters with access codes for the sampled people.",
+    ),
+    "walkin.posters": (
+        "Áp phích mã QR cho Bộ phận một cửa (phiếu tự nguyện).",
+        "QR posters for one-stop counters (voluntary answers).",
+    ),
+    "fieldwork.index": (
+        "Giao việc cho điều tra viên, thay thế bằng dự phòng, phúc tra.",
+        "Assign enumerators, replace from the reserve, back-checks.",
+    ),
+    "fieldwork.my_assignments": (
+        "Những người bạn cần liên hệ và phỏng vấn.",
+        "The people you are to contact and interview.",
+    ),
+    "fieldwork.paper_lookup": (
+        "Nhập phiếu giấy bằng mã in trên phiếu.",
+        "Key in paper forms by the code printed on them.",
+    ),
+    "dashboard.index": (
+        "Số phiếu hoàn thành và tỷ lệ trả lời theo đơn vị.",
+        "Completed interviews and response rates per unit.",
+    ),
+    "results.index": (
+        "Tính điểm chỉ số, tải báo cáo và dữ liệu ẩn danh.",
+        "Score the index, download reports and anonymised data.",
+    ),
+    "auth.users": ("Tài khoản và vai trò của người dùng.", "Accounts and their roles."),
+}
+
+
 def _position(endpoint: str) -> int:
     return WORKFLOW_ORDER.index(endpoint) if endpoint in WORKFLOW_ORDER else len(WORKFLOW_ORDER)
 
@@ -53,6 +103,7 @@ def nav_items() -> list[dict]:
             {
                 "url": url_for(endpoint),
                 "label": label,
+                "hint": t(*HINTS[endpoint]) if endpoint in HINTS else "",
                 # aria-current: "page" on the entry's own page, "true" on pages under it
                 "active": "page" if endpoint == here else ("true" if same_section else None),
             }

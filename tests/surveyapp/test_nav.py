@@ -70,3 +70,11 @@ def test_sub_pages_have_a_breadcrumb_to_their_section(client, login, factory):
         page = client.get(path).get_data(as_text=True)
         crumb = page.split('class="breadcrumb"', 1)[1].split("</p>", 1)[0]
         assert f'href="{parent}"' in crumb, path
+
+
+def test_home_page_says_what_each_section_is_for(client, login):
+    login(Role.ENUMERATOR)
+    client.get("/lang/en")
+    home = client.get("/").get_data(as_text=True)
+    assert "The people you are to contact and interview." in home
+    assert "Draw the random sample" not in home
