@@ -14,6 +14,7 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 ``BASE_URL``            public address used in printed links and QR codes.
 ``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
 ``MAX_UPLOAD_ROWS``     largest number of data rows accepted in an uploaded list.
+``PROVINCE_NAME``       the province named on invitation letters (left out when unset).
 """
 
 import os
@@ -98,4 +99,19 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 4,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "PROVINCE_NAME": os.environ.get("PROVINCE_NAME") or None,
+        # Citizens' link and short-code lookups: failed attempts per IP in a window (s).
+        "TOKEN_LOOKUP_LIMIT": 20,
+        "TOKEN_LOOKUP_WINDOW": 15 * 60,
+        # Walk-in form: submissions per IP in a window (s), and the group they count under.
+        "WALKIN_LIMIT": 30,
+        "WALKIN_WINDOW": 3600,
+        "WALKIN_RESPONDENT_GROUP": "citizen",
+        # Fieldwork: non-contacts before a case is closed as such, automatic replacement
+        # from the reserve, and the zone staff type and read times in.
+        "FIELDWORK_MAX_NONCONTACTS": 3,
+        "FIELDWORK_AUTO_REPLACE": False,
+        "FIELDWORK_TIMEZONE": "Asia/Ho_Chi_Minh",
+        # Draws over this many list records run as a background job.
+        "DRAW_JOB_MIN_ROWS": 50_000,
     }

@@ -121,8 +121,8 @@ def lookup_throttle() -> Throttle:
     config = current_app.config
     return Throttle(
         "token-lookup",
-        config.get("TOKEN_LOOKUP_LIMIT", 20),
-        config.get("TOKEN_LOOKUP_WINDOW", 15 * 60),
+        config["TOKEN_LOOKUP_LIMIT"],
+        config["TOKEN_LOOKUP_WINDOW"],
     )
 
 

@@ -132,7 +132,7 @@ def _draw(campaign: Campaign, params: DrawParams):
     if closed:
         raise DrawRefused(*closed)
     records, _ = _frame_size(campaign)
-    if records >= current_app.config.get("DRAW_JOB_MIN_ROWS", 50_000):
+    if records >= current_app.config["DRAW_JOB_MIN_ROWS"]:
         job = jobs.enqueue(
             "draw",
             "surveyapp.draws.operations:run_draw_job",

@@ -394,8 +394,8 @@ def record_attempt(respondent_id: int):
             by_user=current_user(),
             note=form.note.data,
             attempted_at=attempted_at,
-            max_noncontacts=config.get("FIELDWORK_MAX_NONCONTACTS", ops.DEFAULT_MAX_NONCONTACTS),
-            auto_replace=config.get("FIELDWORK_AUTO_REPLACE", False),
+            max_noncontacts=config["FIELDWORK_MAX_NONCONTACTS"],
+            auto_replace=config["FIELDWORK_AUTO_REPLACE"],
         )
     except ops.FieldworkError as error:
         _flash_error(error)

@@ -32,14 +32,11 @@ from surveyapp.walkin.models import WalkinLink
 from surveyapp.walkin.poster import render_poster
 
 COOKIE_PREFIX = "walkin_"
-DEFAULT_GROUP = "citizen"
 
 
 def _throttle(scope: str) -> Throttle:
     config = current_app.config
-    return Throttle(
-        f"walkin-{scope}", config.get("WALKIN_LIMIT", 30), config.get("WALKIN_WINDOW", 3600)
-    )
+    return Throttle(f"walkin-{scope}", config["WALKIN_LIMIT"], config["WALKIN_WINDOW"])
 
 
 def _serializer() -> URLSafeSerializer:
@@ -131,7 +128,7 @@ def poster_link(campaign: Campaign, unit: Unit) -> WalkinLink:
         )
     )
     if link is None:
-        group = current_app.config.get("WALKIN_RESPONDENT_GROUP", DEFAULT_GROUP)
+        group = current_app.config["WALKIN_RESPONDENT_GROUP"]
         link = WalkinLink(
             campaign_id=campaign.id,
             unit_id=unit.id,
