@@ -193,9 +193,9 @@ def unit_summary(
     summary["overall_ci_low"] = overall["ci_low"]
     summary["overall_ci_high"] = overall["ci_high"]
     summary["n_respondents"] = overall["n_respondents"]
+    # points_total stays empty for a unit with no criterion scored: 0 would read as scored 0.
     summary = summary.fillna(
         {
-            "points_total": 0.0,
             "max_applicable": 0.0,
             "criteria_scored": 0,
             "criteria_not_applicable": 0,
@@ -204,7 +204,9 @@ def unit_summary(
         }
     )
     decimals = max(criterion_decimals.values(), default=2)
-    summary["points_total"] = summary["points_total"].map(lambda v: round_half_up(v, decimals))
+    summary["points_total"] = summary["points_total"].map(
+        lambda v: v if pd.isna(v) else round_half_up(v, decimals)
+    )
     rankable = summary["overall_index"].where(summary["n_respondents"] >= min_n)
     summary["rank"] = rankable.rank(ascending=False, method="min")
     summary = summary.reset_index().sort_values(["rank", "unit"], na_position="last")

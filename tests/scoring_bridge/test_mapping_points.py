@@ -7,6 +7,7 @@ import re
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring_bridge.errors import MappingError
@@ -191,6 +192,7 @@ def test_units_below_min_n_are_not_ranked_and_come_last(small_spec, make_respons
     assert units.unit.tolist()[-2:] == ["U3", "U4"]  # unranked, by code, after the ranked
     small = units.set_index("unit").loc["U3"]
     assert small.n_respondents < 10 and not np.isnan(small.overall_index)  # shown, not ranked
+    assert small.criteria_scored == 0 and pd.isna(small.points_total)  # not "0 points"
     assert units["rank"].isna().tolist() == [False, False, True, True]
     ranked = units.iloc[:2]
     assert (ranked.n_respondents >= 10).all()
