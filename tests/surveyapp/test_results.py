@@ -401,6 +401,10 @@ def test_admin_runs_scoring_and_downloads(app, client, login, scored_campaign):
     assert "sipas-citizen/microdata.sav" in archive.namelist()
     outside = client.get(f"/results/{campaign.id}/runs/{run.id}/files/sipas-citizen/../run.json")
     assert outside.status_code == 404
+    # The campaigns list shows the latest run's time as staff read times, not ISO text.
+    listing = client.get("/results/").get_data(as_text=True)
+    assert run.meta["created_at"] not in listing
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d \(UTC\+7\)", listing)
 
 
 def test_results_page_ranks_only_units_with_enough_responses(app, client, login, scored_campaign):
