@@ -26,7 +26,7 @@ Rules (all vectorised over the columns):
 """
 
 import datetime as dt
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -412,21 +412,11 @@ def _check_contacts(frame, columns, issues, contact_required):
     return phone, email, ~reachable
 
 
-def _start(pool: ThreadPoolExecutor, function, *args) -> Future:
-    """function(*args) on the pool's thread, or at once when there is one core."""
-    if WORKER_THREADS > 1:
-        return pool.submit(function, *args)
-    done = Future()
-    done.set_result(function(*args))
-    return done
-
-
-def _check_dates(columns, issues, period, parsed):
-    """``parsed``: the future of parse_dates(columns["completed_on"]), or None."""
+def _check_dates(columns, issues, period):
     n = len(next(iter(columns.values())))
     if "completed_on" not in columns:
         return None, np.zeros(n, dtype=bool)
-    dates, unparsed = parsed.result()
+    dates, unparsed = parse_dates(columns["completed_on"])
     issues.add(
         unparsed, "completed_on", columns["completed_on"], "warning", "kept",
         "date_unparseable",
@@ -718,17 +708,9 @@ def validate_frame(
     columns = _normalised_columns(frame, [name for name in frame.columns if name in used])
     issues = _Issues(source_rows, frame.attrs.get("source_columns", {}))
 
-    with ThreadPoolExecutor(1, thread_name_prefix="dates") as pool:
-        # Dates are parsed on the side while the other checks run (their issues are
-        # still added in the same order).
-        parsed = (
-            _start(pool, parse_dates, columns["completed_on"])
-            if "completed_on" in columns
-            else None
-        )
-        excluded = _check_required_cells(columns, needed, kind, issues)
-        phone, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
-        dates, outside = _check_dates(columns, issues, period, parsed)
+    excluded = _check_required_cells(columns, needed, kind, issues)
+    phone, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
+    dates, outside = _check_dates(columns, issues, period)
     excluded |= unreachable | outside
     duplicate = _check_duplicates(columns, phone, issues, ~excluded, source_rows)
 
