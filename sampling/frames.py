@@ -19,7 +19,6 @@ import os
 import re
 import struct
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +29,7 @@ import pyarrow.csv as pa_csv
 
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
-from sampling.text import WORKER_THREADS, normalise_dictionary, normalise_strings
+from sampling.text import normalise_dictionary, normalise_strings
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2_000_000
@@ -538,23 +537,13 @@ def _split_header(rows: list[list], data_start: int, name: str, header_index: in
 # ---------------------------------------------------------------------------- frame
 
 
-def _clean_column(column):
-    if pa.types.is_dictionary(column.type):
-        return normalise_dictionary(column)
-    return normalise_strings(column)
-
-
-def _cleaned_columns(columns: list) -> list:
-    """NFC, trimmed, empty -> missing, column by column; the columns are shared between
-    two threads (the byte scans and Arrow kernels release the GIL)."""
-    if WORKER_THREADS < 2 or len(columns) < 2:
-        return [_clean_column(column) for column in columns]
-    with ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="clean") as pool:
-        return list(pool.map(_clean_column, columns))
-
-
 def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.DataFrame:
-    columns = _cleaned_columns(columns)
+    columns = [
+        normalise_dictionary(column)
+        if pa.types.is_dictionary(column.type)
+        else normalise_strings(column)
+        for column in columns
+    ]
     # Columns without a header and without data are Excel's phantom columns.
     keep = [
         i

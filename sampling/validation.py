@@ -767,17 +767,7 @@ def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return frame[keep]  # columns of mixed Python objects
-    return _filtered(table, pa.array(keep)).to_pandas()
-
-
-def _filtered(table: pa.Table, mask: pa.Array) -> pa.Table:
-    """table.filter(mask) with the columns shared between two threads (Arrow filters a
-    table one column after another; the filter kernels release the GIL)."""
-    if WORKER_THREADS < 2 or table.num_columns < 2:
-        return table.filter(mask)
-    with ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="filter") as pool:
-        columns = list(pool.map(lambda column: column.filter(mask), table.columns))
-    return pa.Table.from_arrays(columns, schema=table.schema)
+    return table.filter(pa.array(keep)).to_pandas()
 
 
 def _str_series(values: pa.ChunkedArray, index: pd.Index) -> pd.Series:

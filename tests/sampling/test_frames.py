@@ -6,11 +6,8 @@ import unicodedata
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import sampling
-from sampling import frames as frames_module
 from sampling.columns import canonical_name, map_headers
 
 
@@ -240,35 +237,3 @@ def test_code_page_bytes_after_the_sniffed_part_are_read_as_cp1258(build):
     frame = sampling.read_frame(head + tail)
     assert frame.iloc[-1][["full_name", "unit"]].tolist() == ["Trần Thị Ánh", "Xã Ứng Hòa"]
     assert frame["source_row"].iloc[-1] == 5002
-
-
-_MESSY_TEXT = st.sampled_from(
-    ["Nguyễn Văn An", unicodedata.normalize("NFD", "Nguyễn Văn An"), " An\u00a0", "\tB ",
-     "X\u3000", "", "0912 345 678", "Đất đai", unicodedata.normalize("NFD", " Đất đai ")]
-)  # fmt: skip
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(_MESSY_TEXT, _MESSY_TEXT, _MESSY_TEXT, _MESSY_TEXT), max_size=30))
-def test_columns_cleaned_on_two_threads_match_one_thread(rows):
-    # Text and categorical columns are cleaned side by side on two threads; the frame must
-    # be the one-thread frame, and every cell NFC and trimmed.
-    text = "Họ tên,Địa chỉ,Đơn vị,Lĩnh vực\n" + "".join(
-        ",".join(f'"{cell}"' for cell in row) + "\n" for row in rows
-    )
-    frames = []
-    for threads in (1, 2):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(frames_module, "WORKER_THREADS", threads)
-            try:
-                frames.append(_read(text.encode()))
-            except sampling.SamplingError as error:  # a list of blank rows only
-                frames.append(type(error).__name__)
-    one, two = frames
-    if isinstance(one, str):
-        assert one == two
-        return
-    pd.testing.assert_frame_equal(one, two)
-    for name in ("full_name", "address", "unit", "field"):
-        for cell in one[name].dropna():
-            assert cell == unicodedata.normalize("NFC", cell).strip()
