@@ -13,13 +13,11 @@ separators and a leading "+" (several numbers, words, "9.1E+08") go through a sl
 that only sees those cells.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sampling.text import WORKER_THREADS, large_string_column, rows_with_bytes, string_buffers
+from sampling.text import large_string_column, rows_with_bytes, string_buffers
 
 #: Old 11-digit mobile prefix -> current 10-digit prefix (2018 conversion).
 OLD_MOBILE_PREFIXES: dict[str, str] = {
@@ -180,21 +178,12 @@ def normalise_phones(values) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     first one is used).
     """
     # Blocks of rows keep the temporaries small enough to be reused from cache instead of
-    # freshly mapped (page faults cost more than the arithmetic here). numpy and Arrow
-    # release the GIL on whole-block passes, so two threads take about half the time on
-    # two free cores (0.23 -> 0.12 s per million cells, idle machine).
-    blocks = [
-        chunk.slice(start, _BLOCK_ROWS)
+    # freshly mapped (page faults cost more than the arithmetic here).
+    parts = [
+        _normalise_block(chunk.slice(start, _BLOCK_ROWS))
         for chunk in large_string_column(values).chunks
         for start in range(0, len(chunk), _BLOCK_ROWS)
-    ] or [pa.array([], pa.large_string())]
-    workers = min(WORKER_THREADS, len(blocks))
-    if workers > 1:
-        # A pool per call: a module-level one would not survive a fork of the process.
-        with ThreadPoolExecutor(workers, thread_name_prefix="phones") as pool:
-            parts = list(pool.map(_normalise_block, blocks))
-    else:
-        parts = [_normalise_block(block) for block in blocks]
+    ] or [_normalise_block(pa.array([], pa.large_string()))]
     canonical = pa.chunked_array([part[0] for part in parts], type=pa.large_string())
     return canonical, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 

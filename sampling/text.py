@@ -9,15 +9,9 @@ and precomposed Vietnamese never contains those bytes. Likewise only cells that 
 or end with whitespace are trimmed.
 """
 
-import os
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-#: Threads for independent whole-column passes (numpy and Arrow release the GIL in them):
-#: two at most, as the machines this runs on have two cores.
-WORKER_THREADS = min(2, os.cpu_count() or 1)
 
 _ASCII_SPACE = np.zeros(256, dtype=bool)
 _ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]] = True

@@ -26,7 +26,6 @@ Rules (all vectorised over the columns):
 """
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +39,6 @@ from sampling.dates import parse_date, parse_dates
 from sampling.errors import SamplingError
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, normalise_phones
 from sampling.text import (
-    WORKER_THREADS,
     as_large_string,
     hash_strings,
     large_string_column,
@@ -516,50 +514,37 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
     """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
     and spaces), or same name (ignoring case and spacing) with the same phone number."""
     n = len(candidates)
-    unit_codes = _unit_codes(columns["unit"])
-    searches = []
+    unit = columns["unit"]
+    unit_codes = _unit_codes(unit)
+    found = []
     if "dossier_code" in columns:
-        searches.append(("dossier_code", "duplicate_dossier", _dossier_repeats))
+        dossier = columns["dossier_code"]
+        rows = np.flatnonzero(_present(dossier) & candidates)
+        hashes = np.concatenate(
+            [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks]
+            or [np.zeros(0, np.uint64)]
+        )
+        coarse = hashes[rows].view(np.int64) ^ (unit_codes[rows] * np.int64(0x1F3D5B79))
+        later, first = _repeats(
+            rows, coarse, [unit, lambda taken: _dossier_key(pc.take(dossier, taken))]
+        )
+        found.append(("dossier_code", "duplicate_dossier", later, first))
     if phone is not None:
-        searches.append(("full_name", "duplicate_person", _person_repeats))
-    args = (columns, phone, unit_codes, candidates)
-    if len(searches) == 2 and WORKER_THREADS > 1:
-        # The two searches are independent and mostly numpy/Arrow/pandas passes that
-        # release the GIL: on two free cores the dossier codes go to a second thread.
-        with ThreadPoolExecutor(1, thread_name_prefix="duplicates") as pool:
-            dossier = pool.submit(searches[0][2], *args)
-            person = searches[1][2](*args)
-            repeats = [dossier.result(), person]
-    else:
-        repeats = [search(*args) for _, _, search in searches]
+        name_present = _present(columns["full_name"])
+        rows = np.flatnonzero(_present(phone) & name_present & candidates)
+        # A phone number is at most 11 digits: unit and number make an exact int64 key.
+        numbers = pc.cast(phone, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        coarse = unit_codes[rows] * np.int64(10**11) + numbers[rows]
+        names = columns["full_name"]
+        later, first = _repeats(rows, coarse, [lambda taken: _name_key(pc.take(names, taken))])
+        found.append(("full_name", "duplicate_person", later, first))
     duplicate = np.zeros(n, dtype=bool)
-    for (column, code, _), (later, first) in zip(searches, repeats, strict=True):
+    for column, code, later, first in found:
         new = ~duplicate[later]
         later, first = later[new], first[new]
         duplicate[later] = True
         _report_duplicates(issues, column, code, columns, later, first, source_rows, n)
     return duplicate
-
-
-def _dossier_repeats(columns, phone, unit_codes, candidates):
-    """(later rows, first rows) sharing a unit and a dossier code."""
-    unit, dossier = columns["unit"], columns["dossier_code"]
-    rows = np.flatnonzero(_present(dossier) & candidates)
-    hashes = np.concatenate(
-        [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks] or [np.zeros(0, np.uint64)]
-    )
-    coarse = hashes[rows].view(np.int64) ^ (unit_codes[rows] * np.int64(0x1F3D5B79))
-    return _repeats(rows, coarse, [unit, lambda taken: _dossier_key(pc.take(dossier, taken))])
-
-
-def _person_repeats(columns, phone, unit_codes, candidates):
-    """(later rows, first rows) sharing a unit, a phone number and a name."""
-    names = columns["full_name"]
-    rows = np.flatnonzero(_present(phone) & _present(names) & candidates)
-    # A phone number is at most 11 digits: unit and number make an exact int64 key.
-    numbers = pc.cast(phone, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    coarse = unit_codes[rows] * np.int64(10**11) + numbers[rows]
-    return _repeats(rows, coarse, [lambda taken: _name_key(pc.take(names, taken))])
 
 
 _NEEDS_FOLDING = np.zeros(256, dtype=bool)

@@ -6,11 +6,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import sampling
-from sampling import validation
 from sampling.dates import parse_date
 
 
@@ -326,34 +323,3 @@ def test_large_frame_counts_match_a_row_by_row_check():
     assert result.summary["excluded"] == int((forms == 2).sum())
     assert result.summary["valid"] == len(people)
     assert set(zip(result.valid["full_name"], result.valid["phone"], strict=True)) == people
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["Nguyễn Văn An", "nguyễn  văn an", "Trần Thị Bình", None]),
-            st.sampled_from(["0912345678", "+84 912 345 678", "0987654321", "12", None]),
-            st.sampled_from(["H-1", "h-1 ", "H-2", "", None]),
-            st.sampled_from(["X", "Y"]),
-        ),
-        min_size=1,
-        max_size=40,
-    )
-)
-def test_duplicate_searches_on_two_threads_match_one_thread(rows):
-    # The dossier and person searches run side by side on two threads; the issues, their
-    # order and the rows kept must be those of the one-thread path.
-    frame = pd.DataFrame(rows, columns=["full_name", "phone", "dossier_code", "unit"])
-    outcomes = []
-    for threads in (1, 2):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(validation, "WORKER_THREADS", threads)
-            try:
-                outcomes.append(sampling.validate_frame(frame.copy()))
-            except sampling.NoValidRowsError as error:
-                outcomes.append(error.result)
-    one, two = outcomes
-    pd.testing.assert_frame_equal(one.issues, two.issues)
-    pd.testing.assert_frame_equal(one.valid, two.valid)
-    assert one.summary == two.summary

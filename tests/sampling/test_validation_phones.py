@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sampling import phones
 from sampling.phones import (
     OLD_MOBILE_PREFIXES,
     PHONE_INVALID,
@@ -158,23 +157,3 @@ def test_every_written_form_of_a_mobile_gives_the_same_number(code, subscriber, 
     national = canonical[1:]
     grouped = separator.join([national[:2], national[2:5], national[5:]])
     assert normalise_phone(WRITTEN_FORMS[form](canonical, grouped)) == canonical
-
-
-MESSY_CELLS = [
-    "0912 345 678", "+84 912.345.678", "84912345678", "0084-912-345-678", "(091) 2345678",
-    "912345678", "01662345678", "024 3987 6543", "9.12345678E+08", "912345678.0",
-    "0912345678, 0987654321", "gọi 0912345678", "12345", "", None, "+8491234", "0+912345678",
-]  # fmt: skip
-
-
-@given(st.lists(st.sampled_from(MESSY_CELLS) | st.text(max_size=14), max_size=60))
-def test_threaded_small_blocks_match_one_cell_at_a_time(cells):
-    # Blocks of 3 rows spread any list over both threads; each cell alone is one block.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(phones, "_BLOCK_ROWS", 3)
-        patch.setattr(phones, "WORKER_THREADS", 2)
-        canonical, status, several = normalise_phones(pa.array(cells, type=pa.large_string()))
-    alone = [normalise_phones(pa.array([cell], type=pa.large_string())) for cell in cells]
-    assert canonical.to_pylist() == [one[0][0].as_py() for one in alone]
-    assert status.tolist() == [int(one[1][0]) for one in alone]
-    assert several.tolist() == [bool(one[2][0]) for one in alone]
