@@ -30,7 +30,7 @@ from sampling.manifest import (
 from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
 from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
-from sampling.text import spreadsheet_safe
+from sampling.text import neutralise_formula, spreadsheet_safe
 from sampling.validation import (
     InvalidParameterError,
     MissingColumnsError,
@@ -78,6 +78,7 @@ __all__ = [
     "frame_content_hash",
     "normalise_phone",
     "normalise_phones",
+    "neutralise_formula",
     "plan",
     "read_frame",
     "read_manifest",

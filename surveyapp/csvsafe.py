@@ -10,17 +10,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# One rule for the libraries' files and the app's downloads: sampling's.
+from sampling import neutralise_formula as neutralise
 
 # Excel opens UTF-8 CSV correctly only with a byte-order mark.
 UTF8_BOM = "\ufeff"
-
-
-def neutralise(value):
-    """``value`` made safe for a spreadsheet cell (strings only; other types unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def safe_row(row: Iterable) -> list:

@@ -10,22 +10,18 @@ from collections.abc import Iterable, Sequence
 
 from flask import Response
 
-from surveyapp.csvsafe import neutralise, write_csv
+from sampling import spreadsheet_safe
+from surveyapp.csvsafe import write_csv
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Characters XML 1.0 forbids (openpyxl refuses them): dropped from XLSX cells.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence]]
 
 
 def xlsx_cell(value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return neutralise(_ILLEGAL_XML.sub("", value))
-    return value
+    """Formula prefix neutralised and XML-illegal characters dropped; non-text unchanged."""
+    return spreadsheet_safe(value)
 
 
 def sheet_title(name: str, used: set[str]) -> str:
