@@ -39,7 +39,7 @@ from scoring_bridge.spec import (
     spec_from_questionnaire,
 )
 from scoring_bridge.suppression import published_tables, suppress_counts, suppression_mask
-from scoring_bridge.xlsx import write_xlsx
+from scoring_bridge.xlsx import sheet_title, write_xlsx
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -74,6 +74,7 @@ __all__ = [
     "spec_from_questionnaire",
     "suppress_counts",
     "suppression_mask",
+    "sheet_title",
     "write_xlsx",
     "write_microdata",
     "write_outputs",

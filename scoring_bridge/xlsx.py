@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _ROWS_PER_WRITE = 2_000
@@ -188,6 +189,23 @@ def _write_sheet(stream, frame: pd.DataFrame) -> None:
             stream.write("".join(chunk).encode())
             chunk = []
     stream.write(("".join(chunk) + _SHEET_END).encode())
+
+
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid sheet title for ``name``, unique among ``used`` (which it joins).
+
+    Excel's rules: at most 31 characters, none of ``[]:*?/\\``, no apostrophe at either
+    end, compared without case; a repeat gets " (2)", " (3)", ... as Excel names copies.
+    """
+    base = _SHEET_FORBIDDEN.sub("_", name).strip("'") or "Sheet"
+    base = base[:31]
+    title, copy = base, 1
+    while title.lower() in used:
+        copy += 1
+        suffix = f" ({copy})"
+        title = base[: 31 - len(suffix)] + suffix
+    used.add(title.lower())
+    return title
 
 
 def write_xlsx(path: str | PathLike, sheets: Mapping[str, pd.DataFrame]) -> None:

@@ -10,7 +10,6 @@ that ``verify`` reads it the same way.
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -23,12 +22,11 @@ import pandas as pd
 import sampling
 from sampling import SampleDesign, SamplingError
 from sampling.validation import KINDS
-from scoring_bridge.xlsx import write_xlsx
+from scoring_bridge.xlsx import sheet_title, write_xlsx
 from surveyapp.commands.sample import group
 
 _FORMULA_START = r"^[=+\-@\t\r]"
 _ILLEGAL_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # about 100,000 rows
 
 
@@ -316,16 +314,8 @@ def _safe_text(table: pd.DataFrame, *, xlsx: bool) -> pd.DataFrame:
 
 
 def _sheet_names(units: list[str]) -> dict[str, str]:
-    names, used = {}, set()
-    for unit in units:
-        base = _SHEET_FORBIDDEN.sub("_", str(unit)).strip("'") or "sheet"
-        name, suffix = base[:31], 2
-        while name.lower() in used:
-            tail = f"~{suffix}"
-            name, suffix = base[: 31 - len(tail)] + tail, suffix + 1
-        used.add(name.lower())
-        names[unit] = name
-    return names
+    used: set[str] = set()
+    return {unit: sheet_title(str(unit), used) for unit in units}
 
 
 def write_sample(table: pd.DataFrame, out: Path) -> None:

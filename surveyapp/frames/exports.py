@@ -14,7 +14,6 @@ from sampling import spreadsheet_safe
 from surveyapp.csvsafe import write_csv
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence]]
 
@@ -24,24 +23,11 @@ def xlsx_cell(value):
     return spreadsheet_safe(value)
 
 
-def sheet_title(name: str, used: set[str]) -> str:
-    """A valid, unique sheet title (31 characters, no []:*?/\\)."""
-    base = _SHEET_FORBIDDEN.sub("_", name).strip("'") or "Sheet"
-    base = base[:31]
-    title, copy = base, 1
-    while title.lower() in used:
-        copy += 1
-        suffix = f" ({copy})"
-        title = base[: 31 - len(suffix)] + suffix
-    used.add(title.lower())
-    return title
-
-
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     """The workbook (scoring_bridge's fast writer: ~5x openpyxl's write-only mode here)."""
     import pandas as pd
 
-    from scoring_bridge.xlsx import write_xlsx
+    from scoring_bridge.xlsx import sheet_title, write_xlsx
 
     frames: dict[str, pd.DataFrame] = {}
     used: set[str] = set()
