@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sampling import kernels
+
 _ASCII_SPACE = np.zeros(256, dtype=bool)
 _ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]] = True
 
@@ -240,7 +242,8 @@ def hash_strings(values) -> np.ndarray:
     Lea and Flood 2014), seeded with the length: one pass per 8 bytes of the longest
     string instead of several passes per byte. Equal strings get equal hashes; callers
     confirm candidate duplicates by comparing the strings themselves, so a collision can
-    only cost time. Missing values hash like "".
+    only cost time. Missing values hash like "". The compiled version
+    (``sampling._kernels``) gives the same hashes.
     """
     if isinstance(values, pa.ChunkedArray) or not isinstance(values, pa.Array):
         chunks = large_string_column(values).chunks
@@ -252,6 +255,9 @@ def hash_strings(values) -> np.ndarray:
     values = as_large_string(values)
     offsets, data = string_buffers(values)
     hashes = np.zeros(len(values), dtype=np.uint64)
+    if kernels.compiled is not None:
+        kernels.compiled.hash_strings(offsets, data, hashes)
+        return hashes
     with np.errstate(over="ignore"):
         for first in range(0, len(values), _HASH_CHUNK_ROWS):
             last = min(first + _HASH_CHUNK_ROWS, len(values))
@@ -272,6 +278,7 @@ def _hash_block(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     for word in range(0, longest, 8):
         remaining = np.clip(lengths - word, 0, 8)
         chunk = words[np.minimum(starts + word, end - begin)] & _LOW_BYTES[remaining]
-        # Strings of equal length take the same number of rounds (shorter ones fold 0s).
-        hashes = splitmix64(hashes ^ chunk)
+        # A string takes one round per word it has, whatever the block's longest string:
+        # equal strings in different blocks must hash alike.
+        hashes = np.where(remaining > 0, splitmix64(hashes ^ chunk), hashes)
     return hashes

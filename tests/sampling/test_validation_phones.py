@@ -2,9 +2,10 @@
 
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sampling import kernels
 from sampling.phones import (
     OLD_MOBILE_PREFIXES,
     PHONE_INVALID,
@@ -14,6 +15,19 @@ from sampling.phones import (
     normalise_phone,
     normalise_phones,
 )
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def implementation(request):
+    """Every test runs on both the compiled pass and the numpy one."""
+    if request.param == "numpy":
+        with kernels.disabled():
+            yield request.param
+    elif not kernels.available():
+        pytest.skip("sampling._kernels was not built (no C compiler)")
+    else:
+        yield request.param
+
 
 # The 2018 conversion table, typed by hand from the issue (not copied from the module).
 HAND_TABLE = """
@@ -146,6 +160,7 @@ WRITTEN_FORMS = {
 }
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     code=st.sampled_from(NETWORK_CODES),
     subscriber=st.integers(0, 9_999_999),

@@ -1,0 +1,344 @@
+/* Compiled inner loops of frame validation: one pass over a column's bytes instead of
+ * the dozen whole-column numpy passes (and their temporaries) that sampling/phones.py and
+ * sampling/text.py use when this module is not built. The rules themselves (which bytes
+ * are digits or separators, the network codes, the 2018 renumbering table) come from
+ * Python as look-up tables, so they are written down once; the tests check that both
+ * paths give the same answers.
+ *
+ * Arrays arrive through the buffer protocol (numpy arrays, pyarrow buffers); loops run
+ * without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PHONE_OK = 0, PHONE_MISSING = 1, PHONE_INVALID = 2, PHONE_IRREGULAR = 4 };
+/* A state's bit 3 marks a cell listing several numbers ("0912..., 0987..."). */
+enum { PHONE_SEVERAL = 8 };
+enum { BYTE_OTHER = 0, BYTE_DIGIT = 1, BYTE_SEPARATOR = 2, BYTE_PLUS = 3, BYTE_LIST = 4 };
+
+static const int64_t POW10[19] = {
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL,
+    1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
+    100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+    1000000000000000000LL,
+};
+
+/* Number of decimal digits of v >= 0 (0 for 0). */
+static int digit_count(int64_t v) {
+    int d = 0;
+    while (d < 19 && v >= POW10[d]) d++;
+    return d;
+}
+
+typedef struct {
+    const uint8_t *classes;     /* [256] BYTE_* per byte value */
+    const uint8_t *mobile;      /* [100] current two-digit mobile network codes */
+    const int64_t *new_prefix;  /* [1000] old three-digit mobile code -> new code, or 0 */
+} PhoneRules;
+
+/* The national significant number (no leading 0, no 84) of a cell's digits, or -1. */
+static int64_t national_number(int64_t value, int length, int plus) {
+    int significant = digit_count(value);
+    int leading_zeros = length - significant;
+    int64_t scale = POW10[significant >= 2 ? significant - 2 : 0];
+    int starts_84 = significant >= 3 && value / scale == 84;
+    int international =
+        starts_84 && ((plus && leading_zeros == 0) || (!plus && leading_zeros == 2) ||
+                      (!plus && leading_zeros == 0 && significant >= 11));
+    if (value == 0) return -1;
+    if (international) return value % scale;
+    if (!plus && leading_zeros == 1) return value;
+    if (!plus && leading_zeros == 0 && (significant == 9 || significant == 10)) return value;
+    return -1;
+}
+
+/* The current national number (old mobile codes renumbered), or -1 when invalid. */
+static int64_t current_number(int64_t national, const PhoneRules *rules) {
+    if (national <= 0) return -1;
+    int digits = digit_count(national);
+    if (digits == 9) {
+        int64_t code = national / 10000000LL;
+        if (rules->mobile[code > 99 ? 99 : code]) return national;
+        if (national / 100000000LL == 2) return national;
+    } else if (digits == 10) {
+        int64_t code = national / 10000000LL;
+        int64_t renumbered = rules->new_prefix[code > 999 ? 999 : code];
+        if (renumbered > 0) return renumbered * 10000000LL + national % 10000000LL;
+        if (national / 1000000000LL == 2) return national;
+    }
+    return -1;
+}
+
+static void scan_phones(Py_ssize_t n, const int64_t *offsets, const uint8_t *data,
+                        const uint8_t *valid, int point_zero, const PhoneRules *rules,
+                        int64_t *national_out, int8_t *state_out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t start = offsets[i], end = offsets[i + 1];
+        national_out[i] = -1;
+        if ((valid && !valid[i]) || end <= start) {
+            state_out[i] = PHONE_MISSING;
+            continue;
+        }
+        /* "912345678.0": went through a float column; the slow path cuts the ".0". */
+        if (point_zero && end - start >= 3 && data[end - 1] == '0' && data[end - 2] == '.') {
+            state_out[i] = PHONE_IRREGULAR;
+            continue;
+        }
+        int64_t value = 0, list_at = -1;
+        int length = 0, plus = 0, unusable = 0, irregular = 0, dot = 0;
+        for (int64_t p = start; p < end && !irregular; p++) {
+            uint8_t byte = data[p];
+            switch (rules->classes[byte]) {
+            case BYTE_DIGIT:
+                if (list_at >= 0) break; /* only the first number counts */
+                if (length < 18) value = value * 10 + (byte - '0');
+                length++;
+                break;
+            case BYTE_SEPARATOR:
+                if (list_at < 0) dot |= byte == '.';
+                break;
+            case BYTE_PLUS:
+                if (list_at >= 0) break;
+                if (p == start) plus = 1;
+                else unusable = 1;
+                break;
+            case BYTE_LIST:
+                if (list_at < 0) list_at = p;
+                break;
+            default:
+                irregular = 1;
+            }
+        }
+        /* A list whose first number holds a dot may be "912345678.0, ...": slow path. */
+        if (irregular || (list_at >= 0 && dot)) {
+            state_out[i] = PHONE_IRREGULAR;
+            continue;
+        }
+        if (length == 0 || length > 18) unusable = 1;
+        int64_t number = unusable ? -1 : current_number(national_number(value, length, plus), rules);
+        national_out[i] = number;
+        state_out[i] = (number >= 0 ? PHONE_OK : PHONE_INVALID) | (list_at >= 0 ? PHONE_SEVERAL : 0);
+    }
+}
+
+static int check_size(Py_buffer *view, Py_ssize_t items, Py_ssize_t itemsize, const char *name) {
+    if (view->len < items * itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: buffer of %zd bytes, need %zd", name, view->len,
+                     items * itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(phone_scan_doc,
+             "phone_scan(offsets, data, valid, classes, mobile, new_prefix, point_zero, "
+             "national_out, state_out)\n\n"
+             "Per cell of a large_string array: the current national number (or -1) and a "
+             "state: 0 valid, 1 missing, 2 invalid, 4 irregular (other characters, or a "
+             "trailing '.0' when point_zero: left to the slow path), plus 8 when the cell "
+             "lists several numbers (classes 4: ';', ',', '/', '|'; the first one is read). "
+             "valid is a uint8 mask or None.");
+
+static PyObject *phone_scan(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, classes, mobile, new_prefix, national_out, state_out;
+    PyObject *valid_object;
+    int point_zero;
+    if (!PyArg_ParseTuple(args, "y*y*Oy*y*y*pw*w*", &offsets, &data, &valid_object, &classes,
+                          &mobile, &new_prefix, &point_zero, &national_out, &state_out))
+        return NULL;
+    Py_buffer valid = {0};
+    int has_valid = valid_object != Py_None;
+    PyObject *result = NULL;
+    if (has_valid && PyObject_GetBuffer(valid_object, &valid, PyBUF_SIMPLE) < 0) goto done;
+    Py_ssize_t n = offsets.len / 8 - 1;
+    if (n < 0 || check_size(&classes, 256, 1, "classes") || check_size(&mobile, 100, 1, "mobile") ||
+        check_size(&new_prefix, 1000, 8, "new_prefix") ||
+        check_size(&national_out, n, 8, "national_out") ||
+        check_size(&state_out, n, 1, "state_out") || (has_valid && check_size(&valid, n, 1, "valid")))
+        goto done;
+    if (n > 0 && ((const int64_t *)offsets.buf)[n] > data.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    PhoneRules rules = {classes.buf, mobile.buf, new_prefix.buf};
+    Py_BEGIN_ALLOW_THREADS
+    scan_phones(n, offsets.buf, data.buf, has_valid ? valid.buf : NULL, point_zero, &rules,
+                national_out.buf, state_out.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (has_valid && valid.obj) PyBuffer_Release(&valid);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&classes);
+    PyBuffer_Release(&mobile);
+    PyBuffer_Release(&new_prefix);
+    PyBuffer_Release(&national_out);
+    PyBuffer_Release(&state_out);
+    return result;
+}
+
+PyDoc_STRVAR(zero_prefixed_doc,
+             "zero_prefixed(numbers, offsets_out, data_out) -> bytes written\n\n"
+             "'0' followed by the digits of each number >= 0 (an empty cell for -1), written "
+             "as large_string offsets (n + 1 int64) and data; ValueError when data is too "
+             "small.");
+
+static PyObject *zero_prefixed(PyObject *self, PyObject *args) {
+    Py_buffer numbers, offsets_out, data_out;
+    if (!PyArg_ParseTuple(args, "y*w*w*", &numbers, &offsets_out, &data_out)) return NULL;
+    Py_ssize_t n = numbers.len / 8;
+    int64_t written = 0;
+    PyObject *result = NULL;
+    int overflow = 0;
+    if (check_size(&offsets_out, n + 1, 8, "offsets_out")) goto done;
+    const int64_t *values = numbers.buf;
+    int64_t *offsets = offsets_out.buf;
+    uint8_t *data = data_out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    offsets[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t value = values[i];
+        if (value >= 0) {
+            char digits[20];
+            int length = 0;
+            do {
+                digits[length++] = (char)('0' + value % 10);
+                value /= 10;
+            } while (value > 0);
+            if (written + 1 + length > data_out.len) {
+                overflow = 1;
+                break;
+            }
+            data[written++] = '0';
+            while (length > 0) data[written++] = (uint8_t)digits[--length];
+        }
+        offsets[i + 1] = written;
+    }
+    Py_END_ALLOW_THREADS
+    if (overflow) PyErr_SetString(PyExc_ValueError, "data_out is too small");
+    else result = PyLong_FromLongLong(written);
+done:
+    PyBuffer_Release(&numbers);
+    PyBuffer_Release(&offsets_out);
+    PyBuffer_Release(&data_out);
+    return result;
+}
+
+static inline uint64_t splitmix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+PyDoc_STRVAR(repeated_doc,
+             "repeated(keys, out)\n\n"
+             "out[i] = 1 when keys[i] (uint64) occurs more than once, else 0; an open-addressing "
+             "hash table of row numbers, about four slots per two keys.");
+
+static PyObject *repeated(PyObject *self, PyObject *args) {
+    Py_buffer keys, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &keys, &out)) return NULL;
+    Py_ssize_t n = keys.len / 8;
+    PyObject *result = NULL;
+    if (check_size(&out, n, 1, "out")) goto done;
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)n) size <<= 1;
+    int64_t *slots = malloc(size * sizeof(int64_t));
+    if (!slots) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint64_t *values = keys.buf;
+    uint8_t *shared = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    memset(slots, 0xFF, size * sizeof(int64_t)); /* -1: empty */
+    memset(shared, 0, n);
+    uint64_t mask = size - 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key = values[i];
+        uint64_t slot = splitmix64(key) & mask;
+        for (;;) {
+            int64_t row = slots[slot];
+            if (row < 0) {
+                slots[slot] = i;
+                break;
+            }
+            if (values[row] == key) {
+                shared[i] = 1;
+                shared[row] = 1;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(slots);
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyDoc_STRVAR(hash_strings_doc,
+             "hash_strings(offsets, data, out)\n\n"
+             "A 64-bit hash of each string of a large_string array (equal strings, equal "
+             "hashes): 8-byte words folded with splitmix64, seeded with the length.");
+
+static PyObject *hash_strings(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, out;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &offsets, &data, &out)) return NULL;
+    Py_ssize_t n = offsets.len / 8 - 1;
+    PyObject *result = NULL;
+    if (n < 0 || check_size(&out, n, 8, "out")) goto done;
+    const int64_t *ends = offsets.buf;
+    if (n > 0 && ends[n] > data.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    const uint8_t *bytes = data.buf;
+    uint64_t *hashes = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t start = ends[i], length = ends[i + 1] - start;
+        uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
+        for (int64_t word = 0; word < length; word += 8) {
+            uint64_t chunk = 0;
+            int64_t take = length - word < 8 ? length - word : 8;
+            memcpy(&chunk, bytes + start + word, (size_t)take); /* little-endian hosts */
+            hash = splitmix64(hash ^ chunk);
+        }
+        hashes[i] = hash;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"phone_scan", phone_scan, METH_VARARGS, phone_scan_doc},
+    {"zero_prefixed", zero_prefixed, METH_VARARGS, zero_prefixed_doc},
+    {"repeated", repeated, METH_VARARGS, repeated_doc},
+    {"hash_strings", hash_strings, METH_VARARGS, hash_strings_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "sampling._kernels",
+    "Compiled inner loops of frame validation (optional; numpy fallbacks exist).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

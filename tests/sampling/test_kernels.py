@@ -1,0 +1,129 @@
+"""The compiled inner loops (sampling/_kernels.c) give exactly the answers of the numpy
+versions of the same rules, which the rest of the tests check against hand-worked cases."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sampling
+from sampling import kernels
+from sampling.phones import normalise_phones
+from sampling.text import hash_strings
+from sampling.validation import _shared_keys
+
+needs_compiled = pytest.mark.skipif(
+    not kernels.available(), reason="sampling._kernels was not built (no C compiler)"
+)
+
+
+def numpy_only(function, *args):
+    with kernels.disabled():
+        return function(*args)
+
+
+def test_compiled_loops_are_built_where_ci_requires_them():
+    if os.environ.get("REQUIRE_COMPILED") != "1":
+        pytest.skip("REQUIRE_COMPILED=1 is set by .ci/run, where a C compiler is present")
+    assert kernels.available()
+
+
+# Pieces of what unit lists hold in phone cells: digits, every separator, "+", list
+# characters, words, scientific notation, a no-break space, a trailing ".0".
+PHONE_PIECES = st.sampled_from(
+    [
+        "0", "9", "12", "345", "84", "0084", "+84", "+", " ", ".", "-", "(", ")", "_", "\t",
+        "\u00a0", ";", ",", "/", "|", " hoặc ", " or ", "e+08", "E", "x", "số", ".0", "0166",
+        "091", "2345678", "\n",
+    ]
+)  # fmt: skip
+PHONE_CELLS = st.one_of(
+    st.none(),
+    st.lists(PHONE_PIECES, max_size=8).map("".join),
+    st.builds(
+        lambda zero, code, sep, body, end: f"{zero}{code}{sep}{body}{end}",
+        st.sampled_from(["0", "", "+84", "84"]),
+        st.sampled_from(["91", "32", "70", "162", "24", "99", "00"]),
+        st.sampled_from(["", " ", ".", "-"]),
+        st.integers(0, 10**8).map(str),
+        st.sampled_from(["", ".0", ", 0912345678", ".0, 0912345678", " / +84 91", ";", "."]),
+    ),
+)
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PHONE_CELLS, max_size=40))
+def test_compiled_phone_pass_equals_the_numpy_one(cells):
+    values = pa.array(cells, pa.large_string())
+    compiled = normalise_phones(values)
+    reference = numpy_only(normalise_phones, values)
+    assert compiled[0].to_pylist() == reference[0].to_pylist()
+    assert compiled[1].tolist() == reference[1].tolist()
+    assert compiled[2].tolist() == reference[2].tolist()
+
+
+@needs_compiled
+def test_compiled_phone_pass_on_sliced_chunks():
+    cells = [
+        "0912 345 678",
+        None,
+        "84912345678, 0987654321",
+        "912345678.0",
+        "12345",
+        "912345678.0, 0987654321",
+    ] * 25_000
+    values = pa.chunked_array(
+        [pa.array(cells[:70_001], pa.large_string()), pa.array(cells[70_001:], pa.large_string())]
+    )
+    compiled = normalise_phones(values)
+    reference = numpy_only(normalise_phones, values)
+    assert compiled[0].equals(reference[0])
+    assert (compiled[1] == reference[1]).all() and (compiled[2] == reference[2]).all()
+    assert compiled[0][2].as_py() == "0912345678" and compiled[2][2]
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=30)), max_size=50))
+def test_compiled_string_hash_equals_the_numpy_one(texts):
+    values = pa.array(texts, pa.large_string())
+    assert (hash_strings(values) == numpy_only(hash_strings, values)).all()
+
+
+def test_equal_strings_hash_alike_in_blocks_of_different_longest_string():
+    # Blocks of 65,536 rows: a long string in the first block only must not change the
+    # hash of "H-1" there (a dossier repeated across blocks was once missed).
+    texts = ["H-1"] * 70_000
+    texts[5] = "X" * 40
+    for hashes in (hash_strings(pa.array(texts)), numpy_only(hash_strings, pa.array(texts))):
+        assert hashes[0] == hashes[69_999] != hashes[5]
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=200), st.lists(st.integers(0, 199)))
+def test_compiled_repeated_keys_equal_pandas_duplicated(values, repeated):
+    keys = np.array(values, dtype=np.uint64)
+    if len(keys):
+        keys = np.concatenate([keys, keys[[i % len(keys) for i in repeated]]])
+    expected = pd.Series(keys).duplicated(keep=False).to_numpy()
+    assert (_shared_keys(keys) == expected).all()
+
+
+def test_validation_gives_the_same_result_either_way():
+    rows = ["Họ và tên,Số điện thoại,Mã hồ sơ,Đơn vị"]
+    for i in range(3_000):
+        phone = [f"0912 345 {i % 700:03d}", f"+84 98 765 {i:04d}", f"0166{i:07d}, 0987",
+                 "12345", "", "9.1E+08", f"{912345000 + i}.0"][i % 7]  # fmt: skip
+        rows.append(f"Người {i % 1_500},{phone},HS-{i % 2_000:05d}{'X' * (i % 97 == 0)},U{i % 4}")
+    frame = sampling.read_frame("\n".join(rows).encode(), filename="list.csv")
+    compiled = sampling.validate_frame(frame)
+    reference = numpy_only(sampling.validate_frame, frame)
+    pd.testing.assert_frame_equal(compiled.valid, reference.valid)
+    pd.testing.assert_frame_equal(compiled.issues, reference.issues)
+    assert compiled.summary == reference.summary and compiled.summary["duplicates"] > 0
