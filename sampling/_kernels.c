@@ -248,9 +248,13 @@ static PyObject *repeated(PyObject *self, PyObject *args) {
     Py_ssize_t n = keys.len / 8;
     PyObject *result = NULL;
     if (check_size(&out, n, 1, "out")) goto done;
+    if (n >= INT32_MAX) { /* row numbers are stored as int32: half the table's cache misses */
+        PyErr_SetString(PyExc_ValueError, "repeated: too many keys");
+        goto done;
+    }
     uint64_t size = 16;
     while (size < 2 * (uint64_t)n) size <<= 1;
-    int64_t *slots = malloc(size * sizeof(int64_t));
+    int32_t *slots = malloc(size * sizeof(int32_t));
     if (!slots) {
         PyErr_NoMemory();
         goto done;
@@ -258,16 +262,16 @@ static PyObject *repeated(PyObject *self, PyObject *args) {
     const uint64_t *values = keys.buf;
     uint8_t *shared = out.buf;
     Py_BEGIN_ALLOW_THREADS
-    memset(slots, 0xFF, size * sizeof(int64_t)); /* -1: empty */
+    memset(slots, 0xFF, size * sizeof(int32_t)); /* -1: empty */
     memset(shared, 0, n);
     uint64_t mask = size - 1;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t key = values[i];
         uint64_t slot = splitmix64(key) & mask;
         for (;;) {
-            int64_t row = slots[slot];
+            int32_t row = slots[slot];
             if (row < 0) {
-                slots[slot] = i;
+                slots[slot] = (int32_t)i;
                 break;
             }
             if (values[row] == key) {
@@ -328,7 +332,131 @@ done:
     return result;
 }
 
+/* Index of the row holding byte position `position` (offsets ascending, n rows). */
+static Py_ssize_t row_of(const int64_t *offsets, Py_ssize_t n, int64_t position) {
+    Py_ssize_t low = 0, high = n; /* offsets[low] <= position < offsets[high] */
+    while (high - low > 1) {
+        Py_ssize_t middle = low + (high - low) / 2;
+        if (offsets[middle] <= position) low = middle;
+        else high = middle;
+    }
+    return low;
+}
+
+PyDoc_STRVAR(rows_with_bytes_doc,
+             "rows_with_bytes(offsets, data, table, out)\n\n"
+             "out[i] = 1 when string i of a large_string array holds a byte b with "
+             "table[b] != 0. A few wanted bytes are found with memchr (usually absent: a "
+             "scan at memory speed); more are looked up byte by byte, stopping at the first "
+             "hit in a row.");
+
+static void rows_with_few_bytes(Py_ssize_t n, const int64_t *offsets, const uint8_t *data,
+                                const uint8_t *wanted, int count, uint8_t *out) {
+    int64_t begin = offsets[0], end = offsets[n];
+    for (int k = 0; k < count; k++) {
+        int64_t from = begin;
+        while (from < end) {
+            const uint8_t *hit = memchr(data + from, wanted[k], (size_t)(end - from));
+            if (!hit) break;
+            Py_ssize_t row = row_of(offsets, n, hit - data);
+            out[row] = 1;
+            from = offsets[row + 1]; /* the rest of this row cannot change the answer */
+        }
+    }
+}
+
+static PyObject *rows_with_bytes(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, table, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &offsets, &data, &table, &out)) return NULL;
+    Py_ssize_t n = offsets.len / 8 - 1;
+    PyObject *result = NULL;
+    if (n < 0 || check_size(&table, 256, 1, "table") || check_size(&out, n, 1, "out")) goto done;
+    const int64_t *ends = offsets.buf;
+    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    const uint8_t *lookup = table.buf, *bytes = data.buf;
+    uint8_t *marked = out.buf, wanted[256];
+    int count = 0;
+    for (int b = 0; b < 256; b++)
+        if (lookup[b]) wanted[count++] = (uint8_t)b;
+    Py_BEGIN_ALLOW_THREADS
+    memset(marked, 0, n);
+    if (n > 0 && count <= 4) {
+        rows_with_few_bytes(n, ends, bytes, wanted, count, marked);
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (int64_t p = ends[i]; p < ends[i + 1]; p++) {
+                if (lookup[bytes[p]]) {
+                    marked[i] = 1;
+                    break;
+                }
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyDoc_STRVAR(trim_candidates_doc,
+             "trim_candidates(offsets, data, first_table, last_table, out)\n\n"
+             "out[i] = 1 when non-empty string i may start or end with whitespace: its first "
+             "byte is in first_table, its last byte in last_table, or it ends with U+00A0 "
+             "(C2 A0) or a three-byte character led by E2 or E3 (U+2000.., U+3000).");
+
+static PyObject *trim_candidates(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, first_table, last_table, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &offsets, &data, &first_table, &last_table, &out))
+        return NULL;
+    Py_ssize_t n = offsets.len / 8 - 1;
+    PyObject *result = NULL;
+    if (n < 0 || check_size(&first_table, 256, 1, "first_table") ||
+        check_size(&last_table, 256, 1, "last_table") || check_size(&out, n, 1, "out"))
+        goto done;
+    const int64_t *ends = offsets.buf;
+    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    const uint8_t *first = first_table.buf, *last = last_table.buf, *bytes = data.buf;
+    uint8_t *maybe = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t start = ends[i], stop = ends[i + 1];
+        uint8_t answer = 0;
+        if (stop > start) {
+            uint8_t final = bytes[stop - 1];
+            answer = first[bytes[start]] | last[final];
+            if (final >= 0x80) {
+                answer |= stop - start >= 2 && bytes[stop - 2] == 0xC2 && final == 0xA0;
+                answer |= stop - start >= 3 && (bytes[stop - 3] == 0xE2 || bytes[stop - 3] == 0xE3);
+            }
+        }
+        maybe[i] = answer != 0;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&first_table);
+    PyBuffer_Release(&last_table);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"rows_with_bytes", rows_with_bytes, METH_VARARGS, rows_with_bytes_doc},
+    {"trim_candidates", trim_candidates, METH_VARARGS, trim_candidates_doc},
     {"phone_scan", phone_scan, METH_VARARGS, phone_scan_doc},
     {"zero_prefixed", zero_prefixed, METH_VARARGS, zero_prefixed_doc},
     {"repeated", repeated, METH_VARARGS, repeated_doc},

@@ -40,16 +40,18 @@ def _parse_distinct(texts: pd.Series) -> np.ndarray:
 
 def parse_dates(values) -> tuple[np.ndarray, np.ndarray]:
     """(dates as datetime64[D] with NaT, mask of present cells that could not be parsed)."""
-    values = large_string_column(values)
-    distinct_texts = pc.unique(values).drop_null()
-    distinct = pd.Series(distinct_texts.to_pylist(), dtype="str")
-    parsed_distinct = _parse_distinct(distinct)
-    codes = pc.index_in(values, value_set=distinct_texts).fill_null(-1)
-    codes = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
-    present = codes >= 0
-    dates = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
-    dates[present] = parsed_distinct[codes[present]]
-    return dates, present & np.isnat(dates)
+    # One hash pass: the chunks share one dictionary once unified.
+    encoded = pc.dictionary_encode(large_string_column(values)).unify_dictionaries()
+    distinct_texts = (
+        encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.large_string())
+    )
+    parsed_distinct = _parse_distinct(pd.Series(distinct_texts.to_pylist(), dtype="str"))
+    codes = pa.chunked_array([chunk.indices for chunk in encoded.chunks], pa.int32())
+    codes = codes.fill_null(-1).to_numpy(zero_copy_only=False)
+    # Code -1 (a missing cell) takes the appended last entry: NaT, not "unparsed".
+    dates = np.append(parsed_distinct, np.datetime64("NaT"))[codes]
+    unparsed = np.append(np.isnat(parsed_distinct), False)[codes]
+    return dates, unparsed
 
 
 def parse_date(value: object) -> dt.date | None:

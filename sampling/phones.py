@@ -189,22 +189,37 @@ def normalise_phones(values) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     PHONE_SCIENTIFIC per row; several marks cells that listed more than one number (the
     first one is used).
     """
+    national, status, several = phone_numbers(values)
+    return canonical_text(national), status, several
+
+
+def phone_numbers(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(national number, status, several) per cell: the canonical number without its
+    leading 0 as int64 (-1 where status is not PHONE_OK), then as normalise_phones."""
     # Blocks of rows keep the temporaries small enough to be reused from cache instead of
     # freshly mapped (page faults cost more than the arithmetic here).
-    normalise = _normalise_block if kernels.compiled is None else _normalise_compiled
+    numbers = _numbers_of_block if kernels.compiled is None else _numbers_compiled
     parts = [
-        normalise(chunk.slice(start, _BLOCK_ROWS))
+        numbers(chunk.slice(start, _BLOCK_ROWS))
         for chunk in large_string_column(values).chunks
         for start in range(0, len(chunk), _BLOCK_ROWS)
-    ] or [normalise(pa.array([], pa.large_string()))]
-    canonical = pa.chunked_array([part[0] for part in parts], type=pa.large_string())
-    return canonical, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+    ] or [numbers(pa.array([], pa.large_string()))]
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
+
+
+def canonical_text(national: np.ndarray) -> pa.ChunkedArray:
+    """ "0" + each national number as large_string text, null for -1."""
+    if kernels.compiled is None:
+        text = _with_leading_zero(national, national >= 0)
+    else:
+        text = _zero_prefixed(national)
+    return pa.chunked_array([text], type=pa.large_string())
 
 
 _BLOCK_ROWS = 1 << 16
 
 
-def _normalise_block(values: pa.Array):
+def _numbers_of_block(values: pa.Array):
     n = len(values)
     offsets, _ = string_buffers(values)
     present = values.is_valid().to_numpy(zero_copy_only=False) & (np.diff(offsets) > 0)
@@ -221,7 +236,7 @@ def _normalise_block(values: pa.Array):
     status[~present] = PHONE_MISSING
     status[valid] = PHONE_OK
     status[scientific] = PHONE_SCIENTIFIC
-    return _with_leading_zero(national, valid), status, several & present
+    return np.where(valid, national, -1), status, several & present
 
 
 def _scan(values: pa.Array, point_zero: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +253,8 @@ def _scan(values: pa.Array, point_zero: bool) -> tuple[np.ndarray, np.ndarray]:
     return national, state
 
 
-def _normalise_compiled(values: pa.Array):
-    """_normalise_block's answers from one compiled pass (the irregular cells excepted)."""
+def _numbers_compiled(values: pa.Array):
+    """_numbers_of_block's answers from one compiled pass (irregular cells excepted)."""
     national, status = _scan(values, point_zero=True)
     several = (status & _SEVERAL_FLAG) > 0
     status &= ~np.int8(_SEVERAL_FLAG)
@@ -253,11 +268,10 @@ def _normalise_compiled(values: pa.Array):
         status[irregular] = np.where(again >= 0, PHONE_OK, PHONE_INVALID)
     national[scientific] = -1
     status[scientific] = PHONE_SCIENTIFIC
-    return _zero_prefixed(national), status, several & (status != PHONE_MISSING)
+    return national, status, several & (status != PHONE_MISSING)
 
 
 def _zero_prefixed(national: np.ndarray) -> pa.Array:
-    """ "0" + each national number as large_string text, null for -1."""
     valid = national >= 0
     offsets = np.empty(len(national) + 1, dtype=np.int64)
     data = np.empty(len(national) * 11, dtype=np.uint8)  # "0" + at most 10 digits

@@ -88,6 +88,10 @@ def _bytes_in(region: np.ndarray, byte_mask: np.ndarray) -> np.ndarray:
 def rows_with_bytes(values: pa.Array, byte_mask: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows containing at least one byte b with byte_mask[b]."""
     offsets, data = string_buffers(values)
+    if kernels.compiled is not None:
+        rows = np.empty(len(values), dtype=bool)
+        kernels.compiled.rows_with_bytes(offsets, data, byte_mask, rows)
+        return rows
     region = data[offsets[0] : offsets[-1]]
     rows = np.zeros(len(values), dtype=bool)
     wanted = np.flatnonzero(byte_mask)
@@ -122,6 +126,10 @@ def _may_need_trim(values: pa.Array) -> np.ndarray:
     offsets, data = string_buffers(values)
     if len(data) == 0:
         return np.zeros(len(values), dtype=bool)
+    if kernels.compiled is not None:
+        maybe = np.empty(len(values), dtype=bool)
+        kernels.compiled.trim_candidates(offsets, data, _SPACE_FIRST_BYTE, _ASCII_SPACE, maybe)
+        return maybe
     starts, ends = offsets[:-1], offsets[1:]
     nonempty = ends > starts
     first = data[np.minimum(starts, len(data) - 1)]

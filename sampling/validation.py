@@ -26,6 +26,7 @@ Rules (all vectorised over the columns):
 """
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from sampling import kernels
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
 from sampling.dates import parse_date, parse_dates
 from sampling.errors import SamplingError
-from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, normalise_phones
+from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
 from sampling.text import (
     as_large_string,
     hash_strings,
@@ -350,16 +351,18 @@ def _contact_issue(issues, mask, column, values, reachable, code, reason_vi, rea
 
 
 def _check_contacts(frame, columns, issues, contact_required):
-    """Canonical phones and e-mails, and the rows left without any way of contact."""
+    """Canonical phones (text and national numbers) and e-mails, and the rows left without
+    any way of contact."""
     n = len(frame)
-    phone = email = None
+    phone = numbers = email = None
     phone_ok = np.zeros(n, dtype=bool)
     email_ok = np.zeros(n, dtype=bool)
     address_ok = _present(columns["address"]) if "address" in columns else np.zeros(n, bool)
     phone_problem = email_problem = np.zeros(n, dtype=bool)
     scientific = several = np.zeros(n, dtype=bool)
     if "phone" in columns:
-        phone, status, several = normalise_phones(columns["phone"])
+        numbers, status, several = phone_numbers(columns["phone"])
+        phone = canonical_text(numbers)
         phone_ok = status == 0
         scientific = status == PHONE_SCIENTIFIC
         phone_problem = (status == PHONE_INVALID) | scientific
@@ -408,7 +411,7 @@ def _check_contacts(frame, columns, issues, contact_required):
             "Không có số điện thoại, email hay địa chỉ để liên hệ; dòng bị loại.",
             "No phone number, e-mail or address to contact the person; row excluded.",
         )  # fmt: skip
-    return phone, email, ~reachable
+    return phone, numbers, email, ~reachable
 
 
 def _check_dates(columns, issues, period):
@@ -517,7 +520,7 @@ def _unit_codes(unit: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _check_duplicates(columns, phone, issues, candidates, source_rows):
+def _check_duplicates(columns, phone_numbers, issues, candidates, source_rows):
     """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
     and spaces), or same name (ignoring case and spacing) with the same phone number."""
     n = len(candidates)
@@ -536,12 +539,11 @@ def _check_duplicates(columns, phone, issues, candidates, source_rows):
             rows, coarse, [unit, lambda taken: _dossier_key(pc.take(dossier, taken))]
         )
         found.append(("dossier_code", "duplicate_dossier", later, first))
-    if phone is not None:
+    if phone_numbers is not None:
         name_present = _present(columns["full_name"])
-        rows = np.flatnonzero(_present(phone) & name_present & candidates)
-        # A phone number is at most 11 digits: unit and number make an exact int64 key.
-        numbers = pc.cast(phone, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-        coarse = unit_codes[rows] * np.int64(10**11) + numbers[rows]
+        rows = np.flatnonzero((phone_numbers >= 0) & name_present & candidates)
+        # A national number is at most 10 digits: unit and number make an exact int64 key.
+        coarse = unit_codes[rows] * np.int64(10**11) + phone_numbers[rows]
         names = columns["full_name"]
         later, first = _repeats(rows, coarse, [lambda taken: _name_key(pc.take(names, taken))])
         found.append(("full_name", "duplicate_person", later, first))
@@ -701,10 +703,10 @@ def validate_frame(
     issues = _Issues(source_rows, frame.attrs.get("source_columns", {}))
 
     excluded = _check_required_cells(columns, needed, kind, issues)
-    phone, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
+    phone, numbers, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
     dates, outside = _check_dates(columns, issues, period)
     excluded |= unreachable | outside
-    duplicate = _check_duplicates(columns, phone, issues, ~excluded, source_rows)
+    duplicate = _check_duplicates(columns, numbers, issues, ~excluded, source_rows)
 
     keep = ~excluded & ~duplicate
     valid = _valid_rows(frame, keep, columns, phone, email, dates)
@@ -753,13 +755,17 @@ def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
 
 
 def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """frame[keep], filtered chunk by chunk by pyarrow: 5x faster than pandas on text
-    columns and without a whole-column temporary copy."""
+    """frame[keep], filtered chunk by chunk by pyarrow, columns side by side on the
+    machine's cores (Arrow's filter runs without the GIL but on one thread): 4x faster
+    than pandas on text columns, without a whole-column temporary copy."""
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return frame[keep]  # columns of mixed Python objects
-    return table.filter(pa.array(keep)).to_pandas()
+    mask = pa.array(keep)
+    with ThreadPoolExecutor(max_workers=max(1, min(pa.cpu_count(), table.num_columns))) as pool:
+        columns = list(pool.map(lambda column: column.filter(mask), table.columns))
+    return pa.Table.from_arrays(columns, schema=table.schema).to_pandas()
 
 
 def _str_series(values: pa.ChunkedArray, index: pd.Index) -> pd.Series:

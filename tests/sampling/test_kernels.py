@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import sampling
 from sampling import kernels
 from sampling.phones import normalise_phones
-from sampling.text import hash_strings
+from sampling.text import hash_strings, normalise_strings, rows_with_bytes
 from sampling.validation import _shared_keys
 
 needs_compiled = pytest.mark.skipif(
@@ -127,3 +127,38 @@ def test_validation_gives_the_same_result_either_way():
     pd.testing.assert_frame_equal(compiled.valid, reference.valid)
     pd.testing.assert_frame_equal(compiled.issues, reference.issues)
     assert compiled.summary == reference.summary and compiled.summary["duplicates"] > 0
+
+
+TEXTS = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(
+            st.sampled_from(
+                [*"aAz09 -.", "\t", "\u00a0", "\u2003", "\u3000", "\u0301", "\u0323", "ế", "Đ"]
+            ),
+            max_size=12,
+        ),
+        st.text(max_size=8),
+    ),
+    max_size=40,
+)
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None)
+@given(texts=TEXTS, members=st.sets(st.integers(0, 255), max_size=12), start=st.integers(0, 3))
+def test_compiled_byte_search_equals_the_numpy_one(texts, members, start):
+    byte_mask = np.zeros(256, dtype=bool)
+    byte_mask[list(members)] = True
+    values = pa.array(texts, pa.large_string())[start:]  # a slice: offsets not from 0
+    assert (
+        rows_with_bytes(values, byte_mask) == numpy_only(rows_with_bytes, values, byte_mask)
+    ).all()
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None)
+@given(texts=TEXTS, start=st.integers(0, 3))
+def test_compiled_text_clean_up_equals_the_numpy_one(texts, start):
+    values = pa.array(texts, pa.large_string())[start:]
+    assert normalise_strings(values).equals(numpy_only(normalise_strings, values))
