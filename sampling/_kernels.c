@@ -238,16 +238,21 @@ static inline uint64_t splitmix64(uint64_t x) {
 }
 
 PyDoc_STRVAR(repeated_doc,
-             "repeated(keys, out)\n\n"
-             "out[i] = 1 when keys[i] (uint64) occurs more than once, else 0; an open-addressing "
-             "hash table of row numbers, about four slots per two keys.");
+             "repeated(keys, among, out)\n\n"
+             "out[i] = 1 when keys[i] (uint64) occurs more than once among the rows marked "
+             "in among (a uint8 mask, or None for all rows), else 0; an open-addressing hash "
+             "table of row numbers, about four slots per two keys.");
 
 static PyObject *repeated(PyObject *self, PyObject *args) {
-    Py_buffer keys, out;
-    if (!PyArg_ParseTuple(args, "y*w*", &keys, &out)) return NULL;
+    Py_buffer keys, out, among = {0};
+    PyObject *among_object;
+    if (!PyArg_ParseTuple(args, "y*Ow*", &keys, &among_object, &out)) return NULL;
     Py_ssize_t n = keys.len / 8;
     PyObject *result = NULL;
-    if (check_size(&out, n, 1, "out")) goto done;
+    int has_among = among_object != Py_None;
+    if (has_among && PyObject_GetBuffer(among_object, &among, PyBUF_SIMPLE) < 0) goto done;
+    if (check_size(&out, n, 1, "out") || (has_among && check_size(&among, n, 1, "among")))
+        goto done;
     if (n >= INT32_MAX) { /* row numbers are stored as int32: half the table's cache misses */
         PyErr_SetString(PyExc_ValueError, "repeated: too many keys");
         goto done;
@@ -260,12 +265,14 @@ static PyObject *repeated(PyObject *self, PyObject *args) {
         goto done;
     }
     const uint64_t *values = keys.buf;
+    const uint8_t *considered = has_among ? among.buf : NULL;
     uint8_t *shared = out.buf;
     Py_BEGIN_ALLOW_THREADS
     memset(slots, 0xFF, size * sizeof(int32_t)); /* -1: empty */
     memset(shared, 0, n);
     uint64_t mask = size - 1;
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (considered && !considered[i]) continue;
         uint64_t key = values[i];
         uint64_t slot = splitmix64(key) & mask;
         for (;;) {
@@ -287,6 +294,7 @@ static PyObject *repeated(PyObject *self, PyObject *args) {
     result = Py_None;
     Py_INCREF(result);
 done:
+    if (has_among && among.obj) PyBuffer_Release(&among);
     PyBuffer_Release(&keys);
     PyBuffer_Release(&out);
     return result;

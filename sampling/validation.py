@@ -464,17 +464,24 @@ def _name_key(names: pa.Array) -> pa.Array:
     return folded
 
 
-def _shared_keys(keys: np.ndarray) -> np.ndarray:
-    """Mask of the keys (uint64) that occur more than once.
+def _shared_keys(keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Mask of the rows whose key (uint64) occurs more than once, counting only the rows
+    marked in ``among`` (all rows when None).
 
     A count of the keys' top bits (about four buckets per key) clears the keys alone in
     their bucket, about 80% of them, in one pass; only the rest go through pandas' hash
     table: half the time of hashing them all. The compiled version (``sampling._kernels``)
     is one pass of an open-addressing table.
     """
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
     if kernels.compiled is not None:
         shared = np.empty(len(keys), dtype=bool)
-        kernels.compiled.repeated(np.ascontiguousarray(keys, dtype=np.uint64), shared)
+        kernels.compiled.repeated(keys, among, shared)
+        return shared
+    if among is not None:
+        rows = np.flatnonzero(among)
+        shared = np.zeros(len(keys), dtype=bool)
+        shared[rows] = _shared_keys(keys[rows])
         return shared
     # splitmix64 is a bijection: keys stay exact, but lose the regular structure (unit
     # code * 10**11 + number) that crowds buckets and makes pandas' hash table 3-4x slower.
@@ -487,20 +494,19 @@ def _shared_keys(keys: np.ndarray) -> np.ndarray:
     return shared
 
 
-def _repeats(rows: np.ndarray, coarse_key: np.ndarray, exact_parts: list[pa.Array]):
-    """(later rows, their first occurrence) among ``rows`` sharing a key.
+def _repeats(candidates: np.ndarray, coarse_key: np.ndarray, exact_parts: list[pa.Array]):
+    """(later rows, their first occurrence) among the ``candidates`` rows sharing a key.
 
-    ``coarse_key`` (int64 per row of ``rows``) finds candidates cheaply: equal values for
-    equal keys, rarely for different ones. Candidates are then grouped exactly by the
-    texts in ``exact_parts``: full-length arrays indexed by row, or functions giving the
-    texts of the rows they are passed (so that costly folding only sees candidates).
+    ``coarse_key`` (int64 per row) finds repeats cheaply: equal values for equal keys,
+    rarely for different ones. Those rows are then grouped exactly by the texts in
+    ``exact_parts``: full-length arrays indexed by row, or functions giving the texts of
+    the rows they are passed (so that costly folding only sees those rows).
     """
-    involved = _shared_keys(coarse_key.view(np.uint64))
-    if not involved.any():
+    rows = np.flatnonzero(_shared_keys(coarse_key.view(np.uint64), candidates))
+    if len(rows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    rows = rows[involved]
     taken = pa.array(rows)
-    codes = {"coarse": coarse_key[involved]}
+    codes = {"coarse": coarse_key[rows]}
     for i, part in enumerate(exact_parts):
         texts = as_large_string(part(taken) if callable(part) else pc.take(part, taken))
         encoded = texts.dictionary_encode().indices
@@ -529,23 +535,23 @@ def _check_duplicates(columns, phone_numbers, issues, candidates, source_rows):
     found = []
     if "dossier_code" in columns:
         dossier = columns["dossier_code"]
-        rows = np.flatnonzero(_present(dossier) & candidates)
         hashes = np.concatenate(
             [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks]
             or [np.zeros(0, np.uint64)]
         )
-        coarse = hashes[rows].view(np.int64) ^ (unit_codes[rows] * np.int64(0x1F3D5B79))
+        coarse = hashes.view(np.int64) ^ (unit_codes * np.int64(0x1F3D5B79))
         later, first = _repeats(
-            rows, coarse, [unit, lambda taken: _dossier_key(pc.take(dossier, taken))]
+            _present(dossier) & candidates,
+            coarse,
+            [unit, lambda taken: _dossier_key(pc.take(dossier, taken))],
         )
         found.append(("dossier_code", "duplicate_dossier", later, first))
     if phone_numbers is not None:
-        name_present = _present(columns["full_name"])
-        rows = np.flatnonzero((phone_numbers >= 0) & name_present & candidates)
+        reachable = (phone_numbers >= 0) & _present(columns["full_name"]) & candidates
         # A national number is at most 10 digits: unit and number make an exact int64 key.
-        coarse = unit_codes[rows] * np.int64(10**11) + phone_numbers[rows]
+        coarse = unit_codes * np.int64(10**11) + phone_numbers
         names = columns["full_name"]
-        later, first = _repeats(rows, coarse, [lambda taken: _name_key(pc.take(names, taken))])
+        later, first = _repeats(reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))])
         found.append(("full_name", "duplicate_person", later, first))
     duplicate = np.zeros(n, dtype=bool)
     for column, code, later, first in found:

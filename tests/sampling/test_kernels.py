@@ -106,13 +106,21 @@ def test_equal_strings_hash_alike_in_blocks_of_different_longest_string():
 
 @needs_compiled
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(0, 2**64 - 1), max_size=200), st.lists(st.integers(0, 199)))
-def test_compiled_repeated_keys_equal_pandas_duplicated(values, repeated):
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=200),
+    st.lists(st.integers(0, 199)),
+    st.randoms(use_true_random=False),
+)
+def test_compiled_repeated_keys_equal_pandas_duplicated(values, repeated, random):
     keys = np.array(values, dtype=np.uint64)
     if len(keys):
         keys = np.concatenate([keys, keys[[i % len(keys) for i in repeated]]])
-    expected = pd.Series(keys).duplicated(keep=False).to_numpy()
-    assert (_shared_keys(keys) == expected).all()
+    among = np.array([random.random() < 0.7 for _ in keys], dtype=bool)
+    expected = np.zeros(len(keys), dtype=bool)
+    expected[among] = pd.Series(keys[among]).duplicated(keep=False).to_numpy()
+    assert (_shared_keys(keys) == pd.Series(keys).duplicated(keep=False).to_numpy()).all()
+    assert (_shared_keys(keys, among) == expected).all()
+    assert (numpy_only(_shared_keys, keys, among) == expected).all()
 
 
 def test_validation_gives_the_same_result_either_way():
