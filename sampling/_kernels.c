@@ -462,7 +462,75 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(splice_doc,
+             "splice(offsets, data, replaced, new_offsets, new_data, out_offsets, out_data) "
+             "-> bytes written\n\n"
+             "A large_string array's offsets and data with the rows marked in replaced (uint8) "
+             "taken, in order, from the strings new_offsets/new_data (one per marked row).");
+
+static PyObject *splice(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, replaced, new_offsets, new_data, out_offsets, out_data;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &offsets, &data, &replaced, &new_offsets,
+                          &new_data, &out_offsets, &out_data))
+        return NULL;
+    Py_ssize_t n = offsets.len / 8 - 1, m = new_offsets.len / 8 - 1;
+    PyObject *result = NULL;
+    int bad = 0;
+    if (n < 0 || m < 0 || check_size(&replaced, n, 1, "replaced") ||
+        check_size(&out_offsets, n + 1, 8, "out_offsets"))
+        goto done;
+    const int64_t *ends = offsets.buf, *new_ends = new_offsets.buf;
+    const uint8_t *old_bytes = data.buf, *new_bytes = new_data.buf, *marked = replaced.buf;
+    int64_t *out_ends = out_offsets.buf;
+    uint8_t *out = out_data.buf;
+    int64_t written = 0, capacity = out_data.len;
+    if ((n > 0 && ends[n] > data.len) || (m > 0 && new_ends[m] > new_data.len)) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t next = 0;
+    out_ends[0] = 0;
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        const uint8_t *source;
+        int64_t length;
+        if (marked[i]) {
+            if (next >= m) {
+                bad = 1;
+                break;
+            }
+            source = new_bytes + new_ends[next];
+            length = new_ends[next + 1] - new_ends[next];
+            next++;
+        } else {
+            source = old_bytes + ends[i];
+            length = ends[i + 1] - ends[i];
+        }
+        if (written + length > capacity) {
+            bad = 1;
+            break;
+        }
+        memcpy(out + written, source, (size_t)length);
+        written += length;
+        out_ends[i + 1] = written;
+    }
+    if (next != m) bad = 1;
+    Py_END_ALLOW_THREADS
+    if (bad) PyErr_SetString(PyExc_ValueError, "splice: replacements do not match the rows");
+    else result = PyLong_FromLongLong(written);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&replaced);
+    PyBuffer_Release(&new_offsets);
+    PyBuffer_Release(&new_data);
+    PyBuffer_Release(&out_offsets);
+    PyBuffer_Release(&out_data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"splice", splice, METH_VARARGS, splice_doc},
     {"rows_with_bytes", rows_with_bytes, METH_VARARGS, rows_with_bytes_doc},
     {"trim_candidates", trim_candidates, METH_VARARGS, trim_candidates_doc},
     {"phone_scan", phone_scan, METH_VARARGS, phone_scan_doc},

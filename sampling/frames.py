@@ -19,7 +19,7 @@ import os
 import re
 import struct
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
+from sampling.parallel import side_by_side
 from sampling.text import normalise_dictionary, normalise_strings
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -538,17 +539,36 @@ def _split_header(rows: list[list], data_start: int, name: str, header_index: in
 # ---------------------------------------------------------------------------- frame
 
 
-def _clean_column(column):
-    if pa.types.is_dictionary(column.type):
-        return normalise_dictionary(column)
-    return normalise_strings(column)
+def _clean_chunk(chunk):
+    if pa.types.is_dictionary(chunk.type):
+        return normalise_dictionary(chunk)
+    return normalise_strings(chunk)
+
+
+def _cleaned_type(column_type: pa.DataType) -> pa.DataType:
+    if pa.types.is_dictionary(column_type):
+        return pa.dictionary(pa.int32(), pa.large_string())
+    return pa.large_string()
+
+
+def _clean_columns(columns: list) -> list:
+    """Every column NFC-normalised and trimmed, its chunks side by side on the machine's
+    cores: the clean-up runs in Arrow and in the compiled loops, without the GIL."""
+    columns = [pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+               for column in columns]  # fmt: skip
+    cleaned = iter(
+        side_by_side(
+            *(partial(_clean_chunk, chunk) for column in columns for chunk in column.chunks)
+        )
+    )
+    return [
+        pa.chunked_array([next(cleaned) for _ in column.chunks], type=_cleaned_type(column.type))
+        for column in columns
+    ]
 
 
 def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.DataFrame:
-    # Columns side by side on the machine's cores: the clean-up runs in Arrow and in the
-    # compiled loops, without the GIL.
-    with ThreadPoolExecutor(max_workers=max(1, min(pa.cpu_count(), len(columns)))) as pool:
-        columns = list(pool.map(_clean_column, columns))
+    columns = _clean_columns(columns)
     # Columns without a header and without data are Excel's phantom columns.
     keep = [
         i

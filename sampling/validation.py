@@ -26,8 +26,8 @@ Rules (all vectorised over the columns):
 """
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ from sampling import kernels
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
 from sampling.dates import parse_date, parse_dates
 from sampling.errors import SamplingError
+from sampling.parallel import side_by_side
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
 from sampling.text import (
     as_large_string,
@@ -350,7 +351,7 @@ def _contact_issue(issues, mask, column, values, reachable, code, reason_vi, rea
     )
 
 
-def _check_contacts(frame, columns, issues, contact_required):
+def _check_contacts(frame, columns, parsed, issues, contact_required):
     """Canonical phones (text and national numbers) and e-mails, and the rows left without
     any way of contact."""
     n = len(frame)
@@ -361,7 +362,7 @@ def _check_contacts(frame, columns, issues, contact_required):
     phone_problem = email_problem = np.zeros(n, dtype=bool)
     scientific = several = np.zeros(n, dtype=bool)
     if "phone" in columns:
-        numbers, status, several = phone_numbers(columns["phone"])
+        numbers, status, several = parsed["phone"]
         phone = canonical_text(numbers)
         phone_ok = status == 0
         scientific = status == PHONE_SCIENTIFIC
@@ -414,11 +415,11 @@ def _check_contacts(frame, columns, issues, contact_required):
     return phone, numbers, email, ~reachable
 
 
-def _check_dates(columns, issues, period):
+def _check_dates(columns, parsed, issues, period):
     n = len(next(iter(columns.values())))
     if "completed_on" not in columns:
         return None, np.zeros(n, dtype=bool)
-    dates, unparsed = parse_dates(columns["completed_on"])
+    dates, unparsed = parsed["completed_on"]
     issues.add(
         unparsed, "completed_on", columns["completed_on"], "warning", "kept",
         "date_unparseable",
@@ -526,35 +527,32 @@ def _unit_codes(unit: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _check_duplicates(columns, phone_numbers, issues, candidates, source_rows):
+def _check_duplicates(columns, parsed, phone_numbers, issues, candidates, source_rows):
     """Rows repeating an earlier row of the same unit: same dossier code (ignoring case
     and spaces), or same name (ignoring case and spacing) with the same phone number."""
     n = len(candidates)
     unit = columns["unit"]
     unit_codes = _unit_codes(unit)
-    found = []
+    searches = {}
     if "dossier_code" in columns:
         dossier = columns["dossier_code"]
-        hashes = np.concatenate(
-            [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks]
-            or [np.zeros(0, np.uint64)]
-        )
-        coarse = hashes.view(np.int64) ^ (unit_codes * np.int64(0x1F3D5B79))
-        later, first = _repeats(
+        coarse = parsed["dossier_code"].view(np.int64) ^ (unit_codes * np.int64(0x1F3D5B79))
+        searches[("dossier_code", "duplicate_dossier")] = (
             _present(dossier) & candidates,
             coarse,
             [unit, lambda taken: _dossier_key(pc.take(dossier, taken))],
         )
-        found.append(("dossier_code", "duplicate_dossier", later, first))
     if phone_numbers is not None:
         reachable = (phone_numbers >= 0) & _present(columns["full_name"]) & candidates
         # A national number is at most 10 digits: unit and number make an exact int64 key.
         coarse = unit_codes * np.int64(10**11) + phone_numbers
         names = columns["full_name"]
-        later, first = _repeats(reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))])
-        found.append(("full_name", "duplicate_person", later, first))
+        searches[("full_name", "duplicate_person")] = (
+            reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))]
+        )  # fmt: skip
+    found = side_by_side(*(partial(_repeats, *search) for search in searches.values()))
     duplicate = np.zeros(n, dtype=bool)
-    for column, code, later, first in found:
+    for (column, code), (later, first) in zip(searches, found, strict=True):
         new = ~duplicate[later]
         later, first = later[new], first[new]
         duplicate[later] = True
@@ -564,6 +562,28 @@ def _check_duplicates(columns, phone_numbers, issues, candidates, source_rows):
 
 _NEEDS_FOLDING = np.zeros(256, dtype=bool)
 _NEEDS_FOLDING[[ord(" "), *range(ord("a"), ord("z") + 1), *range(0x80, 0x100)]] = True
+
+
+def _dossier_hashes(dossier: pa.ChunkedArray) -> np.ndarray:
+    return np.concatenate(
+        [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks] or [np.zeros(0, np.uint64)]
+    )
+
+
+# The costly per-cell work, which does not depend on other columns.
+_CELL_PARSERS = {
+    "phone": phone_numbers,
+    "completed_on": parse_dates,
+    "dossier_code": _dossier_hashes,
+}
+
+
+def _parse_cells(columns) -> dict:
+    """Phones, dates and dossier keys, parsed side by side. Issues are reported later, in
+    order, by the rules that use these results."""
+    names = [name for name in _CELL_PARSERS if name in columns]
+    results = side_by_side(*(partial(_CELL_PARSERS[name], columns[name]) for name in names))
+    return dict(zip(names, results, strict=True))
 
 
 def _dossier_key(codes):
@@ -708,16 +728,22 @@ def validate_frame(
     columns = _normalised_columns(frame, [name for name in frame.columns if name in used])
     issues = _Issues(source_rows, frame.attrs.get("source_columns", {}))
 
+    parsed = _parse_cells(columns)
     excluded = _check_required_cells(columns, needed, kind, issues)
-    phone, numbers, email, unreachable = _check_contacts(frame, columns, issues, kind == "citizens")
-    dates, outside = _check_dates(columns, issues, period)
+    phone, numbers, email, unreachable = _check_contacts(
+        frame, columns, parsed, issues, kind == "citizens"
+    )
+    dates, outside = _check_dates(columns, parsed, issues, period)
     excluded |= unreachable | outside
-    duplicate = _check_duplicates(columns, numbers, issues, ~excluded, source_rows)
+    duplicate = _check_duplicates(columns, parsed, numbers, issues, ~excluded, source_rows)
 
     keep = ~excluded & ~duplicate
-    valid = _valid_rows(frame, keep, columns, phone, email, dates)
+    # The kept rows are copied by Arrow (without the GIL) while pandas builds the issues.
+    issue_table, valid = side_by_side(
+        partial(issues.frame, list(frame.columns)),
+        partial(_valid_rows, frame, keep, columns, phone, email, dates),
+    )
     blank_rows = int(frame.attrs.get("blank_rows", 0))
-    issue_table = issues.frame(list(frame.columns))
     summary = {
         "rows_read": n,
         "blank_rows": blank_rows,
@@ -769,8 +795,7 @@ def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return frame[keep]  # columns of mixed Python objects
     mask = pa.array(keep)
-    with ThreadPoolExecutor(max_workers=max(1, min(pa.cpu_count(), table.num_columns))) as pool:
-        columns = list(pool.map(lambda column: column.filter(mask), table.columns))
+    columns = side_by_side(*(partial(column.filter, mask) for column in table.columns))
     return pa.Table.from_arrays(columns, schema=table.schema).to_pandas()
 
 
