@@ -26,39 +26,40 @@ static const int64_t POW10[19] = {
     1000000000000000000LL,
 };
 
-/* Number of decimal digits of v >= 0 (0 for 0). */
-static int digit_count(int64_t v) {
-    int d = 0;
-    while (d < 19 && v >= POW10[d]) d++;
-    return d;
-}
-
 typedef struct {
     const uint8_t *classes;     /* [256] BYTE_* per byte value */
     const uint8_t *mobile;      /* [100] current two-digit mobile network codes */
     const int64_t *new_prefix;  /* [1000] old three-digit mobile code -> new code, or 0 */
 } PhoneRules;
 
-/* The national significant number (no leading 0, no 84) of a cell's digits, or -1. */
-static int64_t national_number(int64_t value, int length, int plus) {
-    int significant = digit_count(value);
-    int leading_zeros = length - significant;
-    int64_t scale = POW10[significant >= 2 ? significant - 2 : 0];
-    int starts_84 = significant >= 3 && value / scale == 84;
+/* The national significant number (no leading 0, no 84) of a cell's digits, or -1.
+ * value: the digits as a number; length: how many digits; zeros: how many of them lead;
+ * lead2: the first two significant digits. *digits receives the result's digit count.
+ * (No division by a variable: they cost more than the rest of the scan.) */
+static int64_t national_number(int64_t value, int length, int zeros, int64_t lead2, int plus,
+                               int *digits) {
+    int significant = length - zeros;
+    int starts_84 = significant >= 3 && lead2 == 84;
     int international =
-        starts_84 && ((plus && leading_zeros == 0) || (!plus && leading_zeros == 2) ||
-                      (!plus && leading_zeros == 0 && significant >= 11));
+        starts_84 && ((plus && zeros == 0) || (!plus && zeros == 2) ||
+                      (!plus && zeros == 0 && significant >= 11));
     if (value == 0) return -1;
-    if (international) return value % scale;
-    if (!plus && leading_zeros == 1) return value;
-    if (!plus && leading_zeros == 0 && (significant == 9 || significant == 10)) return value;
+    if (international) { /* "+84 (0) 912...": the rest may itself start with a 0 */
+        int64_t rest = value - 84 * POW10[significant - 2];
+        int count = 0;
+        while (count < 19 && rest >= POW10[count]) count++;
+        *digits = count;
+        return rest;
+    }
+    *digits = significant;
+    if (!plus && zeros == 1) return value;
+    if (!plus && zeros == 0 && (significant == 9 || significant == 10)) return value;
     return -1;
 }
 
 /* The current national number (old mobile codes renumbered), or -1 when invalid. */
-static int64_t current_number(int64_t national, const PhoneRules *rules) {
+static int64_t current_number(int64_t national, int digits, const PhoneRules *rules) {
     if (national <= 0) return -1;
-    int digits = digit_count(national);
     if (digits == 9) {
         int64_t code = national / 10000000LL;
         if (rules->mobile[code > 99 ? 99 : code]) return national;
@@ -87,38 +88,50 @@ static void scan_phones(Py_ssize_t n, const int64_t *offsets, const uint8_t *dat
             state_out[i] = PHONE_IRREGULAR;
             continue;
         }
-        int64_t value = 0, list_at = -1;
-        int length = 0, plus = 0, unusable = 0, irregular = 0, dot = 0;
-        for (int64_t p = start; p < end && !irregular; p++) {
+        int64_t value = 0, lead2 = 0, list_at = -1;
+        int length = 0, zeros = 0, plus = 0, unusable = 0, irregular = 0, dot = 0;
+        for (int64_t p = start; p < end; p++) {
             uint8_t byte = data[p];
-            switch (rules->classes[byte]) {
-            case BYTE_DIGIT:
-                if (list_at >= 0) break; /* only the first number counts */
-                if (length < 18) value = value * 10 + (byte - '0');
+            unsigned digit = (unsigned)byte - '0';
+            if (digit < 10) { /* most bytes: classes[] marks exactly '0'..'9' as digits */
+                if (length < 18) {
+                    value = value * 10 + digit;
+                    zeros += value == 0;
+                    if (lead2 == 0 && value >= 10) lead2 = value;
+                }
                 length++;
-                break;
-            case BYTE_SEPARATOR:
-                if (list_at < 0) dot |= byte == '.';
-                break;
-            case BYTE_PLUS:
-                if (list_at >= 0) break;
+                continue;
+            }
+            uint8_t kind = rules->classes[byte];
+            if (kind == BYTE_SEPARATOR) {
+                dot |= byte == '.';
+            } else if (kind == BYTE_PLUS) {
                 if (p == start) plus = 1;
                 else unusable = 1;
+            } else if (kind == BYTE_LIST) {
+                list_at = p;
                 break;
-            case BYTE_LIST:
-                if (list_at < 0) list_at = p;
-                break;
-            default:
+            } else {
                 irregular = 1;
+                break;
             }
         }
+        /* After a list character only the first number counts, but a word or other
+         * character anywhere sends the cell to the slow path. */
+        for (int64_t p = list_at + 1; list_at >= 0 && p < end && !irregular; p++)
+            irregular = rules->classes[data[p]] == BYTE_OTHER;
         /* A list whose first number holds a dot may be "912345678.0, ...": slow path. */
         if (irregular || (list_at >= 0 && dot)) {
             state_out[i] = PHONE_IRREGULAR;
             continue;
         }
         if (length == 0 || length > 18) unusable = 1;
-        int64_t number = unusable ? -1 : current_number(national_number(value, length, plus), rules);
+        int digits = 0;
+        int64_t number = -1;
+        if (!unusable) {
+            int64_t national = national_number(value, length, zeros, lead2, plus, &digits);
+            number = current_number(national, digits, rules);
+        }
         national_out[i] = number;
         state_out[i] = (number >= 0 ? PHONE_OK : PHONE_INVALID) | (list_at >= 0 ? PHONE_SEVERAL : 0);
     }

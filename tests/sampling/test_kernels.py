@@ -46,7 +46,7 @@ PHONE_CELLS = st.one_of(
     st.lists(PHONE_PIECES, max_size=8).map("".join),
     st.builds(
         lambda zero, code, sep, body, end: f"{zero}{code}{sep}{body}{end}",
-        st.sampled_from(["0", "", "+84", "84"]),
+        st.sampled_from(["0", "", "+84", "84", "+84 (0) ", "0084"]),
         st.sampled_from(["91", "32", "70", "162", "24", "99", "00"]),
         st.sampled_from(["", " ", ".", "-"]),
         st.integers(0, 10**8).map(str),
