@@ -362,8 +362,7 @@ def _check_contacts(frame, columns, parsed, issues, contact_required):
     phone_problem = email_problem = np.zeros(n, dtype=bool)
     scientific = several = np.zeros(n, dtype=bool)
     if "phone" in columns:
-        numbers, status, several = parsed["phone"]
-        phone = canonical_text(numbers)
+        numbers, status, several, phone = parsed["phone"]
         phone_ok = status == 0
         scientific = status == PHONE_SCIENTIFIC
         phone_problem = (status == PHONE_INVALID) | scientific
@@ -570,20 +569,51 @@ def _dossier_hashes(dossier: pa.ChunkedArray) -> np.ndarray:
     )
 
 
-# The costly per-cell work, which does not depend on other columns.
+def _phones(cells: pa.ChunkedArray):
+    """(national numbers, status, several, canonical text) of the phone cells."""
+    numbers, status, several = phone_numbers(cells)
+    return numbers, status, several, canonical_text(numbers)
+
+
+# The costly per-cell work, which does not depend on other columns. Dates (a column at
+# once) start first; phones and dossier codes follow chunk by chunk, filling the cores.
 _CELL_PARSERS = {
-    "phone": phone_numbers,
     "completed_on": parse_dates,
+    "phone": _phones,
     "dossier_code": _dossier_hashes,
 }
+_BY_CHUNK = ("phone", "dossier_code")
 
 
 def _parse_cells(columns) -> dict:
-    """Phones, dates and dossier keys, parsed side by side. Issues are reported later, in
-    order, by the rules that use these results."""
-    names = [name for name in _CELL_PARSERS if name in columns]
-    results = side_by_side(*(partial(_CELL_PARSERS[name], columns[name]) for name in names))
-    return dict(zip(names, results, strict=True))
+    """Phones, dates and dossier keys, parsed side by side (chunks of a column too).
+    Issues are reported later, in order, by the rules that use these results."""
+    tasks = []
+    for name, parse in _CELL_PARSERS.items():
+        if name not in columns:
+            continue
+        column = columns[name]
+        pieces = [pa.chunked_array([chunk]) for chunk in column.chunks]
+        if name not in _BY_CHUNK or not pieces:
+            pieces = [column]
+        tasks += [(name, partial(parse, piece)) for piece in pieces]
+    results = side_by_side(*(call for _, call in tasks))
+    parts: dict[str, list] = {}
+    for (name, _), result in zip(tasks, results, strict=True):
+        parts.setdefault(name, []).append(result)
+    return {name: _joined(pieces) for name, pieces in parts.items()}
+
+
+def _joined(pieces: list):
+    """One result from the results of consecutive pieces of a column."""
+    first = pieces[0]
+    if len(pieces) == 1:
+        return first
+    if isinstance(first, tuple):
+        return tuple(_joined([piece[i] for piece in pieces]) for i in range(len(first)))
+    if isinstance(first, pa.ChunkedArray):
+        return pa.chunked_array([c for piece in pieces for c in piece.chunks], type=first.type)
+    return np.concatenate(pieces)
 
 
 def _dossier_key(codes):
