@@ -518,12 +518,13 @@ def _repeats(candidates: np.ndarray, coarse_key: np.ndarray, exact_parts: list[p
 
 
 def _unit_codes(unit: pa.ChunkedArray) -> np.ndarray:
-    """An int64 code per row, equal for equal unit texts, -1 for missing."""
+    """An integer code per row, equal for equal unit texts, -1 for missing."""
     if pa.types.is_dictionary(unit.type):  # a categorical: its codes (distinct categories)
         codes = pa.chunked_array([chunk.indices for chunk in unit.chunks], unit.type.index_type)
     else:
         codes = pc.index_in(unit, value_set=pc.unique(unit).drop_null())
-    return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    # int32: products with int64 constants below come out as int64.
+    return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
 def _check_duplicates(columns, parsed, phone_numbers, issues, candidates, source_rows):
@@ -534,22 +535,15 @@ def _check_duplicates(columns, parsed, phone_numbers, issues, candidates, source
     unit_codes = _unit_codes(unit)
     searches = {}
     if "dossier_code" in columns:
-        dossier = columns["dossier_code"]
-        coarse = parsed["dossier_code"].view(np.int64) ^ (unit_codes * np.int64(0x1F3D5B79))
-        searches[("dossier_code", "duplicate_dossier")] = (
-            _present(dossier) & candidates,
-            coarse,
-            [unit, lambda taken: _dossier_key(pc.take(dossier, taken))],
-        )
-    if phone_numbers is not None:
-        reachable = (phone_numbers >= 0) & _present(columns["full_name"]) & candidates
-        # A national number is at most 10 digits: unit and number make an exact int64 key.
-        coarse = unit_codes * np.int64(10**11) + phone_numbers
-        names = columns["full_name"]
-        searches[("full_name", "duplicate_person")] = (
-            reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))]
+        searches[("dossier_code", "duplicate_dossier")] = partial(
+            _dossier_repeats, columns["dossier_code"], parsed["dossier_code"], unit, unit_codes,
+            candidates,
         )  # fmt: skip
-    found = side_by_side(*(partial(_repeats, *search) for search in searches.values()))
+    if phone_numbers is not None:
+        searches[("full_name", "duplicate_person")] = partial(
+            _person_repeats, columns["full_name"], phone_numbers, unit_codes, candidates
+        )
+    found = side_by_side(*searches.values())
     duplicate = np.zeros(n, dtype=bool)
     for (column, code), (later, first) in zip(searches, found, strict=True):
         new = ~duplicate[later]
@@ -557,6 +551,22 @@ def _check_duplicates(columns, parsed, phone_numbers, issues, candidates, source
         duplicate[later] = True
         _report_duplicates(issues, column, code, columns, later, first, source_rows, n)
     return duplicate
+
+
+def _dossier_repeats(dossier, hashes, unit, unit_codes, candidates):
+    coarse = hashes.view(np.int64) ^ (unit_codes * np.int64(0x1F3D5B79))
+    return _repeats(
+        _present(dossier) & candidates,
+        coarse,
+        [unit, lambda taken: _dossier_key(pc.take(dossier, taken))],
+    )
+
+
+def _person_repeats(names, phone_numbers, unit_codes, candidates):
+    reachable = (phone_numbers >= 0) & _present(names) & candidates
+    # A national number is at most 10 digits: unit and number make an exact int64 key.
+    coarse = unit_codes * np.int64(10**11) + phone_numbers
+    return _repeats(reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))])
 
 
 _NEEDS_FOLDING = np.zeros(256, dtype=bool)
