@@ -56,11 +56,19 @@ def parse_dates(values) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_date(value: object) -> dt.date | None:
     """One date (text in any accepted format, date or datetime), or None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if value is None:
-        return None
-    dates, _ = parse_dates(pa.array([str(value).strip()], type=pa.large_string()))
-    return None if np.isnat(dates[0]) else dates[0].astype(dt.date)
+    return parse_two_dates(value, None)[0]
+
+
+def parse_two_dates(first: object, second: object) -> tuple[dt.date | None, dt.date | None]:
+    """:func:`parse_date` of both, texts parsed in one pass (a period's bounds)."""
+    values = [first, second]
+    texts = {
+        i: str(value).strip()
+        for i, value in enumerate(values)
+        if value is not None and not isinstance(value, dt.date)
+    }
+    if texts:
+        dates, _ = parse_dates(pa.array(list(texts.values()), type=pa.large_string()))
+        for i, day in zip(texts, dates, strict=True):
+            values[i] = None if np.isnat(day) else day.astype(dt.date)
+    return tuple(v.date() if isinstance(v, dt.datetime) else v for v in values)

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from sampling import kernels
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
-from sampling.dates import parse_date, parse_dates
+from sampling.dates import parse_dates, parse_two_dates
 from sampling.errors import SamplingError
 from sampling.parallel import side_by_side
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
@@ -723,7 +723,7 @@ def _as_text(values: pd.Series):
 def _period(period) -> tuple[dt.date, dt.date] | None:
     if period is None:
         return None
-    start, end = (parse_date(day) for day in period)
+    start, end = parse_two_dates(*period)
     if start is None or end is None or start > end:
         raise InvalidParameterError(
             f"Kỳ khảo sát không hợp lệ: {period!r} (cần ngày bắt đầu ≤ ngày kết thúc).",
