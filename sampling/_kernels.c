@@ -542,7 +542,84 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(folded_hashes_doc,
+             "folded_hashes(offsets, data, out, wide)\n\n"
+             "hash_strings of each string with spaces removed and a-z upper-cased (dossier "
+             "codes compared ignoring case and spaces). Strings holding a non-ASCII byte are "
+             "marked in wide (uint8) and left for Unicode folding.");
+
+static PyObject *folded_hashes(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data, out, wide;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*", &offsets, &data, &out, &wide)) return NULL;
+    Py_ssize_t n = offsets.len / 8 - 1;
+    PyObject *result = NULL;
+    if (n < 0 || check_size(&out, n, 8, "out") || check_size(&wide, n, 1, "wide")) goto done;
+    const int64_t *ends = offsets.buf;
+    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
+        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
+        goto done;
+    }
+    const uint8_t *bytes = data.buf;
+    uint64_t *hashes = out.buf;
+    uint8_t *unfolded = wide.buf;
+    Py_BEGIN_ALLOW_THREADS
+    /* Per byte: 1 a space, 2 a lower-case letter, 4 not ASCII. */
+    uint8_t kind[256] = {0};
+    kind[' '] = 1;
+    for (int b = 'a'; b <= 'z'; b++) kind[b] = 2;
+    for (int b = 0x80; b < 256; b++) kind[b] = 4;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t start = ends[i], stop = ends[i + 1], length = stop - start;
+        uint8_t seen = 0;
+        for (int64_t p = start; p < stop; p++) seen |= kind[bytes[p]];
+        unfolded[i] = (seen & 4) != 0;
+        if (seen & 4) {
+            hashes[i] = 0;
+            continue;
+        }
+        if (seen & 1) {
+            length = 0;
+            for (int64_t p = start; p < stop; p++) length += bytes[p] != ' ';
+        }
+        /* The same rounds as hash_strings over the folded text. */
+        uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
+        if (!seen) { /* already folded (most codes): whole words */
+            for (int64_t word = 0; word < length; word += 8) {
+                uint64_t chunk = 0;
+                memcpy(&chunk, bytes + start + word, (size_t)(length - word < 8 ? length - word : 8));
+                hash = splitmix64(hash ^ chunk);
+            }
+        } else {
+            uint64_t word = 0;
+            int filled = 0;
+            for (int64_t p = start; p < stop; p++) {
+                uint8_t byte = bytes[p];
+                if (byte == ' ') continue;
+                if (kind[byte] == 2) byte -= 'a' - 'A';
+                word |= (uint64_t)byte << (8 * filled);
+                if (++filled == 8) {
+                    hash = splitmix64(hash ^ word);
+                    word = 0;
+                    filled = 0;
+                }
+            }
+            if (filled) hash = splitmix64(hash ^ word);
+        }
+        hashes[i] = hash;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&wide);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"folded_hashes", folded_hashes, METH_VARARGS, folded_hashes_doc},
     {"splice", splice, METH_VARARGS, splice_doc},
     {"rows_with_bytes", rows_with_bytes, METH_VARARGS, rows_with_bytes_doc},
     {"trim_candidates", trim_candidates, METH_VARARGS, trim_candidates_doc},

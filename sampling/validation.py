@@ -574,9 +574,24 @@ _NEEDS_FOLDING[[ord(" "), *range(ord("a"), ord("z") + 1), *range(0x80, 0x100)]] 
 
 
 def _dossier_hashes(dossier: pa.ChunkedArray) -> np.ndarray:
+    """hash_strings of each dossier key (see _dossier_key)."""
     return np.concatenate(
-        [hash_strings(_dossier_key(chunk)) for chunk in dossier.chunks] or [np.zeros(0, np.uint64)]
+        [_folded_hashes(as_large_string(chunk)) for chunk in dossier.chunks]
+        or [np.zeros(0, np.uint64)]
     )
+
+
+def _folded_hashes(codes: pa.Array) -> np.ndarray:
+    if kernels.compiled is None:
+        return hash_strings(_dossier_key(codes))
+    # ASCII codes are folded while hashed; the rare others by Arrow's Unicode upper-case.
+    offsets, data = string_buffers(codes)
+    hashes = np.empty(len(codes), dtype=np.uint64)
+    wide = np.empty(len(codes), dtype=bool)
+    kernels.compiled.folded_hashes(offsets, data, hashes, wide)
+    if wide.any():
+        hashes[wide] = hash_strings(_dossier_key(codes.filter(pa.array(wide))))
+    return hashes
 
 
 def _phones(cells: pa.ChunkedArray):

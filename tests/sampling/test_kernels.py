@@ -14,7 +14,7 @@ import sampling
 from sampling import kernels
 from sampling.phones import normalise_phones
 from sampling.text import hash_strings, normalise_strings, rows_with_bytes
-from sampling.validation import _shared_keys
+from sampling.validation import _dossier_hashes, _shared_keys
 
 needs_compiled = pytest.mark.skipif(
     not kernels.available(), reason="sampling._kernels was not built (no C compiler)"
@@ -170,3 +170,19 @@ def test_compiled_byte_search_equals_the_numpy_one(texts, members, start):
 def test_compiled_text_clean_up_equals_the_numpy_one(texts, start):
     values = pa.array(texts, pa.large_string())[start:]
     assert normalise_strings(values).equals(numpy_only(normalise_strings, values))
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None)
+@given(
+    codes=st.lists(
+        st.one_of(
+            st.none(),
+            st.text(st.sampled_from([*"aZh09-. ", "đ", "Ồ", "\u00a0"]), max_size=30),
+        ),
+        max_size=40,
+    )
+)
+def test_compiled_dossier_key_hashes_equal_the_numpy_ones(codes):
+    values = pa.chunked_array([pa.array(codes, pa.large_string())])
+    assert (_dossier_hashes(values) == numpy_only(_dossier_hashes, values)).all()
