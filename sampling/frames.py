@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
+from sampling.memory import release_unused
 from sampling.parallel import side_by_side
 from sampling.text import normalise_dictionary, normalise_strings
 
@@ -604,8 +605,8 @@ def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.Da
     )
     frame = table.to_pandas()
     # Hand the parser's freed blocks back to the system: they would otherwise stay in
-    # pyarrow's allocator and add a third of the frame to the process's peak memory.
-    pa.default_memory_pool().release_unused()
+    # the allocators and add a third of the frame to the process's peak memory.
+    release_unused()
     frame.attrs.update(
         source_columns=originals,
         blank_rows=blank_rows,

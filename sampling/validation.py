@@ -39,6 +39,7 @@ from sampling import kernels
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
 from sampling.dates import parse_dates, parse_two_dates
 from sampling.errors import SamplingError
+from sampling.memory import release_unused
 from sampling.parallel import side_by_side
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
 from sampling.text import (
@@ -793,6 +794,8 @@ def validate_frame(
     duplicate = _check_duplicates(columns, parsed, numbers, issues, ~excluded, source_rows)
 
     keep = ~excluded & ~duplicate
+    del parsed, numbers  # the copy of the kept rows below is the peak: make room for it
+    release_unused()
     # The kept rows are copied by Arrow (without the GIL) while pandas builds the issues.
     issue_table, valid = side_by_side(
         partial(issues.frame, list(frame.columns)),
