@@ -9,14 +9,17 @@ where needed). Then, in the same run, medians of 5 interleaved runs:
   as pandas 3's ``str``);
 * reference: ``pandas.read_csv(path, engine="pyarrow")`` (the parser ours uses, alone);
 * ours: ``sampling.read_frame(path)`` (pyarrow's multi-threaded CSV reader) then
-  ``sampling.validate_frame(frame, period=...)``.
+  ``sampling.validate_frame(frame, period=...)``; and the same again with the compiled
+  loops switched off (``sampling.kernels.disabled()``: the numpy path of an install
+  without a C compiler).
 
 Peak memory is measured in fresh subprocesses: the peak resident size (VmHWM) during the
 step minus the resident size before it, against ``memory_usage(deep=True)`` of the frame
 read (ours; pandas' own frame is larger, its text columns are not categoricals); once with
-pyarrow's default allocator settings and once with mimalloc told to return freed memory at
-once (``MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0``). For reference the child
-also reports pyarrow's own allocation peak (``default_memory_pool().max_memory()``) and,
+pyarrow's default allocator settings, once with the system allocator (what the service's
+processes select, ``ARROW_DEFAULT_MEMORY_POOL=system``) and once with mimalloc told to
+return freed memory at once (``MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0``).
+For reference the child also reports pyarrow's own allocation peak (``default_memory_pool().max_memory()``) and,
 in a separate run, tracemalloc's peak (numpy and Python allocations; Arrow's are not traced).
 
 Usage: python bench/bench_frames.py [--rows 100000,1000000] [--repeats 5] [--once 5000000]
@@ -136,8 +139,9 @@ def _timings(path: Path, repeats: int) -> dict:
     import pandas as pd
 
     import sampling
+    from sampling import kernels
 
-    keys = ("pandas", "pandas_cpu", "arrow", "arrow_cpu", "read", "validate", "ours_cpu")
+    keys = ("pandas", "pandas_cpu", "arrow", "arrow_cpu", "read", "validate", "ours_cpu", "numpy")
     runs = {key: [] for key in keys}
     for _ in range(repeats):
         wall, cpu = _clock()
@@ -159,6 +163,10 @@ def _timings(path: Path, repeats: int) -> dict:
         runs["validate"].append(after_wall - middle)
         runs["ours_cpu"].append(after_cpu - cpu)
         del frame, result
+        with kernels.disabled():  # the same steps without the compiled loops
+            wall, _ = _clock()
+            _ours(path)
+            runs["numpy"].append(_clock()[0] - wall)
     median = {key: statistics.median(values) for key, values in runs.items()}
     total = statistics.median([r + v for r, v in zip(runs["read"], runs["validate"], strict=True)])
     return {
@@ -226,6 +234,7 @@ def _child(step: str, path: Path, environment: dict | None = None) -> dict:
 def _memory(path: Path) -> dict:
     pandas = _child("pandas", path)
     ours = _child("ours", path)
+    system = _child("ours", path, {"ARROW_DEFAULT_MEMORY_POOL": "system"})
     prompt = _child("ours", path, PROMPT_RELEASE)
     traced = _child("traced", path)
     frame_bytes = ours["frame_bytes"]
@@ -235,6 +244,8 @@ def _memory(path: Path) -> dict:
         "pandas_peak_mb": pandas["peak_over_start"] / 1e6,
         "ours_peak_mb": ours["peak_over_start"] / 1e6,
         "ours_peak_over_frame": ours["peak_over_start"] / frame_bytes,
+        "system_peak_mb": system["peak_over_start"] / 1e6,
+        "system_peak_over_frame": system["peak_over_start"] / frame_bytes,
         "prompt_peak_mb": prompt["peak_over_start"] / 1e6,
         "prompt_peak_over_frame": prompt["peak_over_start"] / frame_bytes,
         "arrow_peak_mb": ours["arrow_peak"] / 1e6,
@@ -281,8 +292,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=options.dir) as directory:
         print("| rows | pandas.read_csv s (C engine) | read_csv(engine=pyarrow) s | read_frame s | "
               "validate_frame s | read+validate s | ratio | CPU s C engine / pyarrow engine / "
-              "ours | CPU ratio |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "ours | CPU ratio | read+validate without compiled loops s |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         memory = []
         for rows, repeats in sizes:
             path = Path(directory) / f"frame_{rows}.csv"
@@ -293,19 +304,21 @@ def main() -> None:
                 f"| {rows:,} | {t['pandas']:.2f} | {t['arrow']:.2f} | {t['read']:.2f} | "
                 f"{t['validate']:.2f} | {t['total']:.2f} | {t['ratio']:.2f}x | "
                 f"{t['pandas_cpu']:.2f} / {t['arrow_cpu']:.2f} / {t['ours_cpu']:.2f} | "
-                f"{t['cpu_ratio']:.2f}x |",
+                f"{t['cpu_ratio']:.2f}x | {t['numpy']:.2f} ({t['numpy'] / t['pandas']:.1f}x) |",
                 flush=True,
             )
             path.unlink()
         print("\n| rows | frame MB ours / pandas | peak MB pandas | peak MB ours | peak / frame "
+              "| peak MB ours, system allocator | peak / frame "
               "| peak MB ours, prompt release | peak / frame | Arrow pool peak MB | "
               "tracemalloc peak MB |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for rows, m in memory:
             print(
                 f"| {rows:,} | {m['frame_mb']:,.0f} / {m['pandas_frame_mb']:,.0f} | "
                 f"{m['pandas_peak_mb']:,.0f} | {m['ours_peak_mb']:,.0f} | "
-                f"{m['ours_peak_over_frame']:.2f}x | {m['prompt_peak_mb']:,.0f} | "
+                f"{m['ours_peak_over_frame']:.2f}x | {m['system_peak_mb']:,.0f} | "
+                f"{m['system_peak_over_frame']:.2f}x | {m['prompt_peak_mb']:,.0f} | "
                 f"{m['prompt_peak_over_frame']:.2f}x | {m['arrow_peak_mb']:,.0f} | "
                 f"{m['traced_peak_mb']:,.0f} |"
             )
