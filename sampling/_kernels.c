@@ -146,6 +146,38 @@ static int check_size(Py_buffer *view, Py_ssize_t items, Py_ssize_t itemsize, co
     return 0;
 }
 
+static inline uint64_t splitmix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/* How many strings a large_string array's offsets buffer describes; -1 with an exception
+ * when the offsets do not fit its data buffer. */
+static Py_ssize_t string_count(Py_buffer *offsets, Py_buffer *data) {
+    Py_ssize_t n = offsets->len / 8 - 1;
+    const int64_t *ends = offsets->buf;
+    if (n < 0 || (n > 0 && (ends[0] < 0 || ends[n] < ends[0] || ends[n] > data->len))) {
+        PyErr_SetString(PyExc_ValueError, "offsets do not fit the data buffer");
+        return -1;
+    }
+    return n;
+}
+
+/* hash_strings of one string: 8-byte words folded with splitmix64, seeded with the
+ * length (little-endian hosts). */
+static uint64_t hash_bytes(const uint8_t *bytes, int64_t length) {
+    uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
+    for (int64_t word = 0; word < length; word += 8) {
+        uint64_t chunk = 0;
+        memcpy(&chunk, bytes + word, (size_t)(length - word < 8 ? length - word : 8));
+        hash = splitmix64(hash ^ chunk);
+    }
+    return hash;
+}
+
 PyDoc_STRVAR(phone_scan_doc,
              "phone_scan(offsets, data, valid, classes, mobile, new_prefix, point_zero, "
              "national_out, state_out)\n\n"
@@ -166,16 +198,12 @@ static PyObject *phone_scan(PyObject *self, PyObject *args) {
     int has_valid = valid_object != Py_None;
     PyObject *result = NULL;
     if (has_valid && PyObject_GetBuffer(valid_object, &valid, PyBUF_SIMPLE) < 0) goto done;
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = string_count(&offsets, &data);
     if (n < 0 || check_size(&classes, 256, 1, "classes") || check_size(&mobile, 100, 1, "mobile") ||
         check_size(&new_prefix, 1000, 8, "new_prefix") ||
         check_size(&national_out, n, 8, "national_out") ||
         check_size(&state_out, n, 1, "state_out") || (has_valid && check_size(&valid, n, 1, "valid")))
         goto done;
-    if (n > 0 && ((const int64_t *)offsets.buf)[n] > data.len) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     PhoneRules rules = {classes.buf, mobile.buf, new_prefix.buf};
     Py_BEGIN_ALLOW_THREADS
     scan_phones(n, offsets.buf, data.buf, has_valid ? valid.buf : NULL, point_zero, &rules,
@@ -242,13 +270,6 @@ done:
     return result;
 }
 
-static inline uint64_t splitmix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 PyDoc_STRVAR(repeated_doc,
              "repeated(keys, among, out)\n\n"
@@ -321,28 +342,14 @@ PyDoc_STRVAR(hash_strings_doc,
 static PyObject *hash_strings(PyObject *self, PyObject *args) {
     Py_buffer offsets, data, out;
     if (!PyArg_ParseTuple(args, "y*y*w*", &offsets, &data, &out)) return NULL;
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = string_count(&offsets, &data);
     PyObject *result = NULL;
     if (n < 0 || check_size(&out, n, 8, "out")) goto done;
     const int64_t *ends = offsets.buf;
-    if (n > 0 && ends[n] > data.len) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     const uint8_t *bytes = data.buf;
     uint64_t *hashes = out.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t start = ends[i], length = ends[i + 1] - start;
-        uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
-        for (int64_t word = 0; word < length; word += 8) {
-            uint64_t chunk = 0;
-            int64_t take = length - word < 8 ? length - word : 8;
-            memcpy(&chunk, bytes + start + word, (size_t)take); /* little-endian hosts */
-            hash = splitmix64(hash ^ chunk);
-        }
-        hashes[i] = hash;
-    }
+    for (Py_ssize_t i = 0; i < n; i++) hashes[i] = hash_bytes(bytes + ends[i], ends[i + 1] - ends[i]);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -389,14 +396,10 @@ static void rows_with_few_bytes(Py_ssize_t n, const int64_t *offsets, const uint
 static PyObject *rows_with_bytes(PyObject *self, PyObject *args) {
     Py_buffer offsets, data, table, out;
     if (!PyArg_ParseTuple(args, "y*y*y*w*", &offsets, &data, &table, &out)) return NULL;
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = string_count(&offsets, &data);
     PyObject *result = NULL;
     if (n < 0 || check_size(&table, 256, 1, "table") || check_size(&out, n, 1, "out")) goto done;
     const int64_t *ends = offsets.buf;
-    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     const uint8_t *lookup = table.buf, *bytes = data.buf;
     uint8_t *marked = out.buf, wanted[256];
     int count = 0;
@@ -437,16 +440,12 @@ static PyObject *trim_candidates(PyObject *self, PyObject *args) {
     Py_buffer offsets, data, first_table, last_table, out;
     if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &offsets, &data, &first_table, &last_table, &out))
         return NULL;
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = string_count(&offsets, &data);
     PyObject *result = NULL;
     if (n < 0 || check_size(&first_table, 256, 1, "first_table") ||
         check_size(&last_table, 256, 1, "last_table") || check_size(&out, n, 1, "out"))
         goto done;
     const int64_t *ends = offsets.buf;
-    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     const uint8_t *first = first_table.buf, *last = last_table.buf, *bytes = data.buf;
     uint8_t *maybe = out.buf;
     Py_BEGIN_ALLOW_THREADS
@@ -486,9 +485,10 @@ static PyObject *splice(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &offsets, &data, &replaced, &new_offsets,
                           &new_data, &out_offsets, &out_data))
         return NULL;
-    Py_ssize_t n = offsets.len / 8 - 1, m = new_offsets.len / 8 - 1;
     PyObject *result = NULL;
     int bad = 0;
+    Py_ssize_t n = string_count(&offsets, &data), m = -1;
+    if (n >= 0) m = string_count(&new_offsets, &new_data);
     if (n < 0 || m < 0 || check_size(&replaced, n, 1, "replaced") ||
         check_size(&out_offsets, n + 1, 8, "out_offsets"))
         goto done;
@@ -497,10 +497,6 @@ static PyObject *splice(PyObject *self, PyObject *args) {
     int64_t *out_ends = out_offsets.buf;
     uint8_t *out = out_data.buf;
     int64_t written = 0, capacity = out_data.len;
-    if ((n > 0 && ends[n] > data.len) || (m > 0 && new_ends[m] > new_data.len)) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t next = 0;
     out_ends[0] = 0;
@@ -551,14 +547,10 @@ PyDoc_STRVAR(folded_hashes_doc,
 static PyObject *folded_hashes(PyObject *self, PyObject *args) {
     Py_buffer offsets, data, out, wide;
     if (!PyArg_ParseTuple(args, "y*y*w*w*", &offsets, &data, &out, &wide)) return NULL;
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = string_count(&offsets, &data);
     PyObject *result = NULL;
     if (n < 0 || check_size(&out, n, 8, "out") || check_size(&wide, n, 1, "wide")) goto done;
     const int64_t *ends = offsets.buf;
-    if (n > 0 && (ends[n] > data.len || ends[0] < 0)) {
-        PyErr_SetString(PyExc_ValueError, "offsets point past the data buffer");
-        goto done;
-    }
     const uint8_t *bytes = data.buf;
     uint64_t *hashes = out.buf;
     uint8_t *unfolded = wide.buf;
@@ -581,15 +573,10 @@ static PyObject *folded_hashes(PyObject *self, PyObject *args) {
             length = 0;
             for (int64_t p = start; p < stop; p++) length += bytes[p] != ' ';
         }
-        /* The same rounds as hash_strings over the folded text. */
-        uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
-        if (!seen) { /* already folded (most codes): whole words */
-            for (int64_t word = 0; word < length; word += 8) {
-                uint64_t chunk = 0;
-                memcpy(&chunk, bytes + start + word, (size_t)(length - word < 8 ? length - word : 8));
-                hash = splitmix64(hash ^ chunk);
-            }
-        } else {
+        if (!seen) { /* already folded (most codes) */
+            hashes[i] = hash_bytes(bytes + start, length);
+        } else { /* the same rounds as hash_bytes over the folded text */
+            uint64_t hash = (uint64_t)length * 0x9E3779B97F4A7C15ULL;
             uint64_t word = 0;
             int filled = 0;
             for (int64_t p = start; p < stop; p++) {
@@ -604,8 +591,8 @@ static PyObject *folded_hashes(PyObject *self, PyObject *args) {
                 }
             }
             if (filled) hash = splitmix64(hash ^ word);
+            hashes[i] = hash;
         }
-        hashes[i] = hash;
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
