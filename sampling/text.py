@@ -10,6 +10,7 @@ or end with whitespace are trimmed.
 """
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -247,6 +248,30 @@ def spreadsheet_safe(text: object) -> object:
     if isinstance(text, str):
         return neutralise_formula(text.translate(_ILLEGAL_XML))
     return text
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame, *, strip_control: bool = True) -> pd.DataFrame:
+    """A copy of a table whose text is safe to write to CSV or XLSX: formula-looking
+    cells neutralised in text, object and categorical columns (a categorical's categories
+    once each), and with ``strip_control`` the control characters XLSX cannot store
+    removed. Cells that are not text are left as they are."""
+    cell = spreadsheet_safe if strip_control else neutralise_formula
+    safe = frame.copy()
+    for name in safe.columns:
+        values = safe[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            renamed = [cell(category) for category in values.cat.categories]
+            if len(set(renamed)) == len(renamed):
+                safe[name] = values.cat.rename_categories(renamed)
+                continue
+            values = values.astype(object)  # two categories became one: cell by cell
+        if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+            text = values.str.translate(_ILLEGAL_XML) if strip_control else values
+            formula = text.str.startswith(_FORMULA_START, na=False)
+            safe[name] = text.mask(formula, "'" + text)
+        elif values.dtype == object:
+            safe[name] = values.map(cell, na_action="ignore")
+    return safe
 
 
 _HASH_CHUNK_ROWS = 1 << 16

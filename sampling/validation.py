@@ -49,7 +49,7 @@ from sampling.text import (
     normalise_strings,
     rows_with_bytes,
     splitmix64,
-    spreadsheet_safe,
+    spreadsheet_safe_frame,
     string_buffers,
     to_bools,
     transform_rows,
@@ -149,7 +149,7 @@ class ValidationResult:
         suffix = path.suffix.lower()
         if suffix not in (".csv", ".xlsx"):
             raise ReportFormatError(str(path))
-        report = _spreadsheet_safe_frame(self.issues)
+        report = spreadsheet_safe_frame(self.issues)
         if suffix == ".csv":
             report.to_csv(path, index=False, encoding="utf-8-sig")
         else:
@@ -189,22 +189,6 @@ class ValidationResult:
                     f"{len(self.issues) - max_issues:,} more."
                 )
         return "\n".join(lines)
-
-
-def _spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    safe = frame.copy()
-    for column in safe.columns:
-        values = safe[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            # Column labels are the user's headers: a header may look like a formula too.
-            renamed = [spreadsheet_safe(text) for text in values.cat.categories]
-            if len(set(renamed)) == len(renamed):
-                safe[column] = values.cat.rename_categories(renamed)
-            else:
-                safe[column] = values.astype(object).map(spreadsheet_safe, na_action="ignore")
-        elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            safe[column] = values.map(spreadsheet_safe, na_action="ignore")
-    return safe
 
 
 # ----------------------------------------------------------------------- collector

@@ -21,12 +21,11 @@ import pandas as pd
 
 import sampling
 from sampling import SampleDesign, SamplingError
+from sampling.text import spreadsheet_safe_frame
 from sampling.validation import KINDS
 from scoring_bridge.xlsx import sheet_title, write_xlsx
 from surveyapp.commands.sample import group
 
-_FORMULA_START = r"^[=+\-@\t\r]"
-_ILLEGAL_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # about 100,000 rows
 
 
@@ -294,25 +293,6 @@ def manifest_path_for(out: Path) -> Path:
     return out.with_suffix(".manifest.json")
 
 
-def _safe_text(table: pd.DataFrame, *, xlsx: bool) -> pd.DataFrame:
-    """Neutralise formula-looking text (OWASP CSV injection) and, for XLSX, control chars."""
-    safe = table.copy()
-    for name in safe.columns:
-        column = safe[name]
-        if not (
-            pd.api.types.is_string_dtype(column.dtype)
-            or column.dtype == object
-            or isinstance(column.dtype, pd.CategoricalDtype)  # read_frame's unit, group, ...
-        ):
-            continue
-        text = column.astype("string")
-        if xlsx:
-            text = text.str.translate(_ILLEGAL_XML)
-        formula = text.str.contains(_FORMULA_START, regex=True, na=False)
-        safe[name] = text.mask(formula, "'" + text)
-    return safe
-
-
 def _sheet_names(units: list[str]) -> dict[str, str]:
     used: set[str] = set()
     return {unit: sheet_title(str(unit), used) for unit in units}
@@ -321,9 +301,11 @@ def _sheet_names(units: list[str]) -> dict[str, str]:
 def write_sample(table: pd.DataFrame, out: Path) -> None:
     """CSV (UTF-8 with BOM for Excel) or XLSX with one sheet per unit."""
     if out.suffix.lower() == ".csv":
-        _safe_text(table, xlsx=False).to_csv(out, index=False, encoding="utf-8-sig")
+        spreadsheet_safe_frame(table, strip_control=False).to_csv(
+            out, index=False, encoding="utf-8-sig"
+        )
         return
-    safe = _safe_text(table, xlsx=True)
+    safe = spreadsheet_safe_frame(table)
     if "unit" not in safe.columns:
         write_xlsx(out, {"sample": safe})
         return

@@ -112,3 +112,26 @@ def test_formula_looking_headers_are_neutralised_in_the_report(tmp_path, build):
     report = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert "'=Họ tên" in set(report["column"])
     assert not any(text.startswith("=") for text in report["column"])
+
+
+def test_spreadsheet_safe_frame_neutralises_every_kind_of_text_column():
+    from sampling.text import spreadsheet_safe_frame
+
+    table = pd.DataFrame(
+        {
+            "text": pd.array(["=1+1", "ok", None, "\x01x", "-5"], dtype="str"),
+            "category": pd.Categorical(["=c", "d", "=c", "e", None]),
+            "mixed": [1, "=x", None, 2.5, "@y"],
+            "number": [1, 2, 3, 4, 5],
+        }
+    )
+    safe = spreadsheet_safe_frame(table)
+    assert safe["text"].tolist()[:2] == ["'=1+1", "ok"] and pd.isna(safe["text"][2])
+    assert safe["text"].tolist()[3:] == ["x", "'-5"]  # control character removed
+    assert safe["category"].tolist()[:4] == ["'=c", "d", "'=c", "e"]
+    assert isinstance(safe["category"].dtype, pd.CategoricalDtype)
+    assert safe["mixed"].tolist()[:2] == [1, "'=x"] and safe["mixed"][3] == 2.5
+    assert safe["number"].tolist() == [1, 2, 3, 4, 5]
+    # CSV keeps control characters; the input is not changed.
+    assert spreadsheet_safe_frame(table, strip_control=False)["text"][3] == "\x01x"
+    assert table["text"][0] == "=1+1"
