@@ -1,7 +1,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from surveyapp.i18n import lt
@@ -105,3 +105,5 @@ class RatingTargetForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField("status", choices=["fieldwork", "closed"])
+    # Closing cannot be undone: the administrator ticks this first.
+    confirm_close = BooleanField("confirm_close")

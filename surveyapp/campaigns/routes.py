@@ -96,7 +96,9 @@ def _unit_choices() -> list[SelectChoice]:
     return [SelectChoice(u.id, f"{u.code} — {u.name}") for u in units]
 
 
-def _detail_page(campaign, instrument_form=None, target_form=None, problems=None, status=200):
+def _detail_page(
+    campaign, instrument_form=None, target_form=None, problems=None, status=200, problems_title=None
+):
     instrument_form = instrument_form or InstrumentForm(prefix="instrument")
     instrument_form.questionnaire.choices = questionnaire_choices()
     target_form = target_form or RatingTargetForm(prefix="target")
@@ -118,6 +120,7 @@ def _detail_page(campaign, instrument_form=None, target_form=None, problems=None
             targets=targets,
             unit_names=unit_names,
             problems=problems if problems is not None else can_start_fieldwork(campaign),
+            problems_title=problems_title,
             editable=campaign.status == CampaignStatus.DRAFT,
         ),
         status,
@@ -195,6 +198,13 @@ def delete_target(campaign_id: int, target_id: int):
     return _delete_draft_row(campaign_id, RatingTarget, target_id)
 
 
+NOT_CLOSED = ("Đợt khảo sát chưa được kết thúc:", "The campaign was not closed:")
+CLOSE_NOT_CONFIRMED = (
+    "Hãy đánh dấu ô xác nhận: kết thúc đợt khảo sát sẽ dừng nhận phiếu và không thể mở lại.",
+    "Tick the confirmation box: closing the campaign stops all answers and cannot be undone.",
+)
+
+
 @bp.route("/<int:campaign_id>/status", methods=["POST"])
 @roles_required(Role.ADMIN)
 def change_status(campaign_id: int):
@@ -202,6 +212,10 @@ def change_status(campaign_id: int):
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
+    if form.status.data == CampaignStatus.CLOSED.value and not form.confirm_close.data:
+        return _detail_page(
+            campaign, problems=[CLOSE_NOT_CONFIRMED], status=422, problems_title=NOT_CLOSED
+        )
     try:
         transition(campaign, CampaignStatus(form.status.data))
     except TransitionError as exc:

@@ -158,10 +158,15 @@ def test_draft_fieldwork_closed(client, admin, factory, db_session):
         data={"instrument-respondent_group": "x", "instrument-questionnaire": "sipas-citizen@2024"},
     )
     assert frozen.status_code == 409
-    assert (
-        client.post(f"/campaigns/{campaign.id}/status", data={"status": "closed"}).status_code
-        == 302
-    )
+    # Closing cannot be undone: without the confirmation box ticked nothing changes.
+    unconfirmed = client.post(f"/campaigns/{campaign.id}/status", data={"status": "closed"})
+    assert unconfirmed.status_code == 422
+    assert "không thể mở lại" in unconfirmed.get_data(as_text=True)
+    assert campaign_row(db_session, campaign.code).status == CampaignStatus.FIELDWORK
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'name="confirm_close"' in page
+    closing = {"status": "closed", "confirm_close": "y"}
+    assert client.post(f"/campaigns/{campaign.id}/status", data=closing).status_code == 302
     assert campaign_row(db_session, campaign.code).status == CampaignStatus.CLOSED
     back = client.post(f"/campaigns/{campaign.id}/status", data={"status": "fieldwork"})
     assert back.status_code == 409
