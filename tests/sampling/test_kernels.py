@@ -186,3 +186,25 @@ def test_compiled_text_clean_up_equals_the_numpy_one(texts, start):
 def test_compiled_dossier_key_hashes_equal_the_numpy_ones(codes):
     values = pa.chunked_array([pa.array(codes, pa.large_string())])
     assert (_dossier_hashes(values) == numpy_only(_dossier_hashes, values)).all()
+
+
+@needs_compiled
+def test_compiled_loops_refuse_buffers_that_do_not_fit():
+    compiled = kernels.compiled
+    offsets = np.array([0, 5, 50], dtype=np.int64)  # the second string runs past the data
+    data = np.frombuffer(b"09123", dtype=np.uint8)
+    out = np.empty(2, dtype=np.uint64)
+    with pytest.raises(ValueError, match="offsets"):
+        compiled.hash_strings(offsets, data, out)
+    with pytest.raises(ValueError, match="offsets"):
+        compiled.rows_with_bytes(offsets, data, np.zeros(256, np.uint8), np.empty(2, np.uint8))
+    with pytest.raises(ValueError, match="out"):
+        compiled.repeated(np.zeros(4, np.uint64), None, np.empty(2, dtype=bool))
+    good = np.array([0, 2, 5], dtype=np.int64)
+    with pytest.raises(ValueError, match="replacements"):  # two rows marked, one given
+        compiled.splice(
+            good, data, np.array([1, 1], np.uint8), np.array([0, 1], np.int64),
+            np.frombuffer(b"x", np.uint8), np.empty(3, np.int64), np.empty(10, np.uint8),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="too small"):
+        compiled.zero_prefixed(np.array([912345678]), np.empty(2, np.int64), np.empty(3, np.uint8))
