@@ -19,8 +19,9 @@ read (ours; pandas' own frame is larger, its text columns are not categoricals);
 pyarrow's default allocator settings, once with the system allocator (what the service's
 processes select, ``ARROW_DEFAULT_MEMORY_POOL=system``) and once with mimalloc told to
 return freed memory at once (``MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0``).
-For reference the child also reports pyarrow's own allocation peak (``default_memory_pool().max_memory()``) and,
-in a separate run, tracemalloc's peak (numpy and Python allocations; Arrow's are not traced).
+For reference the child also reports pyarrow's own allocation peak
+(``default_memory_pool().max_memory()``) and, in a separate run, tracemalloc's peak (numpy
+and Python allocations; Arrow's are not traced).
 
 Usage: python bench/bench_frames.py [--rows 100000,1000000] [--repeats 5] [--once 5000000]
        [--dir DIR]

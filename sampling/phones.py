@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sampling import kernels
-from sampling.text import large_string_column, rows_with_bytes, string_buffers
+from sampling.text import large_string_column, large_strings, rows_with_bytes, string_buffers
 
 #: Old 11-digit mobile prefix -> current 10-digit prefix (2018 conversion).
 OLD_MOBILE_PREFIXES: dict[str, str] = {
@@ -129,15 +129,7 @@ def _digits_as_integers(values: pa.Array, unusable: np.ndarray):
     plus[plus_rows[at_start]] = True
     unusable[plus_rows[~at_start]] = True
     unusable |= (digit_lengths == 0) | (digit_lengths > 18)
-    digits = pa.Array.from_buffers(
-        pa.large_string(),
-        n,
-        [
-            pa.py_buffer(np.packbits(~unusable, bitorder="little")),
-            pa.py_buffer(new_offsets),
-            pa.py_buffer(np.ascontiguousarray(region[is_digit])),
-        ],
-    )
+    digits = large_strings(new_offsets, region[is_digit], ~unusable)
     numbers = pc.cast(digits, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     return numbers, digit_lengths, plus, unusable
 
@@ -276,12 +268,7 @@ def _zero_prefixed(national: np.ndarray) -> pa.Array:
     offsets = np.empty(len(national) + 1, dtype=np.int64)
     data = np.empty(len(national) * 11, dtype=np.uint8)  # "0" + at most 10 digits
     used = kernels.compiled.zero_prefixed(national, offsets, data)
-    return pa.Array.from_buffers(
-        pa.large_string(),
-        len(national),
-        [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(offsets),
-         pa.py_buffer(data[:used])],
-    )  # fmt: skip
+    return large_strings(offsets, data[:used], valid)
 
 
 def _with_leading_zero(national: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -293,11 +280,7 @@ def _with_leading_zero(national: np.ndarray, valid: np.ndarray) -> pa.Array:
     data = data.copy()
     starts = offsets[:-1][valid & (np.diff(offsets) > 0)]
     data[starts] = ord("0")
-    return pa.Array.from_buffers(
-        pa.large_string(),
-        len(text),
-        [text.buffers()[0], pa.py_buffer(np.ascontiguousarray(offsets)), pa.py_buffer(data)],
-    )
+    return large_strings(offsets, data, valid)
 
 
 def normalise_phone(text: str | None) -> str | None:

@@ -64,6 +64,21 @@ def string_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
+def large_strings(offsets, data, valid: np.ndarray | None = None) -> pa.Array:
+    """A large_string array over int64 offsets (one more than the rows) and UTF-8 data,
+    numpy arrays or Arrow buffers, used as they are; missing where ``valid`` is False."""
+
+    def buffer(values):
+        return (
+            values if isinstance(values, pa.Buffer) else pa.py_buffer(np.ascontiguousarray(values))
+        )
+
+    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.large_string(), len(offsets) - 1, [validity, buffer(offsets), buffer(data)]
+    )
+
+
 def _byte_ranges(byte_mask: np.ndarray) -> list[tuple[int, int]]:
     """The byte mask as ranges of consecutive byte values (first, last)."""
     padded = np.concatenate(([False], byte_mask, [False]))
@@ -173,14 +188,8 @@ def _splice(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:
     out_offsets = np.empty(len(values) + 1, dtype=np.int64)
     out_data = np.empty(size, dtype=np.uint8)
     kernels.compiled.splice(offsets, data, rows, new_offsets, new_data, out_offsets, out_data)
-    validity = None
-    if values.null_count:
-        validity = pa.py_buffer(np.packbits(to_bools(values.is_valid()), bitorder="little"))
-    return pa.Array.from_buffers(
-        pa.large_string(),
-        len(values),
-        [validity, pa.py_buffer(out_offsets), pa.py_buffer(out_data)],
-    )
+    valid = to_bools(values.is_valid()) if values.null_count else None
+    return large_strings(out_offsets, out_data, valid)
 
 
 def _blank_to_null(values: pa.Array) -> pa.Array:
@@ -191,12 +200,7 @@ def _blank_to_null(values: pa.Array) -> pa.Array:
         present &= values.is_valid().to_numpy(zero_copy_only=False)
     if present.all():
         return values
-    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
-    return pa.Array.from_buffers(
-        pa.large_string(),
-        len(values),
-        [validity, pa.py_buffer(np.ascontiguousarray(offsets)), values.buffers()[2]],
-    )
+    return large_strings(offsets, values.buffers()[2], present)
 
 
 def normalise_strings(values) -> pa.Array | pa.ChunkedArray:
