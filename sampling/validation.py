@@ -337,17 +337,17 @@ def _contact_issue(issues, mask, column, values, reachable, code, reason_vi, rea
 
 
 def _check_contacts(frame, columns, parsed, issues, contact_required):
-    """Canonical phones (text and national numbers) and e-mails, and the rows left without
-    any way of contact."""
+    """Phones (national numbers) and canonical e-mails, and the rows left without any way
+    of contact."""
     n = len(frame)
-    phone = numbers = email = None
+    numbers = email = None
     phone_ok = np.zeros(n, dtype=bool)
     email_ok = np.zeros(n, dtype=bool)
     address_ok = _present(columns["address"]) if "address" in columns else np.zeros(n, bool)
     phone_problem = email_problem = np.zeros(n, dtype=bool)
     scientific = several = np.zeros(n, dtype=bool)
     if "phone" in columns:
-        numbers, status, several, phone = parsed["phone"]
+        numbers, status, several = parsed["phone"]
         phone_ok = status == 0
         scientific = status == PHONE_SCIENTIFIC
         phone_problem = (status == PHONE_INVALID) | scientific
@@ -396,7 +396,7 @@ def _check_contacts(frame, columns, parsed, issues, contact_required):
             "Không có số điện thoại, email hay địa chỉ để liên hệ; dòng bị loại.",
             "No phone number, e-mail or address to contact the person; row excluded.",
         )  # fmt: skip
-    return phone, numbers, email, ~reachable
+    return numbers, email, ~reachable
 
 
 def _check_dates(columns, parsed, issues, period):
@@ -579,17 +579,11 @@ def _folded_hashes(codes: pa.Array) -> np.ndarray:
     return hashes
 
 
-def _phones(cells: pa.ChunkedArray):
-    """(national numbers, status, several, canonical text) of the phone cells."""
-    numbers, status, several = phone_numbers(cells)
-    return numbers, status, several, canonical_text(numbers)
-
-
 # The costly per-cell work, which does not depend on other columns. Dates (a column at
 # once) start first; phones and dossier codes follow chunk by chunk, filling the cores.
 _CELL_PARSERS = {
     "completed_on": parse_dates,
-    "phone": _phones,
+    "phone": phone_numbers,
     "dossier_code": _dossier_hashes,
 }
 _BY_CHUNK = ("phone", "dossier_code")
@@ -770,7 +764,7 @@ def validate_frame(
 
     parsed = _parse_cells(columns)
     excluded = _check_required_cells(columns, needed, kind, issues)
-    phone, numbers, email, unreachable = _check_contacts(
+    numbers, email, unreachable = _check_contacts(
         frame, columns, parsed, issues, kind == "citizens"
     )
     dates, outside = _check_dates(columns, parsed, issues, period)
@@ -778,12 +772,14 @@ def validate_frame(
     duplicate = _check_duplicates(columns, parsed, numbers, issues, ~excluded, source_rows)
 
     keep = ~excluded & ~duplicate
-    del parsed, numbers  # the copy of the kept rows below is the peak: make room for it
+    # The copy of the kept rows below is the peak: only what it needs stays alive.
+    replaced = _replaced_columns(frame, columns, keep, numbers, email, dates)
+    del parsed, numbers, email, dates
     release_unused()
     # The kept rows are copied by Arrow (without the GIL) while pandas builds the issues.
     issue_table, valid = side_by_side(
         partial(issues.frame, list(frame.columns)),
-        partial(_valid_rows, frame, keep, columns, phone, email, dates),
+        partial(_valid_rows, frame, keep, replaced),
     )
     blank_rows = int(frame.attrs.get("blank_rows", 0))
     summary = {
@@ -808,22 +804,34 @@ def validate_frame(
     return result
 
 
-def _valid_rows(frame, keep, columns, phone, email, dates) -> pd.DataFrame:
-    valid = frame.copy(deep=False)
+def _replaced_columns(frame, columns, keep, numbers, email, dates) -> dict:
+    """The kept rows of the columns whose values validation rewrites: canonical phones,
+    e-mails, dates (and every text column of a frame not read by read_frame)."""
+    replaced = {}
     if not frame.attrs.get("normalised", False):
-        for name, values in columns.items():
-            valid[name] = _str_series(values, frame.index)
-    if phone is not None:
-        valid["phone"] = _str_series(phone, frame.index)
+        replaced.update(columns)
     if email is not None:
-        valid["email"] = _str_series(email, frame.index)
+        replaced["email"] = email
+    replaced = {name: values.filter(pa.array(keep)) for name, values in replaced.items()}
+    if numbers is not None:
+        replaced["phone"] = canonical_text(numbers[keep])
     if dates is not None:
-        valid["completed_on"] = dates.astype("datetime64[s]")
-    if "source_row" not in valid.columns:
-        valid["source_row"] = np.arange(2, len(valid) + 2, dtype=np.int64)
-    if not keep.all():
-        valid = _kept_rows(valid, keep)
+        replaced["completed_on"] = dates[keep].astype("datetime64[s]")
+    return replaced
+
+
+def _valid_rows(frame, keep, replaced) -> pd.DataFrame:
+    """The kept rows of the frame, with the replaced columns swapped in."""
+    if "source_row" not in frame.columns:
+        frame = frame.assign(source_row=np.arange(2, len(frame) + 2, dtype=np.int64))
+    if keep.all():
+        valid = frame.copy(deep=False)
+    else:
+        valid = _kept_rows(frame.drop(columns=list(replaced)), keep)
     valid = valid.reset_index(drop=True)
+    for name, values in replaced.items():
+        valid[name] = _str_series(values) if isinstance(values, pa.ChunkedArray) else values
+    valid = valid[list(frame.columns)]
     valid.attrs = dict(frame.attrs)
     return valid
 
@@ -841,6 +849,6 @@ def _kept_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return pa.Table.from_arrays(columns, schema=table.schema).to_pandas()
 
 
-def _str_series(values: pa.ChunkedArray, index: pd.Index) -> pd.Series:
-    """A pandas str column over the arrow data (no copy), on the frame's own index."""
-    return pd.Series(values.to_pandas().array, index=index, dtype="str")
+def _str_series(values: pa.ChunkedArray) -> pd.Series:
+    """A pandas str column over the arrow data (no copy)."""
+    return pd.Series(values.to_pandas().array, dtype="str")
