@@ -605,7 +605,177 @@ done:
     return result;
 }
 
+/* ---- UTF-8 validation (Keiser and Lemire 2021, "Validating UTF-8 in less than one
+ * instruction per byte", Software: Practice and Experience 51(5): the "lookup" algorithm,
+ * as in simdjson and simdutf). Three 16-entry tables, indexed by the nibbles of each byte
+ * and of the byte before it, flag every invalid two-byte pattern; the bytes two and
+ * three back say where a continuation byte must be. */
+
+/* Bits of the error flags: which invalid pattern a pair of bytes is. */
+enum {
+    TOO_SHORT = 1 << 0,   /* lead byte or ASCII, then a lead byte or ASCII where a
+                             continuation byte was due: 11______ 0_______ or 11______ */
+    TOO_LONG = 1 << 1,    /* ASCII then a continuation byte: 0_______ 10______ */
+    OVERLONG_3 = 1 << 2,  /* 11100000 100_____ */
+    TOO_LARGE = 1 << 3,   /* above U+10FFFF: 11110100 1001____, 11110101 and above */
+    SURROGATE = 1 << 4,   /* 11101101 101_____: U+D800..U+DFFF */
+    OVERLONG_2 = 1 << 5,  /* 1100000_ 10______ */
+    TOO_LARGE_1000 = 1 << 6, /* 11110101+ 1000____ */
+    OVERLONG_4 = 1 << 6,  /* 11110000 1000____ (shares the bit: the first byte tells) */
+    TWO_CONTS = 1 << 7,   /* continuation after continuation, where the lead allows none */
+};
+#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS)
+
+/* A plain validator: for other processors and for the end of the buffer. Returns 1 when
+ * bytes[0..length) is valid UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF). */
+static int utf8_valid_scalar(const uint8_t *bytes, size_t length) {
+    size_t i = 0;
+    while (i < length) {
+        uint8_t b = bytes[i];
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint8_t low = 0x80, high = 0xBF; /* allowed range of the second byte */
+        if (b >= 0xC2 && b <= 0xDF) {
+            need = 1;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            need = 2;
+            if (b == 0xE0) low = 0xA0;
+            if (b == 0xED) high = 0x9F;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            need = 3;
+            if (b == 0xF0) low = 0x90;
+            if (b == 0xF4) high = 0x8F;
+        } else {
+            return 0;
+        }
+        if (length - i <= need) return 0;
+        if (bytes[i + 1] < low || bytes[i + 1] > high) return 0;
+        for (size_t k = 2; k <= need; k++)
+            if ((bytes[i + k] & 0xC0) != 0x80) return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_SSSE3_PATH 1
+
+__attribute__((target("ssse3"))) static __m128i utf8_block_errors(__m128i input,
+                                                                   __m128i previous) {
+    const __m128i nibble = _mm_set1_epi8(0x0F);
+    const __m128i first_high = _mm_setr_epi8(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+        TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
+        TOO_SHORT | OVERLONG_3 | SURROGATE,
+        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m128i first_low = _mm_setr_epi8(
+        CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+        CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000);
+    const __m128i second_high = _mm_setr_epi8(
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT, TOO_SHORT,
+        TOO_SHORT, TOO_SHORT);
+    __m128i prev1 = _mm_alignr_epi8(input, previous, 15);
+    __m128i flags = _mm_and_si128(
+        _mm_and_si128(
+            _mm_shuffle_epi8(first_high, _mm_and_si128(_mm_srli_epi16(prev1, 4), nibble)),
+            _mm_shuffle_epi8(first_low, _mm_and_si128(prev1, nibble))),
+        _mm_shuffle_epi8(second_high, _mm_and_si128(_mm_srli_epi16(input, 4), nibble)));
+    /* Third and fourth bytes of a sequence: two back a 111_____ lead, three back 1111____. */
+    __m128i third = _mm_subs_epu8(_mm_alignr_epi8(input, previous, 14), _mm_set1_epi8(0x60));
+    __m128i fourth = _mm_subs_epu8(_mm_alignr_epi8(input, previous, 13), _mm_set1_epi8(0x70));
+    __m128i must_continue = _mm_and_si128(_mm_or_si128(third, fourth), _mm_set1_epi8((char)0x80));
+    return _mm_xor_si128(must_continue, flags);
+}
+
+__attribute__((target("ssse3"))) static int utf8_valid_ssse3(const uint8_t *bytes,
+                                                              size_t length) {
+    /* A block ending in the first bytes of a sequence needs continuation bytes next. */
+    const __m128i incomplete_above = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                   -1, -1, (char)0xEF, (char)0xDF, (char)0xBF);
+    __m128i errors = _mm_setzero_si128(), previous = _mm_setzero_si128();
+    __m128i incomplete = _mm_setzero_si128();
+    size_t i = 0;
+    uint8_t tail[16];
+    while (i < length) {
+        __m128i input;
+        if (length - i >= 16) {
+            input = _mm_loadu_si128((const __m128i *)(bytes + i));
+        } else { /* the end, padded with ASCII */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, bytes + i, length - i);
+            input = _mm_loadu_si128((const __m128i *)tail);
+        }
+        if (_mm_movemask_epi8(input) == 0) {
+            errors = _mm_or_si128(errors, incomplete);
+            incomplete = _mm_setzero_si128();
+        } else {
+            errors = _mm_or_si128(errors, utf8_block_errors(input, previous));
+            incomplete = _mm_subs_epu8(input, incomplete_above);
+        }
+        previous = input;
+        i += 16;
+        if ((i & 0xFFFF) == 0 &&
+            _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) != 0xFFFF)
+            return 0;
+    }
+    errors = _mm_or_si128(errors, incomplete);
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
+}
+#endif
+
+static int utf8_valid(const uint8_t *bytes, size_t length, int vectorised) {
+#ifdef HAVE_SSSE3_PATH
+    if (vectorised && __builtin_cpu_supports("ssse3")) return utf8_valid_ssse3(bytes, length);
+#endif
+    return utf8_valid_scalar(bytes, length);
+}
+
+PyDoc_STRVAR(utf8_strings_valid_doc,
+             "utf8_strings_valid(offsets, data, vectorised=True) -> bool\n\n"
+             "Whether every string of a large_string array is valid UTF-8: the bytes they "
+             "span are, and no string starts inside a character (on a continuation byte). "
+             "vectorised=False uses the plain loop that other processors run (tests).");
+
+static PyObject *utf8_strings_valid(PyObject *self, PyObject *args) {
+    Py_buffer offsets, data;
+    int vectorised = 1;
+    if (!PyArg_ParseTuple(args, "y*y*|p", &offsets, &data, &vectorised)) return NULL;
+    Py_ssize_t n = string_count(&offsets, &data);
+    PyObject *result = NULL;
+    if (n < 0) goto done;
+    const int64_t *ends = offsets.buf;
+    const uint8_t *bytes = data.buf;
+    int valid = 1;
+    Py_BEGIN_ALLOW_THREADS
+    if (n > 0) {
+        valid = utf8_valid(bytes + ends[0], (size_t)(ends[n] - ends[0]), vectorised);
+        for (Py_ssize_t i = 1; valid && i < n; i++)
+            if (ends[i] < ends[n] && (bytes[ends[i]] & 0xC0) == 0x80) valid = 0;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyBool_FromLong(valid);
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"utf8_strings_valid", utf8_strings_valid, METH_VARARGS, utf8_strings_valid_doc},
     {"folded_hashes", folded_hashes, METH_VARARGS, folded_hashes_doc},
     {"splice", splice, METH_VARARGS, splice_doc},
     {"rows_with_bytes", rows_with_bytes, METH_VARARGS, rows_with_bytes_doc},

@@ -51,6 +51,7 @@ from sampling.text import (
     splitmix64,
     spreadsheet_safe_frame,
     string_buffers,
+    take_sorted,
     to_bools,
     transform_rows,
 )
@@ -218,7 +219,7 @@ class _Issues:
         if values is None:
             cell_values = pa.nulls(len(rows), pa.large_string())
         else:
-            cell_values = as_large_string(pc.take(values, pa.array(rows)))
+            cell_values = as_large_string(take_sorted(values, rows))
         block = {
             "row": self.source_rows[rows],
             "column": self.label(column),
@@ -490,10 +491,9 @@ def _repeats(candidates: np.ndarray, coarse_key: np.ndarray, exact_parts: list[p
     rows = np.flatnonzero(_shared_keys(coarse_key.view(np.uint64), candidates))
     if len(rows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    taken = pa.array(rows)
     codes = {"coarse": coarse_key[rows]}
     for i, part in enumerate(exact_parts):
-        texts = as_large_string(part(taken) if callable(part) else pc.take(part, taken))
+        texts = as_large_string(part(rows) if callable(part) else take_sorted(part, rows))
         encoded = texts.dictionary_encode().indices
         codes[f"part{i}"] = encoded.fill_null(-1).to_numpy(zero_copy_only=False)
     keys = pd.DataFrame(codes)
@@ -543,7 +543,7 @@ def _dossier_repeats(dossier, hashes, unit, unit_codes, candidates):
     return _repeats(
         _present(dossier) & candidates,
         coarse,
-        [unit, lambda taken: _dossier_key(pc.take(dossier, taken))],
+        [unit, lambda rows: _dossier_key(take_sorted(dossier, rows))],
     )
 
 
@@ -551,7 +551,7 @@ def _person_repeats(names, phone_numbers, unit_codes, candidates):
     reachable = (phone_numbers >= 0) & _present(names) & candidates
     # A national number is at most 10 digits: unit and number make an exact int64 key.
     coarse = unit_codes * np.int64(10**11) + phone_numbers
-    return _repeats(reachable, coarse, [lambda taken: _name_key(pc.take(names, taken))])
+    return _repeats(reachable, coarse, [lambda rows: _name_key(take_sorted(names, rows))])
 
 
 _NEEDS_FOLDING = np.zeros(256, dtype=bool)
@@ -773,13 +773,14 @@ def validate_frame(
 
     keep = ~excluded & ~duplicate
     # The copy of the kept rows below is the peak: only what it needs stays alive.
-    replaced = _replaced_columns(frame, columns, keep, numbers, email, dates)
-    del parsed, numbers, email, dates
+    kept_numbers = None if numbers is None else numbers[keep]
+    kept_dates = None if dates is None else dates[keep]
+    del parsed, numbers, dates
     release_unused()
     # The kept rows are copied by Arrow (without the GIL) while pandas builds the issues.
     issue_table, valid = side_by_side(
         partial(issues.frame, list(frame.columns)),
-        partial(_valid_rows, frame, keep, replaced),
+        partial(_valid_rows, frame, keep, columns, kept_numbers, email, kept_dates),
     )
     blank_rows = int(frame.attrs.get("blank_rows", 0))
     summary = {
@@ -804,24 +805,19 @@ def validate_frame(
     return result
 
 
-def _replaced_columns(frame, columns, keep, numbers, email, dates) -> dict:
-    """The kept rows of the columns whose values validation rewrites: canonical phones,
-    e-mails, dates (and every text column of a frame not read by read_frame)."""
+def _valid_rows(frame, keep, columns, kept_numbers, email, kept_dates) -> pd.DataFrame:
+    """The kept rows of the frame, with the values validation rewrites (canonical phones,
+    e-mails, dates; every text column of a frame not read by read_frame)."""
     replaced = {}
     if not frame.attrs.get("normalised", False):
         replaced.update(columns)
     if email is not None:
         replaced["email"] = email
     replaced = {name: values.filter(pa.array(keep)) for name, values in replaced.items()}
-    if numbers is not None:
-        replaced["phone"] = canonical_text(numbers[keep])
-    if dates is not None:
-        replaced["completed_on"] = dates[keep].astype("datetime64[s]")
-    return replaced
-
-
-def _valid_rows(frame, keep, replaced) -> pd.DataFrame:
-    """The kept rows of the frame, with the replaced columns swapped in."""
+    if kept_numbers is not None:
+        replaced["phone"] = canonical_text(kept_numbers)
+    if kept_dates is not None:
+        replaced["completed_on"] = kept_dates.astype("datetime64[s]")
     if "source_row" not in frame.columns:
         frame = frame.assign(source_row=np.arange(2, len(frame) + 2, dtype=np.int64))
     if keep.all():

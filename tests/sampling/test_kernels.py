@@ -208,3 +208,67 @@ def test_compiled_loops_refuse_buffers_that_do_not_fit():
         )  # fmt: skip
     with pytest.raises(ValueError, match="too small"):
         compiled.zero_prefixed(np.array([912345678]), np.empty(2, np.int64), np.empty(3, np.uint8))
+
+
+def decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def strings_buffers(strings: list[bytes]):
+    offsets = np.cumsum([0, *(len(s) for s in strings)]).astype(np.int64)
+    return offsets, np.frombuffer(b"".join(strings) or b"\0", dtype=np.uint8)
+
+
+# Valid characters of every length and the byte patterns the validator must refuse:
+# lone continuation bytes, truncated sequences, overlong forms, surrogates, > U+10FFFF.
+UTF8_PIECES = st.sampled_from(
+    [
+        b"a", b" ", "é".encode(), "ệ".encode(), "Ư".encode(), "€".encode(), "𝄞".encode(),
+        "\U0010ffff".encode(), b"\x80", b"\xbf", b"\xc3", b"\xe1\xbb", b"\xf0\x9f\x98",
+        b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xed\xa0\x80",
+        b"\xed\xbf\xbf", b"\xf0\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+        b"\xff", b"\xfe",
+    ]
+)  # fmt: skip
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.lists(UTF8_PIECES, max_size=40).map(b"".join), st.binary(max_size=40)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_compiled_utf8_check_agrees_with_pythons_decoder(strings):
+    """Both the vectorised check and the plain loop (other processors)."""
+    expected = all(decodes(s) for s in strings)
+    buffers = strings_buffers(strings)
+    assert kernels.compiled.utf8_strings_valid(*buffers) == expected
+    assert kernels.compiled.utf8_strings_valid(*buffers, False) == expected
+
+
+@needs_compiled
+@pytest.mark.parametrize("before", [0, 1, 13, 14, 15, 16, 17, 31, 65_534, 65_535, 65_536])
+@pytest.mark.parametrize("character", ["ệ", "𝄞", "é"])
+def test_compiled_utf8_check_across_vector_blocks(before, character):
+    """A character straddling the 16-byte blocks (and the 64 KiB early exit) is whole or
+    cut short, at every position."""
+    whole = b"x" * before + character.encode() + b"y" * 5
+    assert kernels.compiled.utf8_strings_valid(*strings_buffers([whole]))
+    cut = b"x" * before + character.encode()[:-1]
+    assert not kernels.compiled.utf8_strings_valid(*strings_buffers([cut]))
+    assert not kernels.compiled.utf8_strings_valid(*strings_buffers([cut + b"y" * 40]))
+
+
+@needs_compiled
+def test_compiled_utf8_check_sees_a_character_split_between_two_cells():
+    # Together the bytes are "é"; as two cells each is invalid.
+    assert not kernels.compiled.utf8_strings_valid(*strings_buffers([b"ab\xc3", b"\xa9cd"]))
+    assert kernels.compiled.utf8_strings_valid(*strings_buffers([b"ab\xc3\xa9", b"cd"]))
+    assert kernels.compiled.utf8_strings_valid(*strings_buffers([b"", b"", b"\xc3\xa9"]))
