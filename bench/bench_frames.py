@@ -13,13 +13,16 @@ where needed). Then, in the same run, medians of 5 interleaved runs:
   loops switched off (``sampling.kernels.disabled()``: the numpy path of an install
   without a C compiler).
 
+Each configuration runs in its own fresh process: the service's (the allocator settings
+every ``surveyapp`` process makes before pyarrow loads, ``surveyapp.arrow_allocator``:
+mimalloc without transparent huge pages), pyarrow's defaults, and the system allocator
+(``ARROW_DEFAULT_MEMORY_POOL=system``); the smaller and larger sizes in the service's
+configuration only.
+
 Peak memory is measured in fresh subprocesses: the peak resident size (VmHWM) during the
 step minus the resident size before it, against ``memory_usage(deep=True)`` of the frame
-read (ours; pandas' own frame is larger, its text columns are not categoricals); once with
-pyarrow's default allocator settings, once with the system allocator (what the service's
-processes select, ``ARROW_DEFAULT_MEMORY_POOL=system``) and once with mimalloc told to
-return freed memory at once (``MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0``).
-For reference the child also reports pyarrow's own allocation peak
+read (ours; pandas' own frame is larger, its text columns are not categoricals). For
+reference the child also reports pyarrow's own allocation peak
 (``default_memory_pool().max_memory()``) and, in a separate run, tracemalloc's peak (numpy
 and Python allocations; Arrow's are not traced).
 
@@ -41,6 +44,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+
+from surveyapp.arrow_allocator import PROCESS_ENVIRONMENT
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
           "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]  # fmt: skip
@@ -218,38 +223,40 @@ def _peak_rss_child(step: str, path: str) -> None:
     )
 
 
-PROMPT_RELEASE = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMIT": "0"}
+SERVICE, DEFAULTS, SYSTEM = "service", "pyarrow defaults", "system allocator"
+CONFIGURATIONS = {
+    SERVICE: PROCESS_ENVIRONMENT,
+    DEFAULTS: {},
+    SYSTEM: {"ARROW_DEFAULT_MEMORY_POOL": "system"},
+}
 
 
-def _child(step: str, path: Path, environment: dict | None = None) -> dict:
+def _child(step: str, path: Path, configuration: str = SERVICE, repeats: int = 1) -> dict:
+    """One step in a fresh process with a configuration's allocator settings."""
+    environment = {k: v for k, v in os.environ.items() if k not in PROCESS_ENVIRONMENT}
+    environment.pop("ARROW_DEFAULT_MEMORY_POOL", None)
     output = subprocess.run(
-        [sys.executable, __file__, "--child", step, str(path)],
+        [sys.executable, __file__, "--child", step, str(path), "--repeats", str(repeats)],
         check=True,
         capture_output=True,
         text=True,
-        env={**os.environ, **(environment or {})},
+        env={**environment, **CONFIGURATIONS[configuration]},
     ).stdout
     return json.loads(output)
 
 
-def _memory(path: Path) -> dict:
+def _memory(path: Path, configurations) -> dict:
     pandas = _child("pandas", path)
-    ours = _child("ours", path)
-    system = _child("ours", path, {"ARROW_DEFAULT_MEMORY_POOL": "system"})
-    prompt = _child("ours", path, PROMPT_RELEASE)
+    ours = {name: _child("ours", path, name) for name in configurations}
     traced = _child("traced", path)
-    frame_bytes = ours["frame_bytes"]
+    frame_bytes = ours[SERVICE]["frame_bytes"]
     return {
         "frame_mb": frame_bytes / 1e6,
         "pandas_frame_mb": pandas["frame_bytes"] / 1e6,
         "pandas_peak_mb": pandas["peak_over_start"] / 1e6,
-        "ours_peak_mb": ours["peak_over_start"] / 1e6,
-        "ours_peak_over_frame": ours["peak_over_start"] / frame_bytes,
-        "system_peak_mb": system["peak_over_start"] / 1e6,
-        "system_peak_over_frame": system["peak_over_start"] / frame_bytes,
-        "prompt_peak_mb": prompt["peak_over_start"] / 1e6,
-        "prompt_peak_over_frame": prompt["peak_over_start"] / frame_bytes,
-        "arrow_peak_mb": ours["arrow_peak"] / 1e6,
+        "peak_mb": {name: m["peak_over_start"] / 1e6 for name, m in ours.items()},
+        "peak_over_frame": {name: m["peak_over_start"] / frame_bytes for name, m in ours.items()},
+        "arrow_peak_mb": ours[SERVICE]["arrow_peak"] / 1e6,
         "traced_peak_mb": traced["traced_peak"] / 1e6,
     }
 
@@ -286,41 +293,48 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        _peak_rss_child(*options.child)
+        step, path = options.child
+        if step == "timings":
+            print(json.dumps(_timings(Path(path), options.repeats)))
+        else:
+            _peak_rss_child(step, path)
         return
     sizes = [(int(n), options.repeats) for n in options.rows.split(",") if n and int(n)]
     sizes += [(int(n), 1) for n in options.once.split(",") if n and int(n)]
     with tempfile.TemporaryDirectory(dir=options.dir) as directory:
-        print("| rows | pandas.read_csv s (C engine) | read_csv(engine=pyarrow) s | read_frame s | "
-              "validate_frame s | read+validate s | ratio | CPU s C engine / pyarrow engine / "
-              "ours | CPU ratio | read+validate without compiled loops s |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| rows | configuration | pandas.read_csv s (C engine) | read_csv(engine=pyarrow) s "
+              "| read_frame s | validate_frame s | read+validate s | ratio | CPU s C engine / "
+              "pyarrow engine / ours | CPU ratio | read+validate without compiled loops s |")  # fmt: skip
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         memory = []
         for rows, repeats in sizes:
             path = Path(directory) / f"frame_{rows}.csv"
             generate(path, rows)
-            t = _timings(path, repeats)
-            memory.append((rows, _memory(path)))
-            print(
-                f"| {rows:,} | {t['pandas']:.2f} | {t['arrow']:.2f} | {t['read']:.2f} | "
-                f"{t['validate']:.2f} | {t['total']:.2f} | {t['ratio']:.2f}x | "
-                f"{t['pandas_cpu']:.2f} / {t['arrow_cpu']:.2f} / {t['ours_cpu']:.2f} | "
-                f"{t['cpu_ratio']:.2f}x | {t['numpy']:.2f} ({t['numpy'] / t['pandas']:.1f}x) |",
-                flush=True,
-            )
+            # Every configuration at 1M rows, where the issue states its targets.
+            configurations = list(CONFIGURATIONS) if rows == 1_000_000 else [SERVICE]
+            for name in configurations:
+                t = _child("timings", path, name, repeats)
+                print(
+                    f"| {rows:,} | {name} | {t['pandas']:.2f} | {t['arrow']:.2f} | "
+                    f"{t['read']:.2f} | {t['validate']:.2f} | {t['total']:.2f} | "
+                    f"{t['ratio']:.2f}x | {t['pandas_cpu']:.2f} / {t['arrow_cpu']:.2f} / "
+                    f"{t['ours_cpu']:.2f} | {t['cpu_ratio']:.2f}x | {t['numpy']:.2f} "
+                    f"({t['numpy'] / t['pandas']:.1f}x) |",
+                    flush=True,
+                )
+            memory.append((rows, _memory(path, configurations)))
             path.unlink()
-        print("\n| rows | frame MB ours / pandas | peak MB pandas | peak MB ours | peak / frame "
-              "| peak MB ours, system allocator | peak / frame "
-              "| peak MB ours, prompt release | peak / frame | Arrow pool peak MB | "
-              "tracemalloc peak MB |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n| rows | frame MB ours / pandas | peak MB pandas | peak MB ours (peak / frame): "
+              f"{' / '.join(CONFIGURATIONS)} | Arrow pool peak MB | tracemalloc peak MB |")  # fmt: skip
+        print("|---:|---:|---:|---|---:|---:|")
         for rows, m in memory:
+            peaks = " / ".join(
+                f"{m['peak_mb'][name]:,.0f} ({m['peak_over_frame'][name]:.2f}x)"
+                for name in m["peak_mb"]
+            )
             print(
                 f"| {rows:,} | {m['frame_mb']:,.0f} / {m['pandas_frame_mb']:,.0f} | "
-                f"{m['pandas_peak_mb']:,.0f} | {m['ours_peak_mb']:,.0f} | "
-                f"{m['ours_peak_over_frame']:.2f}x | {m['system_peak_mb']:,.0f} | "
-                f"{m['system_peak_over_frame']:.2f}x | {m['prompt_peak_mb']:,.0f} | "
-                f"{m['prompt_peak_over_frame']:.2f}x | {m['arrow_peak_mb']:,.0f} | "
+                f"{m['pandas_peak_mb']:,.0f} | {peaks} | {m['arrow_peak_mb']:,.0f} | "
                 f"{m['traced_peak_mb']:,.0f} |"
             )
         if options.xlsx_rows:
