@@ -614,9 +614,10 @@ def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.Da
         {**dict(zip(names, columns, strict=True)), "source_row": pa.array(source_rows)}
     )
     frame = table.to_pandas()
-    del table, columns  # the dictionary indices and source rows were copied
     # Hand the parser's freed blocks back to the system: they would otherwise stay in
-    # the allocators and add a third of the frame to the process's peak memory.
+    # the allocators and add a third of the frame to the process's peak memory. The
+    # table's dictionary indices were copied into pandas codes: drop them first.
+    del table, columns
     release_unused()
     frame.attrs.update(
         source_columns=originals,
