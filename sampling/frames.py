@@ -576,7 +576,8 @@ def _clean_columns(columns: list) -> list:
 
 
 def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.DataFrame:
-    columns = _clean_columns(columns)
+    # In place: the caller's list would otherwise keep the raw columns alive.
+    columns[:] = _clean_columns(columns)
     # Columns without a header and without data are Excel's phantom columns.
     keep = [
         i
