@@ -229,6 +229,11 @@ PyDoc_STRVAR(zero_prefixed_doc,
              "as large_string offsets (n + 1 int64) and data; ValueError when data is too "
              "small.");
 
+static const char DIGIT_PAIRS[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static PyObject *zero_prefixed(PyObject *self, PyObject *args) {
     Py_buffer numbers, offsets_out, data_out;
     if (!PyArg_ParseTuple(args, "y*w*w*", &numbers, &offsets_out, &data_out)) return NULL;
@@ -245,18 +250,29 @@ static PyObject *zero_prefixed(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t value = values[i];
         if (value >= 0) {
+            /* Two digits per division: written backwards from the end of digits. */
             char digits[20];
-            int length = 0;
-            do {
-                digits[length++] = (char)('0' + value % 10);
-                value /= 10;
-            } while (value > 0);
+            int start = 20;
+            while (value >= 100) {
+                int pair = (int)(value % 100);
+                value /= 100;
+                start -= 2;
+                memcpy(digits + start, DIGIT_PAIRS + 2 * pair, 2);
+            }
+            if (value >= 10) {
+                start -= 2;
+                memcpy(digits + start, DIGIT_PAIRS + 2 * value, 2);
+            } else {
+                digits[--start] = (char)('0' + value);
+            }
+            int length = 20 - start;
             if (written + 1 + length > data_out.len) {
                 overflow = 1;
                 break;
             }
             data[written++] = '0';
-            while (length > 0) data[written++] = (uint8_t)digits[--length];
+            memcpy(data + written, digits + start, (size_t)length);
+            written += length;
         }
         offsets[i + 1] = written;
     }

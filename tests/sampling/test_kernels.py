@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import sampling
 from sampling import kernels
-from sampling.phones import normalise_phones
+from sampling.phones import canonical_text, normalise_phones
 from sampling.text import hash_strings, normalise_strings, rows_with_bytes
 from sampling.validation import _dossier_hashes, _shared_keys
 
@@ -65,6 +65,18 @@ def test_compiled_phone_pass_equals_the_numpy_one(cells):
     assert compiled[0].to_pylist() == reference[0].to_pylist()
     assert compiled[1].tolist() == reference[1].tolist()
     assert compiled[2].tolist() == reference[2].tolist()
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.just(-1), st.integers(1, 10**10 - 1)), max_size=30))
+def test_compiled_canonical_text_equals_the_numpy_one(numbers):
+    """Every digit count, odd and even (the compiled loop writes digits in pairs). A
+    national number has one to ten digits: 0 never reaches this step."""
+    national = np.array(numbers, dtype=np.int64)
+    expected = ["0" + str(n) if n >= 0 else None for n in numbers]
+    assert canonical_text(national).to_pylist() == expected
+    assert numpy_only(canonical_text, national).to_pylist() == expected
 
 
 @needs_compiled
