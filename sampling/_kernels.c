@@ -790,7 +790,193 @@ done:
     return result;
 }
 
+/* ---- CSV fields straight into Arrow columns. One pass per part of the file: quoted
+ * fields are copied with memchr/memcpy ("" becomes "), unquoted ones byte by byte; each
+ * field's bytes go to its column's data buffer and its end to the column's offsets, so
+ * the text is written once, where Arrow and pandas will use it. Anything unusual (a
+ * record with another number of fields, a part ending inside quotes) is reported and the
+ * caller parses the file the general way. */
+
+enum { CSV_OK = 0, CSV_RAGGED = 1, CSV_OPEN_QUOTE = 2 };
+
+/* The position after `records` records from `start` (quote-aware; counts need not
+ * match), or -1 when the data ends first. */
+static Py_ssize_t csv_skip_records(const uint8_t *p, Py_ssize_t n, Py_ssize_t start,
+                                   uint8_t delimiter, Py_ssize_t records) {
+    Py_ssize_t i = start;
+    (void)delimiter;
+    while (records > 0) {
+        if (i >= n) return -1;
+        int quoted = 0;
+        for (;;) {
+            if (i >= n) {
+                if (quoted) return -1;
+                break;
+            }
+            uint8_t c = p[i++];
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && (c == '\n' || c == '\r')) {
+                if (c == '\r' && i < n && p[i] == '\n') i++;
+                break;
+            }
+        }
+        records--;
+    }
+    return i;
+}
+
+PyDoc_STRVAR(csv_skip_doc,
+             "csv_skip(data, start, delimiter, records) -> position or -1\n\n"
+             "The byte position after the given number of CSV records from start.");
+
+static PyObject *csv_skip(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t start, records;
+    int delimiter;
+    if (!PyArg_ParseTuple(args, "y*nin", &data, &start, &delimiter, &records)) return NULL;
+    Py_ssize_t position = -1;
+    if (start >= 0 && start <= data.len)
+        position = csv_skip_records(data.buf, data.len, start, (uint8_t)delimiter, records);
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(position);
+}
+
+static int csv_fields(const uint8_t *p, Py_ssize_t n, uint8_t delimiter, Py_ssize_t columns,
+                      uint8_t **data, int64_t **offsets, Py_ssize_t *rows_out) {
+    Py_ssize_t i = 0, rows = 0;
+    for (Py_ssize_t c = 0; c < columns; c++) offsets[c][0] = 0;
+    while (i < n) {
+        Py_ssize_t column = 0;
+        for (;;) {
+            if (column >= columns) {
+                *rows_out = rows;
+                return CSV_RAGGED;
+            }
+            uint8_t *out = data[column] + offsets[column][rows];
+            if (i < n && p[i] == '"') {
+                i++;
+                for (;;) {
+                    const uint8_t *quote = memchr(p + i, '"', (size_t)(n - i));
+                    if (!quote) {
+                        *rows_out = rows;
+                        return CSV_OPEN_QUOTE;
+                    }
+                    size_t length = (size_t)(quote - (p + i));
+                    memcpy(out, p + i, length);
+                    out += length;
+                    i += (Py_ssize_t)length + 1;
+                    if (i < n && p[i] == '"') { /* "" inside quotes */
+                        *out++ = '"';
+                        i++;
+                        continue;
+                    }
+                    break;
+                }
+            }
+            while (i < n) { /* unquoted, or what follows a closing quote */
+                uint8_t c = p[i];
+                if (c == delimiter || c == '\n' || c == '\r') break;
+                *out++ = c;
+                i++;
+            }
+            offsets[column][rows + 1] = out - data[column];
+            column++;
+            if (i < n && p[i] == delimiter) {
+                i++;
+                if (i == n) { /* a delimiter ends the data: one more, empty, field */
+                    if (column >= columns) {
+                        *rows_out = rows;
+                        return CSV_RAGGED;
+                    }
+                    offsets[column][rows + 1] = offsets[column][rows];
+                    column++;
+                    break;
+                }
+                continue;
+            }
+            if (i < n) { /* a line break ends the record */
+                if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n') i++;
+                i++;
+            }
+            break;
+        }
+        if (column != columns) {
+            *rows_out = rows;
+            return CSV_RAGGED;
+        }
+        rows++;
+    }
+    *rows_out = rows;
+    return CSV_OK;
+}
+
+PyDoc_STRVAR(csv_columns_doc,
+             "csv_columns(data, delimiter, data_outs, offset_outs) -> (status, rows)\n\n"
+             "Splits CSV records into columns: field bytes (unquoted, \"\" as \") appended "
+             "to data_outs[c] (each at least len(data) bytes), their ends to offset_outs[c] "
+             "(int64, at least len(data) // len(data_outs) + 2 entries). status 0: every "
+             "record parsed; 1: a record without exactly one field per column (rows "
+             "records before it); 2: the data ends inside quotes.");
+
+static PyObject *csv_columns(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    int delimiter;
+    PyObject *data_list, *offset_list;
+    if (!PyArg_ParseTuple(args, "y*iOO", &data, &delimiter, &data_list, &offset_list))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t columns = 0, acquired = 0;
+    Py_buffer *views = NULL;
+    uint8_t **outs = NULL;
+    int64_t **ends = NULL;
+    if (!PyList_Check(data_list) || !PyList_Check(offset_list) ||
+        PyList_GET_SIZE(data_list) != PyList_GET_SIZE(offset_list) ||
+        PyList_GET_SIZE(data_list) == 0) {
+        PyErr_SetString(PyExc_ValueError, "data_outs and offset_outs: lists of one per column");
+        goto done;
+    }
+    columns = PyList_GET_SIZE(data_list);
+    views = PyMem_Calloc((size_t)(2 * columns), sizeof(Py_buffer));
+    outs = PyMem_Calloc((size_t)columns, sizeof(uint8_t *));
+    ends = PyMem_Calloc((size_t)columns, sizeof(int64_t *));
+    if (!views || !outs || !ends) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t capacity = data.len / columns + 2;
+    for (Py_ssize_t c = 0; c < columns; c++) {
+        if (PyObject_GetBuffer(PyList_GET_ITEM(data_list, c), &views[2 * c], PyBUF_WRITABLE) < 0)
+            goto done;
+        acquired++;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(offset_list, c), &views[2 * c + 1],
+                               PyBUF_WRITABLE) < 0)
+            goto done;
+        acquired++;
+        if (check_size(&views[2 * c], data.len, 1, "data_outs") ||
+            check_size(&views[2 * c + 1], capacity, 8, "offset_outs"))
+            goto done;
+        outs[c] = views[2 * c].buf;
+        ends[c] = views[2 * c + 1].buf;
+    }
+    int status;
+    Py_ssize_t rows;
+    Py_BEGIN_ALLOW_THREADS
+    status = csv_fields(data.buf, data.len, (uint8_t)delimiter, columns, outs, ends, &rows);
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(in)", status, rows);
+done:
+    for (Py_ssize_t k = 0; k < acquired; k++) PyBuffer_Release(&views[k]);
+    PyMem_Free(views);
+    PyMem_Free(outs);
+    PyMem_Free(ends);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"csv_skip", csv_skip, METH_VARARGS, csv_skip_doc},
+    {"csv_columns", csv_columns, METH_VARARGS, csv_columns_doc},
     {"utf8_strings_valid", utf8_strings_valid, METH_VARARGS, utf8_strings_valid_doc},
     {"folded_hashes", folded_hashes, METH_VARARGS, folded_hashes_doc},
     {"splice", splice, METH_VARARGS, splice_doc},

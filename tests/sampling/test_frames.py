@@ -1,5 +1,6 @@
 """Reading frames: encodings, delimiters, headers, row numbers, workbooks."""
 
+import codecs
 import contextlib
 import datetime as dt
 import io
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sampling
-from sampling import kernels
+from sampling import frames, kernels
 from sampling.columns import canonical_name, map_headers
 
 
@@ -244,3 +245,50 @@ def test_code_page_bytes_after_the_sniffed_part_are_read_as_cp1258(build, compil
         frame = sampling.read_frame(head + tail)
     assert frame.iloc[-1][["full_name", "unit"]].tolist() == [name, "Xã Ứng Hòa"]
     assert frame["source_row"].iloc[-1] == 5002
+
+
+def _messy_list(build, middle_cell: str) -> bytes:
+    """A title row above the header, BOM, CRLF, quoted delimiters and doubled quotes,
+    empty cells, NFD text, semicolons; ``middle_cell`` in the row halfway down."""
+    rows = [
+        ["DANH SÁCH NGƯỜI DÂN", "", "", ""],
+        ["Họ và tên", "Số điện thoại", "Địa chỉ", "Đơn vị"],
+    ]
+    for i in range(400):
+        address = ["Số 1, đường Lê Lợi", 'Xóm "Bến"', "", build.nfd("Thôn Ứng Hòa")][i % 4]
+        rows.append(
+            [f"Người {i}", f"0912 345 {i:03d}" if i % 9 else "", address, f"UBND xã {i % 3}"]
+        )
+    rows[len(rows) // 2][2] = middle_cell
+    return codecs.BOM_UTF8 + build.csv_text(rows, delimiter=";").encode()
+
+
+@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
+@pytest.mark.parametrize("parts", [1, 2, 3, 8])
+def test_the_compiled_csv_split_reads_what_pyarrow_reads(build, monkeypatch, parts):
+    content = _messy_list(build, "Ấp 3;\r\n Xã Đông")
+    general = []
+    with kernels.disabled():
+        expected = sampling.read_frame(content, filename="list.csv")
+    monkeypatch.setattr(frames.pa, "cpu_count", lambda: parts)
+    monkeypatch.setattr(frames, "_parse_csv_in_blocks", lambda *a: general.append(a))
+    frame = sampling.read_frame(content, filename="list.csv")
+    assert general == []  # the compiled split read every part
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame["unit"].dtype == "category" and frame["address"].isna().sum() == 100
+
+
+@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
+def test_a_part_boundary_inside_a_quoted_cell_falls_back_to_the_general_parser(build, monkeypatch):
+    # Line breaks in the middle cell: the line break found halfway is inside its quotes.
+    content = _messy_list(build, "dòng\n" * 2_000)
+    with kernels.disabled():
+        expected = sampling.read_frame(content, filename="list.csv")
+    monkeypatch.setattr(frames.pa, "cpu_count", lambda: 2)
+    general = frames._parse_csv_in_blocks
+    calls = []
+    monkeypatch.setattr(frames, "_parse_csv_in_blocks", lambda *a: calls.append(a) or general(*a))
+    frame = sampling.read_frame(content, filename="list.csv")
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame["address"].str.count("\n").max() == 1_999  # trimmed at the end

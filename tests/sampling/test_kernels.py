@@ -1,6 +1,8 @@
 """The compiled inner loops (sampling/_kernels.c) give exactly the answers of the numpy
 versions of the same rules, which the rest of the tests check against hand-worked cases."""
 
+import csv
+import io
 import os
 
 import numpy as np
@@ -284,3 +286,71 @@ def test_compiled_utf8_check_sees_a_character_split_between_two_cells():
     assert not kernels.compiled.utf8_strings_valid(*strings_buffers([b"ab\xc3", b"\xa9cd"]))
     assert kernels.compiled.utf8_strings_valid(*strings_buffers([b"ab\xc3\xa9", b"cd"]))
     assert kernels.compiled.utf8_strings_valid(*strings_buffers([b"", b"", b"\xc3\xa9"]))
+
+
+def split_with_compiled_loop(text: str, columns: int, delimiter: str):
+    """(status, rows as lists of cells) from sampling._kernels.csv_columns."""
+    data = text.encode()
+    outs = [np.empty(max(len(data), 1), np.uint8) for _ in range(columns)]
+    ends = [np.empty(len(data) // columns + 2, np.int64) for _ in range(columns)]
+    status, rows = kernels.compiled.csv_columns(data, ord(delimiter), outs, ends)
+    if status:
+        return status, None
+    cells = [
+        [bytes(outs[c][ends[c][r] : ends[c][r + 1]]).decode() for r in range(rows)]
+        for c in range(columns)
+    ]
+    return status, [list(row) for row in zip(*cells, strict=True)]
+
+
+CSV_PIECES = st.sampled_from(["a", "é", "ệ", ",", ";", "\t", '"', '""', "\n", "\r\n", "\r", " "])
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda columns: st.tuples(
+            st.just(columns),
+            st.lists(
+                st.lists(st.lists(CSV_PIECES, max_size=3).map("".join), min_size=columns,
+                         max_size=columns),
+                max_size=5,
+            ),
+        )
+    ),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.one_of(st.none(), st.tuples(st.integers(0, 200), CSV_PIECES)),
+)  # fmt: skip
+def test_compiled_csv_split_agrees_with_pythons_csv_module(table, delimiter, newline, damage):
+    """Written by Python's csv module (quotes, doubled quotes, line breaks in cells),
+    sometimes damaged by one inserted piece: the compiled loop gives Python's cells, or
+    reports a record whose field count differs (status 1) or an open quote (status 2), for
+    the general parser to handle. An empty line is one empty cell (as in pyarrow)."""
+    columns, rows = table
+    written = io.StringIO()
+    csv.writer(written, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    text = written.getvalue()
+    if damage is not None:
+        at, piece = damage
+        text = text[: at % (len(text) + 1)] + piece + text[at % (len(text) + 1) :]
+    expected = [
+        row or [""] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    ]
+    status, cells = split_with_compiled_loop(text, columns, delimiter)
+    if status == 0:
+        assert cells == expected
+    elif status == 1:
+        assert any(len(row) != columns for row in expected)
+    else:
+        assert status == 2 and damage is not None  # the writer closes its quotes
+    if damage is None and all(len(row) == columns for row in expected):
+        assert status == 0
+
+
+@needs_compiled
+def test_compiled_csv_skip_steps_over_records_with_line_breaks_in_quotes():
+    data = b'Title\n"a\nb",c\r\nName,Phone\nAn,1\n'
+    assert data[kernels.compiled.csv_skip(data, 0, ord(","), 3) :] == b"An,1\n"
+    assert kernels.compiled.csv_skip(data, 0, ord(","), 9) == -1
