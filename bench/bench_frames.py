@@ -13,11 +13,10 @@ where needed). Then, in the same run, medians of 5 interleaved runs:
   loops switched off (``sampling.kernels.disabled()``: the numpy path of an install
   without a C compiler).
 
-Each configuration runs in its own fresh process: the service's (the allocator settings
-every ``surveyapp`` process makes before pyarrow loads, ``surveyapp.arrow_allocator``:
-mimalloc without transparent huge pages), pyarrow's defaults, and the system allocator
-(``ARROW_DEFAULT_MEMORY_POOL=system``); the smaller and larger sizes in the service's
-configuration only.
+Each configuration runs in its own fresh process: pyarrow's defaults (what the service
+and the command line run), and at 1M rows for comparison mimalloc without transparent huge
+pages (``MIMALLOC_ALLOW_THP=0``) and the system allocator
+(``ARROW_DEFAULT_MEMORY_POOL=system``).
 
 Peak memory is measured in fresh subprocesses: the peak resident size (VmHWM) during the
 step minus the resident size before it, against ``memory_usage(deep=True)`` of the frame
@@ -44,8 +43,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-
-from surveyapp.arrow_allocator import PROCESS_ENVIRONMENT
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
           "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]  # fmt: skip
@@ -223,18 +220,18 @@ def _peak_rss_child(step: str, path: str) -> None:
     )
 
 
-SERVICE, DEFAULTS, SYSTEM = "service", "pyarrow defaults", "system allocator"
+DEFAULTS = "pyarrow defaults"
 CONFIGURATIONS = {
-    SERVICE: PROCESS_ENVIRONMENT,
     DEFAULTS: {},
-    SYSTEM: {"ARROW_DEFAULT_MEMORY_POOL": "system"},
+    "mimalloc without huge pages": {"MIMALLOC_ALLOW_THP": "0"},
+    "system allocator": {"ARROW_DEFAULT_MEMORY_POOL": "system"},
 }
+SETTINGS = {name for environment in CONFIGURATIONS.values() for name in environment}
 
 
-def _child(step: str, path: Path, configuration: str = SERVICE, repeats: int = 1) -> dict:
+def _child(step: str, path: Path, configuration: str = DEFAULTS, repeats: int = 1) -> dict:
     """One step in a fresh process with a configuration's allocator settings."""
-    environment = {k: v for k, v in os.environ.items() if k not in PROCESS_ENVIRONMENT}
-    environment.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     output = subprocess.run(
         [sys.executable, __file__, "--child", step, str(path), "--repeats", str(repeats)],
         check=True,
@@ -249,14 +246,14 @@ def _memory(path: Path, configurations) -> dict:
     pandas = _child("pandas", path)
     ours = {name: _child("ours", path, name) for name in configurations}
     traced = _child("traced", path)
-    frame_bytes = ours[SERVICE]["frame_bytes"]
+    frame_bytes = ours[DEFAULTS]["frame_bytes"]
     return {
         "frame_mb": frame_bytes / 1e6,
         "pandas_frame_mb": pandas["frame_bytes"] / 1e6,
         "pandas_peak_mb": pandas["peak_over_start"] / 1e6,
         "peak_mb": {name: m["peak_over_start"] / 1e6 for name, m in ours.items()},
         "peak_over_frame": {name: m["peak_over_start"] / frame_bytes for name, m in ours.items()},
-        "arrow_peak_mb": ours[SERVICE]["arrow_peak"] / 1e6,
+        "arrow_peak_mb": ours[DEFAULTS]["arrow_peak"] / 1e6,
         "traced_peak_mb": traced["traced_peak"] / 1e6,
     }
 
@@ -311,7 +308,7 @@ def main() -> None:
             path = Path(directory) / f"frame_{rows}.csv"
             generate(path, rows)
             # Every configuration at 1M rows, where the issue states its targets.
-            configurations = list(CONFIGURATIONS) if rows == 1_000_000 else [SERVICE]
+            configurations = list(CONFIGURATIONS) if rows == 1_000_000 else [DEFAULTS]
             for name in configurations:
                 t = _child("timings", path, name, repeats)
                 print(

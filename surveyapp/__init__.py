@@ -17,13 +17,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from surveyapp import (
-    arrow_allocator,  # noqa: F401  (before anything imports pyarrow)
-    i18n,
-    security,
-)
 from surveyapp import config as app_config
 from surveyapp import db as app_db
+from surveyapp import i18n, security
 from surveyapp.core import errors
 from surveyapp.extensions import csrf, db, migrate
 
