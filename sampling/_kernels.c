@@ -3,7 +3,9 @@
  * sampling/text.py use when this module is not built. The rules themselves (which bytes
  * are digits or separators, the network codes, the 2018 renumbering table) come from
  * Python as look-up tables, so they are written down once; the tests check that both
- * paths give the same answers.
+ * paths give the same answers. Also the CSV split into columns and the UTF-8 check, whose
+ * fallbacks are pyarrow's reader and its check (tests compare them with Python's csv
+ * module and decoder).
  *
  * Arrays arrive through the buffer protocol (numpy arrays, pyarrow buffers); loops run
  * without the GIL.

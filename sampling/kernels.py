@@ -1,8 +1,8 @@
 """The compiled inner loops of frame validation, when they were built.
 
 ``sampling/_kernels.c`` is an optional extension: an install without a C compiler still
-works and uses the numpy versions of the same rules, which the tests check against the
-compiled ones. Callers look ``compiled`` up at call time, so that :func:`disabled` can
+works, reads CSV with pyarrow's reader and uses the numpy versions of the same rules,
+which the tests check against the compiled ones. Callers look ``compiled`` up at call time, so that :func:`disabled` can
 switch it off (tests, benchmarks).
 """
 
