@@ -359,3 +359,16 @@ def test_admin_ends_sessions_but_not_their_own_account(app, client, login, facto
     assert not signed_in(other)
     assert client.post(f"/auth/users/{admin.id}/active", data={"active": "0"}).status_code == 409
     assert signed_in(client)
+
+
+def test_form_fields_carry_aria_attributes_only_when_they_apply(client):
+    """A screen reader is pointed at the error of a field that has one, and at nothing
+    (not at an element named "None") otherwise."""
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in page and 'aria-invalid="None"' not in page
+    assert "aria-describedby" not in page and "aria-invalid" not in page
+    page = client.post("/auth/login", data={"username": "", "password": ""}).get_data(
+        as_text=True
+    )
+    assert 'aria-describedby="username-error" aria-invalid="true"' in page
+    assert 'id="username-error"' in page
