@@ -367,8 +367,6 @@ def test_form_fields_carry_aria_attributes_only_when_they_apply(client):
     page = client.get("/auth/login").get_data(as_text=True)
     assert 'aria-describedby="None"' not in page and 'aria-invalid="None"' not in page
     assert "aria-describedby" not in page and "aria-invalid" not in page
-    page = client.post("/auth/login", data={"username": "", "password": ""}).get_data(
-        as_text=True
-    )
+    page = client.post("/auth/login", data={"username": "", "password": ""}).get_data(as_text=True)
     assert 'aria-describedby="username-error" aria-invalid="true"' in page
     assert 'id="username-error"' in page
