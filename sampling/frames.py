@@ -399,7 +399,7 @@ def _parse_csv_compiled(src, delimiter, header_index, types) -> pa.Table | None:
         bounds = _line_break_bounds(content, start, pa.cpu_count())
         with memoryview(content) as view:
             parts = side_by_side(
-                *(partial(_csv_part, view[a:b], separator, types) for a, b in bounds)
+                *(partial(_csv_part, view, a, b, separator, types) for a, b in bounds)
             )
     if any(part is None for part in parts):
         return None
@@ -426,15 +426,17 @@ def _line_break_bounds(content, start: int, count: int) -> list[tuple[int, int]]
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a] or [(start, size)]
 
 
-def _csv_part(view: memoryview, separator: int, types) -> list[pa.Array] | None:
-    """One part's columns (text as large_string; dictionary types encoded), or None."""
-    count = len(types)
+def _csv_part(view: memoryview, start: int, end: int, separator: int, types):
+    """The columns of view[start:end] (text as large_string; dictionary types encoded),
+    or None."""
+    count, size = len(types), end - start
     try:
-        data = [_untouched(max(len(view), 1)) for _ in range(count)]
-        ends = [_untouched((len(view) // count + 2) * 8) for _ in range(count)]
+        data = [_untouched(max(size, 1)) for _ in range(count)]
+        ends = [_untouched((size // count + 2) * 8) for _ in range(count)]
     except (OSError, ValueError):  # address space refused (strict overcommit, 32-bit)
         return None
-    status, rows = kernels.compiled.csv_columns(view, separator, data, ends)
+    with view[start:end] as part:  # released even on errors: the file can be unmapped
+        status, rows = kernels.compiled.csv_columns(part, separator, data, ends)
     if status:
         return None
     arrays = []

@@ -292,3 +292,17 @@ def test_a_part_boundary_inside_a_quoted_cell_falls_back_to_the_general_parser(b
     assert len(calls) == 1
     pd.testing.assert_frame_equal(frame, expected)
     assert frame["address"].str.count("\n").max() == 1_999  # trimmed at the end
+
+
+@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
+def test_an_error_in_the_compiled_split_comes_out_as_itself(build, monkeypatch, tmp_path):
+    """The mapped file is still unmapped (no BufferError hiding the real error)."""
+    path = tmp_path / "list.csv"
+    path.write_bytes(_messy_list(build, "Ấp 3"))
+
+    def out_of_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(kernels.compiled, "csv_columns", out_of_memory)
+    with pytest.raises(MemoryError):
+        sampling.read_frame(path)
