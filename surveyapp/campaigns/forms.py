@@ -1,9 +1,10 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from surveyapp.core.fields import DayField
 from surveyapp.i18n import lt
 from surveyapp.units.importer import clean
 
@@ -36,9 +37,9 @@ class CampaignForm(FlaskForm):
             Length(max=255),
         ],
     )
-    period_start = DateField("period_start", validators=[Optional()])
-    period_end = DateField("period_end", validators=[Optional()])
-    token_expires_on = DateField("token_expires_on", validators=[Optional()])
+    period_start = DayField("period_start", validators=[Optional()])
+    period_end = DayField("period_end", validators=[Optional()])
+    token_expires_on = DayField("token_expires_on", validators=[Optional()])
 
     def validate_period_end(self, field):
         if field.data and self.period_start.data and field.data < self.period_start.data:

@@ -1,9 +1,10 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from surveyapp.core.fields import DayField
 from surveyapp.i18n import lt
 
 
@@ -25,4 +26,4 @@ class CheckForm(FlaskForm):
 
 
 class DueDateForm(FlaskForm):
-    lists_due_on = DateField("lists_due_on", validators=[Optional()])
+    lists_due_on = DayField("lists_due_on", validators=[Optional()])

@@ -1,6 +1,7 @@
 """Campaigns: create and edit, instruments, who rates whom, status transitions."""
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -53,7 +54,10 @@ def test_create_and_edit(client, admin, db_session):
             {"code": "2025", "name": "x", "period_start": "2025-10-01", "period_end": "2025-01-01"},
             "Ngày kết thúc phải sau ngày bắt đầu",
         ),
-        ({"code": "2025", "name": "x", "period_start": "2025-31-31"}, "Not a valid date value"),
+        (
+            {"code": "2025", "name": "x", "period_start": "31/31/2025"},
+            "Ngày «31/31/2025» không hợp lệ: nhập theo dạng ngày/tháng/năm",
+        ),
     ],
 )
 def test_invalid_campaign_forms_are_reshown(client, admin, db_session, data, message):
@@ -234,3 +238,31 @@ def test_walkin_and_weight_rules_are_in_the_schema(app, factory):
     assert not {"respondent_id", "token_hash", "user_id", "created_at"} & set(
         Response.__table__.columns.keys()
     )
+
+
+@pytest.mark.parametrize("typed", ["01/07/2024", "1/7/2024", "01-07-2024", "01.07.2024"])
+def test_dates_are_typed_day_first_whatever_the_browser(client, admin, db_session, typed):
+    """dd/mm/yyyy as written in Vietnam: a text box, not the browser's date box, whose
+    format follows the browser's language."""
+    data = {"code": "2024", "name": "x", "period_start": typed, "period_end": "31/10/2024"}
+    assert client.post("/campaigns/new", data=data).status_code == 302
+    campaign = campaign_row(db_session, "2024")
+    assert (campaign.period_start, campaign.period_end) == (
+        dt.date(2024, 7, 1),
+        dt.date(2024, 10, 31),
+    )
+    page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="period_start"[^>]*>', page).group(0)
+    assert 'type="text"' in field and 'value="01/07/2024"' in field
+    assert 'placeholder="dd/mm/yyyy"' in field
+
+
+def test_a_wrong_date_is_named_in_the_visitors_language(client, admin):
+    client.get("/lang/en")
+    response = client.post(
+        "/campaigns/new", data={"code": "2025", "name": "x", "period_end": "07/31/2025"}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "«07/31/2025» is not a valid date: type day/month/year, e.g. 15/07/2024" in page
+    assert 'value="07/31/2025"' in page  # what was typed stays, to be corrected
