@@ -804,9 +804,8 @@ enum { CSV_OK = 0, CSV_RAGGED = 1, CSV_OPEN_QUOTE = 2 };
 /* The position after `records` records from `start` (quote-aware; counts need not
  * match), or -1 when the data ends first. */
 static Py_ssize_t csv_skip_records(const uint8_t *p, Py_ssize_t n, Py_ssize_t start,
-                                   uint8_t delimiter, Py_ssize_t records) {
+                                   Py_ssize_t records) {
     Py_ssize_t i = start;
-    (void)delimiter;
     while (records > 0) {
         if (i >= n) return -1;
         int quoted = 0;
@@ -829,17 +828,17 @@ static Py_ssize_t csv_skip_records(const uint8_t *p, Py_ssize_t n, Py_ssize_t st
 }
 
 PyDoc_STRVAR(csv_skip_doc,
-             "csv_skip(data, start, delimiter, records) -> position or -1\n\n"
-             "The byte position after the given number of CSV records from start.");
+             "csv_skip(data, start, records) -> position or -1\n\n"
+             "The byte position after the given number of CSV records from start (only "
+             "quotes and line breaks matter, not the delimiter).");
 
 static PyObject *csv_skip(PyObject *self, PyObject *args) {
     Py_buffer data;
     Py_ssize_t start, records;
-    int delimiter;
-    if (!PyArg_ParseTuple(args, "y*nin", &data, &start, &delimiter, &records)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*nn", &data, &start, &records)) return NULL;
     Py_ssize_t position = -1;
     if (start >= 0 && start <= data.len)
-        position = csv_skip_records(data.buf, data.len, start, (uint8_t)delimiter, records);
+        position = csv_skip_records(data.buf, data.len, start, records);
     PyBuffer_Release(&data);
     return PyLong_FromSsize_t(position);
 }
@@ -884,17 +883,8 @@ static int csv_fields(const uint8_t *p, Py_ssize_t n, uint8_t delimiter, Py_ssiz
             }
             offsets[column][rows + 1] = out - data[column];
             column++;
-            if (i < n && p[i] == delimiter) {
+            if (i < n && p[i] == delimiter) { /* another field follows (empty at the end) */
                 i++;
-                if (i == n) { /* a delimiter ends the data: one more, empty, field */
-                    if (column >= columns) {
-                        *rows_out = rows;
-                        return CSV_RAGGED;
-                    }
-                    offsets[column][rows + 1] = offsets[column][rows];
-                    column++;
-                    break;
-                }
                 continue;
             }
             if (i < n) { /* a line break ends the record */

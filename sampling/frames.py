@@ -393,7 +393,7 @@ def _parse_csv_compiled(src, delimiter, header_index, types) -> pa.Table | None:
     separator = ord(delimiter)
     with src.mapped() as content:
         start = 3 if content[:3] == codecs.BOM_UTF8 else 0
-        start = kernels.compiled.csv_skip(content, start, separator, header_index + 1)
+        start = kernels.compiled.csv_skip(content, start, header_index + 1)
         if start < 0:
             return None
         bounds = _line_break_bounds(content, start, pa.cpu_count())
