@@ -408,9 +408,15 @@ def _parse_csv_compiled(src, delimiter, header_index, types) -> pa.Table | None:
         pa.chunked_array([part[i] for part in parts if len(part[i])], type=parts[0][i].type)
         for i in range(len(types))
     ]
+    _require_utf8(columns)
+    return pa.table(dict(zip(names, columns, strict=True)))
+
+
+def _require_utf8(columns) -> None:
+    """UnicodeDecodeError (the cue to re-read as Windows-1258) unless the columns' text
+    is valid UTF-8, by the compiled check."""
     if not valid_utf8(columns):
         raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid UTF-8")
-    return pa.table(dict(zip(names, columns, strict=True)))
 
 
 def _line_break_bounds(content, start: int, count: int) -> list[tuple[int, int]]:
@@ -507,8 +513,8 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
         raise MalformedCsvError(src.name, None, str(error).splitlines()[0]) from error
     if ragged:
         raise _RaggedRows(encoding)
-    if check_afterwards and not valid_utf8(table.columns):
-        raise UnicodeDecodeError(encoding, b"", 0, 1, "invalid UTF-8")
+    if check_afterwards:
+        _require_utf8(table.columns)
     return table
 
 
