@@ -81,6 +81,9 @@ def zone_name(moment: datetime | None = None) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+DAY_FORMAT = "%d/%m/%Y"
+
+
 def format_date(day: date | datetime | str | None) -> str:
     """A day as dd/mm/yyyy (the Vietnamese civil format, used in both languages)."""
     if day is None or day == "":
@@ -89,7 +92,7 @@ def format_date(day: date | datetime | str | None) -> str:
         day = date.fromisoformat(day[:10])
     if isinstance(day, datetime):
         day = _local(day).date()
-    return day.strftime("%d/%m/%Y")
+    return day.strftime(DAY_FORMAT)
 
 
 def _local(moment: datetime) -> datetime:
@@ -108,7 +111,7 @@ def format_datetime(moment: datetime | str | None, zone: bool = True) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     local = _local(moment)
-    text = local.strftime("%d/%m/%Y %H:%M")
+    text = local.strftime(f"{DAY_FORMAT} %H:%M")
     return f"{text} ({zone_name(moment)})" if zone else text
 
 

@@ -5,9 +5,7 @@ import datetime as dt
 from wtforms import DateField
 from wtforms.widgets import TextInput
 
-from surveyapp.i18n import lt
-
-DISPLAY_FORMAT = "%d/%m/%Y"
+from surveyapp.i18n import DAY_FORMAT, lt
 
 
 class DayField(DateField):
@@ -18,7 +16,7 @@ class DayField(DateField):
     dd.mm.yyyy and ISO yyyy-mm-dd (pasted values, links, scripts)."""
 
     widget = TextInput()
-    ACCEPTED = (DISPLAY_FORMAT, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+    ACCEPTED = (DAY_FORMAT, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
     def __init__(self, label=None, validators=None, **kwargs):
         render_kw = {
@@ -33,7 +31,7 @@ class DayField(DateField):
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime(DISPLAY_FORMAT) if self.data else ""
+        return self.data.strftime(DAY_FORMAT) if self.data else ""
 
     def process_formdata(self, valuelist):
         text = " ".join(valuelist).strip() if valuelist else ""

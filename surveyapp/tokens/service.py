@@ -26,6 +26,7 @@ from surveyapp.campaigns.models import Campaign
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
+from surveyapp.i18n import DAY_FORMAT
 from surveyapp.responses.operations import ResponseError, instrument_for, questionnaire_for
 from surveyapp.tokens.codes import format_code, generate_code, generate_token, hash_code, hash_token
 from surveyapp.units.models import Unit
@@ -157,7 +158,7 @@ def produce_letters(
         questionnaire=questionnaire,
         province=current_app.config.get("PROVINCE_NAME"),
         year=campaign.code if campaign.code.isdigit() else None,
-        deadline=deadline.strftime("%d/%m/%Y") if deadline else None,
+        deadline=deadline.strftime(DAY_FORMAT) if deadline else None,
         lang=lang,
         progress=progress,
     )
