@@ -3,6 +3,7 @@
 from surveyapp.auth.models import Role, ThrottleEvent, User
 from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus, RatingTarget
 from surveyapp.citizen.models import FormDraft
+from surveyapp.crosswalk.models import Crosswalk, CrosswalkLink
 from surveyapp.draws.models import Draw
 from surveyapp.fieldwork.models import (
     ContactAttempt,
@@ -17,7 +18,7 @@ from surveyapp.fieldwork.models import (
 from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
 from surveyapp.jobs import Job, JobStatus
 from surveyapp.responses.models import Response, ResponseMode
-from surveyapp.units.models import Unit
+from surveyapp.units.models import Registry, Unit
 from surveyapp.walkin.models import WalkinLink
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "CampaignInstrument",
     "CampaignStatus",
     "ContactAttempt",
+    "Crosswalk",
+    "CrosswalkLink",
     "ContactMode",
     "ContactOutcome",
     "Draw",
@@ -35,6 +38,7 @@ __all__ = [
     "JobStatus",
     "ListKind",
     "RatingTarget",
+    "Registry",
     "Respondent",
     "RespondentStatus",
     "RespondentTarget",

@@ -39,3 +39,12 @@ class UnitForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField("file", validators=[FileRequired(lt("Chọn tệp CSV", "Choose a CSV file"))])
+
+
+class OfficialImportForm(FlaskForm):
+    """A province from the official list; a departments CSV for the first import."""
+
+    province = SelectField(
+        "province", validators=[DataRequired(lt("Chọn tỉnh, thành phố", "Choose a province"))]
+    )
+    departments = FileField("departments")

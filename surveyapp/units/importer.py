@@ -1,4 +1,6 @@
-"""Import and export of the unit registry as CSV (columns code, name, level_label, parent_code).
+"""Import and export of the unit registry as CSV (columns code, name, level_label, parent_code
+and, optionally, official_code: the statistics office's code, checked against the official
+list).
 
 Import is all-or-nothing: every row is checked first (encoding, header, empty or repeated
 codes, unknown parents, cycles), and nothing is written when any row is wrong. A unit
@@ -18,7 +20,7 @@ from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.units.models import Unit
 
-COLUMNS = ("code", "name", "level_label", "parent_code")
+COLUMNS = ("code", "name", "level_label", "parent_code", "official_code")
 REQUIRED_COLUMNS = ("code", "name")
 MAX_ROWS = 20_000
 MAX_CODE_LENGTH = 64
@@ -57,6 +59,7 @@ class UnitRow:
     name: str
     level_label: str
     parent_code: str
+    official_code: str = ""
 
 
 def clean(value: str | None) -> str:
@@ -119,10 +122,55 @@ def parse(data: bytes) -> tuple[list[UnitRow], list[RowError]]:
 
         rows.append(
             UnitRow(
-                line_number, cell("code"), cell("name"), cell("level_label"), cell("parent_code")
+                line_number,
+                cell("code"),
+                cell("name"),
+                cell("level_label"),
+                cell("parent_code"),
+                cell("official_code"),
             )
         )
-    return rows, errors + check_rows(rows)
+    return rows, errors + check_rows(rows) + check_official_codes(rows)
+
+
+def check_official_codes(rows: list[UnitRow]) -> list[RowError]:
+    """Official codes must be in the official list (current or pre-2025 edition) and
+    appear once in a file."""
+    rows = [row for row in rows if row.official_code]
+    if not rows:
+        return []
+    from surveyapp.units import official
+
+    known = official.current_codes().keys() | official.legacy_codes().keys()
+    known |= official.legacy_district_codes()
+    errors, first_row_of = [], {}
+    for row in rows:
+        code = row.official_code
+        if code not in known:
+            errors.append(
+                RowError(
+                    row.row,
+                    "official_code",
+                    code,
+                    f"Mã {code} không có trong danh mục đơn vị hành chính chính thức "
+                    f"({official.edition()}).",
+                    f"The code {code} is not in the official list of administrative units "
+                    f"({official.edition()}).",
+                )
+            )
+        elif code in first_row_of:
+            errors.append(
+                RowError(
+                    row.row,
+                    "official_code",
+                    code,
+                    f"Mã chính thức trùng với dòng {first_row_of[code]}.",
+                    f"The official code repeats row {first_row_of[code]}.",
+                )
+            )
+        else:
+            first_row_of[code] = row.row
+    return errors
 
 
 def _length_error(row: UnitRow, column: str, value: str, limit: int) -> RowError | None:
@@ -205,11 +253,12 @@ def _cycle_errors(rows: list[UnitRow], parent_of: dict[str, str | None]) -> list
     return errors
 
 
-def import_units(data: bytes) -> ImportResult:
+def import_units(data: bytes, registry=None) -> ImportResult:
     """Check the whole file, then create or update its units in the current session.
 
     Nothing is added to the session when any error is found. The caller commits (the
-    request hook or :func:`surveyapp.db.transaction`).
+    request hook or :func:`surveyapp.db.transaction`). Units are put in ``registry``
+    (a :class:`~surveyapp.units.models.Registry`) when one is given.
     """
     rows, errors = parse(data)
     if errors:
@@ -245,6 +294,9 @@ def import_units(data: bytes) -> ImportResult:
         else:
             result.updated += 1
         unit.name, unit.level_label = row.name, row.level_label
+        unit.official_code = row.official_code or None
+        if registry is not None:
+            unit.unit_registry = registry
         units[row.code] = unit
     db.session.flush()  # ids for new units, then the parent links
     for row in rows:
@@ -259,7 +311,8 @@ def export_rows() -> list[list[str]]:
     units = list(db.session.scalars(sa.select(Unit).order_by(Unit.code)))
     code_of = {u.id: u.code for u in units}
     return [
-        [u.code, u.name, u.level_label, code_of.get(u.parent_id, "")] for u in tree_order(units)
+        [u.code, u.name, u.level_label, code_of.get(u.parent_id, ""), u.official_code or ""]
+        for u in tree_order(units)
     ]
 
 

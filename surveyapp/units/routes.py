@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -9,9 +9,9 @@ from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.security import current_user, roles_required
 from surveyapp.units import bp
-from surveyapp.units.forms import ImportForm, UnitForm
+from surveyapp.units.forms import ImportForm, OfficialImportForm, UnitForm
 from surveyapp.units.importer import COLUMNS, export_rows, import_units, sort_key, tree_order
-from surveyapp.units.models import Unit
+from surveyapp.units.models import Registry, Unit
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.FOCAL_POINT)
 
@@ -24,15 +24,84 @@ def _children_map(units: list[Unit]) -> dict:
     return children
 
 
+def _registry_counts() -> dict[int | None, int]:
+    return dict(
+        db.session.execute(
+            sa.select(Unit.registry_id, sa.func.count(Unit.id)).group_by(Unit.registry_id)
+        ).all()
+    )
+
+
 @bp.route("/")
 @roles_required(*VIEW_ROLES)
 def index():
+    """One registry's tree at a time (the newest by default): an earlier structure and
+    the current one are different lists of units."""
     user = current_user()
     query = sa.select(Unit).order_by(Unit.code)
+    registries, counts, selected = [], {}, None
     if user.role == Role.FOCAL_POINT:
         query = query.where(Unit.id == user.unit_id)  # record-level scope: own unit only
+    else:
+        registries = list(
+            db.session.scalars(sa.select(Registry).order_by(Registry.imported_at.desc()))
+        )
+        counts = _registry_counts()
+        choice = request.args.get("registry", "")
+        ids = {r.id for r in registries}
+        if choice == "none" and counts.get(None):
+            selected = "none"
+        elif choice.isdigit() and int(choice) in ids:
+            selected = int(choice)
+        elif registries:
+            selected = registries[0].id
+        if selected == "none":
+            query = query.where(Unit.registry_id.is_(None))
+        elif selected is not None:
+            query = query.where(Unit.registry_id == selected)
     units = list(db.session.scalars(query))
-    return render_template("units/index.html", children=_children_map(units), count=len(units))
+    return render_template(
+        "units/index.html",
+        children=_children_map(units),
+        count=len(units),
+        registries=registries,
+        registry_counts=counts,
+        selected=selected,
+    )
+
+
+@bp.route("/import-official", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_official_page():
+    from surveyapp.units import official
+    from surveyapp.units.official_import import import_official
+
+    form = OfficialImportForm()
+    form.province.choices = [("", t("— Chọn —", "— Choose —"))] + [
+        (p.code, f"{p.name} ({p.code})") for p in official.provinces()
+    ]
+    result = None
+    if form.validate_on_submit():
+        upload = form.departments.data
+        departments = upload.read() if upload and getattr(upload, "filename", "") else None
+        result = import_official(form.province.data, departments)
+        if result.ok:
+            flash(
+                t(
+                    f"{result.registry.name}: {result.created} đơn vị cấp xã mới, "
+                    f"{result.updated} cập nhật, {result.retired} không còn trong danh mục, "
+                    f"{result.departments} sở, ngành thêm mới ({result.registry.edition}).",
+                    f"{result.registry.name}: {result.created} new commune-level units, "
+                    f"{result.updated} updated, {result.retired} no longer listed, "
+                    f"{result.departments} departments added ({result.registry.edition}).",
+                ),
+                "info",
+            )
+            return redirect(url_for("units.index", registry=result.registry.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "units/import_official.html", form=form, result=result, edition=official.edition()
+    ), status
 
 
 def _parent_choices(exclude: Unit | None = None) -> list[SelectChoice]:

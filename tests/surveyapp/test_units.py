@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from surveyapp.auth.models import Role
-from surveyapp.models import Unit
+from surveyapp.models import Registry, Unit
 from surveyapp.units.importer import import_units
 
 DATA = Path(__file__).resolve().parents[2] / "surveyapp" / "units" / "data"
@@ -174,9 +174,9 @@ def test_export_neutralises_formulas_and_round_trips(client, login, factory, db_
     assert response.mimetype == "text/csv"
     text = response.get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["code", "name", "level_label", "parent_code"]
-    assert rows[1] == ["H", '\'=HYPERLINK("http://evil")', "'@cmd", ""]
-    assert rows[2] == ["X", "'-1+2", "UBND cấp xã", "H"]
+    assert rows[0] == ["code", "name", "level_label", "parent_code", "official_code"]
+    assert rows[1] == ["H", '\'=HYPERLINK("http://evil")', "'@cmd", "", ""]
+    assert rows[2] == ["X", "'-1+2", "UBND cấp xã", "H", ""]
 
 
 def test_export_then_import_gives_the_same_registry(client, login, db_session):
@@ -249,7 +249,12 @@ def test_a_unit_cannot_be_moved_under_its_descendant(client, login, factory):
 def test_cli_import_of_the_shipped_registry(app, db_session):
     result = app.test_cli_runner().invoke(args=["units", "import", "brvt-2024"])
     assert result.exit_code == 0, result.output
-    assert len(all_units(db_session)) == 110
+    assert len(all_units(db_session)) == 111
+    with db_session() as session:
+        registry = session.scalar(sa.select(Registry).where(Registry.code == "brvt-2024"))
+        assert registry.structure == "three-tier" and registry.province_code == "77"
+        thang_tam = session.scalar(sa.select(Unit).where(Unit.code == "TPVT-PTHANGTAM"))
+        assert (thang_tam.official_code, thang_tam.registry_id) == ("26508", registry.id)
     bad = app.test_cli_runner().invoke(args=["units", "import", "/no/such/file.csv"])
     assert bad.exit_code != 0 and "No file" in bad.output
 
