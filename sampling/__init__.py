@@ -4,7 +4,16 @@ A pure library (numpy, pandas): no Flask, no database.
 """
 
 from sampling.allocation import Allocation, AllocationError, allocate
-from sampling.draw import DesignError, Sample, SampleDesign, draw_sample, plan
+from sampling.draw import (
+    MIN_PER_DOMAIN,
+    AllocationWarning,
+    DesignError,
+    Sample,
+    SampleDesign,
+    allocation_warnings,
+    draw_sample,
+    plan,
+)
 from sampling.errors import SamplingError
 from sampling.frames import (
     DamagedWorkbookError,
@@ -19,14 +28,7 @@ from sampling.frames import (
     ZipBombError,
     read_frame,
 )
-from sampling.manifest import (
-    ManifestError,
-    VerificationResult,
-    frame_content_hash,
-    read_manifest,
-    verify_sample,
-    write_manifest,
-)
+from sampling.manifest import ManifestError, frame_content_hash, read_manifest, write_manifest
 from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
 from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
@@ -40,13 +42,17 @@ from sampling.validation import (
     ValidationResult,
     validate_frame,
 )
+from sampling.verification import Difference, VerificationResult, verify_sample
 from sampling.weights import WeightingError, adjust_for_nonresponse
 
 __all__ = [
+    "MIN_PER_DOMAIN",
     "Allocation",
+    "AllocationWarning",
     "AllocationError",
     "DamagedWorkbookError",
     "DesignError",
+    "Difference",
     "EmptyFrameError",
     "FrameNotFoundError",
     "FrameReadError",
@@ -73,6 +79,7 @@ __all__ = [
     "ZipBombError",
     "adjust_for_nonresponse",
     "allocate",
+    "allocation_warnings",
     "cochran_sample_size",
     "draw_sample",
     "frame_content_hash",

@@ -25,7 +25,7 @@ every stratum up, which overshoots the total; Neyman there divides by ``Σ N_h``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -158,8 +158,15 @@ def allocate_array(
     sd_values: np.ndarray | None = None,
     min_per_stratum: int = 0,
     max_per_stratum: int | None = None,
+    floors: np.ndarray | None = None,
+    labels: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Array form of :func:`allocate`: ``sizes`` (and ``sd_values``) in stratum order."""
+    """Array form of :func:`allocate`: ``sizes`` (and ``sd_values``) in stratum order.
+
+    ``floors`` are further per-stratum minimums (the reporting-domain guard of
+    :func:`sampling.draw.domain_floors`), capped by ``N_h`` and the maximum; ``labels``
+    name the strata in messages.
+    """
     allocation = parse_allocation(method)
     counts = np.asarray(sizes)
     if counts.dtype.kind not in "iu" or (counts < 0).any():
@@ -187,16 +194,40 @@ def allocate_array(
     if not len(counts):
         return counts
     weights = _weights(allocation, counts, sd_values)
-    lower = np.minimum(counts, min_per_stratum)
     upper = counts if max_per_stratum is None else np.minimum(counts, max_per_stratum)
-    if allocation is Allocation.NEYMAN and n > lower.sum() and weights.sum() == 0:
-        raise AllocationError(
-            "Mọi tầng có N_h·S_h = 0: không thể phân bổ Neyman.",
-            "Every stratum has N_h·S_h = 0: Neyman allocation is undefined.",
-        )
-    _check_feasible(n, int(lower.sum()), int(upper[weights > 0].sum() + lower[weights == 0].sum()))
+    lower = np.minimum(counts, min_per_stratum)
+    if floors is not None:
+        lower = np.minimum(np.maximum(lower, floors), upper)
+    highest = int(upper[weights > 0].sum() + lower[weights == 0].sum())
+    if allocation is Allocation.NEYMAN and n > highest:
+        raise _zero_sd_error(n, counts, lower, weights, highest, labels)
+    _check_feasible(n, int(lower.sum()), highest, min_per_stratum, floors is not None)
     values = continuous_allocation(weights, n, lower, upper)
     return largest_remainder(values, n, upper)
+
+
+def _named(positions: np.ndarray, labels: Sequence[str] | None) -> str:
+    names = [labels[k] if labels is not None else str(k + 1) for k in positions[:5]]
+    return ", ".join(names) + (f" … (+{len(positions) - 5})" if len(positions) > 5 else "")
+
+
+def _zero_sd_error(n, counts, lower, weights, highest, labels) -> AllocationError:
+    """Neyman gives a stratum with S_h = 0 nothing beyond its minimum: when those strata
+    hold the units n needs, the cause is their standard deviation, not a maximum."""
+    zero = np.flatnonzero((weights == 0) & (counts > lower))
+    if not len(zero):  # the maximum per stratum is what leaves too few units
+        return AllocationError(*_max_messages(n, highest))
+    strata = _named(zero, labels)
+    return AllocationError(
+        f"Phân bổ Neyman: {len(zero)} tầng có độ lệch chuẩn S_h = 0 ({strata}) nên không "
+        f"được chọn thêm ngoài mức tối thiểu; các tầng còn lại chỉ có {highest} đơn vị, ít "
+        f"hơn n = {n}. Hãy nhập độ lệch chuẩn thực (S_h > 0) cho các tầng đó, chọn cách "
+        "phân bổ khác, hoặc giảm n.",
+        f"Neyman allocation: {len(zero)} strata have standard deviation S_h = 0 "
+        f"({strata}), so they get nothing beyond their minimum; the other strata hold only "
+        f"{highest} units, fewer than n = {n}. Give those strata their real standard "
+        "deviation (S_h > 0), choose another allocation, or lower n.",
+    )
 
 
 def allocate(
@@ -248,21 +279,29 @@ def allocate(
     return {stratum: int(n_h) for stratum, n_h in zip(strata, result, strict=True)}
 
 
-def _check_feasible(n: int, lowest: int, highest: int) -> None:
+def _max_messages(n: int, highest: int) -> tuple[str, str]:
+    return (
+        f"Với số tối đa mỗi tầng, chỉ chọn được {highest} đơn vị, ít hơn n = {n}. "
+        "Hãy tăng số tối đa hoặc giảm n.",
+        f"With the maximum per stratum only {highest} units can be drawn, fewer than "
+        f"n = {n}. Raise the maximum or lower n.",
+    )
+
+
+def _check_feasible(n: int, lowest: int, highest: int, minimum: int, floors: bool) -> None:
     if n < lowest:
+        if floors:
+            vi = f"Số tối thiểu mỗi tầng ({minimum}) và mức tối thiểu mỗi miền báo cáo"
+            en = f"The minimum per stratum ({minimum}) and the minimum per reporting domain"
+        else:
+            vi, en = "Số tối thiểu mỗi tầng", "The minimum per stratum"
         raise AllocationError(
-            f"Số tối thiểu mỗi tầng cần {lowest} đơn vị, nhiều hơn cỡ mẫu n = {n}. "
+            f"{vi} cần {lowest} đơn vị, nhiều hơn cỡ mẫu n = {n}. "
             "Hãy tăng n hoặc giảm số tối thiểu.",
-            f"The minimum per stratum needs {lowest} units, more than n = {n}. "
-            "Increase n or lower the minimum.",
+            f"{en} needs {lowest} units, more than n = {n}. Increase n or lower the minimum.",
         )
     if n > highest:
-        raise AllocationError(
-            f"Với số tối đa mỗi tầng, chỉ chọn được {highest} đơn vị, ít hơn n = {n}. "
-            "Hãy tăng số tối đa hoặc giảm n.",
-            f"With the maximum per stratum only {highest} units can be drawn, fewer than "
-            f"n = {n}. Raise the maximum or lower n.",
-        )
+        raise AllocationError(*_max_messages(n, highest))
 
 
 def reserve_sizes(reserve: int | float, n_h: np.ndarray, sizes: np.ndarray) -> np.ndarray:

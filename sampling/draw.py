@@ -37,6 +37,9 @@ BIT_GENERATOR = "PCG64"
 ALL_STRATUM = "all"
 LABEL_SEPARATOR = " | "
 DEFAULT_ID_COLUMN = "source_row"
+# Every reporting domain gets at least this many units (unless its list is smaller): with
+# fewer, its index has no standard error.
+MIN_PER_DOMAIN = 2
 # Stratum codes up to this many strata fit int16, so numpy's stable sort is a radix sort.
 _INT16_STRATA = np.iinfo(np.int16).max
 
@@ -55,7 +58,12 @@ class SampleDesign:
     proportion, with ``confidence``, ``p``, ``response_rate`` and ``sample_size_rule``
     ``"cochran"`` or ``"yamane"``). With ``per_stratum_size=True`` the rule is applied
     to every stratum's ``N_h`` instead of the total, and ``allocation`` is not used.
-    ``sd`` maps stratum labels to ``S_h`` for Neyman allocation. ``reserve`` is a count
+    With ``n`` and ``per_stratum_size=True`` every stratum gets ``min(n, N_h)``.
+    ``sd`` maps stratum labels to ``S_h`` for Neyman allocation. Every stratum that is a
+    reporting domain gets at least ``min_per_domain`` units (unless its list is smaller);
+    ``domains`` names the stratification columns whose combinations are the reporting
+    domains (default: every stratum is one); a domain made of several strata gets its
+    minimum spread over them in proportion to ``N_h``. ``reserve`` is a count
     per stratum (int) or a ratio of ``n_h`` (float). ``method`` is ``srswor``,
     ``systematic`` (sorted by ``sort_by`` within strata) or ``pps_systematic`` (needs
     ``size_measure``). ``id_column`` identifies rows in manifests and checks; when it is
@@ -74,6 +82,8 @@ class SampleDesign:
     sd: Mapping[str, float] | None = None
     min_per_stratum: int = 0
     max_per_stratum: int | None = None
+    min_per_domain: int = MIN_PER_DOMAIN
+    domains: tuple[str, ...] | None = None
     reserve: int | float = 0
     method: SelectionMethod | str = SelectionMethod.SRSWOR
     sort_by: tuple[str, ...] = ()
@@ -84,6 +94,25 @@ class SampleDesign:
         # Normalise so that equal designs compare equal and serialise the same way.
         object.__setattr__(self, "strata", _as_tuple(self.strata))
         object.__setattr__(self, "sort_by", _as_tuple(self.sort_by))
+        if self.domains is not None:
+            object.__setattr__(self, "domains", _as_tuple(self.domains))
+            outside = [name for name in self.domains if name not in self.strata]
+            if outside:
+                raise DesignError(
+                    f"Miền báo cáo phải là cột phân tầng; không phải: {', '.join(outside)}.",
+                    f"Reporting domains must be stratification columns; these are not: "
+                    f"{', '.join(outside)}.",
+                )
+        if (
+            isinstance(self.min_per_domain, bool)
+            or not isinstance(self.min_per_domain, int)
+            or self.min_per_domain < 0
+        ):
+            raise DesignError(
+                f"Số tối thiểu mỗi miền báo cáo phải là số nguyên không âm: {self.min_per_domain!r}.",
+                f"The minimum per reporting domain must be a non-negative integer: "
+                f"{self.min_per_domain!r}.",
+            )
         object.__setattr__(self, "allocation", parse_allocation(self.allocation))
         object.__setattr__(self, "method", parse_method(self.method))
         if self.sd is not None:
@@ -118,6 +147,12 @@ class SampleDesign:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
+    @classmethod
+    def from_manifest(cls, values: Mapping) -> SampleDesign:
+        """The design recorded in a manifest. Manifests written before the reporting-domain
+        minimum existed drew without it: they are reproduced with ``min_per_domain = 0``."""
+        return cls.from_dict({"min_per_domain": 0, **values})
+
 
 def _as_tuple(value) -> tuple[str, ...]:
     if value is None:
@@ -139,11 +174,59 @@ class Strata:
 
 @dataclass
 class Sample:
-    """A drawn sample: ``table`` (selected rows), ``allocation`` table and ``manifest``."""
+    """A drawn sample: ``table`` (selected rows), ``allocation`` table, ``manifest`` and
+    the allocation's ``warnings`` (see :func:`allocation_warnings`)."""
 
     table: pd.DataFrame
     allocation: pd.DataFrame
     manifest: dict
+    warnings: list[AllocationWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AllocationWarning:
+    """A stratum allocated 0 or 1 unit although its list is not empty."""
+
+    stratum: str
+    N_h: int
+    n_h: int
+    message_vi: str
+    message_en: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def allocation_warnings(table: pd.DataFrame) -> list[AllocationWarning]:
+    """Strata of an allocation table with ``n_h`` of 0 or 1 (and ``N_h > 0``): a stratum
+    allocated nothing is not in the sample at all, and one allocated a single unit has no
+    within-stratum variance, so its estimates carry no standard error."""
+    warnings = []
+    for stratum, size, n_h in zip(table["stratum"], table["N_h"], table["n_h"], strict=True):
+        size, n_h = int(size), int(n_h)
+        if size == 0 or n_h > 1:
+            continue
+        if n_h == 0:
+            vi = f"không được phân bổ người nào (danh sách có {size:,} người): tầng không có trong mẫu"
+            en = f"is allocated nobody (its list has {size:,} people): it is not in the sample"
+        elif size == 1:
+            vi = "chỉ có 1 người trong danh sách: không tính được sai số chuẩn của tầng"
+            en = "has only 1 person in its list: no standard error can be computed for it"
+        else:
+            vi = (
+                f"chỉ được phân bổ 1 người (danh sách có {size:,} người): không tính được "
+                "sai số chuẩn của tầng; nên tăng lên ít nhất 2"
+            )
+            en = (
+                f"is allocated only 1 person (its list has {size:,}): no standard error can "
+                "be computed for it; give it at least 2"
+            )
+        warnings.append(
+            AllocationWarning(
+                str(stratum), size, n_h, f"Tầng {stratum} {vi}.", f"Stratum {stratum} {en}."
+            )
+        )
+    return warnings
 
 
 def _check_columns(frame: pd.DataFrame, design: SampleDesign) -> None:
@@ -249,11 +332,49 @@ def _size_rule(design: SampleDesign, population: int) -> int:
     )
 
 
-def _per_stratum_sizes(design: SampleDesign, sizes: np.ndarray) -> np.ndarray:
-    wanted = np.array([_size_rule(design, int(s)) if s > 0 else 0 for s in sizes], np.int64)
-    lower = np.minimum(sizes, design.min_per_stratum)
+def _per_stratum_sizes(design: SampleDesign, strata: Strata) -> np.ndarray:
+    sizes = strata.sizes
+    if design.n is not None:
+        wanted = np.full(len(sizes), design.n, np.int64)
+    else:
+        wanted = np.array([_size_rule(design, int(s)) if s > 0 else 0 for s in sizes], np.int64)
     upper = sizes if design.max_per_stratum is None else np.minimum(sizes, design.max_per_stratum)
-    return np.clip(wanted, lower, upper)
+    lower = np.maximum(np.minimum(sizes, design.min_per_stratum), domain_floors(design, strata))
+    return np.clip(wanted, np.minimum(lower, upper), upper)
+
+
+def domain_floors(design: SampleDesign, strata: Strata) -> np.ndarray:
+    """The reporting-domain minimum of every stratum.
+
+    When every stratum is a domain: ``min(min_per_domain, N_h)``. When a domain holds
+    several strata (e.g. unit × group split further by procedure field), its minimum
+    ``m_d = min(min_per_domain, N_d)`` is spread over its strata in proportion to ``N_h``
+    by largest remainder, so the domain as a whole gets at least ``m_d``. Example: a
+    domain with strata of 10 and 3 people and a minimum of 2: 2·10/13 = 1.54 and 0.46,
+    floors 1 and 0, the unit left goes to the larger remainder: 2 and 0.
+    """
+    sizes = strata.sizes
+    floor = design.min_per_domain
+    if floor == 0 or not len(sizes):
+        return np.zeros(len(sizes), np.int64)
+    if design.domains is None or set(design.domains) == set(design.strata):
+        return np.minimum(sizes, floor)
+    if design.domains:
+        domain, _ = pd.MultiIndex.from_frame(strata.values[list(design.domains)]).factorize()
+    else:  # the whole frame is the one domain
+        domain = np.zeros(len(sizes), np.intp)
+    domain_size = np.bincount(domain, weights=sizes).astype(np.int64)
+    wanted = np.minimum(domain_size, floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(domain_size[domain] > 0, wanted[domain] * sizes / domain_size[domain], 0)
+    share = np.round(share, 9)
+    base = np.floor(share).astype(np.int64)
+    left = wanted - np.bincount(domain, weights=base, minlength=len(wanted)).astype(np.int64)
+    order = np.lexsort((-(share - base), domain))  # by domain, largest remainder first
+    rank = np.arange(len(order)) - np.searchsorted(domain[order], domain[order])
+    give = np.zeros(len(sizes), bool)
+    give[order] = rank < left[domain[order]]
+    return base + give
 
 
 def _sd_values(design: SampleDesign, strata: Strata) -> np.ndarray | None:
@@ -277,8 +398,8 @@ def sample_sizes(design: SampleDesign, strata: Strata) -> np.ndarray:
     """``n_h`` per stratum (in stratum order) for a design."""
     sizes = strata.sizes
     try:
-        if design.margin is not None and design.per_stratum_size:
-            return _per_stratum_sizes(design, sizes)
+        if design.per_stratum_size:
+            return _per_stratum_sizes(design, strata)
         total = int(sizes.sum())
         n = design.n if design.n is not None else _size_rule(design, max(total, 1))
         return allocate_array(
@@ -288,6 +409,8 @@ def sample_sizes(design: SampleDesign, strata: Strata) -> np.ndarray:
             sd_values=_sd_values(design, strata),
             min_per_stratum=design.min_per_stratum,
             max_per_stratum=design.max_per_stratum,
+            floors=domain_floors(design, strata),
+            labels=strata.labels,
         )
     except (AllocationError, SampleSizeError):
         raise
@@ -442,15 +565,21 @@ def draw_sample(
     report("hash", 0.7)
     content_hash = frame_content_hash(frame)
     manifest = build_manifest(frame, design, seed, content_hash, allocation, table)
+    warnings = allocation_warnings(allocation)
+    manifest["allocation_warnings"] = [warning.to_dict() for warning in warnings]
     report("done", 1.0)
-    return Sample(table=table, allocation=allocation, manifest=manifest)
+    return Sample(table=table, allocation=allocation, manifest=manifest, warnings=warnings)
 
 
 __all__ = [
     "BIT_GENERATOR",
+    "MIN_PER_DOMAIN",
+    "AllocationWarning",
     "DesignError",
     "Sample",
     "SampleDesign",
+    "allocation_warnings",
+    "domain_floors",
     "draw_sample",
     "fresh_seed",
     "make_generator",

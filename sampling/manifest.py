@@ -1,4 +1,5 @@
-"""Audit manifest of a draw, and verification of a sample against frame + manifest.
+"""Audit manifest of a draw: what was drawn, from which frame, how (verification of a
+sample against frame + manifest is in :mod:`sampling.verification`).
 
 Frame content hash (``sampling-frame-sha256/v1``). SHA-256 over, in order: the tag, the
 number of rows, then for every column in sorted column-name order its name, a type tag
@@ -23,7 +24,6 @@ import functools
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -36,7 +36,6 @@ from sampling.errors import SamplingError
 
 HASH_METHOD = "sampling-frame-sha256/v1"
 MANIFEST_FORMAT = "par-survey-sample-manifest/1"
-_LISTED = 20  # differences listed one by one per kind; the rest are counted
 
 
 class ManifestError(SamplingError):
@@ -225,209 +224,3 @@ def read_manifest(path: str | Path) -> dict:
             f"Manifest file {path} lacks fields: {', '.join(missing) or 'design'}.",
         )
     return manifest
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One way in which a sample differs from the reproduced draw."""
-
-    code: str
-    message_vi: str
-    message_en: str
-
-
-@dataclass
-class VerificationResult:
-    """``ok`` when the sample is exactly the draw reproduced from frame + manifest."""
-
-    differences: list[Difference] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def add(self, code: str, message_vi: str, message_en: str) -> None:
-        self.differences.append(Difference(code, message_vi, message_en))
-
-
-def _normalised_ids(ids: pd.Series, like: pd.Series) -> pd.Series:
-    """Ids from a file compared as text, integers written without decimals."""
-    if pd.api.types.is_integer_dtype(like.dtype):
-        numbers = pd.to_numeric(ids, errors="coerce")
-        whole = numbers.notna() & (numbers == numbers.round())
-        text = ids.astype(str).str.strip()
-        text[whole] = numbers[whole].astype("int64").astype(str)
-        return text
-    return ids.astype(str).str.strip()
-
-
-def _keyed(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    rank = pd.to_numeric(table["reserve_rank"], errors="coerce")
-    return pd.DataFrame(
-        {
-            "id": ids.to_numpy(),
-            # A file written for spreadsheets may carry a quote before formula-like text.
-            "stratum": table["stratum"]
-            .astype(str)
-            .str.strip()
-            .str.replace(r"^'(?=[=+\-@])", "", regex=True)
-            .to_numpy(),
-            "selection": table["selection"].astype(str).str.strip().str.lower().to_numpy(),
-            "reserve_rank": rank.fillna(0).astype("int64").to_numpy(),
-            "weight": pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=float),
-            "inclusion_prob": pd.to_numeric(table["inclusion_prob"], errors="coerce").to_numpy(
-                dtype=float
-            ),
-        }
-    )
-
-
-def _report(result: VerificationResult, code: str, ids: list, vi: str, en: str) -> None:
-    if not ids:
-        return
-    shown = ", ".join(map(str, ids[:_LISTED])) + (" ..." if len(ids) > _LISTED else "")
-    result.add(code, f"{vi} ({len(ids)}): {shown}", f"{en} ({len(ids)}): {shown}")
-
-
-_REQUIRED_SAMPLE_COLUMNS = ("stratum", "selection", "reserve_rank", "inclusion_prob", "weight")
-
-
-def _compare_tables(result, expected: pd.DataFrame, actual: pd.DataFrame) -> None:
-    duplicated = actual["id"][actual["id"].duplicated()].tolist()
-    _report(
-        result,
-        "duplicate_rows",
-        duplicated,
-        "Dòng lặp lại trong mẫu",
-        "Rows repeated in the sample",
-    )
-    actual = actual.drop_duplicates("id")
-    merged = expected.merge(actual, on="id", how="outer", suffixes=("", "_file"), indicator=True)
-    _report(
-        result,
-        "missing_rows",
-        merged.loc[merged["_merge"] == "left_only", "id"].tolist(),
-        "Dòng được chọn nhưng thiếu trong tệp mẫu",
-        "Rows drawn but missing from the sample file",
-    )
-    _report(
-        result,
-        "extra_rows",
-        merged.loc[merged["_merge"] == "right_only", "id"].tolist(),
-        "Dòng có trong tệp mẫu nhưng không được chọn",
-        "Rows in the sample file that were not drawn",
-    )
-    both = merged[merged["_merge"] == "both"]
-    moved = both[
-        (both["stratum"] != both["stratum_file"]) | (both["selection"] != both["selection_file"])
-    ]
-    _report(
-        result,
-        "moved_rows",
-        moved["id"].tolist(),
-        "Dòng sai tầng hoặc sai loại (chính thức/dự phòng)",
-        "Rows in the wrong stratum or selection (primary/reserve)",
-    )
-    rank = both[(both["reserve_rank"] != both["reserve_rank_file"]) & ~both["id"].isin(moved["id"])]
-    _report(
-        result,
-        "wrong_reserve_rank",
-        rank["id"].tolist(),
-        "Sai thứ tự dự phòng",
-        "Wrong reserve rank",
-    )
-    for column, vi, en in (
-        ("weight", "Sai trọng số", "Wrong weight"),
-        ("inclusion_prob", "Sai xác suất chọn", "Wrong inclusion probability"),
-    ):
-        wrong = ~np.isclose(both[column], both[f"{column}_file"], rtol=1e-9, atol=0)
-        _report(result, f"wrong_{column}", both.loc[wrong, "id"].tolist(), vi, en)
-
-
-def _matches_as_text(frame: pd.DataFrame, recorded: dict) -> bool:
-    """Whether the frame hashes as recorded once its categoricals are plain text: the
-    hash of a draw made when ``read_frame`` returned every column as ``str`` (before
-    unit, group, ... became categoricals); the same content in another representation."""
-    categorical = [
-        name for name in frame.columns if isinstance(frame[name].dtype, pd.CategoricalDtype)
-    ]
-    if not categorical or recorded.get("hash_method") != HASH_METHOD:
-        return False
-    as_text = frame.astype(dict.fromkeys(categorical, "str"))
-    return frame_content_hash(as_text) == recorded.get("content_sha256")
-
-
-def verify_sample(
-    frame: pd.DataFrame, sample_table: pd.DataFrame, manifest: dict
-) -> VerificationResult:
-    """Re-run the draw recorded in ``manifest`` on ``frame`` and compare with ``sample_table``.
-
-    Reports (in Vietnamese and English): a changed frame (content hash), a manifest whose
-    selection hash does not match its own re-draw, and rows missing, extra, repeated, in
-    the wrong stratum or selection, or with a wrong reserve rank, weight or inclusion
-    probability. ``sample_table`` may come from a CSV/XLSX file (text columns are fine).
-    """
-    from sampling.draw import SampleDesign, draw_sample
-
-    result = VerificationResult()
-    recorded = manifest.get("frame", {})
-    content_hash = frame_content_hash(frame)
-    if content_hash != recorded.get("content_sha256") and _matches_as_text(frame, recorded):
-        content_hash = recorded["content_sha256"]
-    if content_hash != recorded.get("content_sha256"):
-        result.add(
-            "frame_changed",
-            f"Khung mẫu đã thay đổi: mã băm {content_hash[:16]}… khác với manifest "
-            f"({str(recorded.get('content_sha256'))[:16]}…); số dòng {len(frame)} so với "
-            f"{recorded.get('rows')}.",
-            f"The frame has changed: content hash {content_hash[:16]}… differs from the "
-            f"manifest ({str(recorded.get('content_sha256'))[:16]}…); {len(frame)} rows "
-            f"against {recorded.get('rows')}.",
-        )
-    if manifest.get("numpy_version") != np.__version__:
-        # PCG64 streams are stable, but a numpy release may change how they are consumed.
-        result_note = f"numpy {manifest.get('numpy_version')} → {np.__version__}"
-    else:
-        result_note = None
-    missing = [c for c in _REQUIRED_SAMPLE_COLUMNS if c not in sample_table.columns]
-    if missing:
-        result.add(
-            "sample_columns",
-            f"Tệp mẫu thiếu cột: {', '.join(missing)}.",
-            f"The sample file lacks columns: {', '.join(missing)}.",
-        )
-        return result
-    try:
-        design = SampleDesign.from_dict(manifest["design"])
-        expected = draw_sample(frame, design, seed=int(manifest["seed"]))
-    except SamplingError as error:
-        result.add(
-            "redraw_failed",
-            f"Không chạy lại được: {error.message_vi}",
-            f"Cannot re-draw: {error.message_en}",
-        )
-        return result
-    id_column = recorded.get("id_column")
-    if expected.manifest["selected_sha256"] != manifest.get("selected_sha256"):
-        result.add(
-            "manifest_mismatch",
-            "Mã băm danh sách được chọn trong manifest khác với kết quả chạy lại"
-            + (f" ({result_note})." if result_note else "."),
-            "The manifest's hash of the selected rows differs from the re-run"
-            + (f" ({result_note})." if result_note else "."),
-        )
-    expected_ids = row_ids(expected.table, id_column)
-    if id_column and id_column not in sample_table.columns:
-        result.add(
-            "sample_columns",
-            f"Tệp mẫu thiếu cột mã dòng '{id_column}'.",
-            f"The sample file lacks the row id column '{id_column}'.",
-        )
-        return result
-    actual_ids = _normalised_ids(row_ids(sample_table, id_column), expected_ids)
-    _compare_tables(
-        result,
-        _keyed(expected.table, _normalised_ids(expected_ids, expected_ids)),
-        _keyed(sample_table, actual_ids),
-    )
-    return result

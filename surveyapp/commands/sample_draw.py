@@ -315,11 +315,20 @@ def write_sample(table: pd.DataFrame, out: Path) -> None:
 
 
 def read_sample(path: Path) -> pd.DataFrame:
-    """A sample file written by ``draw`` (all sheets of an XLSX), every column as text."""
+    """A sample file written by ``draw`` (all sheets of an XLSX), every column as text.
+
+    ``attrs["row_labels"]`` names each row as a person finds it in the file: its line in
+    a CSV (the header is line 1), ``sheet!row`` in an XLSX.
+    """
     if path.suffix.lower() == ".xlsx":
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
-        return pd.concat(sheets.values(), ignore_index=True).fillna("")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        table = pd.concat(sheets.values(), ignore_index=True).fillna("")
+        labels = [f"{name}!{i + 2}" for name, rows in sheets.items() for i in range(len(rows))]
+    else:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        labels = [str(i + 2) for i in range(len(table))]
+    table.attrs["row_labels"] = labels
+    return table
 
 
 class _Progress:

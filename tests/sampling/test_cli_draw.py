@@ -97,8 +97,10 @@ def test_verify_fails_on_a_tampered_sample(frame_csv, tmp_path):
     table.to_csv(out, index=False, encoding="utf-8-sig")
     result = run("verify", frame_csv, out)
     assert result.exit_code == 1
-    assert "Rows in the wrong stratum or selection" in result.output
-    assert "Dòng sai tầng" in result.output
+    # The first data row of the file (row 2 under the header) is named, with what changed.
+    assert "Sample file, row 2 (source_row " in result.output
+    assert "reserve (no rank); it was drawn in stratum" in result.output
+    assert "Tệp mẫu, dòng 2 (source_row " in result.output
 
 
 def test_verify_fails_on_a_changed_frame(frame_csv, tmp_path):

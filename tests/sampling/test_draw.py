@@ -77,7 +77,8 @@ def test_counts_weights_and_reserve_ranks_follow_the_allocation():
 
 def test_reserve_count_capped_by_what_is_left():
     frame = pd.DataFrame({"source_row": range(10), "unit": ["a"] * 7 + ["b"] * 3})
-    sample = draw_sample(frame, SampleDesign(strata="unit", n=5, reserve=4), seed=2)
+    design = SampleDesign(strata="unit", n=5, reserve=4, min_per_domain=0)
+    sample = draw_sample(frame, design, seed=2)
     allocation = sample.allocation.set_index("stratum")
     # n_h: 3.5 and 1.5 -> tie on .5 goes to the first stratum: a 4, b 1.
     assert allocation["n_h"].to_dict() == {"a": 4, "b": 1}
@@ -198,10 +199,13 @@ def frames_and_designs(draw):
     codes = np.repeat(np.arange(len(sizes)), sizes)
     order = np.random.default_rng(draw(st.integers(0, 1000))).permutation(len(codes))
     frame = pd.DataFrame({"source_row": np.arange(len(codes)), "unit": codes[order].astype(str)})
-    n = draw(st.integers(0, len(codes)))
+    minimum = draw(st.integers(0, 3))
+    n = draw(st.integers(sum(min(size, minimum) for size in sizes), len(codes)))
     reserve = draw(st.one_of(st.integers(0, 5), st.floats(0, 1)))
     method = draw(st.sampled_from(["srswor", "systematic"]))
-    return frame, SampleDesign(strata=("unit",), n=n, reserve=reserve, method=method)
+    return frame, SampleDesign(
+        strata=("unit",), n=n, reserve=reserve, method=method, min_per_domain=minimum
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -217,6 +221,7 @@ def test_draw_invariants(case, seed):
         assert reserve.tolist() == list(range(1, allocation.loc[stratum, "reserve_h"] + 1))
         assert (rows["unit"] == stratum).all()
     assert (allocation["n_h"] + allocation["reserve_h"] <= allocation["N_h"]).all()
+    assert (allocation["n_h"] >= np.minimum(allocation["N_h"], design.min_per_domain)).all()
     again = draw_sample(frame, design, seed=seed)
     pd.testing.assert_frame_equal(table, again.table)
 
