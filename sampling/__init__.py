@@ -4,6 +4,14 @@ A pure library (numpy, pandas): no Flask, no database.
 """
 
 from sampling.allocation import Allocation, AllocationError, allocate
+from sampling.commitment import (
+    CommitmentError,
+    commitment_sha256,
+    committed_draw,
+    derive_seed,
+    make_commitment,
+    verify_chain,
+)
 from sampling.draw import (
     MIN_PER_DOMAIN,
     AllocationWarning,
@@ -49,6 +57,7 @@ __all__ = [
     "MIN_PER_DOMAIN",
     "Allocation",
     "AllocationWarning",
+    "CommitmentError",
     "AllocationError",
     "DamagedWorkbookError",
     "DesignError",
@@ -81,8 +90,12 @@ __all__ = [
     "allocate",
     "allocation_warnings",
     "cochran_sample_size",
+    "commitment_sha256",
+    "committed_draw",
+    "derive_seed",
     "draw_sample",
     "frame_content_hash",
+    "make_commitment",
     "normalise_phone",
     "normalise_phones",
     "neutralise_formula",
@@ -91,6 +104,7 @@ __all__ = [
     "read_manifest",
     "spreadsheet_safe",
     "validate_frame",
+    "verify_chain",
     "verify_sample",
     "write_manifest",
     "yamane_sample_size",

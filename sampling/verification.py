@@ -58,13 +58,34 @@ class Difference:
     row_id: str | None = None
 
 
+# The links of the chain a verification checks, in order, with their names.
+STEPS = {
+    "commitment": ("Cam kết đã công bố", "Published commitment"),
+    "design": ("Thiết kế mẫu đã cam kết", "Committed design"),
+    "seed": ("Hạt giống suy ra từ giá trị công khai", "Seed derived from the public value"),
+    "frame": ("Khung mẫu (mã băm)", "Frame (content hash)"),
+    "selection": ("Danh sách được chọn khi chạy lại", "Selection re-drawn"),
+    "rows": ("Các dòng của mẫu", "Rows of the sample"),
+    "people": ("Thông tin người được chọn", "People's details"),
+}
+_ROW_CODES = {
+    "duplicate_rows", "missing_rows", "extra_rows", "moved_rows", "wrong_reserve_rank",
+    "wrong_weight", "wrong_inclusion_prob",
+}  # fmt: skip
+
+
 @dataclass
 class VerificationResult:
-    """``ok`` when the sample is exactly the draw reproduced from frame + manifest."""
+    """``ok`` when the sample is exactly the draw reproduced from frame + manifest.
+
+    ``steps`` maps each link checked (see :data:`STEPS`) to True, False, or None when it
+    could not be checked (an earlier failure, or a draw made without a commitment).
+    """
 
     differences: list[Difference] = field(default_factory=list)
     checked_columns: list[str] = field(default_factory=list)
     unchecked_columns: list[str] = field(default_factory=list)
+    steps: dict[str, bool | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -360,7 +381,7 @@ def verify_sample(
     from sampling.draw import SampleDesign, draw_sample
 
     result = VerificationResult()
-    check_frame(result, frame, manifest)
+    result.steps["frame"] = check_frame(result, frame, manifest)
     missing = [c for c in DESIGN_COLUMNS if c not in sample_table.columns]
     if missing:
         result.add(
@@ -376,7 +397,10 @@ def verify_sample(
         vi, en = getattr(error, "message_vi", str(error)), getattr(error, "message_en", str(error))
         result.add("redraw_failed", f"Không chạy lại được: {vi}", f"Cannot re-draw: {en}")
         return result
-    if expected.manifest["selected_sha256"] != manifest.get("selected_sha256"):
+    result.steps["selection"] = expected.manifest["selected_sha256"] == manifest.get(
+        "selected_sha256"
+    )
+    if not result.steps["selection"]:
         versions = ""
         if manifest.get("numpy_version") != np.__version__:
             # PCG64 streams are stable, but a numpy release may change how they are consumed.
@@ -419,9 +443,11 @@ def verify_sample(
     for name in ("position", "position_file", "reserve_rank", "reserve_rank_file"):
         both[name] = both[name].astype("int64")
     _placements(result, both, id_name)
+    result.steps["rows"] = not (result.codes & _ROW_CODES)
     added = {*DESIGN_COLUMNS, *(id_column and [id_column] or [])}
     frame_columns = [str(c) for c in frame.columns if c not in added]
     result.checked_columns = [c for c in frame_columns if c in sample_table.columns]
     result.unchecked_columns = [c for c in frame_columns if c not in sample_table.columns]
     _people(result, expected.table, sample_table, both, result.checked_columns, id_name)
+    result.steps["people"] = "changed_values" not in result.codes
     return result

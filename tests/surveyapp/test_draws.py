@@ -339,7 +339,8 @@ def test_bad_designs_are_reshown(client, login, setup, factory, db_session):
 
 
 def test_neyman_allocation_from_standard_deviations(client, login, setup, db_session):
-    """n = 10, N_h S_h = 30·1, 8·0, 12·1: 7.14, 0, 2.86 -> largest remainder 7, 0, 3."""
+    """n = 10, N_h S_h = 30·1, 8·0, 12·1: the officials (S_h = 0) are a reporting domain
+    held at its minimum of 2; 8 go to the others in ratio 30:12 -> 5.71, 2.29 -> 6, 2."""
     campaign, *_ = setup
     login(Role.ADMIN)
     neyman = {"size_mode": "total", "n": "10", "allocation": "neyman", "reserve": "0"}
@@ -349,8 +350,8 @@ def test_neyman_allocation_from_standard_deviations(client, login, setup, db_ses
     assert post_design(client, campaign, "draw", sd=sd, **neyman).status_code == 302
     rows = the_draw(db_session).allocation["rows"]
     assert {r["stratum"]: r["n_h"] for r in rows} == {
-        "XA01 | citizen": 7,
-        "XA01 | official": 0,
-        "XA02 | citizen": 3,
+        "XA01 | citizen": 6,
+        "XA01 | official": 2,
+        "XA02 | citizen": 2,
     }
     assert len(respondents(db_session)) == 10
