@@ -292,13 +292,13 @@ def _check_feasible(n: int, lowest: int, highest: int, minimum: int, floors: boo
     if n < lowest:
         if floors:
             vi = f"Số tối thiểu mỗi tầng ({minimum}) và mức tối thiểu mỗi miền báo cáo"
-            en = f"The minimum per stratum ({minimum}) and the minimum per reporting domain"
+            en = f"The minimum per stratum ({minimum}) and the minimum per reporting domain need"
         else:
-            vi, en = "Số tối thiểu mỗi tầng", "The minimum per stratum"
+            vi, en = "Số tối thiểu mỗi tầng", "The minimum per stratum needs"
         raise AllocationError(
             f"{vi} cần {lowest} đơn vị, nhiều hơn cỡ mẫu n = {n}. "
             "Hãy tăng n hoặc giảm số tối thiểu.",
-            f"{en} needs {lowest} units, more than n = {n}. Increase n or lower the minimum.",
+            f"{en} {lowest} units, more than n = {n}. Increase n or lower the minimum.",
         )
     if n > highest:
         raise AllocationError(*_max_messages(n, highest))

@@ -9,7 +9,8 @@
 * :data:`DAY_FORMATS`: dates typed by a person (dd/mm/yyyy first, as written in Vietnam;
   also d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy and ISO), read by WTForms' ``DateField`` on the
   web and click's ``DateTime`` on the command line;
-* :data:`DESIGN_DEFAULTS`: the defaults of the design options both front ends offer.
+* :data:`DESIGN_DEFAULTS`: the defaults of the design options both front ends offer;
+* :func:`with_unit`: a one-unit list needs no unit column.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import csv
 import math
 import unicodedata
+
+import pandas as pd
 
 from sampling.draw import MIN_PER_DOMAIN, DesignError
 
@@ -121,3 +124,16 @@ def parse_sd_table(text: str | None) -> dict[str, float]:
             f"number; wrong at {'; '.join(problems_en)}.",
         )
     return values
+
+
+def with_unit(frame: pd.DataFrame, unit: str | None) -> pd.DataFrame:
+    """A list that is one unit's may leave out the unit column: with ``unit`` given and no
+    ``unit`` column, every row is that unit's (the web upload and ``--unit`` alike). A
+    list that has the column keeps its own values (rows of other units are reported by
+    whoever knows which unit the list is for)."""
+    if unit is None or "unit" in frame.columns:
+        return frame
+    filled = frame.copy(deep=False)  # the columns are shared, not copied
+    filled["unit"] = pd.Series([unit] * len(frame), dtype="str", index=frame.index)
+    filled.attrs = dict(frame.attrs)
+    return filled

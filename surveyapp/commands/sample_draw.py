@@ -1,36 +1,56 @@
-"""``surveyapp sample plan | draw | verify``: allocation tables, draws and their audit.
+"""``surveyapp sample plan | commit | draw | verify``: allocation tables, commitments, draws
+and their audit.
 
 The frame is read with :func:`sampling.read_frame` and checked with
 :func:`sampling.validate_frame`; plans and draws use the valid rows. ``draw`` writes the
 sample (CSV, or XLSX with one sheet per unit) and ``OUT.manifest.json`` beside it; the
-manifest also records how the frame was read (list kind, period, sheet, file SHA-256) so
-that ``verify`` reads it the same way.
+manifest also records how the frame was read (list kind, period, sheet, unit, file
+SHA-256) so that ``verify`` reads it the same way.
+
+A draw nobody can shop for (:mod:`sampling.commitment`)::
+
+    surveyapp sample commit list.csv --strata unit,group --n 100 \\
+        --value-source "Giải đặc biệt XSKT TP.HCM ngày 15/07/2025" --value-date 15/07/2025 \\
+        --out commitment.json                  # publish it (and its SHA-256) today
+    surveyapp sample draw list.csv --commitment commitment.json --public-value 482913 \\
+        --out sample.csv                       # on or after 15/07/2025
+    surveyapp sample verify list.csv sample.csv --commitment commitment.json \\
+        --public-value 482913                  # anyone: the whole chain
+
+The design options and their defaults are the web draw page's
+(:data:`sampling.inputs.DESIGN_DEFAULTS`): n and the margin apply per stratum unless
+``--total``; the reserve and the standard-deviation table are read by the same parsers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import pandas as pd
+from click.core import ParameterSource
 
 import sampling
 from sampling import SampleDesign, SamplingError
+from sampling.inputs import DESIGN_DEFAULTS, parse_reserve, parse_sd_table
 from sampling.text import spreadsheet_safe_frame
-from sampling.validation import KINDS
+from sampling.verification import STEPS
 from scoring_bridge.xlsx import sheet_title, write_xlsx
-from surveyapp.commands.sample import group
+from surveyapp.commands.sample import (
+    DAY,
+    group,
+    library_failure,
+    read_and_validate,
+    reading,
+    reading_options,
+)
 
 _PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # about 100,000 rows
-
-
-def _fail(error: SamplingError) -> click.ClickException:
-    return click.ClickException(f"{error.message_vi}\n{error.message_en}")
 
 
 @contextmanager
@@ -38,89 +58,39 @@ def _library_errors() -> Iterator[None]:
     try:
         yield
     except SamplingError as error:
-        raise _fail(error) from None
+        raise library_failure(error) from None
 
 
 def _columns(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
-def _reserve(text: str) -> int | float:
+def _reserve(ctx, param, value):
     try:
-        value = float(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{text}': cần một số nguyên (số dự phòng mỗi tầng) hoặc tỷ lệ như 0.2 / "
-            "a count per stratum or a ratio such as 0.2."
-        ) from None
-    if value < 0:
-        raise click.BadParameter("Số dự phòng không được âm / The reserve cannot be negative.")
-    return int(value) if "." not in text and "e" not in text.lower() else value
+        return parse_reserve(value)
+    except SamplingError as error:
+        raise click.BadParameter(f"{error.message_vi} / {error.message_en}") from None
 
 
-def _period(text: str | None) -> tuple[str, str] | None:
-    if not text:
-        return None
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) != 2 or not all(parts):
-        raise click.BadParameter(
-            "Dạng đúng: BẮT_ĐẦU,KẾT_THÚC (ví dụ 01/01/2024,30/09/2024) / "
-            "Expected START,END (e.g. 2024-01-01,2024-09-30)."
-        )
-    return parts[0], parts[1]
-
-
-def _read_sd(path: str | None) -> dict[str, float] | None:
+def _read_sd(ctx, param, path):
     if not path:
         return None
     try:
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
         raise click.BadParameter(
-            f"Không đọc được tệp CSV (UTF-8) / Cannot read the CSV (UTF-8) file: {error}",
-            param_hint="--sd",
+            "Tệp độ lệch chuẩn cần mã hoá UTF-8 / The standard deviation file must be UTF-8."
         ) from None
-    if not {"stratum", "sd"} <= set(table.columns):
-        raise click.BadParameter(
-            "Tệp độ lệch chuẩn cần hai cột 'stratum' và 'sd' / The standard deviation file "
-            "needs the columns 'stratum' and 'sd'.",
-            param_hint="--sd",
-        )
-    values = pd.to_numeric(table["sd"], errors="coerce")
-    if values.isna().any():
-        raise click.BadParameter(
-            f"Giá trị sd không phải số ở dòng {int(values.isna().idxmax()) + 2} / "
-            f"Non-numeric sd on line {int(values.isna().idxmax()) + 2}.",
-            param_hint="--sd",
-        )
-    # Labels as the frame has them: NFC (Vietnamese text also arrives decomposed), trimmed.
-    labels = (
-        table["stratum"].fillna("").map(lambda text: unicodedata.normalize("NFC", text).strip())
-    )
-    return dict(zip(labels, values, strict=True))
+    try:
+        return parse_sd_table(text)
+    except SamplingError as error:
+        raise click.BadParameter(f"{error.message_vi} / {error.message_en}") from None
 
 
-def _infer_kind(frame: pd.DataFrame) -> str:
-    """Officials' lists have positions and no procedure data; anything else is citizens."""
-    citizen_columns = {"completed_on", "dossier_code", "procedure", "field"}
-    if "position" in frame.columns and not citizen_columns & set(frame.columns):
-        return "officials"
-    return "citizens"
-
-
-def _load_frame(
-    path: str, kind: str | None, period, sheet: str | None, strata, progress=None
-) -> tuple:
+def _load_frame(path: str, how: dict, strata, progress=None) -> tuple:
     """Valid rows of the frame and how they were read (for the manifest)."""
     with _library_errors():
-        raw = sampling.read_frame(path, sheet=sheet)
-        if progress is not None:
-            progress.to(30)
-        kind = kind or _infer_kind(raw)
-        present = tuple(column for column in strata if column in raw.columns)
-        result = sampling.validate_frame(raw, kind=kind, period=period, required=present)
-        if progress is not None:
-            progress.to(45)
+        raw, result, kind = read_and_validate(path, how, strata, progress)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -137,25 +107,41 @@ def _load_frame(
     source = {
         "file": Path(path).name,
         "file_sha256": digest.hexdigest(),
+        **how,
         "kind": kind,
-        "period": list(period) if period else None,
-        "sheet": sheet,
         "rows_read": len(raw),
         "rows_valid": len(result.valid),
     }
     return result.valid, source
 
 
+DESIGN_OPTIONS = (
+    "strata", "domains", "n", "margin", "confidence", "rule", "per_stratum", "response_rate",
+    "allocation", "sd", "min_per_stratum", "max_per_stratum", "min_per_domain", "reserve",
+    "method", "sort_by", "size_measure",
+)  # fmt: skip
+
+
 def _design_options(function):
+    defaults = DESIGN_DEFAULTS
     options = [
-        click.argument("frame", type=click.Path(exists=True, dir_okay=False)),
         click.option(
             "--strata",
             default="",
             help="Cột phân tầng, cách nhau bởi dấu phẩy / Stratification columns, comma-separated.",
         ),
         click.option(
-            "--n", "n", type=click.IntRange(min=0), help="Cỡ mẫu tổng / Total sample size."
+            "--domains",
+            default=None,
+            help="Cột xác định miền báo cáo (mặc định: mọi tầng) / Columns of the reporting "
+            "domains (default: every stratum is one).",
+        ),
+        click.option(
+            "--n",
+            "n",
+            type=click.IntRange(min=0),
+            help="Cỡ mẫu mỗi tầng (hoặc tổng với --total) / Sample size per stratum (or in "
+            "total with --total).",
         ),
         click.option(
             "--margin",
@@ -165,20 +151,23 @@ def _design_options(function):
         click.option(
             "--confidence",
             type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=0.95,
+            default=defaults["confidence"],
             show_default=True,
         ),
         click.option(
             "--rule",
-            type=click.Choice(["cochran", "yamane"]),
-            default="cochran",
+            type=click.Choice(["yamane", "cochran"]),
+            default=defaults["rule"],
             show_default=True,
             help="Công thức cỡ mẫu với --margin / Sample size rule with --margin.",
         ),
         click.option(
-            "--per-stratum",
-            is_flag=True,
-            help="Áp dụng --margin cho từng tầng / Apply --margin within every stratum.",
+            "--per-stratum/--total",
+            "per_stratum",
+            default=defaults["per_stratum"],
+            show_default=True,
+            help="--n hoặc --margin cho từng tầng, hay tổng cỡ mẫu phân bổ cho các tầng / "
+            "--n or --margin per stratum, or a total allocated to the strata.",
         ),
         click.option(
             "--response-rate",
@@ -188,22 +177,37 @@ def _design_options(function):
         click.option(
             "--allocation",
             type=click.Choice([a.value for a in sampling.Allocation]),
-            default="proportional",
+            default=defaults["allocation"],
             show_default=True,
+            help="Phân bổ tổng cỡ mẫu (với --total) / How a total is allocated (with --total).",
         ),
         click.option(
             "--sd",
-            "sd_file",
             type=click.Path(exists=True, dir_okay=False),
-            help="CSV (stratum, sd) cho Neyman / CSV (stratum, sd) for Neyman.",
+            callback=_read_sd,
+            help="Tệp CSV «tầng,độ lệch chuẩn» cho Neyman / CSV «stratum,sd» for Neyman.",
         ),
-        click.option("--min-per-stratum", type=click.IntRange(min=0), default=0, show_default=True),
+        click.option(
+            "--min-per-stratum",
+            type=click.IntRange(min=0),
+            default=defaults["min_per_stratum"],
+            show_default=True,
+        ),
         click.option("--max-per-stratum", type=click.IntRange(min=0)),
         click.option(
-            "--reserve",
-            default="0",
+            "--min-per-domain",
+            type=click.IntRange(min=0),
+            default=defaults["min_per_domain"],
             show_default=True,
-            help="Số dự phòng mỗi tầng hoặc tỷ lệ như 0.2 / Spares per stratum or a ratio such as 0.2.",
+            help="Tối thiểu mỗi miền báo cáo / Minimum per reporting domain.",
+        ),
+        click.option(
+            "--reserve",
+            default=defaults["reserve"],
+            show_default=True,
+            callback=_reserve,
+            help="Số dự phòng mỗi tầng (2) hoặc tỷ lệ (0.2 hay 20%) / Spares per stratum (2) "
+            "or a ratio (0.2 or 20%).",
         ),
         click.option(
             "--method",
@@ -217,13 +221,6 @@ def _design_options(function):
             help="Khóa sắp xếp cho chọn hệ thống / Sort keys for systematic selection.",
         ),
         click.option("--size-measure", help="Cột quy mô cho PPS / Size measure column for PPS."),
-        click.option(
-            "--kind",
-            type=click.Choice(KINDS),
-            help="Loại danh sách (mặc định: tự nhận biết) / List kind (default: inferred).",
-        ),
-        click.option("--period", help="Kỳ khảo sát BẮT_ĐẦU,KẾT_THÚC / Survey period START,END."),
-        click.option("--sheet", help="Tên trang tính XLSX / XLSX sheet name."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -235,9 +232,11 @@ def _design(options: dict) -> SampleDesign:
         raise click.UsageError(
             "Cần đúng một trong --n hoặc --margin / Give exactly one of --n or --margin."
         )
+    domains = options["domains"]
     with _library_errors():
         return SampleDesign(
             strata=_columns(options["strata"]),
+            domains=None if domains is None else _columns(domains),
             n=options["n"],
             margin=options["margin"],
             confidence=options["confidence"],
@@ -245,25 +244,19 @@ def _design(options: dict) -> SampleDesign:
             per_stratum_size=options["per_stratum"],
             response_rate=options["response_rate"],
             allocation=options["allocation"],
-            sd=_read_sd(options["sd_file"]),
+            sd=options["sd"],
             min_per_stratum=options["min_per_stratum"],
             max_per_stratum=options["max_per_stratum"],
-            reserve=_reserve(options["reserve"]),
+            min_per_domain=options["min_per_domain"],
+            reserve=options["reserve"],
             method=options["method"],
             sort_by=_columns(options["sort_by"]),
             size_measure=options["size_measure"],
         )
 
 
-def _frame_for(options: dict, design: SampleDesign, progress=None):
-    return _load_frame(
-        options["frame"],
-        options["kind"],
-        _period(options["period"]),
-        options["sheet"],
-        (*design.strata, *design.sort_by),
-        progress,
-    )
+def _strata_columns(design: SampleDesign) -> tuple[str, ...]:
+    return (*design.strata, *design.sort_by)
 
 
 def _print_allocation(table: pd.DataFrame) -> None:
@@ -275,16 +268,21 @@ def _print_allocation(table: pd.DataFrame) -> None:
         columns=shown.columns,
     )  # fmt: skip
     click.echo(pd.concat([shown, total]).to_string(index=False))
+    for warning in sampling.allocation_warnings(table):
+        click.echo(f"Cảnh báo: {warning.message_vi}\nWarning: {warning.message_en}", err=True)
 
 
 @group.command("plan")
+@click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @_design_options
-def plan_command(**options) -> None:
+@reading_options
+def plan_command(frame, **options) -> None:
     """Bảng phân bổ mẫu (N_h, n_h, tỷ lệ) mà không chọn / Allocation table without drawing."""
+    how = reading(options)
     design = _design(options)
-    frame, _ = _frame_for(options, design)
+    valid, _ = _load_frame(frame, how, _strata_columns(design))
     with _library_errors():
-        table = sampling.plan(frame, design)
+        table = sampling.plan(valid, design)
     _print_allocation(table)
 
 
@@ -331,6 +329,15 @@ def read_sample(path: Path) -> pd.DataFrame:
     return table
 
 
+def _read_json(path: str, what_vi: str, what_en: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(
+            f"Không đọc được {what_vi} {path} / Cannot read the {what_en} {path}: {error}"
+        ) from None
+
+
 class _Progress:
     """One bar over reading, checking, drawing and writing; shown for large files only.
 
@@ -359,30 +366,134 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-@group.command("draw")
+def _check_out(out: str, suffixes: tuple[str, ...]) -> Path:
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise click.BadParameter(
+            f"Tệp kết quả phải là {' hoặc '.join(suffixes)} / The output must be "
+            f"{' or '.join(suffixes)}.",
+            param_hint="--out",
+        )
+    return path
+
+
+@group.command("commit")
+@click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @_design_options
+@reading_options
+@click.option(
+    "--value-source",
+    required=True,
+    help="Giá trị ngẫu nhiên công khai sẽ dùng, ví dụ «Giải đặc biệt XSKT TP.HCM ngày "
+    "15/07/2025» / The future public random value, e.g. a lottery's special prize.",
+)
+@click.option(
+    "--value-date",
+    type=DAY,
+    required=True,
+    help="Ngày giá trị được công bố (sau hôm nay) / The day it becomes public (after today).",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="commitment.json")
+def commit_command(frame, value_source, value_date, out, **options) -> None:
+    """Công bố cam kết trước khi chọn mẫu / Publish a commitment before drawing."""
+    out_path = _check_out(out, (".json",))
+    how = reading(options)
+    design = _design(options)
+    valid, source = _load_frame(frame, how, _strata_columns(design))
+    with _library_errors():
+        table = sampling.plan(valid, design)
+        commitment = sampling.make_commitment(
+            valid, design, value_source=value_source, value_date=value_date
+        )
+    commitment["source"] = source
+    out_path.write_text(json.dumps(commitment, ensure_ascii=False, indent=2), encoding="utf-8")
+    _print_allocation(table)
+    identity = sampling.commitment_sha256(commitment)
+    click.echo(
+        f"Cam kết / Commitment: {out_path}\nSHA-256: {identity}\n"
+        f"Công bố tệp này và mã SHA-256 ngay hôm nay; chọn mẫu từ ngày {value_date:%d/%m/%Y} "
+        f"với giá trị: {commitment['public_value']['source']}.\n"
+        f"Publish this file and its SHA-256 today; draw on or after {value_date:%d/%m/%Y} "
+        f"with the value: {commitment['public_value']['source']}."
+    )
+
+
+def _given(names) -> list[str]:
+    ctx = click.get_current_context()
+    return [
+        "--" + name.replace("_", "-")
+        for name in names
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    ]
+
+
+def _committed(commitment_file: str, public_value: str | None):
+    """Design and reading options of a commitment; none may be given again."""
+    if public_value is None:
+        raise click.UsageError(
+            "Cần --public-value (giá trị đã công bố) với --commitment / Give --public-value "
+            "(the published value) with --commitment."
+        )
+    repeated = _given(
+        [*DESIGN_OPTIONS, "seed", "kind", "period_start", "period_end", "sheet", "unit"]
+    )
+    if repeated:
+        raise click.UsageError(
+            f"Thiết kế và cách đọc danh sách lấy từ cam kết; bỏ {', '.join(repeated)} / "
+            f"The design and how the list is read come from the commitment; drop "
+            f"{', '.join(repeated)}."
+        )
+    commitment = _read_json(commitment_file, "tệp cam kết", "commitment")
+    source = commitment.get("source") or {}
+    how = {key: source.get(key) for key in ("kind", "period", "sheet", "unit")}
+    with _library_errors():
+        design = SampleDesign.from_manifest(commitment.get("design") or {})
+    return commitment, design, how
+
+
+@group.command("draw")
+@click.argument("frame", type=click.Path(exists=True, dir_okay=False))
+@_design_options
+@reading_options
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
     help="Hạt giống (mặc định: ngẫu nhiên, ghi vào manifest) / Seed (default: fresh, recorded).",
 )
 @click.option(
+    "--commitment",
+    "commitment_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Chọn theo cam kết đã công bố / Draw as committed (see `sample commit`).",
+)
+@click.option(
+    "--public-value",
+    help="Giá trị ngẫu nhiên công khai đã được công bố / The public value, as published.",
+)
+@click.option(
     "--out", "out", required=True, type=click.Path(dir_okay=False), help="OUT.csv hoặc OUT.xlsx."
 )
-def draw_command(seed, out, **options) -> None:
+def draw_command(frame, seed, commitment_file, public_value, out, **options) -> None:
     """Chọn mẫu chính thức và dự phòng / Draw the primary sample and reserves."""
-    out_path = Path(out)
-    if out_path.suffix.lower() not in (".csv", ".xlsx"):
-        raise click.BadParameter(
-            "Tệp kết quả phải là .csv hoặc .xlsx / The output must be .csv or .xlsx.",
-            param_hint="--out",
-        )
-    design = _design(options)
-    progress = _Progress(options["frame"])
+    out_path = _check_out(out, (".csv", ".xlsx"))
+    commitment = None
+    if commitment_file:
+        commitment, design, how = _committed(commitment_file, public_value)
+    else:
+        how = reading(options)
+        design = _design(options)
+    progress = _Progress(frame)
     try:
-        frame, source = _frame_for(options, design, progress)
+        valid, source = _load_frame(frame, how, _strata_columns(design), progress)
         with _library_errors():
-            sample = sampling.draw_sample(frame, design, seed=seed, progress=progress.draw_stage)
+            if commitment is not None:
+                sample = sampling.committed_draw(
+                    valid, commitment, public_value, progress=progress.draw_stage
+                )
+            else:
+                sample = sampling.draw_sample(
+                    valid, design, seed=seed, progress=progress.draw_stage
+                )
         manifest = dict(sample.manifest, source=source)
         write_sample(sample.table, out_path)
         manifest_path = manifest_path_for(out_path)
@@ -399,6 +510,26 @@ def draw_command(seed, out, **options) -> None:
     )
 
 
+def _print_steps(result) -> None:
+    click.echo("Kiểm tra / Checks:")
+    for step, status in result.steps.items():
+        mark = {True: "✓", False: "✗", None: "–"}[status]
+        vi, en = STEPS[step]
+        click.echo(f"  {mark} {vi} / {en}")
+    if result.steps.get("commitment") is None:
+        click.echo(
+            "  Mẫu này không được chọn theo cam kết: có thể đã được chọn lại nhiều lần.\n"
+            "  This sample was not drawn from a commitment: it may have been re-drawn at will."
+        )
+    if result.checked_columns:
+        click.echo(f"  Cột đã so sánh / Columns compared: {', '.join(result.checked_columns)}")
+    if result.unchecked_columns:
+        click.echo(
+            "  Không có trong tệp mẫu nên không so sánh / Not in the sample file, not compared: "
+            + ", ".join(result.unchecked_columns)
+        )
+
+
 @group.command("verify")
 @click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @click.argument("sample_file", metavar="SAMPLE", type=click.Path(exists=True, dir_okay=False))
@@ -408,23 +539,35 @@ def draw_command(seed, out, **options) -> None:
     type=click.Path(dir_okay=False),
     help="Mặc định: SAMPLE.manifest.json / Default: SAMPLE.manifest.json.",
 )
-def verify_command(frame, sample_file, manifest_file) -> None:
-    """Kiểm tra mẫu có tái lập đúng từ khung mẫu + manifest / Check a sample is reproducible."""
+@click.option(
+    "--commitment",
+    "commitment_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Cam kết đã công bố, để đối chiếu / The commitment as published, to hold it to.",
+)
+@click.option(
+    "--public-value",
+    help="Giá trị công khai theo nguồn công bố / The public value as its source published it.",
+)
+def verify_command(frame, sample_file, manifest_file, commitment_file, public_value) -> None:
+    """Kiểm tra mẫu tái lập đúng từ khung mẫu + manifest (và cam kết) / Check a sample is
+    exactly reproduced from the frame and manifest (and the commitment)."""
     sample_path = Path(sample_file)
     with _library_errors():
         manifest = sampling.read_manifest(manifest_file or manifest_path_for(sample_path))
-    source = manifest.get("source") or {}
-    design = manifest.get("design", {})
-    valid, _ = _load_frame(
-        frame,
-        source.get("kind"),
-        tuple(source["period"]) if source.get("period") else None,
-        source.get("sheet"),
-        (*design.get("strata", ()), *design.get("sort_by", ())),
+    published = (
+        _read_json(commitment_file, "tệp cam kết", "commitment") if commitment_file else None
     )
+    source = manifest.get("source") or {}
+    how = {key: source.get(key) for key in ("kind", "period", "sheet", "unit")}
+    design = manifest.get("design", {})
+    valid, _ = _load_frame(frame, how, (*design.get("strata", ()), *design.get("sort_by", ())))
     table = read_sample(sample_path)
     with _library_errors():
-        result = sampling.verify_sample(valid, table, manifest)
+        result = sampling.verify_chain(
+            valid, table, manifest, published=published, public_value=public_value
+        )
+    _print_steps(result)
     if result.ok:
         click.echo(
             f"Khớp: mẫu tái lập đúng từ khung mẫu và manifest ({len(table):,} dòng).\n"
