@@ -16,16 +16,29 @@ Variance: Taylor linearisation (Woodruff 1971; Wolter 2007, ch. 6; Lohr 2019, §
 §9.1 for the ratio estimator). For a ratio the linearised variable is
 ``z_i = (y_i − R̂ v_i) / X̂`` with ``X̂ = Σ w v``; for a mean of K ratios it is
 ``z_i = (1/K) Σ_k (y_ik − R̂_k v_ik) / X̂_k``, which carries the covariances between
-items. Under stratified sampling with strata h, n_h respondents and N_h population units
+items. With variance strata g (:mod:`scoring_bridge.design`: sampling strata, certainty
+units of a PPS draw apart, single-respondent strata collapsed or adjusted) holding n_g
+respondents
 
-    v(R̂) = Σ_h (1 − f_h) · n_h / (n_h − 1) · Σ_{i∈h} (u_i − ū_h)²,   u_i = w_i z_i,
+    v(R̂) = Σ_g a_g · (Σ_{i∈g} u_i² − c_g (Σ_{i∈g} u_i)² / n_g),   u_i = w_i z_i,
 
-with ``f_h = n_h / N_h`` when stratum sizes are given (finite population correction,
-Cochran 1977, §5A.2) and 0 otherwise. Domains are handled by setting ``u_i = 0`` outside
-the domain while keeping n_h as the whole stratum (Cochran 1977, §5A.14; Lohr 2019,
-§4.3), so strata need not nest in units. Strata with a single respondent contribute
-nothing (no within-stratum variance can be estimated; see the methods annex).
-95% intervals are R̂ ± 1.96·SE, clipped to the formula's range.
+with ``a_g = (1 − f_g) n_g/(n_g − 1)`` and ``c_g = 1`` in the ordinary case
+(``f_g = n_g / N_g`` when stratum sizes are given: finite population correction,
+Cochran 1977, §5A.2). Domains are handled by setting ``u_i = 0`` outside the domain while
+keeping n_g as the whole stratum (Cochran 1977, §5A.14; Lohr 2019, §4.3), so strata need
+not nest in units. Degrees of freedom of a cell: its respondents (valid answers, for an
+item) minus the variance strata they fall in, as R's ``degf`` of the domain.
+
+Design effect of a cell: ``deff = v(R̂) / v_srs`` where v_srs is the variance of the
+same estimate from a simple random sample of the same size n drawn from the domain:
+``v_srs = Ŵ · Σ w z² / (n − 1)`` (Ŵ the domain's weight total; for an item this is the
+weighted element variance of the valid answers over n), times ``(1 − n/Ŵ)`` when the
+finite population correction is in use (R's ``svymean(deff = TRUE)``; without it R's
+``deff = "replace"``). Kish's effective sample size ``n_eff = (Σw)²/Σw²`` of the valid
+answers shows the loss from unequal weights alone; for an element or overall index it is
+the smallest of its items', like n. The minimum-responses rule uses n or n_eff
+(``min_n_basis``); a cell whose basis is below half the minimum is flagged
+``unreliable``. 95% intervals: Korn–Graubard (:mod:`scoring_bridge.intervals`).
 
 Speed: everything per row is numpy ``bincount``/``take`` over a combined code
 ``atom × B + answer`` where an *atom* is a (unit, group, stratum) combination. Per atom
@@ -43,10 +56,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scoring_bridge.design import DEFAULT_SINGLE, VarianceStrata, check_method, variance_strata
 from scoring_bridge.errors import ResponsesError, ScoringError
+from scoring_bridge.intervals import korn_graubard
 from scoring_bridge.spec import ScaleItem, SurveySpec
 
-Z_95 = 1.959963984540054
+#: A cell whose base (n or n_eff) is below this share of the minimum is "unreliable".
+UNRELIABLE_SHARE = 0.5
+MIN_N_BASES = ("n", "n_eff")
 #: Relative size below which a difference of sums of squares is rounding noise.
 _ROUNDING = 1e-10
 _SE_FLOOR = 1e-9  # standard errors below this share of the scale's span are rounding
@@ -60,13 +77,25 @@ INDEX_COLUMNS = (
     "code",
     "formula",
     "n",
+    "n_eff",
     "n_respondents",
     "estimate",
     "se",
+    "deff",
+    "df",
     "ci_low",
     "ci_high",
     "estimate_unweighted",
     "flags",
+)
+#: Cell flags, in the order they are written (';'-joined in the ``flags`` column).
+FLAGS = (
+    "no_data",
+    "below_min_n",
+    "unreliable",
+    "partial",
+    "single_respondent_stratum",
+    "no_variation",
 )
 
 
@@ -124,7 +153,11 @@ class Formula:
 
 @dataclass(frozen=True)
 class _Design:
-    """Row-to-atom coding of the responses that enter the estimates."""
+    """Row-to-atom coding of the responses that enter the estimates.
+
+    An atom is a (unit, group, variance stratum) combination; ``strata`` are the variance
+    strata of :func:`scoring_bridge.design.variance_strata`.
+    """
 
     rows: np.ndarray | None  # which rows of the responses enter (None: all)
     atom: np.ndarray  # per row: atom id (intp)
@@ -137,8 +170,21 @@ class _Design:
     strata: np.ndarray
     atom_count: np.ndarray  # rows per atom
     atom_weight: np.ndarray | None  # the common weight of each atom, when weights are constant
-    stratum_factor: np.ndarray  # (1 − f_h)·n_h/(n_h − 1), 0 for single-respondent strata
+    atom_wsum: np.ndarray  # Σw per atom
+    stratum_factor: np.ndarray  # a_g (see the module docstring)
+    stratum_centre: np.ndarray  # c_g
     stratum_n: np.ndarray
+    stratum_single: np.ndarray  # holds a single-respondent sampling stratum
+    fpc: bool  # a finite population correction is in use (design effects against SRSWOR)
+    variance: VarianceStrata
+
+
+@dataclass(frozen=True)
+class _CellRules:
+    """How cells are judged: the minimum, its basis (n or n_eff) and the interval level."""
+
+    min_n: int
+    basis: str = "n"
 
 
 def compute_indices(
@@ -151,6 +197,9 @@ def compute_indices(
     item_sets: Mapping[str, Sequence[str]] | None = None,
     stratum_population: Mapping[str, float] | None = None,
     min_n: int = 30,
+    min_n_basis: str = "n",
+    selection: str = "srswor",
+    single_respondent_strata: str = DEFAULT_SINGLE,
     include_nonprobability: bool = False,
     progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
@@ -162,18 +211,30 @@ def compute_indices(
     extra set in ``group_sets`` (a criterion's respondents). ``item_sets`` names extra
     lists of items whose mean is wanted (level ``item_set``, e.g. a criterion built from a
     few items); they do not enter the overall index. ``stratum_population`` maps
-    stratum → population size N_h for the finite population correction. Cells whose
-    base is below ``min_n`` are flagged ``below_min_n``. Walk-in (non-probability) rows are
-    left out unless ``include_nonprobability``.
+    stratum → population size N_h for the finite population correction. ``selection``
+    (``srswor``, ``systematic``, ``pps``: the draw's method) and
+    ``single_respondent_strata`` (``collapse``, ``adjust``, ``certainty``, ``refuse``)
+    choose the variance strata (:mod:`scoring_bridge.design`). Cells whose base (``n``,
+    or Kish's ``n_eff`` with ``min_n_basis="n_eff"``) is below ``min_n`` are flagged
+    ``below_min_n``, and ``unreliable`` below half of it. Walk-in (non-probability) rows
+    are left out unless ``include_nonprobability``.
 
     Returns a long DataFrame with :data:`INDEX_COLUMNS`; ``level`` is ``item``,
     ``element``, ``item_set`` or ``overall``; ``groups`` the '+'-joined sorted group
-    codes; ``flags`` holds ``no_data``, ``below_min_n`` and ``partial`` (';'-joined).
+    codes; ``flags`` holds the :data:`FLAGS` that apply (';'-joined). ``attrs["design"]``
+    describes the variance strata (collapsed and adjusted strata, certainty units).
     """
     report = progress or (lambda stage, done, total: None)
+    rules = _CellRules(min_n, check_method(min_n_basis, MIN_N_BASES, "min_n_basis"))
     formulas = _unique_formulas([*formulas, *composite_formulas])
     composite = _unique_formulas(composite_formulas)
-    design = _design(responses, include_nonprobability, stratum_population)
+    design = _design(
+        responses,
+        include_nonprobability,
+        stratum_population,
+        selection,
+        single_respondent_strata,
+    )
     families = _families(design.groups, group_sets)
     codes = [_answer_codes(responses, item, design) for item in spec.items]
     bins = _bins(spec)
@@ -191,7 +252,7 @@ def compute_indices(
                 design, spec, formula, bins, counts, wsum, w2sum, domain_of_atom
             )
             tables.append(
-                _item_frame(spec, formula, items, design, domain_unit, domain_label, min_n)
+                _item_frame(spec, formula, items, design, domain_unit, domain_label, rules)
             )
             if formula in composite and groups:
                 combos.append(
@@ -203,10 +264,24 @@ def compute_indices(
         sums = _linearised_sums(design, spec, groups, bins, codes, combos, report)
         for combo, (group_sums, overall_sums) in zip(combos, sums, strict=True):
             tables.append(
-                _composite_frames(design, spec, groups, combo, group_sums, overall_sums, min_n)
+                _composite_frames(design, spec, groups, combo, group_sums, overall_sums, rules)
             )
-    result = pd.concat(tables, ignore_index=True)
-    return result.loc[:, list(INDEX_COLUMNS)]
+    result = pd.concat(tables, ignore_index=True).loc[:, list(INDEX_COLUMNS)]
+    result.attrs["design"] = _design_summary(design, selection, single_respondent_strata)
+    return result
+
+
+def _design_summary(design: _Design, selection: str, single: str) -> dict:
+    strata = design.variance
+    return {
+        "selection": check_method(selection, ("srswor", "systematic", "pps"), "selection"),
+        "single_respondent_strata": single,
+        "single_respondent_strata_list": list(strata.single_strata),
+        "collapsed_strata": dict(strata.collapsed),
+        "adjusted_strata": list(strata.adjusted),
+        "certainty_respondents": strata.certainty_rows,
+        "variance_strata": int(len(design.strata)),
+    }
 
 
 def _composite_groups(spec: SurveySpec, item_sets) -> list[_Group]:
@@ -253,6 +328,8 @@ def _design(
     responses: pd.DataFrame,
     include_nonprobability: bool,
     stratum_population: Mapping[str, float] | None,
+    selection: str,
+    single: str,
 ) -> _Design:
     frame, rows = responses, None
     if not include_nonprobability and "is_probability" in frame:
@@ -273,9 +350,12 @@ def _design(
             row=position + 2,
             column="weight",
         )
+    strata_of = variance_strata(
+        frame, selection=selection, single=single, population=stratum_population
+    )
     unit, units = _codes_of(frame["unit"])
     group, groups = _codes_of(frame["group"])
-    stratum, strata = _codes_of(frame["stratum"])
+    stratum, strata = strata_of.codes, strata_of.labels
     combined = (unit * len(groups) + group) * len(strata) + stratum
     span = len(units) * len(groups) * len(strata)
     if span <= 50_000_000:
@@ -290,12 +370,9 @@ def _design(
     atom_group = (atom_keys // len(strata)) % len(groups)
     atom_stratum = atom_keys % len(strata)
     atom_count = np.bincount(atom, minlength=atom_keys.size).astype(np.float64)
-    mean_weight = np.bincount(atom, weights=weight, minlength=atom_keys.size) / atom_count
+    atom_wsum = np.bincount(atom, weights=weight, minlength=atom_keys.size)
+    mean_weight = atom_wsum / atom_count
     constant = np.allclose(np.take(mean_weight, atom), weight, rtol=1e-12, atol=0.0)
-    stratum_n = np.bincount(atom_stratum, weights=atom_count, minlength=len(strata))
-    fpc = _finite_population_correction(strata, stratum_n, stratum_population)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(stratum_n > 1, fpc * stratum_n / (stratum_n - 1), 0.0)
     return _Design(
         rows=rows,
         atom=atom,
@@ -308,35 +385,14 @@ def _design(
         strata=strata,
         atom_count=atom_count,
         atom_weight=mean_weight if constant else None,
-        stratum_factor=factor,
-        stratum_n=stratum_n,
+        atom_wsum=atom_wsum,
+        stratum_factor=strata_of.factor,
+        stratum_centre=strata_of.centre,
+        stratum_n=strata_of.n,
+        stratum_single=strata_of.single,
+        fpc=bool(stratum_population) and selection != "pps",
+        variance=strata_of,
     )
-
-
-def _finite_population_correction(
-    strata: np.ndarray, stratum_n: np.ndarray, population: Mapping[str, float] | None
-) -> np.ndarray:
-    if not population:
-        return np.ones(len(strata))
-    sizes = np.empty(len(strata))
-    for position, stratum in enumerate(strata):
-        size = population.get(str(stratum))
-        if size is None:
-            raise ScoringError(
-                f"Thiếu cỡ tổng thể N_h của tầng '{stratum}'.",
-                f"Population size N_h of stratum '{stratum}' is missing.",
-                key="stratum_population",
-                value=str(stratum),
-            )
-        if size < stratum_n[position]:
-            raise ScoringError(
-                f"Tầng '{stratum}': {int(stratum_n[position])} phiếu nhưng N_h = {size}.",
-                f"Stratum '{stratum}': {int(stratum_n[position])} responses but N_h = {size}.",
-                key="stratum_population",
-                value=str(stratum),
-            )
-        sizes[position] = size
-    return 1.0 - stratum_n / sizes
 
 
 def _families(
@@ -443,9 +499,13 @@ class _ItemEstimates:
     ratio: np.ndarray  # D × K
     total_x: np.ndarray  # D × K  (Σ w v)
     variance: np.ndarray  # D × K
+    srs_variance: np.ndarray  # D × K: the same n by simple random sampling
     n_valid: np.ndarray  # D × K
+    kish: np.ndarray  # D × K: (Σ w v)² / Σ w² v
+    df: np.ndarray  # D × K
     unweighted: np.ndarray  # D × K
     respondents: np.ndarray  # D
+    single: np.ndarray  # D: a single-respondent stratum contributes
     scores: np.ndarray  # K × B
     valid: np.ndarray  # K × B
 
@@ -490,16 +550,55 @@ def _item_estimates(design, spec, formula, bins, counts, wsum, w2sum, domain_of_
     expanded = np.where(expanded <= _ROUNDING * (q_yy + r_atom**2 * q_vv), 0.0, expanded)
     s2 = np.where(inside[:, None], expanded / x_of**2, 0.0)
     variance = _stratified_variance(design, domain_of_atom, s1, s2, ndomains)
-    n_valid = _sum_by(domain_of_atom, np.einsum("akb,kb->ak", counts, valid), ndomains)
+    valid_atom = np.einsum("akb,kb->ak", counts, valid)
+    n_valid = _sum_by(domain_of_atom, valid_atom, ndomains)
     y_unw = _sum_by(domain_of_atom, np.einsum("akb,kb->ak", counts, scores), ndomains)
     with np.errstate(divide="ignore", invalid="ignore"):
         unweighted = y_unw / n_valid
+        # Σ_valid w (y − R)² = Σ w y² − R Σ w y: the weighted spread of the valid answers.
+        wyy = _sum_by(domain_of_atom, np.einsum("akb,kb->ak", wsum, scores * scores), ndomains)
+        spread = wyy - ratio * y_dom
+        spread = np.where(spread <= _ROUNDING * wyy, 0.0, spread)
+        srs = spread / (x_dom * (n_valid - 1))
+        if design.fpc:
+            srs = srs * np.clip(1.0 - n_valid / x_dom, 0.0, 1.0)
+        kish = x_dom**2 / _sum_by(domain_of_atom, q_vv, ndomains)
+    strata = _strata_in_domains(design, domain_of_atom, valid_atom, ndomains)
     respondents = _sum_by(domain_of_atom, design.atom_count, ndomains)
-    return _ItemEstimates(ratio, x_dom, variance, n_valid, unweighted, respondents, scores, valid)
+    return _ItemEstimates(
+        ratio=ratio,
+        total_x=x_dom,
+        variance=variance,
+        srs_variance=srs,
+        n_valid=n_valid,
+        kish=kish,
+        df=n_valid - strata,
+        unweighted=unweighted,
+        respondents=respondents,
+        single=_single_in_domains(design, domain_of_atom, ndomains),
+        scores=scores,
+        valid=valid,
+    )
+
+
+def _strata_in_domains(design, domain_of_atom, atom_values, ndomains):
+    """Per domain (× column): the number of variance strata where ``atom_values`` > 0."""
+    inside = domain_of_atom >= 0
+    cell_key = np.where(inside, domain_of_atom * len(design.strata) + design.atom_stratum, -1)
+    cells, cell_of_atom = np.unique(cell_key, return_inverse=True)
+    cell_of_atom = np.where(inside, cell_of_atom - (cells[0] == -1), -1)
+    cells = cells[cells >= 0]
+    present = _sum_by(cell_of_atom, atom_values, cells.size) > 0
+    return _sum_by(cells // len(design.strata), present.astype(float), ndomains)
+
+
+def _single_in_domains(design, domain_of_atom, ndomains):
+    marked = design.stratum_single[design.atom_stratum].astype(float)
+    return _sum_by(domain_of_atom, marked, ndomains) > 0
 
 
 def _stratified_variance(design, domain_of_atom, s1, s2, ndomains):
-    """Σ_h factor_h · (Σ u² − (Σ u)²/n_h) over the (domain, stratum) cells of the atoms."""
+    """Σ_g a_g · (Σ u² − c_g (Σ u)²/n_g) over the (domain, stratum) cells of the atoms."""
     inside = domain_of_atom >= 0
     cell_key = domain_of_atom * len(design.strata) + design.atom_stratum
     cells, cell_of_atom = np.unique(np.where(inside, cell_key, -1), return_inverse=True)
@@ -510,7 +609,8 @@ def _stratified_variance(design, domain_of_atom, s1, s2, ndomains):
     stratum = cells % len(design.strata)
     n_h = design.stratum_n[stratum]
     shape = (-1,) + (1,) * (s1.ndim - 1)
-    spread = sum_u2 - sum_u**2 / n_h.reshape(shape)
+    centre = design.stratum_centre[stratum].reshape(shape)
+    spread = sum_u2 - centre * sum_u**2 / n_h.reshape(shape)
     spread = np.where(spread <= _ROUNDING * sum_u2, 0.0, spread)  # cancellation noise
     contribution = design.stratum_factor[stratum].reshape(shape) * spread
     return np.maximum(_sum_by(cells // len(design.strata), contribution, ndomains), 0.0)
@@ -528,13 +628,25 @@ def _standard_error(variance, low, high):
     return np.where(se < _SE_FLOOR * span, 0.0, se)
 
 
-def _item_frame(spec, formula, est: _ItemEstimates, design, domain_unit, domain_label, min_n):
+def _item_frame(spec, formula, est: _ItemEstimates, design, domain_unit, domain_label, rules):
     ndomains, nitems = est.ratio.shape
     lows, highs = zip(*(formula.bounds(item) for item in spec.items), strict=True)
-    se = _standard_error(est.variance, np.array(lows), np.array(highs))
-    estimate = est.ratio
     n = est.n_valid
-    flags = np.where(n == 0, "no_data", np.where(n < min_n, "below_min_n", ""))
+    cells = _cell_columns(
+        estimate=est.ratio,
+        variance=est.variance,
+        srs_variance=est.srs_variance,
+        low=np.array(lows),
+        high=np.array(highs),
+        n=n,
+        n_interval=n,
+        df=est.df,
+        kish=est.kish,
+        single=np.repeat(est.single[:, None], nitems, axis=1),
+        partial=np.zeros(n.shape, dtype=bool),
+        no_data=n == 0,
+        rules=rules,
+    )
     frame = pd.DataFrame(
         {
             "unit": np.repeat(design.units[domain_unit].astype(str), nitems),
@@ -545,15 +657,67 @@ def _item_frame(spec, formula, est: _ItemEstimates, design, domain_unit, domain_
             "formula": formula.name,
             "n": n.ravel().astype(np.int64),
             "n_respondents": np.repeat(est.respondents, nitems).astype(np.int64),
-            "estimate": estimate.ravel(),
-            "se": np.where(n > 0, se, np.nan).ravel(),
-            "ci_low": np.clip(estimate - Z_95 * se, np.array(lows), np.array(highs)).ravel(),
-            "ci_high": np.clip(estimate + Z_95 * se, np.array(lows), np.array(highs)).ravel(),
+            "estimate": est.ratio.ravel(),
             "estimate_unweighted": est.unweighted.ravel(),
-            "flags": flags.ravel(),
+            **{name: values.ravel() for name, values in cells.items()},
         }
     )
     return frame
+
+
+def _cell_columns(
+    *,
+    estimate,
+    variance,
+    srs_variance,
+    low,
+    high,
+    n,
+    n_interval,
+    df,
+    kish,
+    single,
+    partial,
+    no_data,
+    rules: _CellRules,
+) -> dict[str, np.ndarray]:
+    """SE, design effect, df, Korn–Graubard interval, n_eff and flags of a block of cells."""
+    se = _standard_error(variance, low, high)
+    variance = np.where(se == 0, 0.0, variance)
+    ci_low, ci_high, _ = korn_graubard(estimate, variance, low, high, n_interval, df, kish)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(srs_variance > 0, variance / srs_variance, np.nan)
+    basis = n if rules.basis == "n" else np.nan_to_num(kish)
+    has = ~no_data
+    flags = _join_flags(
+        [
+            no_data,
+            has & (basis < rules.min_n),
+            has & (basis < UNRELIABLE_SHARE * rules.min_n),
+            has & partial,
+            has & single,
+            has & (n > 0) & (se == 0),
+        ]
+    )
+    return {
+        "n_eff": np.where(no_data, np.nan, kish),
+        "se": np.where(no_data, np.nan, se),
+        "deff": np.where(no_data, np.nan, deff),
+        "df": np.where(no_data, 0, np.maximum(df, 0)).astype(np.int64),
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "flags": flags,
+    }
+
+
+def _join_flags(masks: list[np.ndarray]) -> np.ndarray:
+    """';'-joined names of :data:`FLAGS` whose mask is set, per cell."""
+    shape = np.broadcast_shapes(*(m.shape for m in masks))
+    out = np.full(shape, "", dtype=object)
+    for name, mask in zip(FLAGS, masks, strict=True):
+        mask = np.broadcast_to(mask, shape)
+        out = np.where(mask, np.where(out == "", name, out + ";" + name), out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -627,8 +791,8 @@ def _linearised_sums(design, spec, groups, bins, codes, combos, report):
 
     ``u = w·z`` where z is looked up per (atom, answer) and summed over a group's items.
     Groups are processed one at a time so that only two row-length arrays per
-    combination are alive. Returns, per combination, a list of (Σu, Σu²) per group and
-    the (Σu, Σu²) of the overall index (the mean of the elements).
+    combination are alive. Returns, per combination, a list of (Σu, Σu², Σw·z²) per group and
+    the (Σu, Σu², Σw·z²) of the overall index (the mean of the elements).
     """
     nrows, natoms = design.atom.size, design.atom_count.size
     position = {code: k for k, code in enumerate(spec.item_codes)}
@@ -638,12 +802,17 @@ def _linearised_sums(design, spec, groups, bins, codes, combos, report):
     overall_z = np.zeros((len(combos), nrows))
 
     def atom_sums(values):
+        """Per atom: Σu, Σu² and Σw·z² (the last for the design effect)."""
         if design.atom_weight is not None:  # weights constant within atoms: factor them out
             s1 = np.bincount(design.atom, values, natoms) * design.atom_weight
-            s2 = np.bincount(design.atom, values * values, natoms) * design.atom_weight**2
-            return s1, s2
+            zz = np.bincount(design.atom, values * values, natoms)
+            return s1, zz * design.atom_weight**2, zz * design.atom_weight
         u = values * design.weight
-        return np.bincount(design.atom, u, natoms), np.bincount(design.atom, u * u, natoms)
+        return (
+            np.bincount(design.atom, u, natoms),
+            np.bincount(design.atom, u * u, natoms),
+            np.bincount(design.atom, u * values, natoms),
+        )
 
     group_sums: list[list] = [[] for _ in combos]
     total = sum(len(g.items) for g in groups)
@@ -668,32 +837,43 @@ def _linearised_sums(design, spec, groups, bins, codes, combos, report):
     return results
 
 
-def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overall_sums, min_n):
+def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overall_sums, rules):
     est, ndomains = combo.est, combo.est.ratio.shape[0]
     members = combo.members
+    domain_of_atom = combo.domain_of_atom
+    weight_total = _sum_by(domain_of_atom, design.atom_wsum, ndomains)
+    respondents = est.respondents
+    strata = _strata_in_domains(design, domain_of_atom, design.atom_count, ndomains)
 
-    def variance(sums):
-        s1, s2 = sums
-        return _stratified_variance(design, combo.domain_of_atom, s1, s2, ndomains)
+    def variances(sums):
+        s1, s2, s3 = sums
+        variance = _stratified_variance(design, domain_of_atom, s1, s2, ndomains)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            srs = weight_total * _sum_by(domain_of_atom, s3, ndomains) / (respondents - 1)
+            if design.fpc:
+                srs = srs * np.clip(1.0 - respondents / weight_total, 0.0, 1.0)
+        return variance, srs
 
-    group_n = np.stack(
-        [np.where(combo.has_data[:, m], est.n_valid[:, m], np.inf).min(axis=1) for m in members],
-        axis=1,
-    )
-    group_n = np.where(np.isinf(group_n), 0, group_n)
+    def smallest(values, has):
+        least = np.where(has, values, np.inf).min(axis=1)
+        return np.where(np.isinf(least), 0, least)
+
+    group_n = np.stack([smallest(est.n_valid[:, m], combo.has_data[:, m]) for m in members], 1)
+    group_kish = np.stack([smallest(est.kish[:, m], combo.has_data[:, m]) for m in members], 1)
     group_unweighted = _nanmean_groups(est.unweighted, combo.has_data, members)
     sizes = np.array([len(m) for m in members])
     partial = combo.group_has & (combo.items_with_data < sizes)
-    units = design.units[combo.domain_unit].astype(str)
     low, high = _formula_range(spec, combo.formula)
     common = {
-        "units": units,
+        "units": design.units[combo.domain_unit].astype(str),
         "labels": combo.domain_label,
         "formula": combo.formula,
         "low": low,
         "high": high,
-        "min_n": min_n,
-        "respondents": est.respondents,
+        "rules": rules,
+        "respondents": respondents,
+        "df": respondents - strata,
+        "single": est.single,
     }
     frames = [
         _composite_frame(
@@ -701,8 +881,9 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
             element=group.code if group.level == "element" else "",
             code=group.code,
             n=group_n[:, g],
+            kish=group_kish[:, g],
             estimate=combo.group_estimate[:, g],
-            variance=variance(group_sums[g]),
+            variances=variances(group_sums[g]),
             unweighted=group_unweighted[:, g],
             partial=partial[:, g],
             **common,
@@ -712,8 +893,6 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
     elements = combo.is_element
     if elements.any():
         element_has = combo.group_has[:, elements]
-        overall_n = np.where(element_has, group_n[:, elements], np.inf).min(axis=1)
-        overall_n = np.where(np.isinf(overall_n), 0, overall_n)
         partial_overall = (combo.elements_with_data < elements.sum()) | partial[:, elements].any(
             axis=1
         )
@@ -722,9 +901,10 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
                 level="overall",
                 element="",
                 code="overall",
-                n=overall_n,
+                n=smallest(group_n[:, elements], element_has),
+                kish=smallest(group_kish[:, elements], element_has),
                 estimate=combo.overall_estimate,
-                variance=variance(overall_sums),
+                variances=variances(overall_sums),
                 unweighted=_nanmean_rows(group_unweighted[:, elements]),
                 partial=partial_overall & (combo.elements_with_data > 0),
                 **common,
@@ -764,22 +944,34 @@ def _composite_frame(
     code,
     formula,
     n,
+    kish,
     respondents,
+    df,
+    single,
     estimate,
-    variance,
+    variances,
     unweighted,
     partial,
     low,
     high,
-    min_n,
+    rules,
 ):
-    se = _standard_error(variance, low, high)
+    variance, srs_variance = variances
     no_data = np.isnan(estimate)
-    flags = np.where(no_data, "no_data", np.where(n < min_n, "below_min_n", ""))
-    flags = np.where(
-        partial & ~no_data,
-        np.char.add(flags.astype(str), np.where(flags == "", "partial", ";partial")),
-        flags,
+    cells = _cell_columns(
+        estimate=estimate,
+        variance=variance,
+        srs_variance=srs_variance,
+        low=low,
+        high=high,
+        n=n,
+        n_interval=respondents,
+        df=df,
+        kish=np.where(no_data, np.nan, kish),
+        single=single,
+        partial=partial,
+        no_data=no_data,
+        rules=rules,
     )
     return pd.DataFrame(
         {
@@ -792,10 +984,7 @@ def _composite_frame(
             "n": n.astype(np.int64),
             "n_respondents": respondents.astype(np.int64),
             "estimate": estimate,
-            "se": np.where(no_data, np.nan, se),
-            "ci_low": np.clip(estimate - Z_95 * se, low, high),
-            "ci_high": np.clip(estimate + Z_95 * se, low, high),
             "estimate_unweighted": unweighted,
-            "flags": flags,
+            **cells,
         }
     )

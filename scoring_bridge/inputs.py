@@ -11,6 +11,8 @@ Layout (CSV, XLSX, SPSS .sav, or a pandas DataFrame), one column per:
                    absent only with ``unweighted=True``; may be empty for walk-in rows
 ``mode``           optional: collection mode (phone, web, paper, visit, ...)
 ``is_probability`` optional (default true): false for walk-in (non-probability) answers
+``inclusion_prob`` optional: the respondent's inclusion probability in the draw (needed
+                   for a PPS draw's standard errors: 1 marks a unit taken with certainty)
 <item code>        one column per scale item / question, answer codes as numbers;
                    empty = no answer
 =================  =====================================================================
@@ -40,7 +42,7 @@ from scoring_bridge.errors import ResponsesError
 from scoring_bridge.spec import SurveySpec
 
 ID_COLUMNS = ("response_id", "unit", "group", "stratum")
-STANDARD_COLUMNS = (*ID_COLUMNS, "weight", "mode", "is_probability")
+STANDARD_COLUMNS = (*ID_COLUMNS, "weight", "mode", "is_probability", "inclusion_prob")
 PII_COLUMNS = frozenset(
     {
         "name",
@@ -125,6 +127,8 @@ def prepare_responses(
         clean["weight"] = 1.0
     else:
         clean["weight"] = _weights(raw, clean["is_probability"].to_numpy())
+    if "inclusion_prob" in raw:
+        clean["inclusion_prob"] = _probabilities(raw)
     for item in spec.items:
         clean[item.code] = _item_codes(raw, item.code, item.allowed_codes())
     for variable in spec.others:
@@ -250,6 +254,20 @@ def _weights(raw: pd.DataFrame, is_probability: np.ndarray) -> np.ndarray:
     if bad.size:
         _fail(raw, "weight", bad, "trọng số phải là số dương", "weight must be a positive number")
     return weights
+
+
+def _probabilities(raw: pd.DataFrame) -> np.ndarray:
+    values = _numbers(raw, "inclusion_prob")
+    bad = np.flatnonzero(~np.isnan(values) & ~((values > 0) & (values <= 1 + 1e-9)))
+    if bad.size:
+        _fail(
+            raw,
+            "inclusion_prob",
+            bad,
+            "xác suất chọn phải lớn hơn 0 và không quá 1",
+            "an inclusion probability must be above 0 and at most 1",
+        )
+    return np.minimum(values, 1.0)
 
 
 def _booleans(raw: pd.DataFrame, column: str) -> np.ndarray:

@@ -2,8 +2,13 @@
 
 ``pdfcheck``: reading back the PDFs under test (tests are imported with
 ``--import-mode=importlib``, so shared helpers reach test modules as fixtures).
+``rscript``: runs an R script with the ``survey`` package (independent statistical
+software); skipped with the reason where Rscript or the package is missing, unless
+``REQUIRE_R=1`` (set by ``.ci/run``), where that is a failure.
 """
 
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -78,3 +83,49 @@ class PdfCheck:
 @pytest.fixture(scope="session")
 def pdfcheck() -> type[PdfCheck]:
     return PdfCheck
+
+
+class RScript:
+    """Runs one R script (keep it to one run per test module: R starts in ~1 s)."""
+
+    def __init__(self, executable: str):
+        self.executable = executable
+
+    def run(self, script: str, workdir: Path) -> str:
+        path = Path(workdir) / "check.R"
+        path.write_text(script, encoding="utf-8")
+        done = subprocess.run(
+            [self.executable, "--vanilla", str(path)],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"R failed:\n{done.stderr[-4000:]}")
+        return done.stdout
+
+
+def _r_unavailable(packages: tuple[str, ...]) -> str | None:
+    executable = shutil.which("Rscript")
+    if executable is None:
+        return "Rscript is not installed (apt-get install r-base-core r-cran-survey)"
+    check = "; ".join(f"library({p})" for p in packages)
+    done = subprocess.run(
+        [executable, "--vanilla", "-e", check], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        return (
+            f"R packages {', '.join(packages)} are not installed (r-cran-survey, r-cran-sampling)"
+        )
+    return None
+
+
+@pytest.fixture(scope="session")
+def rscript() -> RScript:
+    reason = _r_unavailable(("survey",))
+    if reason:
+        if os.environ.get("REQUIRE_R") == "1":
+            pytest.fail(f"REQUIRE_R=1: {reason}")
+        pytest.skip(reason)
+    return RScript(shutil.which("Rscript"))

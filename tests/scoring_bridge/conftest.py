@@ -9,7 +9,7 @@ import pytest
 from scoring_bridge.spec import ElementSpec, OtherVariable, ScaleItem, SurveySpec
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def small_spec() -> SurveySpec:
     """Three 5-point items (9 = don't know) in two elements, plus a choice and a text."""
     return SurveySpec(

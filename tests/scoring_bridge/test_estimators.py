@@ -32,6 +32,11 @@ from scoring_bridge.inputs import prepare_responses
 #   z_i = ½[(y1 − R1 v1)/14 + (y2 − R2 v2)/12], u = w z:
 #   A: 103/1764, 3/98, −23/1764 → 247/63504;  B: −22/441, −23/882 → 1/1764
 #   v(E1) = 283/63504 → SE = 6.675636 points.
+# Korn–Graubard interval of q1: p = 4/7, v_p = 5/49, n = 5 valid answers in 2 strata → df 3;
+#   n* = p(1 − p)/v_p · (t₄/t₃)² = 2.4 · (2.776445/3.182446)²;
+#   ends Beta⁻¹(0.025; n*p, n*(1 − p) + 1) and Beta⁻¹(0.975; n*p + 1, n*(1 − p)).
+# Design effect of q1 (no fpc): v_srs = Σw(y − R)²/(X (n − 1)); Σw(y − R)² = 8 − R·8 = 24/7,
+#   v_srs = (24/7)/(14·4) = 3/49 → deff = (5/49)/(3/49) = 5/3. Kish n_eff = 14²/(3·4 + 2·16) = 196/44.
 
 
 def _row(table, code, formula="satisfaction_rate", groups="individual"):
@@ -47,10 +52,12 @@ def test_hand_worked_satisfaction_rate_mean_score_and_element(small_spec, hand_r
     assert q1.se == pytest.approx(100 * math.sqrt(5) / 7)
     assert q1.n == 5
     assert q1.estimate_unweighted == pytest.approx(60.0)
+    assert q1.deff == pytest.approx(5 / 3)
+    assert q1.n_eff == pytest.approx(196 / 44)
+    assert q1.df == 3
     mean = _row(table, "q1", "mean_score")
     assert mean.estimate == pytest.approx(3.0)
     assert mean.se == pytest.approx(math.sqrt(43) / 7)
-    assert mean.ci_low == pytest.approx(3.0 - 1.959964 * math.sqrt(43) / 7, abs=1e-5)
     q2 = _row(table, "q2")
     assert q2.estimate == pytest.approx(100 * 2 / 3)
     assert q2.n == 4
@@ -58,7 +65,24 @@ def test_hand_worked_satisfaction_rate_mean_score_and_element(small_spec, hand_r
     assert element.level == "element"
     assert element.estimate == pytest.approx(100 * 13 / 21)
     assert element.se == pytest.approx(100 * math.sqrt(283 / 63504))
-    assert element.ci_high == pytest.approx(100 * 13 / 21 + 1.959964 * element.se, abs=1e-4)
+    assert element.ci_low < element.estimate < element.ci_high
+
+
+def test_korn_graubard_interval_of_the_hand_worked_example(small_spec, hand_responses):
+    from scipy import stats
+
+    table = compute_indices(prepare_responses(hand_responses, small_spec), small_spec, min_n=1)
+    q1 = _row(table, "q1")
+    p = 4 / 7
+    n_star = 2.4 * (stats.t.ppf(0.975, 4) / stats.t.ppf(0.975, 3)) ** 2
+    assert n_star == pytest.approx(2.4 * (2.776445 / 3.182446) ** 2, rel=1e-6)
+    low = stats.beta.ppf(0.025, n_star * p, n_star * (1 - p) + 1)
+    high = stats.beta.ppf(0.975, n_star * p + 1, n_star * (1 - p))
+    assert q1.ci_low == pytest.approx(100 * low)
+    assert q1.ci_high == pytest.approx(100 * high)
+    # the interval lies inside the scale without clipping, and is not symmetric
+    assert 0 < q1.ci_low < q1.estimate < q1.ci_high < 100
+    assert q1.ci_high - q1.estimate != pytest.approx(q1.estimate - q1.ci_low)
 
 
 def test_finite_population_correction_scales_variance(small_spec, hand_responses):
@@ -67,11 +91,18 @@ def test_finite_population_correction_scales_variance(small_spec, hand_responses
     assert _row(table, "q1").se == pytest.approx(100 * math.sqrt(5 / 98))
 
 
-def test_confidence_interval_is_clipped_to_the_scale(small_spec, hand_responses):
-    table = compute_indices(prepare_responses(hand_responses, small_spec), small_spec, min_n=1)
+def test_a_cell_without_variation_gets_an_interval_from_its_effective_size(
+    small_spec, hand_responses
+):
+    # Everyone satisfied with q1: the design variance is 0, but 5 answers do not measure
+    # 100% exactly. The interval uses Kish's n_eff = 14²/44 and is one-sided at 100.
+    frame = hand_responses.assign(q1=[5, 4, 5, 4, 5])
+    table = compute_indices(prepare_responses(frame, small_spec), small_spec, min_n=1)
     q1 = _row(table, "q1")
-    assert q1.ci_low == 0.0  # 57.1 − 1.96·31.9 < 0
+    assert q1.estimate == 100.0 and q1.se == 0.0
     assert q1.ci_high == 100.0
+    assert q1.ci_low == pytest.approx(100 * 0.025 ** (1 / (196 / 44)))  # Beta(n*, 1) quantile
+    assert "no_variation" in q1["flags"].split(";")
 
 
 def _reference(frame, spec, unit, groups, codes, score):
