@@ -7,6 +7,8 @@ YAML layout (see ``scoring_bridge/mappings/brvt-2024.yaml``)::
     total_points: 10.0          # optional: the maxima must add up to this
     rounding: 2                 # default decimals of points
     min_responses: 30           # default minimum base per unit and criterion
+    min_responses_basis: n      # n (valid answers) or n_eff (Kish's effective size)
+    single_respondent_strata: collapse   # collapse | adjust | certainty | refuse
     criteria:
       - code: "7.1"
         name: {vi: "Mức độ hài lòng về tiếp cận dịch vụ", en: "Satisfaction: access"}
@@ -37,12 +39,23 @@ from typing import Any
 
 import yaml
 
+from scoring_bridge.design import DEFAULT_SINGLE, SINGLE_RESPONDENT_METHODS
 from scoring_bridge.errors import MappingError
-from scoring_bridge.estimators import Formula
+from scoring_bridge.estimators import MIN_N_BASES, Formula
 from scoring_bridge.spec import SurveySpec, nfc
 
 BUILTIN_DIRECTORY = Path(__file__).parent / "mappings"
-_TOP_KEYS = {"id", "name", "year", "total_points", "rounding", "min_responses", "criteria"}
+_TOP_KEYS = {
+    "id",
+    "name",
+    "year",
+    "total_points",
+    "rounding",
+    "min_responses",
+    "min_responses_basis",
+    "single_respondent_strata",
+    "criteria",
+}
 _CRITERION_KEYS = {
     "code",
     "name",
@@ -100,6 +113,8 @@ class ScoringMapping:
     year: int | None
     total_points: float | None
     criteria: tuple[Criterion, ...]
+    min_responses_basis: str = "n"
+    single_respondent_strata: str = DEFAULT_SINGLE
 
     def for_questionnaire(self, questionnaire_id: str) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if c.questionnaire in (None, questionnaire_id))
@@ -244,7 +259,23 @@ def _build(raw: Any) -> ScoringMapping:
         year=int(year) if year is not None else None,
         total_points=total,
         criteria=tuple(criteria),
+        min_responses_basis=_choice(raw, "min_responses_basis", MIN_N_BASES, "n"),
+        single_respondent_strata=_choice(
+            raw, "single_respondent_strata", SINGLE_RESPONDENT_METHODS, DEFAULT_SINGLE
+        ),
     )
+
+
+def _choice(raw: Mapping, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        _fail(
+            key,
+            f"giá trị {value!r} không hợp lệ; dùng một trong: {', '.join(allowed)}.",
+            f"{value!r} is not valid; use one of: {', '.join(allowed)}.",
+            value,
+        )
+    return value.strip().lower()
 
 
 def _criterion(node: Any, where: str, decimals: int, min_responses: int) -> Criterion:

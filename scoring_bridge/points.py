@@ -13,12 +13,17 @@ per unit × criterion, columns in this order:
 ``n``                valid answers behind the index (smallest item base for means)
 ``ci_low``           lower end of the 95% confidence interval of the index
 ``ci_high``          upper end
-``status``           ``scored``; ``not_applicable`` (no valid answers for the source in
-                     this unit, e.g. a unit handling no procedures: the Department drops
-                     the criterion and rescales); ``below_min_n`` (fewer than the
-                     criterion's ``min_responses``: not scored, for the Department to
-                     decide)
-``flags``            index flags (``partial``: some items had no answers)
+``status``           ``scored``; ``not_applicable`` (respondents, but no valid answers for
+                     the source in this unit, or the unit was not sampled in the
+                     criterion's groups, e.g. a unit handling no procedures: the
+                     Department drops the criterion and rescales); ``below_min_n`` (the
+                     index's base, n or n_eff, is below the criterion's
+                     ``min_responses``: not scored, for the Department to decide);
+                     ``no_responses`` (the unit was sampled in the criterion's groups but
+                     nobody answered: missing, not "not applicable")
+``flags``            index flags (``partial``: some items had no answers; ``unreliable``:
+                     the base is below half the minimum, the interval is not shown in
+                     the report; ``single_respondent_stratum``; ``no_variation``)
 ``se``               standard error of the index
 ``index_unweighted`` the same index without weights, for comparison
 ``n_respondents``    respondents of the unit in the criterion's groups
@@ -26,6 +31,8 @@ per unit × criterion, columns in this order:
 ``source``           ``element:E1``, ``item:g1``, ``items:b1,b2`` or ``overall``
 ``formula``          formula of the index
 ``criterion_name``   criterion name (Vietnamese)
+``n_eff``            Kish's effective sample size of the index's answers
+``deff``             design effect of the index
 ===================  ================================================================
 
 Points are ``max_points × index / 100`` or, with a band table, the points of the first
@@ -60,8 +67,13 @@ POINTS_COLUMNS = (
     "source",
     "formula",
     "criterion_name",
+    "n_eff",
+    "deff",
 )
 SCORED, NOT_APPLICABLE, BELOW_MIN_N = "scored", "not_applicable", "below_min_n"
+NO_RESPONSES = "no_responses"
+#: A criterion whose base is below this share of its minimum is flagged "unreliable".
+UNRELIABLE_SHARE = 0.5
 
 
 def round_half_up(value: float, decimals: int) -> float:
@@ -103,9 +115,19 @@ def criterion_points(
     units: list[str],
     present_groups: list[str],
     min_n: int | None = None,
+    basis: str = "n",
+    sampled: set[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
-    """The points table (layout in the module docstring) for every unit × criterion."""
+    """The points table (layout in the module docstring) for every unit × criterion.
+
+    A criterion is scored when its index's ``basis`` (``n`` valid answers, or Kish's
+    ``n_eff``) reaches the criterion's ``min_responses`` (or ``min_n`` when given).
+    ``sampled`` holds the (unit, group) pairs of the sample: a unit sampled in a
+    criterion's groups whose sampled people did not answer is ``no_responses``; without
+    it, a unit with no response at all is.
+    """
     keyed = indices.set_index(["unit", "groups", "level", "code", "formula"]).sort_index()
+    answered = set(indices.loc[indices.n_respondents > 0, "unit"])
     rows = []
     for criterion in criteria:
         key = index_key(criterion, present_groups)
@@ -115,12 +137,22 @@ def criterion_points(
             if key is not None and (unit, *key) in keyed.index:
                 found = keyed.loc[(unit, *key)]
                 found = found.iloc[0] if isinstance(found, pd.DataFrame) else found
-            rows.append(_row(unit, criterion, key, found, threshold))
+            row = _row(unit, criterion, key, found, threshold, basis)
+            if found is None and _was_sampled(unit, criterion, sampled, answered):
+                row["status"] = NO_RESPONSES
+            rows.append(row)
     frame = pd.DataFrame(rows, columns=list(POINTS_COLUMNS))
     return frame.astype({"n": "int64", "n_respondents": "int64"})
 
 
-def _row(unit, criterion: Criterion, key, found, threshold: int) -> dict:
+def _was_sampled(unit, criterion: Criterion, sampled, answered) -> bool:
+    if sampled is None:
+        return unit not in answered
+    groups = {g for u, g in sampled if u == unit}
+    return bool(groups if not criterion.groups else groups & set(criterion.groups))
+
+
+def _row(unit, criterion: Criterion, key, found, threshold: int, basis: str) -> dict:
     base = {
         "unit": unit,
         "criterion": criterion.code,
@@ -143,9 +175,19 @@ def _row(unit, criterion: Criterion, key, found, threshold: int) -> dict:
             "se": np.nan,
             "index_unweighted": np.nan,
             "n_respondents": 0 if found is None else int(found["n_respondents"]),
+            "n_eff": np.nan,
+            "deff": np.nan,
         }
-    enough = found["n"] >= threshold
-    flags = ";".join(f for f in str(found["flags"]).split(";") if f and f != "below_min_n")
+    size = float(np.nan_to_num(found[basis]))
+    enough = size >= threshold
+    # "below_min_n" is the status here, and "unreliable" is judged against this
+    # criterion's own minimum (the index table used the run's).
+    kept = [
+        f for f in str(found["flags"]).split(";") if f and f not in ("below_min_n", "unreliable")
+    ]
+    if size < UNRELIABLE_SHARE * threshold:
+        kept.insert(0, "unreliable")
+    flags = ";".join(kept)
     return {
         **base,
         "points": points_for(float(found["estimate"]), criterion) if enough else np.nan,
@@ -158,7 +200,12 @@ def _row(unit, criterion: Criterion, key, found, threshold: int) -> dict:
         "se": float(found["se"]),
         "index_unweighted": float(found["estimate_unweighted"]),
         "n_respondents": int(found["n_respondents"]),
+        "n_eff": float(found["n_eff"]),
+        "deff": float(found["deff"]),
     }
+
+
+UNIT_STATUSES = (SCORED, BELOW_MIN_N, NO_RESPONSES, NOT_APPLICABLE)
 
 
 def unit_summary(
@@ -167,23 +214,31 @@ def unit_summary(
     all_groups: str,
     criterion_decimals: dict[str, int],
     min_n: int = 0,
+    basis: str = "n",
 ) -> pd.DataFrame:
-    """Per unit: points, applicable maximum, the overall index (all groups) and its rank.
+    """Per unit: status, points, applicable maximum, the overall index (all groups) and rank.
 
-    The rank is by the overall satisfaction index of all respondent groups pooled, among
-    the units with at least ``min_n`` respondents: a unit with fewer gets no rank (its index
-    is for information only) and is listed after the ranked ones.
+    ``status``: ``no_responses`` (sampled, nobody answered), ``not_applicable`` (every
+    criterion not applicable), ``below_min_n`` (a criterion, or the overall index, below
+    its minimum: the unit is not ranked) or ``scored``. Only ``scored`` units are ranked,
+    by the overall satisfaction index of all respondent groups pooled, with a rank
+    interval and a group of units that cannot be told apart (:mod:`scoring_bridge.ranks`);
+    the others follow, unranked.
     """
+    from scoring_bridge.ranks import rank_table
+
     scored = points[points.status == SCORED]
-    applicable = points[points.status != NOT_APPLICABLE]
+    applicable = points[~points.status.isin([NOT_APPLICABLE])]
     summary = pd.DataFrame({"unit": sorted(points.unit.unique())}).set_index("unit")
     summary["points_total"] = scored.groupby("unit")["points"].sum()
     summary["max_applicable"] = applicable.groupby("unit")["max_points"].sum()
-    summary["criteria_scored"] = scored.groupby("unit").size()
-    summary["criteria_not_applicable"] = (
-        points[points.status == NOT_APPLICABLE].groupby("unit").size()
-    )
-    summary["criteria_below_min_n"] = points[points.status == BELOW_MIN_N].groupby("unit").size()
+    for status, column in (
+        (SCORED, "criteria_scored"),
+        (NOT_APPLICABLE, "criteria_not_applicable"),
+        (BELOW_MIN_N, "criteria_below_min_n"),
+        (NO_RESPONSES, "criteria_no_responses"),
+    ):
+        summary[column] = points[points.status == status].groupby("unit").size()
     overall = indices[
         (indices.level == "overall")
         & (indices.groups == all_groups)
@@ -192,30 +247,59 @@ def unit_summary(
     summary["overall_index"] = overall["estimate"]
     summary["overall_ci_low"] = overall["ci_low"]
     summary["overall_ci_high"] = overall["ci_high"]
+    summary["overall_se"] = overall["se"]
+    summary["overall_n"] = overall["n"]
+    summary["overall_n_eff"] = overall["n_eff"]
+    summary["overall_deff"] = overall["deff"]
     summary["n_respondents"] = overall["n_respondents"]
+    summary["flags"] = overall["flags"]
     # points_total stays empty for a unit with no criterion scored: 0 would read as scored 0.
-    summary = summary.fillna(
-        {
-            "max_applicable": 0.0,
-            "criteria_scored": 0,
-            "criteria_not_applicable": 0,
-            "criteria_below_min_n": 0,
-            "n_respondents": 0,
-        }
-    )
+    counts = [
+        "criteria_scored",
+        "criteria_not_applicable",
+        "criteria_below_min_n",
+        "criteria_no_responses",
+        "n_respondents",
+        "overall_n",
+    ]
+    summary = summary.fillna({"max_applicable": 0.0, "flags": "", **dict.fromkeys(counts, 0)})
     decimals = max(criterion_decimals.values(), default=2)
     summary["points_total"] = summary["points_total"].map(
         lambda v: v if pd.isna(v) else round_half_up(v, decimals)
     )
-    rankable = summary["overall_index"].where(summary["n_respondents"] >= min_n)
-    summary["rank"] = rankable.rank(ascending=False, method="min")
+    summary.insert(0, "status", _unit_status(summary, min_n, basis))
+    ranked = (summary.status == SCORED) & summary.overall_index.notna()
+    ranks = rank_table(
+        summary.overall_index[ranked],
+        summary.overall_ci_low[ranked],
+        summary.overall_ci_high[ranked],
+    )
+    ranks.index = summary.index[ranked]
+    for position, column in enumerate(("rank", "rank_low", "rank_high", "rank_group")):
+        summary.insert(1 + position, column, ranks[column].reindex(summary.index).astype("Int64"))
     summary = summary.reset_index().sort_values(["rank", "unit"], na_position="last")
-    for column in (
-        "criteria_scored",
-        "criteria_not_applicable",
-        "criteria_below_min_n",
-        "n_respondents",
-    ):
+    for column in counts:
         summary[column] = summary[column].astype("int64")
-    summary["rank"] = summary["rank"].astype("Int64")
     return summary.reset_index(drop=True)
+
+
+def _unit_status(summary: pd.DataFrame, min_n: int, basis: str) -> pd.Series:
+    criteria = summary[
+        [
+            "criteria_scored",
+            "criteria_not_applicable",
+            "criteria_below_min_n",
+            "criteria_no_responses",
+        ]
+    ].sum(axis=1)
+    overall_base = summary["overall_n" if basis == "n" else "overall_n_eff"].fillna(0)
+    status = pd.Series(SCORED, index=summary.index)
+    short = (summary.criteria_below_min_n + summary.criteria_no_responses > 0) | (
+        overall_base < min_n
+    )
+    status[short] = BELOW_MIN_N
+    status[(summary.criteria_not_applicable == criteria) & (summary.n_respondents > 0)] = (
+        NOT_APPLICABLE
+    )
+    status[summary.n_respondents == 0] = NO_RESPONSES
+    return status

@@ -18,6 +18,7 @@ from scoring_bridge.points import criterion_points, unit_summary
 from scoring_bridge.spec import SurveySpec, load_spec, spec_from_questionnaire
 
 DEFAULT_MIN_N = 30
+INTERVAL_METHOD = "korn-graubard"
 
 
 @dataclass
@@ -49,6 +50,9 @@ def score(
     include_nonprobability: bool = False,
     unweighted: bool = False,
     stratum_population: Mapping[str, float] | None = None,
+    selection: str = "srswor",
+    single_respondent_strata: str | None = None,
+    min_n_basis: str | None = None,
     sample_sizes: Mapping[str, float] | None = None,
     previous: pd.DataFrame | None = None,
     units: list[str] | None = None,
@@ -59,7 +63,11 @@ def score(
     ``spec`` may also be a built-in questionnaire id or a
     :class:`questionnaires.model.Questionnaire`; ``mapping`` a path, a built-in mapping name
     or a parsed dict. ``min_n`` overrides the criteria's ``min_responses`` (and flags small
-    index cells; a unit with fewer respondents in all gets no rank). ``sample_sizes`` (unit → forms issued) gives response rates;
+    index cells; a unit with fewer respondents in all gets no rank); ``min_n_basis``
+    (``n`` or ``n_eff``) and ``single_respondent_strata`` override the mapping's
+    ``min_responses_basis`` and ``single_respondent_strata``; ``selection`` is the draw's
+    method (``srswor``, ``systematic``, ``pps``; see :mod:`scoring_bridge.design`).
+    ``sample_sizes`` (unit → forms issued) gives response rates;
     ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
     ``units`` lists units to report even if none of their respondents answered.
     """
@@ -78,6 +86,8 @@ def score(
         )
     prepared = prepare_responses(responses, spec, unweighted=unweighted)
     index_min_n = min_n if min_n is not None else min(c.min_responses for c in criteria)
+    basis = min_n_basis or mapping.min_responses_basis
+    single = single_respondent_strata or mapping.single_respondent_strata
     indices = compute_indices(
         prepared,
         spec,
@@ -88,19 +98,23 @@ def score(
         item_sets={c.item_set_name: c.source_codes for c in criteria if c.source_kind == "items"},
         stratum_population=stratum_population,
         min_n=index_min_n,
+        min_n_basis=basis,
+        selection=selection,
+        single_respondent_strata=single,
         include_nonprobability=include_nonprobability,
         progress=progress,
     )
     counted = prepared if include_nonprobability else prepared[prepared.is_probability]
     present_groups = sorted(str(g) for g in counted["group"].unique())
     unit_list = sorted({*map(str, prepared["unit"].unique()), *(units or [])})
-    points = criterion_points(indices, criteria, unit_list, present_groups, min_n)
+    points = criterion_points(indices, criteria, unit_list, present_groups, min_n, basis)
     summary = unit_summary(
         points,
         indices,
         "+".join(present_groups),
         {c.code: c.decimals for c in criteria},
         min_n=index_min_n,
+        basis=basis,
     )
     summary = _with_response_counts(summary, prepared, sample_sizes)
     summary = _with_previous(summary, previous)
@@ -111,7 +125,10 @@ def score(
         "min_n_override": min_n,
         "include_nonprobability": include_nonprobability,
         "weighted": not unweighted,
-        "finite_population_correction": bool(stratum_population),
+        "finite_population_correction": bool(stratum_population) and selection != "pps",
+        "min_n_basis": basis,
+        "interval_method": INTERVAL_METHOD,
+        **indices.attrs.get("design", {}),
         "responses": int(len(prepared)),
         "responses_used": int(len(counted)),
         "walk_in_excluded": 0 if include_nonprobability else int((~prepared.is_probability).sum()),

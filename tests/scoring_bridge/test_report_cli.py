@@ -110,11 +110,15 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
     ]
     u4 = points[(points.unit == "U4") & (points.criterion == "8.2")].iloc[0]
     assert u4.status == "not_applicable" and np.isnan(u4.points)  # U4 handles no procedures
-    u5 = points[points.unit == "U5"]  # listed, but nobody answered
-    assert (u5.status == "not_applicable").all()
+    u5 = points[points.unit == "U5"]  # listed, but nobody answered: missing, not "n/a"
+    assert len(u5) == 6 and (u5.status == "no_responses").all()
     document = json.loads((out / "points.json").read_text(encoding="utf-8"))
     assert document["questionnaire"] == "sipas-citizen"
     assert {u["unit"] for u in document["units"]} == {"U1", "U2", "U3", "U4", "U5"}
+    by_unit = {u["unit"]: u for u in document["units"]}
+    assert by_unit["U5"]["status"] == "no_responses" and by_unit["U5"]["rank"] is None
+    units_csv = pd.read_csv(out / "units.csv", dtype={"unit": str})
+    assert units_csv.set_index("unit").at["U5", "status"] == "no_responses"
 
     reader = PdfReader(out / "report.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
