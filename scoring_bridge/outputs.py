@@ -5,8 +5,13 @@ Files (``DIR/``):
 =============================  ===========================================================
 ``points.csv``, ``.xlsx``      criteria points per unit, layout in :mod:`scoring_bridge.points`
 ``points.json``                the same grouped per unit, with criteria and run settings
-``units.csv``                  per unit: points total, applicable maximum, overall index,
-                               95% CI, rank, responses, response rate, previous year
+``units.csv``                  per unit (every unit of the sample, answered or not): status
+                               (scored, below_min_n, no_responses, not_applicable), rank
+                               with its interval and group, points total, applicable
+                               maximum, overall index with SE, 95% CI, n, n_eff, design
+                               effect and flags, responses, AAPOR RR1/RR3, previous year
+``response_rates.csv``         when given: AAPOR RR1 and RR3 per unit × respondent group
+                               (and the unit's total, group empty), the service's figures
 ``indices.csv``, ``.xlsx``     every index (item, element, item set, overall) per unit ×
                                respondent groups × formula, with SE, CI, n, flags
 ``published_tables.xlsx``      respondents and overall index by unit × group with
@@ -69,6 +74,10 @@ def write_outputs(
     try:
         step("points")
         _write_points(result, staging)
+        if result.response_rates is not None:
+            result.response_rates.to_csv(
+                staging / "response_rates.csv", index=False, encoding="utf-8"
+            )
         step("indices")
         result.indices.to_csv(staging / "indices.csv", index=False, encoding="utf-8")
         write_xlsx(staging / "indices.xlsx", {"indices": result.indices})

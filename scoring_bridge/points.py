@@ -146,9 +146,12 @@ def criterion_points(
 
 
 def _was_sampled(unit, criterion: Criterion, sampled, answered) -> bool:
-    if sampled is None:
+    """Whether the unit was sampled in the criterion's groups (``sampled`` pairs; group
+    ``""`` when only the unit's total is known, then a unit without any response is)."""
+    groups = {g for u, g in sampled or () if u == unit}
+    if sampled is None or groups <= {""}:
         return unit not in answered
-    groups = {g for u, g in sampled if u == unit}
+    groups.discard("")
     return bool(groups if not criterion.groups else groups & set(criterion.groups))
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from scoring_bridge.errors import ScoringError
@@ -39,6 +38,7 @@ class ScoringResult:
     points: pd.DataFrame
     units: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    response_rates: pd.DataFrame | None = None
 
 
 def score(
@@ -53,7 +53,7 @@ def score(
     selection: str = "srswor",
     single_respondent_strata: str | None = None,
     min_n_basis: str | None = None,
-    sample_sizes: Mapping[str, float] | None = None,
+    response_rates: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
     units: list[str] | None = None,
     progress: ProgressCallback | None = None,
@@ -67,7 +67,11 @@ def score(
     (``n`` or ``n_eff``) and ``single_respondent_strata`` override the mapping's
     ``min_responses_basis`` and ``single_respondent_strata``; ``selection`` is the draw's
     method (``srswor``, ``systematic``, ``pps``; see :mod:`scoring_bridge.design`).
-    ``sample_sizes`` (unit → forms issued) gives response rates;
+    ``response_rates`` holds AAPOR response rates computed by the caller (the service's
+    one function for them): columns ``unit``, ``group`` (empty for the unit's total over
+    the questionnaire's groups), ``sampled``, ``rr1``, ``rr3`` (fractions) and optionally
+    the disposition counts; units sampled there are reported even without responses, and
+    a criterion whose groups were sampled but not answered is ``no_responses``.
     ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
     ``units`` lists units to report even if none of their respondents answered.
     """
@@ -85,6 +89,7 @@ def score(
             key="criteria",
         )
     prepared = prepare_responses(responses, spec, unweighted=unweighted)
+    rates = _checked_rates(response_rates)
     index_min_n = min_n if min_n is not None else min(c.min_responses for c in criteria)
     basis = min_n_basis or mapping.min_responses_basis
     single = single_respondent_strata or mapping.single_respondent_strata
@@ -106,8 +111,13 @@ def score(
     )
     counted = prepared if include_nonprobability else prepared[prepared.is_probability]
     present_groups = sorted(str(g) for g in counted["group"].unique())
-    unit_list = sorted({*map(str, prepared["unit"].unique()), *(units or [])})
-    points = criterion_points(indices, criteria, unit_list, present_groups, min_n, basis)
+    sampled = _sampled_pairs(rates)
+    unit_list = sorted(
+        {*map(str, prepared["unit"].unique()), *(units or []), *(u for u, _ in sampled or ())}
+    )
+    points = criterion_points(
+        indices, criteria, unit_list, present_groups, min_n, basis, sampled=sampled
+    )
     summary = unit_summary(
         points,
         indices,
@@ -116,7 +126,7 @@ def score(
         min_n=index_min_n,
         basis=basis,
     )
-    summary = _with_response_counts(summary, prepared, sample_sizes)
+    summary = _with_response_counts(summary, prepared, rates)
     summary = _with_previous(summary, previous)
     settings = {
         "questionnaire": spec.questionnaire_id,
@@ -135,19 +145,46 @@ def score(
         "groups": present_groups,
         "strata": int(counted["stratum"].nunique()),
     }
-    return ScoringResult(spec, mapping, criteria, prepared, indices, points, summary, settings)
+    return ScoringResult(
+        spec, mapping, criteria, prepared, indices, points, summary, settings, rates
+    )
 
 
-def _with_response_counts(summary, prepared, sample_sizes):
+RATE_COLUMNS = ("unit", "group", "sampled", "rr1", "rr3")
+
+
+def _checked_rates(rates: pd.DataFrame | None) -> pd.DataFrame | None:
+    if rates is None:
+        return None
+    missing = [c for c in RATE_COLUMNS if c not in rates.columns]
+    if missing:
+        raise ScoringError(
+            f"Bảng tỷ lệ trả lời thiếu cột {', '.join(missing)}.",
+            f"The response-rate table lacks the column(s) {', '.join(missing)}.",
+            column=missing[0],
+        )
+    rates = rates.copy()
+    rates["unit"] = rates["unit"].astype(str)
+    rates["group"] = rates["group"].fillna("").astype(str)
+    return rates.reset_index(drop=True)
+
+
+def _sampled_pairs(rates: pd.DataFrame | None) -> set[tuple[str, str]] | None:
+    if rates is None:
+        return None
+    rows = rates[pd.to_numeric(rates.sampled, errors="coerce") > 0]
+    return set(zip(rows.unit, rows.group, strict=True))
+
+
+def _with_response_counts(summary, prepared, rates):
     counts = prepared[prepared.is_probability].groupby("unit").size()
     walk_in = prepared[~prepared.is_probability].groupby("unit").size()
     summary["responses"] = summary.unit.map(counts).fillna(0).astype("int64")
     summary["walk_in"] = summary.unit.map(walk_in).fillna(0).astype("int64")
-    if sample_sizes:
-        issued = summary.unit.map({str(k): float(v) for k, v in sample_sizes.items()})
-        with np.errstate(divide="ignore", invalid="ignore"):
-            summary["sampled"] = issued
-            summary["response_rate"] = 100.0 * summary["responses"] / issued
+    if rates is not None:
+        totals = rates[rates.group == ""].drop_duplicates("unit").set_index("unit")
+        for column in ("sampled", "rr1", "rr3"):
+            summary[column] = summary.unit.map(totals[column])
     return summary
 
 

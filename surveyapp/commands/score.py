@@ -84,7 +84,31 @@ def _numbers(frame, column: str, path: Path):
     "--units",
     "units_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV/XLSX with column unit and optional name, sampled (forms issued, for response rates).",
+    help="CSV/XLSX with column unit and optional name, group, sampled (cases released, for "
+    "AAPOR RR1/RR3 per unit, or per unit and group when a group column is given).",
+)
+@click.option(
+    "--manifest",
+    "manifest_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The draw's manifest (.manifest.json): the standard errors follow its design "
+    "(SRSWOR, systematic or PPS) and its stratum sizes N_h give the finite population "
+    "correction unless --strata is given.",
+)
+@click.option(
+    "--single-respondent-strata",
+    "single",
+    type=click.Choice(["collapse", "adjust", "certainty", "refuse"]),
+    default=None,
+    help="Strata with one respondent: collapse with the most similar stratum of the unit, "
+    "R's adjust, certainty (no variance) or refuse (default: the mapping's, else collapse).",
+)
+@click.option(
+    "--min-n-basis",
+    type=click.Choice(["n", "n_eff"]),
+    default=None,
+    help="The minimum counts valid answers (n) or Kish's effective size (n_eff) "
+    "(default: the mapping's, else n).",
 )
 @click.option(
     "--strata",
@@ -113,6 +137,9 @@ def score(
     unweighted,
     previous,
     units_file,
+    manifest_file,
+    single,
+    min_n_basis,
     strata_file,
     k,
     overwrite,
@@ -122,15 +149,18 @@ def score(
     RESPONSES is a CSV, XLSX or SPSS .sav file with one row per response (columns
     response_id, unit, group, stratum, weight, mode, is_probability and one per item).
     """
-    from scoring_bridge import ScoringError
+    from scoring_bridge import ScoringError, prepare_responses
+    from scoring_bridge.design import selection_of_manifest
     from scoring_bridge.outputs import write_outputs
     from scoring_bridge.scoring import score as run_scoring
     from scoring_bridge.spec import load_spec
 
     try:
         spec = load_spec(questionnaire_id)
-        unit_names, sample_sizes, unit_list = _units(units_file)
-        population = _strata(strata_file)
+        prepared = prepare_responses(responses, spec, unweighted=unweighted)
+        unit_names, rates, unit_list = _units(units_file, prepared)
+        manifest = _manifest(manifest_file)
+        population = _strata(strata_file) or _manifest_sizes(manifest)
         previous_frame = _previous(previous)
         with click.progressbar(length=100, label="Tính chỉ số / Scoring", file=None) as bar:
             state = {"shown": 0}
@@ -143,14 +173,17 @@ def score(
                     state["shown"] = target
 
             result = run_scoring(
-                responses,
+                prepared,
                 spec,
                 mapping,
                 min_n=min_n,
                 include_nonprobability=include_walkin,
                 unweighted=unweighted,
                 stratum_population=population,
-                sample_sizes=sample_sizes,
+                selection=selection_of_manifest(manifest),
+                single_respondent_strata=single,
+                min_n_basis=min_n_basis,
+                response_rates=rates,
                 previous=previous_frame,
                 units=unit_list,
                 progress=progress,
@@ -177,24 +210,90 @@ def score(
     )
     not_applicable = int((result.points.status == "not_applicable").sum())
     below = int((result.points.status == "below_min_n").sum())
-    if not_applicable or below:
+    silent = int((result.points.status == "no_responses").sum())
+    if not_applicable or below or silent:
         click.echo(
             f"Lưu ý / Note: {not_applicable} không áp dụng / not applicable, "
-            f"{below} dưới ngưỡng số phiếu / below the minimum n."
+            f"{below} dưới ngưỡng số phiếu / below the minimum n, "
+            f"{silent} không có phiếu / no responses."
         )
 
 
-def _units(path: Path | None):
+def _units(path: Path | None, prepared):
+    """Unit names, response rates (when a ``sampled`` column is given) and the unit list."""
     if path is None:
         return None, None, None
     frame = _read_table(path, "danh sách đơn vị", "the units list")
     _need_columns(frame, {"unit"}, path)
     units = frame["unit"].astype(str).str.strip()
     names = dict(zip(units, frame["name"].astype(str), strict=True)) if "name" in frame else None
-    sizes = None
+    rates = None
     if "sampled" in frame:
-        sizes = dict(zip(units, _numbers(frame, "sampled", path), strict=True))
-    return names, sizes, list(units)
+        groups = frame["group"].astype(str).str.strip() if "group" in frame else None
+        rates = _rates_from_sample_sizes(units, groups, _numbers(frame, "sampled", path), prepared)
+    return names, rates, list(dict.fromkeys(units))
+
+
+def _rates_from_sample_sizes(units, groups, sampled, prepared):
+    """AAPOR RR1/RR3 when only the cases released are known: every case that did not
+    answer has unknown eligibility (UO). The rates come from the service's one rate
+    function (:mod:`surveyapp.dashboard.rates`)."""
+    import pandas as pd
+
+    from surveyapp.dashboard.rates import DispositionCounts, rr1, rr3
+
+    answered = prepared[prepared["is_probability"]]
+    by_unit = answered.groupby("unit").size()
+    by_pair = answered.groupby(["unit", "group"]).size()
+    rows = []
+    keys = list(zip(units, groups if groups is not None else [""] * len(units), strict=True))
+    for (unit, group), size in zip(keys, sampled, strict=True):
+        if pd.isna(size):
+            continue
+        completed = int(by_pair.get((unit, group), 0) if group else by_unit.get(unit, 0))
+        counts = DispositionCounts(I=completed, UO=max(int(size) - completed, 0))
+        rows.append(
+            {
+                "unit": unit,
+                "group": group,
+                "sampled": int(size),
+                "I": counts.I,
+                "UO": counts.UO,
+                "rr1": rr1(counts),
+                "rr3": rr3(counts),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["unit", "group", "sampled", "I", "UO", "rr1", "rr3"])
+    if groups is not None:  # unit totals over the groups given
+        totals = frame.groupby("unit", as_index=False)[["sampled", "I", "UO"]].sum()
+        for column in ("rr1", "rr3"):
+            function = rr1 if column == "rr1" else rr3
+            totals[column] = [
+                function(DispositionCounts(I=int(i), UO=int(u)))
+                for i, u in zip(totals.I, totals.UO, strict=True)
+            ]
+        frame = pd.concat([frame, totals.assign(group="")], ignore_index=True)
+    return frame
+
+
+def _manifest(path: Path | None):
+    if path is None:
+        return None
+    from sampling.manifest import ManifestError, read_manifest
+
+    try:
+        return read_manifest(path)
+    except ManifestError as exc:
+        raise click.ClickException(f"{exc.message_vi}\n{exc.message_en}") from exc
+
+
+def _manifest_sizes(manifest) -> dict | None:
+    """N_h per stratum from a manifest (SRSWOR and systematic draws)."""
+    strata = (manifest or {}).get("strata") or {}
+    labels, sizes = strata.get("stratum"), strata.get("N_h")
+    if not labels or not sizes:
+        return None
+    return {str(label): float(size) for label, size in zip(labels, sizes, strict=False)}
 
 
 def _strata(path: Path | None):

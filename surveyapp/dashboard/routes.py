@@ -11,7 +11,14 @@ from surveyapp.campaigns.models import Campaign
 from surveyapp.csvsafe import csv_response
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.chart import Bar, response_rate_svg
-from surveyapp.dashboard.figures import CSV_HEADER, campaign_progress, csv_rows
+from surveyapp.dashboard.figures import (
+    CSV_HEADER,
+    RATES_CSV_HEADER,
+    campaign_progress,
+    csv_rows,
+    rates_csv_rows,
+    response_rates,
+)
 from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.security import current_user, roles_required
@@ -40,6 +47,10 @@ def _progress(campaign_id: int):
     return campaign, campaign_progress(campaign.id, _visible_units(), _eligibility_param())
 
 
+def _rates(campaign: Campaign):
+    return response_rates(campaign.id, unit_ids=_visible_units(), e=_eligibility_param())
+
+
 @bp.route("/")
 @roles_required(*VIEW_ROLES)
 def index():
@@ -51,10 +62,11 @@ def index():
 @roles_required(*VIEW_ROLES)
 def campaign(campaign_id: int):
     campaign, progress = _progress(campaign_id)
+    rates = _rates(campaign)
     chart = None
-    if progress.units:
+    if rates.units:
         chart = response_rate_svg(
-            [Bar(f"{u.unit_code} {u.unit_name}", u.rr1, u.rr3) for u in progress.units],
+            [Bar(f"{u.unit_code} {u.unit_name}", u.rr1, u.rr3) for u in rates.units],
             title=t("Tỷ lệ trả lời theo đơn vị", "Response rate per unit"),
             description=t(
                 "Biểu đồ thanh: tỷ lệ RR1 và RR3 của từng đơn vị; số liệu có trong bảng dưới.",
@@ -63,7 +75,7 @@ def campaign(campaign_id: int):
             legends={"rr1": "AAPOR RR1", "rr3": "AAPOR RR3"},
         )
     return render_template(
-        "dashboard/campaign.html", campaign=campaign, progress=progress, chart=chart
+        "dashboard/campaign.html", campaign=campaign, progress=progress, rates=rates, chart=chart
     )
 
 
@@ -73,3 +85,14 @@ def export_csv(campaign_id: int):
     campaign, progress = _progress(campaign_id)
     safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", campaign.code)
     return csv_response(csv_rows(progress), CSV_HEADER, f"progress-{safe_code}.csv")
+
+
+@bp.route("/<int:campaign_id>/response_rates.csv")
+@roles_required(*VIEW_ROLES)
+def export_rates_csv(campaign_id: int):
+    """RR1/RR3 per unit × respondent group: the figures of the results' response_rates.csv."""
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", campaign.code)
+    return csv_response(
+        rates_csv_rows(_rates(campaign)), RATES_CSV_HEADER, f"response-rates-{safe_code}.csv"
+    )

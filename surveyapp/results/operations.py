@@ -34,7 +34,12 @@ What :func:`scoring_inputs` hands to :func:`scoring_bridge.score`, per questionn
 * **strata rating several units** (rating targets): the responses about each rated unit
   get their own copy of the stratum, ``<stratum>#<unit>``, with the same ``N_h``
   (:func:`split_shared_strata`).
-* **sample sizes** per rated unit (response rates): released cases not found ineligible.
+* **response rates** per rated unit × respondent group of the questionnaire: AAPOR RR1
+  and RR3 from :func:`surveyapp.dashboard.figures.response_rates`, the function the
+  dashboard shows; every unit sampled in those groups is reported, answered or not.
+* **selection method** for the standard errors: the latest draw's manifest
+  (:func:`scoring_bridge.design.selection_of_manifest`); each response's
+  ``inclusion_prob`` is ``1/design weight`` (1 marks a PPS certainty unit).
 """
 
 from __future__ import annotations
@@ -63,7 +68,16 @@ from surveyapp.fieldwork.models import (
 from surveyapp.responses.models import Response, ResponseMode
 from surveyapp.units.models import Unit
 
-DESIGN_COLUMNS = ("response_id", "unit", "group", "stratum", "weight", "mode", "is_probability")
+DESIGN_COLUMNS = (
+    "response_id",
+    "unit",
+    "group",
+    "stratum",
+    "weight",
+    "inclusion_prob",
+    "mode",
+    "is_probability",
+)
 ScoringProgress = Callable[[int, int, str], None]
 
 
@@ -176,20 +190,23 @@ def responses_frame(
     for row in rows:
         mode = ResponseMode(row.mode)
         stratum = row.stratum or f"walkin:{row.code}:{row.respondent_group}"
-        weight = None
+        weight = probability = None
         if row.weight is not None:
             weight = float(row.weight) * factors.get((stratum, row.rated_unit_id), 1.0)
+            probability = min(1.0 / float(row.weight), 1.0) if row.is_probability else None
         design["response_id"].append(str(row.id))
         design["unit"].append(row.code)
         design["group"].append(row.respondent_group)
         design["stratum"].append(stratum)
         design["weight"].append(weight)
+        design["inclusion_prob"].append(probability)
         design["mode"].append(mode.value)
         design["is_probability"].append(bool(row.is_probability))
         answers.append(row.answers or {})
     questionnaire = load_questionnaire(questionnaire_id, version)
     frame = pd.DataFrame({**design, **answer_columns(questionnaire, answers)})
     frame["weight"] = frame["weight"].astype("float64")
+    frame["inclusion_prob"] = frame["inclusion_prob"].astype("float64")
     frame["is_probability"] = frame["is_probability"].astype(bool)
     return frame
 
@@ -284,9 +301,7 @@ def nonresponse_factors(cases: pd.DataFrame) -> tuple[dict[tuple[str, int], floa
 def stratum_population(campaign_id: int, cases: pd.DataFrame) -> dict[str, float]:
     """``N_h`` per stratum label: the latest draw's manifest, else Σ primary design weights."""
     population: dict[str, float] = {}
-    draw = db.session.scalar(
-        sa.select(Draw).where(Draw.campaign_id == campaign_id).order_by(Draw.id.desc()).limit(1)
-    )
+    draw = latest_draw(campaign_id)
     if draw is not None:
         for source in (draw.manifest, draw.allocation):
             population.update(_strata_sizes(source))
@@ -318,15 +333,6 @@ def _strata_sizes(source: Any) -> dict[str, float]:
             if isinstance(row, dict) and "stratum" in row and row.get("N_h", row.get("population"))
         }
     return {}
-
-
-def sample_sizes(cases: pd.DataFrame, unit_codes: dict[int, str]) -> dict[str, float]:
-    """Released cases not found ineligible, per rated unit code (response-rate base)."""
-    if cases.empty:
-        return {}
-    eligible = cases[cases.outcome.isin(["respondent", "nonrespondent"])]
-    counts = eligible.groupby("unit_id").size()
-    return {unit_codes[u]: float(n) for u, n in counts.items() if u in unit_codes}
 
 
 def split_shared_strata(frame: pd.DataFrame, population: dict[str, float]) -> pd.DataFrame:
@@ -363,9 +369,19 @@ class ScoringInputs:
     frames: dict[str, pd.DataFrame]  # questionnaire id → responses frame
     versions: dict[str, str]
     stratum_population: dict[str, float]
-    sample_sizes: dict[str, float]
     unit_names: dict[str, str]
+    selection: str = "srswor"
     classes_without_respondents: list[str] = field(default_factory=list)
+
+    def groups_of(self, questionnaire_id: str) -> set[str]:
+        """The respondent groups answering ``questionnaire_id`` (instruments and responses)."""
+        groups = {
+            i.respondent_group
+            for i in self.campaign.instruments
+            if i.questionnaire_id == questionnaire_id
+        }
+        frame = self.frames.get(questionnaire_id)
+        return groups | ({str(g) for g in frame["group"].unique()} if frame is not None else set())
 
 
 def scoring_inputs(campaign: Campaign) -> ScoringInputs:
@@ -375,6 +391,8 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
             f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào.",
             f"Campaign {campaign.code} has no responses yet.",
         )
+    from scoring_bridge.design import selection_of_manifest
+
     cases = fieldwork_cases(campaign.id)
     factors, dropped = nonresponse_factors(cases)
     population = stratum_population(campaign.id, cases)
@@ -382,18 +400,29 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
     for questionnaire_id, version in pairs:
         frame = responses_frame(campaign.id, questionnaire_id, version, weight_factors=factors)
         frames[questionnaire_id] = split_shared_strata(frame, population)
-    used_units = sorted({code for f in frames.values() for code in f["unit"].unique()})
+    draw = latest_draw(campaign.id)
     units = db.session.execute(sa.select(Unit.id, Unit.code, Unit.name)).all()
-    codes = {u.id: u.code for u in units}
     return ScoringInputs(
         campaign=campaign,
         frames=frames,
         versions=dict(pairs),
         stratum_population=population,
-        sample_sizes=sample_sizes(cases, codes),
-        unit_names={u.code: u.name for u in units if u.code in set(used_units)},
+        unit_names={u.code: u.name for u in units},
+        selection=selection_of_manifest(draw.manifest if draw is not None else None),
         classes_without_respondents=dropped,
     )
+
+
+def latest_draw(campaign_id: int) -> Draw | None:
+    return db.session.scalar(
+        sa.select(Draw).where(Draw.campaign_id == campaign_id).order_by(Draw.id.desc()).limit(1)
+    )
+
+
+def campaign_year(campaign: Campaign) -> int:
+    """The year the campaign's survey is about: its period's start, else its creation."""
+    day = campaign.period_start or campaign.period_end or campaign.created_at
+    return day.year
 
 
 @dataclass
@@ -415,6 +444,8 @@ def score_campaign(
     previous: pd.DataFrame | None = None,
     k: int = 5,
     overwrite: bool = False,
+    single_respondent_strata: str | None = None,
+    min_n_basis: str | None = None,
     progress: ScoringProgress | None = None,
 ) -> list[QuestionnaireOutcome]:
     """Score every questionnaire of ``campaign`` into ``out_dir/<questionnaire id>/``.
@@ -422,6 +453,7 @@ def score_campaign(
     A questionnaire for which ``mapping`` has no criteria is skipped (and reported); if no
     questionnaire can be scored a :class:`ResultsError` is raised. Library errors
     (:class:`scoring_bridge.ScoringError`) propagate with their vi/en messages.
+    ``single_respondent_strata`` and ``min_n_basis`` override the mapping's choices.
     """
     from scoring_bridge import (
         ScoringMapping,
@@ -430,6 +462,7 @@ def score_campaign(
         spec_from_questionnaire,
         write_outputs,
     )
+    from surveyapp.dashboard.figures import response_rates
 
     report = progress or (lambda done, total, message: None)
     report(0, 100, "Đọc phiếu trả lời / Reading responses")
@@ -460,6 +493,7 @@ def score_campaign(
 
         if include_walkin:
             frame = with_walkin_weights(frame)
+        rates = response_rates(campaign.id, groups=inputs.groups_of(questionnaire_id)).frame()
         result = score(
             frame,
             spec,
@@ -467,12 +501,17 @@ def score_campaign(
             min_n=min_n,
             include_nonprobability=include_walkin,
             stratum_population=_population_for(frame, inputs.stratum_population),
-            sample_sizes=inputs.sample_sizes or None,
+            selection=inputs.selection,
+            single_respondent_strata=single_respondent_strata,
+            min_n_basis=min_n_basis,
+            response_rates=rates,
             previous=_previous_for(previous, questionnaire_id),
             units=None,
             progress=step,
         )
         result.settings["campaign"] = campaign.code
+        result.settings["campaign_name"] = campaign.name
+        result.settings["year"] = campaign_year(campaign)
         result.settings["questionnaire_version"] = inputs.versions[questionnaire_id]
         result.settings["nonresponse_adjustment"] = "stratum x rated unit"
         result.settings["classes_without_respondents"] = len(inputs.classes_without_respondents)

@@ -78,7 +78,8 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
         citizen_responses, tmp_path, "--previous", str(previous), "--units", str(units)
     )
     assert result.exit_code == 0, result.output
-    assert "Wrote 14 files" in result.output
+    assert "Wrote 15 files" in result.output
+    assert "6 không có phiếu / no responses" in result.output
     sheets = pd.ExcelFile(out / "report.xlsx", engine="calamine").sheet_names
     assert sheets[:3] == ["Xếp hạng", "Yếu tố", "Điểm tiêu chí"] and "Phương pháp" in sheets
     names = {p.name for p in out.iterdir()}
@@ -117,8 +118,15 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
     assert {u["unit"] for u in document["units"]} == {"U1", "U2", "U3", "U4", "U5"}
     by_unit = {u["unit"]: u for u in document["units"]}
     assert by_unit["U5"]["status"] == "no_responses" and by_unit["U5"]["rank"] is None
-    units_csv = pd.read_csv(out / "units.csv", dtype={"unit": str})
-    assert units_csv.set_index("unit").at["U5", "status"] == "no_responses"
+    units_csv = pd.read_csv(out / "units.csv", dtype={"unit": str}).set_index("unit")
+    assert units_csv.at["U5", "status"] == "no_responses"
+    # RR1 = completed / sampled when only the cases released are known
+    probability = citizen_responses.is_probability.astype(bool)  # walk-ins are not cases
+    answered = citizen_responses[(citizen_responses.unit == "U1") & probability].shape[0]
+    assert units_csv.at["U1", "rr1"] == pytest.approx(answered / 150)
+    assert units_csv.at["U5", "rr1"] == 0.0
+    rates = pd.read_csv(out / "response_rates.csv", dtype={"unit": str}).set_index("unit")
+    assert rates.at["U1", "rr1"] == pytest.approx(units_csv.at["U1", "rr1"])
 
     reader = PdfReader(out / "report.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)

@@ -153,7 +153,6 @@ def test_nonresponse_adjustment_population_and_sample_sizes(app, factory):
         assert frame.weight.sum() == pytest.approx(45.0)  # 50 minus the ineligible's 5
         # N_h from the manifest wins over Σ primary weights (50)
         assert operations.stratum_population(campaign.id, cases)["W1|citizen"] == 52
-        assert operations.sample_sizes(cases, {unit.id: "W1"}) == {"W1": 9.0}
 
 
 def test_population_falls_back_to_primary_weights_and_replaced_cases(app, factory):
