@@ -4,9 +4,14 @@ PDFs embed DejaVu Sans (shipped with matplotlib) so that Vietnamese diacritics r
 everywhere; charts are drawn with matplotlib (Agg) and embedded as PNG.
 
 Report sections: overview; ranking of units by overall index (chart with 95% CIs, table
-with points, response rates and the change since last year when given); element
-breakdown per unit; criteria points; methods annex (sample design, weights, confidence
-intervals, limitations).
+with rank intervals and groups, points, response rates and the change since last year
+when given; every unit of the sample, unranked ones with their status); response rates
+per unit and respondent group; element breakdown per unit; criteria points; methods
+annex (sample design, weights, standard errors, single-respondent strata, design effects,
+intervals, ranks, limitations), which refers to ``METHODS.md`` in the repository.
+
+The title names the campaign's own year (``settings["year"]``, else the mapping's) and
+the criteria set (the mapping's name and id).
 """
 
 from __future__ import annotations
@@ -35,12 +40,39 @@ TITLE = "BÁO CÁO KẾT QUẢ ĐIỀU TRA XÃ HỘI HỌC"
 HEADINGS = {
     "overview": "1. Tổng quan về cuộc điều tra",
     "ranking": "2. Xếp hạng các cơ quan, đơn vị theo chỉ số hài lòng chung",
-    "elements": "3. Chỉ số theo từng yếu tố",
-    "points": "4. Điểm các tiêu chí thành phần của Chỉ số CCHC",
+    "rates": "3. Tỷ lệ trả lời theo đơn vị và nhóm đối tượng",
+    "elements": "4. Chỉ số theo từng yếu tố",
+    "points": "5. Điểm các tiêu chí thành phần của Chỉ số CCHC",
     "methods": "Phụ lục: Phương pháp tính",
 }
 NOT_APPLICABLE_TEXT = "KAD"  # không áp dụng
 UNITS_PER_CHART = 25
+METHODS_DOCUMENT = "METHODS.md"  # in the repository: every formula, in Vietnamese and English
+STATUS_TEXT = {
+    "scored": "được xếp hạng",
+    "below_min_n": "chưa đủ số phiếu tối thiểu",
+    "no_responses": "không có phiếu trả lời",
+    "not_applicable": "không áp dụng",
+}
+UNRELIABLE_TEXT = "không đủ tin cậy"
+SINGLE_MARK = "†"  # a stratum with a single respondent contributes to the cell
+SINGLE_METHOD_TEXT = {
+    "collapse": "gộp với tầng tương tự nhất của cùng đơn vị (cùng nhóm đối tượng nếu có, "
+    "trọng số gần nhất); đơn vị không có tầng nào khác: cách “adjust”",
+    "adjust": "cách “adjust” của gói survey (R): giá trị tuyến tính hoá của người trả lời duy "
+    "nhất được lấy độ lệch so với ước lượng của miền thay vì trung bình tầng",
+    "certainty": "coi như chọn chắc chắn: tầng không đóng góp phương sai (sai số có thể bị "
+    "đánh giá thấp)",
+    "refuse": "không chấp nhận: lần tính dừng lại nếu có tầng như vậy",
+}
+SELECTION_TEXT = {
+    "srswor": "chọn ngẫu nhiên đơn giản không hoàn lại trong từng tầng",
+    "systematic": "chọn hệ thống trong từng tầng (sai số tính như chọn ngẫu nhiên đơn giản "
+    "không hoàn lại, một xấp xỉ thông dụng)",
+    "pps": "chọn theo xác suất tỷ lệ với quy mô (PPS) hệ thống trong từng tầng; sai số tính "
+    "theo xấp xỉ có hoàn lại Hansen–Hurwitz (thận trọng, hơi lớn hơn thực tế), người được "
+    "chọn chắc chắn (xác suất 1) không đóng góp phương sai",
+}
 
 
 @functools.cache
@@ -184,6 +216,29 @@ def ranking_chart(units: pd.DataFrame, names: dict[str, str]) -> list[bytes]:
     return images
 
 
+def report_title(result: ScoringResult) -> str:
+    """The title with the campaign's own year (else the mapping's, else this year)."""
+    year = result.settings.get("year") or result.mapping.year or _today().year
+    return f"{TITLE} NĂM {year}"
+
+
+def _today() -> date:
+    """Today in Viet Nam (reports are dated in Asia/Ho_Chi_Minh time)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+def _percent(value) -> str:
+    return "–" if value is None or pd.isna(value) else _number(100 * float(value))
+
+
+def _flags(record) -> set[str]:
+    value = getattr(record, "flags", "")
+    return set(str(value).split(";")) if isinstance(value, str) and value else set()
+
+
 def write_report_pdf(
     result: ScoringResult, path: Path, *, unit_names: dict[str, str] | None = None
 ) -> None:
@@ -201,14 +256,18 @@ def write_report_pdf(
 
     styles = _styles()
     names = unit_names or {}
+    title = report_title(result)
+    campaign = result.settings.get("campaign_name")
     story = [
-        Paragraph(TITLE, styles["title"]),
+        Paragraph(title, styles["title"]),
+        *([Paragraph(campaign, styles["subtitle"])] if campaign else []),
         Paragraph(
-            f"Phục vụ xác định Chỉ số cải cách hành chính – {result.mapping.name_vi}",
+            f"Phục vụ xác định Chỉ số cải cách hành chính – bộ tiêu chí: "
+            f"{result.mapping.name_vi} ({result.mapping.id})",
             styles["subtitle"],
         ),
         Paragraph(result.spec.title_vi, styles["subtitle"]),
-        Paragraph(f"Ngày lập: {date.today().strftime('%d/%m/%Y')}", styles["subtitle"]),
+        Paragraph(f"Ngày lập: {_today().strftime('%d/%m/%Y')}", styles["subtitle"]),
         Spacer(1, 0.4 * cm),
         Paragraph(HEADINGS["overview"], styles["h1"]),
         *[Paragraph(text, styles["body"]) for text in _overview(result)],
@@ -223,19 +282,26 @@ def write_report_pdf(
         story.append(Image(reader, width=shown_width, height=shown_width * height / width))
     story.append(Spacer(1, 0.3 * cm))
     story.append(_ranking_table(result, names, styles))
-    if result.units["rank"].isna().any():
+    story += [Paragraph(text, styles["body"]) for text in _ranking_notes(result)]
+    if result.response_rates is not None:
+        story += [CondPageBreak(6 * cm), Paragraph(HEADINGS["rates"], styles["h1"])]
         story.append(
             Paragraph(
-                f"Cơ quan, đơn vị có ít hơn {result.settings['min_n']} phiếu hợp lệ không được xếp "
-                "hạng (cuối bảng, hạng “–”): chỉ số của các đơn vị này chỉ để tham khảo.",
+                "Tỷ lệ trả lời theo định nghĩa AAPOR: RR1 = số phiếu hoàn thành / (số người "
+                "đủ điều kiện + số người chưa rõ có đủ điều kiện hay không); RR3 chỉ tính phần "
+                "ước lượng đủ điều kiện (e) của những người chưa rõ. Mẫu số của mỗi nhóm là mẫu "
+                "của chính nhóm đó tại đơn vị. Cùng số liệu với trang Tiến độ khảo sát.",
                 styles["body"],
             )
         )
+        story.append(_rates_table(result, names, styles))
     story += [PageBreak(), Paragraph(HEADINGS["elements"], styles["h1"])]
     story.append(
         Paragraph(
             "Chỉ số hài lòng (%) của từng yếu tố, gộp các nhóm đối tượng; mỗi ô ghi chỉ số và "
-            "số phiếu hợp lệ nhỏ nhất của các câu hỏi trong yếu tố.",
+            "số phiếu hợp lệ nhỏ nhất của các câu hỏi trong yếu tố. “*”: ô có số phiếu (hoặc cỡ "
+            "mẫu hiệu dụng) dưới một nửa ngưỡng tối thiểu, không đủ tin cậy; "
+            f"“{SINGLE_MARK}”: có tầng chỉ một người trả lời (phụ lục).",
             styles["body"],
         )
     )
@@ -244,7 +310,9 @@ def write_report_pdf(
     story.append(
         Paragraph(
             f"{NOT_APPLICABLE_TEXT}: không áp dụng (đơn vị không có phiếu hợp lệ cho tiêu chí, Sở Nội "
-            "vụ quy đổi lại thang điểm); “&lt;n”: chưa đủ số phiếu tối thiểu, không chấm điểm.",
+            "vụ quy đổi lại thang điểm); “&lt;n”: chưa đủ số phiếu tối thiểu, không chấm điểm; "
+            "“KCP”: đơn vị có trong mẫu nhưng không có phiếu trả lời (thiếu số liệu, không phải "
+            "không áp dụng).",
             styles["body"],
         )
     )
@@ -256,9 +324,7 @@ def write_report_pdf(
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, f"Trang {document.page}")
-        canvas.drawString(
-            1.8 * cm, 1.0 * cm, f"{result.mapping.name_vi} – {result.spec.questionnaire_id}"
-        )
+        canvas.drawString(1.8 * cm, 1.0 * cm, f"{title} – {result.spec.questionnaire_id}")
         canvas.restoreState()
 
     document = SimpleDocTemplate(
@@ -268,7 +334,7 @@ def write_report_pdf(
         rightMargin=1.8 * cm,
         topMargin=1.6 * cm,
         bottomMargin=1.6 * cm,
-        title=TITLE,
+        title=title,
         author="scoring_bridge",
         initialFontName=FONT,  # otherwise every page references an unembedded Helvetica
     )
@@ -290,6 +356,14 @@ def _overview(result: ScoringResult) -> list[str]:
         )
     elif s["include_nonprobability"]:
         lines.append("Theo yêu cầu, phiếu tự đến (ngoài mẫu xác suất) được tính cùng mẫu xác suất.")
+    statuses = result.units.status.value_counts()
+    if statuses.get("no_responses", 0) or statuses.get("not_applicable", 0):
+        lines.append(
+            f"Trong {len(result.units)} đơn vị của mẫu: {statuses.get('scored', 0)} được xếp hạng, "
+            f"{statuses.get('below_min_n', 0)} chưa đủ số phiếu tối thiểu, "
+            f"{statuses.get('no_responses', 0)} không có phiếu trả lời, "
+            f"{statuses.get('not_applicable', 0)} không áp dụng."
+        )
     overall = result.units.overall_index.dropna()
     if len(overall):
         lines.append(
@@ -303,37 +377,127 @@ def _ranking_table(result: ScoringResult, names, styles):
     from reportlab.lib.units import cm
 
     units = result.units
-    has_rate = "response_rate" in units
+    has_rate = "rr1" in units
     has_previous = "previous_overall_index" in units
-    header = ["Hạng", "Cơ quan, đơn vị", "Chỉ số chung (%)", "KTC 95%", "Số phiếu", "Điểm / tối đa"]
+    header = [
+        "Hạng (khoảng)",
+        "Nhóm",
+        "Cơ quan, đơn vị",
+        "Chỉ số chung (%)",
+        "KTC 95%",
+        "Số phiếu (n hiệu dụng)",
+        "Điểm / tối đa",
+    ]
     if has_rate:
-        header.append("Tỷ lệ phản hồi (%)")
+        header.append("Tỷ lệ trả lời RR1 (%)")
     if has_previous:
         header += ["Năm trước (%)", "Thay đổi"]
     rows = [header]
     for record in units.itertuples():
+        flags = _flags(record)
+        if pd.isna(record.rank):
+            rank, group = STATUS_TEXT.get(record.status, "–"), ""
+        else:
+            rank = f"{int(record.rank)} ({int(record.rank_low)}–{int(record.rank_high)})"
+            group = int(record.rank_group)
+        index = _number(record.overall_index)
+        if "single_respondent_stratum" in flags:
+            index += f" {SINGLE_MARK}"
+        if pd.isna(record.overall_index):
+            interval = "–"
+        elif "unreliable" in flags:
+            interval = UNRELIABLE_TEXT
+        else:
+            interval = f"{_number(record.overall_ci_low)}–{_number(record.overall_ci_high)}"
+        size = f"{_count(record.n_respondents)}"
+        if not pd.isna(record.overall_n_eff):
+            size += f" ({_number(record.overall_n_eff, 0)})"
         row = [
-            "–" if pd.isna(record.rank) else int(record.rank),
+            rank,
+            group,
             names.get(record.unit, record.unit),
-            _number(record.overall_index),
-            f"{_number(record.overall_ci_low)}–{_number(record.overall_ci_high)}",
-            record.n_respondents,
+            index,
+            interval,
+            size,
             f"{_number(record.points_total, 2)} / {_number(record.max_applicable, 2)}",
         ]
         if has_rate:
-            row.append(_number(record.response_rate))
+            row.append(_percent(record.rr1))
         if has_previous:
             change = record.change
             sign = "+" if not pd.isna(change) and change > 0 else ""
             row += [_number(record.previous_overall_index), f"{sign}{_number(change)}"]
         rows.append(row)
     widths = (
-        [1.5, 4.1, 2.0, 2.4, 1.5, 2.4]
-        + ([1.8] if has_rate else [])
-        + ([1.7, 1.5] if has_previous else [])
+        [2.2, 1.1, 3.6, 1.7, 2.0, 1.8, 2.0]
+        + ([1.6] if has_rate else [])
+        + ([1.5, 1.4] if has_previous else [])
     )
     scale = 17.4 / sum(widths)
     return _table(rows, [w * scale * cm for w in widths], styles)
+
+
+def _ranking_notes(result: ScoringResult) -> list[str]:
+    s, units = result.settings, result.units
+    basis = "cỡ mẫu hiệu dụng" if s.get("min_n_basis") == "n_eff" else "số phiếu hợp lệ"
+    notes = [
+        "Hạng trong ngoặc là khoảng hạng: các hạng đơn vị có thể nhận nếu những chênh lệch "
+        "không có ý nghĩa thống kê (mức 5%) nghiêng về bên này hay bên kia. Các đơn vị cùng "
+        "“Nhóm” không phân biệt được với đơn vị đứng đầu nhóm; thứ tự trong nhóm không được "
+        "số liệu khẳng định. Số trong ngoặc ở cột số phiếu là cỡ mẫu hiệu dụng Kish.",
+    ]
+    unranked = units[units["rank"].isna()]
+    if len(unranked):
+        notes.append(
+            f"Chỉ xếp hạng đơn vị mà mọi tiêu chí đều đạt ngưỡng tối thiểu ({s['min_n']} theo "
+            f"{basis}). {len(unranked)} đơn vị trong mẫu không được xếp hạng và đứng cuối bảng "
+            "với tình trạng của mình (chưa đủ số phiếu tối thiểu, không có phiếu trả lời hoặc "
+            "không áp dụng); chỉ số của các đơn vị này, nếu có, chỉ để tham khảo."
+        )
+    flags = units["flags"].fillna("").astype(str)
+    if flags.str.contains("unreliable").any():
+        notes.append(
+            f"“{UNRELIABLE_TEXT}”: số phiếu (hoặc cỡ mẫu hiệu dụng) dưới một nửa ngưỡng tối "
+            "thiểu; khoảng tin cậy không được trình bày như một phép đo."
+        )
+    if flags.str.contains("single_respondent_stratum").any():
+        notes.append(
+            f"{SINGLE_MARK}: trong đơn vị có tầng chọn mẫu chỉ một người trả lời; sai số của chỉ "
+            "số được tính theo cách nêu ở phụ lục."
+        )
+    return notes
+
+
+def _rates_table(result: ScoringResult, names, styles):
+    from reportlab.lib.units import cm
+
+    rates = result.response_rates
+    rows = [
+        [
+            "Cơ quan, đơn vị",
+            "Nhóm đối tượng",
+            "Số người trong mẫu",
+            "Hoàn thành",
+            "RR1 (%)",
+            "RR3 (%)",
+        ]
+    ]
+    completed = rates["I"] if "I" in rates else pd.Series(np.nan, index=rates.index)
+    for unit in result.units.unit:
+        mine = rates[rates.unit == unit]
+        for record, done in zip(mine.itertuples(), completed[mine.index], strict=True):
+            rows.append(
+                [
+                    names.get(unit, unit) if record.group == "" else "",
+                    record.group or "Cả đơn vị",
+                    _count(record.sampled) if not pd.isna(record.sampled) else "–",
+                    _count(done) if not pd.isna(done) else "–",
+                    _percent(record.rr1),
+                    _percent(record.rr3),
+                ]
+            )
+    widths = [5.4, 3.2, 2.4, 2.0, 2.2, 2.2]
+    return _table(rows, [w * cm for w in widths], styles)
 
 
 def _elements_table(result: ScoringResult, names, styles):
@@ -354,7 +518,10 @@ def _elements_table(result: ScoringResult, names, styles):
         for code in codes:
             if (unit, code) in table.index:
                 record = table.loc[(unit, code)]
-                cell = f"{_number(record.estimate)} (n={int(record.n)})"
+                flags = set(str(record["flags"]).split(";"))
+                mark = "*" if "unreliable" in flags else ""
+                mark += SINGLE_MARK if "single_respondent_stratum" in flags else ""
+                cell = f"{_number(record.estimate)}{mark} (n={int(record.n)})"
                 row.append("–" if pd.isna(record.estimate) else cell)
             else:
                 row.append("–")
@@ -381,6 +548,8 @@ def _points_table(result: ScoringResult, names, styles):
                 row.append(NOT_APPLICABLE_TEXT)
             elif record.status == "below_min_n":
                 row.append(f"&lt;n ({int(record.n)})")
+            elif record.status == "no_responses":
+                row.append("KCP")
             else:
                 row.append(_number(record.points, criterion.decimals))
         rows.append(row)
@@ -398,7 +567,7 @@ def _methods(result: ScoringResult) -> list[str]:
     fpc = (
         "có hiệu chỉnh tổng thể hữu hạn (1 − n<sub>h</sub>/N<sub>h</sub>) theo cỡ tổng thể từng tầng"
         if s["finite_population_correction"]
-        else "không hiệu chỉnh tổng thể hữu hạn (chưa có cỡ tổng thể từng tầng), nên sai số có thể hơi lớn hơn thực tế"
+        else "không hiệu chỉnh tổng thể hữu hạn, nên sai số có thể hơi lớn hơn thực tế"
     )
     weights = (
         "Mỗi phiếu mang trọng số thiết kế (nghịch đảo xác suất chọn trong tầng) đã điều chỉnh không "
@@ -406,26 +575,59 @@ def _methods(result: ScoringResult) -> list[str]:
         if s["weighted"]
         else "Chạy không trọng số theo yêu cầu: mọi phiếu có trọng số 1."
     )
+    selection = s.get("selection", "srswor")
+    single = s.get("single_respondent_strata", "collapse")
+    singles = s.get("single_respondent_strata_list") or []
+    basis = (
+        "cỡ mẫu hiệu dụng Kish n<sub>eff</sub>"
+        if s.get("min_n_basis") == "n_eff"
+        else "số phiếu hợp lệ n"
+    )
     return [
+        f"Công thức đầy đủ (tiếng Việt và tiếng Anh) ở tài liệu {METHODS_DOCUMENT} trong kho mã "
+        "nguồn của hệ thống; phụ lục này tóm tắt các lựa chọn của lần tính này.",
         "<b>Thiết kế mẫu.</b> Mẫu phân tầng: mỗi tầng là một cơ quan, đơn vị × nhóm đối tượng "
-        "(hoặc chi tiết hơn), chọn ngẫu nhiên từ danh sách người đã nhận kết quả giải quyết thủ "
-        "tục hành chính hoặc danh sách cán bộ, công chức, viên chức của đơn vị.",
+        "(hoặc chi tiết hơn), chọn từ danh sách người đã nhận kết quả giải quyết thủ tục hành "
+        f"chính hoặc danh sách cán bộ, công chức, viên chức của đơn vị; {SELECTION_TEXT[selection]}.",
         f"<b>Trọng số.</b> {weights}",
         "<b>Chỉ số.</b> Tỷ lệ hài lòng của một câu hỏi = (Hài lòng + Rất hài lòng) / số trả lời hợp "
         "lệ × 100; câu trả lời “Không biết / không áp dụng” và câu bỏ trống không tính vào mẫu số. "
         "Chỉ số yếu tố = trung bình các câu hỏi của yếu tố; chỉ số chung = trung bình các yếu tố. "
         "Điểm tiêu chí = điểm tối đa × chỉ số / 100, hoặc theo bảng khoảng điểm của Bộ chỉ số; làm "
         "tròn nửa lên.",
-        "<b>Khoảng tin cậy.</b> Sai số chuẩn tính theo phương pháp tuyến tính hoá Taylor cho ước lượng "
-        f"tỷ số trong mẫu phân tầng (Cochran 1977; Wolter 2007; Lohr 2019), {fpc}. Khoảng tin cậy "
-        "95% = chỉ số ± 1,96 × sai số chuẩn, giới hạn trong thang đo.",
-        f"<b>Ngưỡng số phiếu.</b> Ô có ít hơn {s['min_n']} phiếu hợp lệ được đánh dấu và không chấm "
-        "điểm tự động; tiêu chí không có phiếu hợp lệ ở một đơn vị được ghi “không áp dụng” để Sở "
-        "Nội vụ quy đổi.",
+        "<b>Sai số chuẩn.</b> Tuyến tính hoá Taylor cho ước lượng tỷ số trong mẫu phân tầng "
+        f"(Cochran 1977; Wolter 2007; Lohr 2019), {fpc}; bậc tự do của mỗi ô = số phiếu − số "
+        "tầng có phiếu trong ô. Kết quả được đối chiếu với gói survey của R.",
+        f"<b>Tầng chỉ có một người trả lời.</b> Cách xử lý: {SINGLE_METHOD_TEXT[single]}. "
+        + (
+            f"Lần tính này có {len(singles)} tầng như vậy; mọi ô có phiếu thuộc các tầng này (hoặc "
+            f"tầng được gộp với chúng) được đánh dấu {SINGLE_MARK} và “single_respondent_stratum” "
+            "trong indices.csv và units.csv."
+            if singles
+            else "Lần tính này không có tầng nào như vậy."
+        ),
+        "<b>Hệ số thiết kế và cỡ mẫu hiệu dụng.</b> Hệ số thiết kế (deff) = phương sai theo thiết "
+        "kế / phương sai nếu chọn ngẫu nhiên đơn giản cùng số phiếu; cỡ mẫu hiệu dụng Kish "
+        "n<sub>eff</sub> = (Σw)² / Σw² cho biết mức mất mát do trọng số không đều. Cả hai có trong "
+        "indices.csv bên cạnh n.",
+        "<b>Khoảng tin cậy 95%.</b> Khoảng Korn–Graubard (phân phối beta, như svyciprop(method = "
+        "“beta”) của R): với p là chỉ số quy về 0–1 và cỡ mẫu hiệu dụng n* = p(1 − p) / phương sai, "
+        "hiệu chỉnh theo bậc tự do; khoảng luôn nằm trong thang đo nên không phải cắt. Ô mà mọi câu "
+        "trả lời như nhau (phương sai 0) dùng n* = cỡ mẫu hiệu dụng Kish, nên không bao giờ có "
+        "khoảng tin cậy độ rộng 0.",
+        f"<b>Ngưỡng số phiếu.</b> Tiêu chí có {basis} dưới ngưỡng tối thiểu ({s['min_n']} hoặc "
+        "ngưỡng riêng của tiêu chí) không được chấm điểm; dưới một nửa ngưỡng thì ô được ghi "
+        f"“{UNRELIABLE_TEXT}” thay cho khoảng tin cậy. Tiêu chí không có phiếu hợp lệ ở một đơn vị "
+        "được ghi “không áp dụng” để Sở Nội vụ quy đổi; đơn vị có trong mẫu mà không ai trả lời "
+        "được ghi “không có phiếu trả lời”.",
+        "<b>Xếp hạng.</b> Chỉ xếp hạng đơn vị mà mọi tiêu chí đạt ngưỡng, theo chỉ số hài lòng chung "
+        "của mọi nhóm đối tượng. Hai đơn vị khác nhau có ý nghĩa khi chênh lệch chỉ số lớn hơn "
+        "1,96 × √(s<sub>a</sub>² + s<sub>b</sub>²), với s = độ rộng khoảng tin cậy / (2 × 1,96); "
+        "khoảng hạng và nhóm đơn vị suy ra từ các so sánh từng cặp này (không hiệu chỉnh so sánh "
+        "bội).",
         "<b>Hạn chế.</b> Kết quả phản ánh ý kiến của người được khảo sát trong kỳ; sai số do không "
-        "trả lời chỉ được giảm bớt nhờ điều chỉnh trọng số theo tầng; tầng chỉ có một phiếu không "
-        "ước lượng được phương sai (tính bằng 0); khoảng tin cậy xấp xỉ chuẩn kém chính xác khi số "
-        "phiếu nhỏ hoặc tỷ lệ gần 0% hay 100%; phiếu tự đến không thuộc mẫu xác suất"
+        "trả lời chỉ được giảm bớt nhờ điều chỉnh trọng số theo tầng; phiếu tự đến không thuộc mẫu "
+        "xác suất"
         + (
             " nhưng đã được tính theo yêu cầu."
             if s["include_nonprobability"]
@@ -451,17 +653,16 @@ def write_report_xlsx(
     ].pivot(index="unit", columns="code", values="estimate")
     points = result.points.pivot(index="unit", columns="criterion", values="points")
     methods = pd.DataFrame({"Phương pháp": [_strip_markup(t) for t in _methods(result)]})
-    write_xlsx(
-        path,
-        {
-            "Xếp hạng": units,
-            "Yếu tố": elements.reset_index(),  # the unit column first, as to_excel writes it
-            "Điểm tiêu chí": points.reset_index(),
-            "Điểm (chi tiết)": result.points,
-            "Chỉ số": result.indices,
-            "Phương pháp": methods,
-        },
-    )
+    sheets = {
+        "Xếp hạng": units,
+        "Yếu tố": elements.reset_index(),  # the unit column first, as to_excel writes it
+        "Điểm tiêu chí": points.reset_index(),
+        "Điểm (chi tiết)": result.points,
+        "Chỉ số": result.indices,
+    }
+    if result.response_rates is not None:
+        sheets["Tỷ lệ trả lời"] = result.response_rates
+    write_xlsx(path, {**sheets, "Phương pháp": methods})
 
 
 def _strip_markup(text: str) -> str:

@@ -205,7 +205,16 @@ def test_units_below_min_n_are_not_ranked_and_come_last(small_spec, make_respons
         capture_output=True,
         text=True,
     ).stdout
-    ranking = text[text.index("2. Xếp hạng") : text.index("3. Chỉ số")]
-    rows = [line.split()[:2] for line in ranking.splitlines() if re.match(r"\s*\S+\s+U\d", line)]
-    assert rows == [["1", best_first[0]], ["2", best_first[1]], ["–", "U3"], ["–", "U4"]]
-    assert "ít hơn 10 phiếu hợp lệ không được xếp" in ranking
+    ranking = text[text.index("2. Xếp hạng") : text.index("4. Chỉ số")]
+    order = [m[1] for m in re.finditer(r"\s(U\d)\s", ranking)]
+    assert order == [*best_first, "U3", "U4"]
+    ranked_rows = [
+        line.split()[:3] for line in ranking.splitlines() if re.search(r"\sU[12]\s", line)
+    ]
+    assert [row[0] for row in ranked_rows] == ["1", "2"]  # then "(low–high)" and the group
+    assert all(re.fullmatch(r"\(\d–\d\)", row[1]) for row in ranked_rows)
+    assert "mọi tiêu chí đều đạt ngưỡng tối thiểu (10 theo số phiếu hợp lệ)" in " ".join(
+        ranking.split()
+    )
+    words = " ".join(ranking.split())
+    assert "chưa đủ số phiếu tối thiểu" in words and "không có phiếu trả lời" in words

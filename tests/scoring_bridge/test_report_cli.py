@@ -273,3 +273,18 @@ def test_cli_strata_sizes_and_walk_ins(citizen_responses, tmp_path):
         ],
     )
     assert result.exit_code == 1 and "row 2, column population" in result.output
+
+
+def test_report_title_names_the_campaigns_year_and_criteria_set(citizen_responses, tmp_path):
+    from scoring_bridge.report import report_title, write_report_pdf
+
+    result = score(citizen_responses, load_spec("sipas-citizen"), "brvt-2024", min_n=10)
+    assert report_title(result) == f"{TITLE} NĂM 2024"  # the mapping's year by default
+    result.settings.update(year=2025, campaign_name="Khảo sát CCHC năm 2025 – TP. Hồ Chí Minh")
+    write_report_pdf(result, tmp_path / "report.pdf")
+    first = " ".join(PdfReader(tmp_path / "report.pdf").pages[0].extract_text().split())
+    assert f"{TITLE} NĂM 2025" in first and "NĂM 2024" not in first
+    assert "Khảo sát CCHC năm 2025 – TP. Hồ Chí Minh" in first
+    assert (
+        "bộ tiêu chí: Bộ tiêu chí điều tra xã hội học - Chỉ số CCHC năm 2024 (brvt-2024)" in first
+    )
