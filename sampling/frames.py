@@ -13,15 +13,13 @@ python-calamine (about five times faster than openpyxl).
 """
 
 import codecs
-import contextlib
 import csv
 import io
-import mmap
+import itertools
 import os
 import re
 import struct
 import zipfile
-from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,12 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from sampling import kernels
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
-from sampling.memory import release_unused
-from sampling.parallel import side_by_side
-from sampling.text import large_strings, normalise_dictionary, normalise_strings, valid_utf8
+from sampling.text import normalise_dictionary, normalise_strings
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2_000_000
@@ -188,21 +183,6 @@ class _Source:
     def open(self) -> BinaryIO:
         return open(self.path, "rb") if self.path else io.BytesIO(self.data)
 
-    @contextlib.contextmanager
-    def mapped(self):
-        """The whole content as a buffer: the upload's bytes, or the file mapped (read
-        in by the kernel at once, not page by page) and unmapped afterwards."""
-        if self.data is not None:
-            yield self.data
-            return
-        with (
-            open(self.path, "rb") as handle,
-            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as content,
-        ):
-            if hasattr(content, "madvise"):  # not on Windows
-                content.madvise(getattr(mmap, "MADV_POPULATE_READ", mmap.MADV_WILLNEED))
-            yield content
-
     def open_native(self) -> pa.NativeFile:
         """A pyarrow file, read without the GIL (much faster than a Python file object)."""
         return pa.OSFile(self.path) if self.path else pa.BufferReader(self.data)
@@ -302,17 +282,23 @@ def _looks_binary(text: str) -> bool:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The candidate that splits most of the first lines into the same number (> 1) of
-    fields; comma when nothing does."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    best, best_score = ",", (0, 0)
+    """The candidate that splits a top row into known headers; else the one that splits
+    most of the first records into the same number (> 1) of fields; comma when nothing
+    does. Records are read with quotes honoured, so that a quoted cell holding line
+    breaks or other candidates does not count."""
+    best, best_score = ",", (0, 0, 0)
     for delimiter in _DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        counts = [c for c in counts if c > 1]
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows = [row for row in itertools.islice(records, 50) if any(row)]
+        except csv.Error:
+            continue
+        headers = max((known_header_count(row) for row in rows[:_HEADER_SEARCH_ROWS]), default=0)
+        counts = [len(row) for row in rows if len(row) > 1]
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
-        score = (counts.count(mode), mode)
+        score = (min(headers, 2), counts.count(mode), mode)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -371,10 +357,6 @@ def _parse_csv_decoded(src, encoding, delimiter, header_index, types):
     """Parse in the sniffed encoding; a UTF-8 guess that meets invalid bytes further down
     the file is retried as Windows' Vietnamese code page."""
     try:
-        if encoding == "utf-8" and kernels.compiled is not None and src.size > 0:
-            table = _parse_csv_compiled(src, delimiter, header_index, types)
-            if table is not None:
-                return table
         return _parse_csv_in_blocks(src, encoding, delimiter, header_index, types)
     except UnicodeDecodeError:
         if encoding != "utf-8":
@@ -383,83 +365,6 @@ def _parse_csv_decoded(src, encoding, delimiter, header_index, types):
         return _parse_csv_in_blocks(src, "cp1258", delimiter, header_index, types)
     except UnicodeDecodeError:
         raise UnsupportedFormatError(src.name) from None
-
-
-def _parse_csv_compiled(src, delimiter, header_index, types) -> pa.Table | None:
-    """A UTF-8 file split into columns by the compiled loop, its parts side by side on the
-    machine's cores, each field written once into its column; None when the file needs
-    the general parser (a record with another number of fields, a part boundary inside a
-    quoted cell). Empty cells are missing, as with pyarrow's reader."""
-    separator = ord(delimiter)
-    with src.mapped() as content:
-        start = 3 if content[:3] == codecs.BOM_UTF8 else 0
-        start = kernels.compiled.csv_skip(content, start, header_index + 1)
-        if start < 0:
-            return None
-        bounds = _line_break_bounds(content, start, pa.cpu_count())
-        with memoryview(content) as view:
-            parts = side_by_side(
-                *(partial(_csv_part, view, a, b, separator, types) for a, b in bounds)
-            )
-    if any(part is None for part in parts):
-        return None
-    names = [f"c{i}" for i in range(len(types))]
-    columns = [
-        pa.chunked_array([part[i] for part in parts if len(part[i])], type=parts[0][i].type)
-        for i in range(len(types))
-    ]
-    _require_utf8(columns)
-    return pa.table(dict(zip(names, columns, strict=True)))
-
-
-def _require_utf8(columns) -> None:
-    """UnicodeDecodeError (the cue to re-read as Windows-1258) unless the columns' text
-    is valid UTF-8, by the compiled check."""
-    if not valid_utf8(columns):
-        raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid UTF-8")
-
-
-def _line_break_bounds(content, start: int, count: int) -> list[tuple[int, int]]:
-    """About equal parts of content[start:], each ending after a line break."""
-    size = len(content)
-    cuts = [start]
-    for k in range(1, count):
-        at = content.find(b"\n", max(start + (size - start) * k // count, cuts[-1]))
-        if at < 0:
-            break
-        cuts.append(at + 1)
-    cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a] or [(start, size)]
-
-
-def _csv_part(view: memoryview, start: int, end: int, separator: int, types):
-    """The columns of view[start:end] (text as large_string; dictionary types encoded),
-    or None."""
-    count, size = len(types), end - start
-    try:
-        data = [_untouched(max(size, 1)) for _ in range(count)]
-        ends = [_untouched((size // count + 2) * 8) for _ in range(count)]
-    except (OSError, ValueError):  # address space refused (strict overcommit, 32-bit)
-        return None
-    with view[start:end] as part:  # released even on errors: the file can be unmapped
-        status, rows = kernels.compiled.csv_columns(part, separator, data, ends)
-    if status:
-        return None
-    arrays = []
-    for text, offsets, column_type in zip(data, ends, types, strict=True):
-        offsets = np.frombuffer(offsets, dtype=np.int64, count=rows + 1)
-        values = large_strings(offsets, memoryview(text)[: offsets[-1]], np.diff(offsets) > 0)
-        arrays.append(values.dictionary_encode() if pa.types.is_dictionary(column_type) else values)
-    return arrays
-
-
-def _untouched(size: int) -> mmap.mmap:
-    """Private anonymous memory of the largest size a column could need: only the pages
-    written to become resident, and the column's arrays use them as they are."""
-    private = getattr(mmap, "MAP_PRIVATE", None)
-    if private is None:  # Windows
-        return mmap.mmap(-1, size)
-    return mmap.mmap(-1, size, flags=private | mmap.MAP_ANONYMOUS)
 
 
 def _parse_csv_in_blocks(src, encoding, delimiter, header_index, types):
@@ -479,9 +384,6 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
         ragged.append(row)
         return "skip"
 
-    # Arrow's UTF-8 check takes a fifth of the parse; the compiled one, run afterwards,
-    # takes a few milliseconds. Other encodings are transcoded to valid UTF-8 by Arrow.
-    check_afterwards = encoding == "utf-8" and kernels.compiled is not None
     try:
         with src.open_native() as handle:
             table = pa_csv.read_csv(
@@ -501,7 +403,6 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=dict(zip(names, types, strict=True)),
-                    check_utf8=not check_afterwards,
                     null_values=[""],
                     strings_can_be_null=True,
                     quoted_strings_can_be_null=True,
@@ -513,8 +414,6 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
         raise MalformedCsvError(src.name, None, str(error).splitlines()[0]) from error
     if ragged:
         raise _RaggedRows(encoding)
-    if check_afterwards:
-        _require_utf8(table.columns)
     return table
 
 
@@ -658,17 +557,13 @@ def _cleaned_type(column_type: pa.DataType) -> pa.DataType:
 
 
 def _clean_columns(columns: list) -> list:
-    """Every column NFC-normalised and trimmed, its chunks side by side on the machine's
-    cores: the clean-up runs in Arrow and in the compiled loops, without the GIL."""
+    """Every column NFC-normalised and trimmed."""
     columns = [pa.chunked_array([column]) if isinstance(column, pa.Array) else column
                for column in columns]  # fmt: skip
-    cleaned = iter(
-        side_by_side(
-            *(partial(_clean_chunk, chunk) for column in columns for chunk in column.chunks)
-        )
-    )
     return [
-        pa.chunked_array([next(cleaned) for _ in column.chunks], type=_cleaned_type(column.type))
+        pa.chunked_array(
+            [_clean_chunk(chunk) for chunk in column.chunks], type=_cleaned_type(column.type)
+        )  # fmt: skip
         for column in columns
     ]
 
@@ -713,11 +608,6 @@ def _assemble(header, columns, source_rows, name, sheet_name, max_rows) -> pd.Da
         {**dict(zip(names, columns, strict=True)), "source_row": pa.array(source_rows)}
     )
     frame = table.to_pandas()
-    # Hand the parser's freed blocks back to the system: they would otherwise stay in
-    # the allocators and add a third of the frame to the process's peak memory. The
-    # table's dictionary indices were copied into pandas codes: drop them first.
-    del table, columns
-    release_unused()
     frame.attrs.update(
         source_columns=originals,
         blank_rows=blank_rows,

@@ -7,10 +7,8 @@ numbers from before the conversion of 11-digit mobile numbers to 10 digits in 20
 have had a 02x area code since 2017: 10 or 11 digits in all.
 
 A million cells are handled without a per-row Python loop or a regular expression over
-every row: one compiled pass over the UTF-8 buffer (``sampling._kernels``) reads and
-classifies each number; where that module was not built, the digits are gathered with
-numpy, read as integers by pyarrow and classified with integer arithmetic (same rules,
-same tables). Cells holding anything but digits, separators and a leading "+" (several
+every row: the digits are gathered with numpy, read as integers by pyarrow and classified
+with integer arithmetic. Cells holding anything but digits, separators and a leading "+" (several
 numbers, words, "9.1E+08") go through a slower path that only sees those cells.
 """
 
@@ -18,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sampling import kernels
 from sampling.text import large_string_column, large_strings, rows_with_bytes, string_buffers
 
 #: Old 11-digit mobile prefix -> current 10-digit prefix (2018 conversion).
@@ -56,16 +53,6 @@ _SEPARATOR = np.zeros(256, dtype=bool)
 _SEPARATOR[[ord(c) for c in " .-()_\t"] + [0xC2, 0xA0]] = True  # 0xC2 0xA0: no-break space
 _REGULAR = _DIGIT | _SEPARATOR
 _REGULAR[ord("+")] = True
-
-# The same byte classes for the compiled scan: 0 other, 1 digit, 2 separator, 3 "+",
-# 4 a list of numbers (what _SEVERAL matches without words).
-_BYTE_CLASS = np.zeros(256, dtype=np.uint8)
-_BYTE_CLASS[_SEPARATOR] = 2
-_BYTE_CLASS[_DIGIT] = 1
-_BYTE_CLASS[ord("+")] = 3
-_BYTE_CLASS[[ord(c) for c in ";,/|"]] = 4
-_IRREGULAR = 4  # compiled scan states: left to the slow path; flag of a list of numbers
-_SEVERAL_FLAG = 8
 
 _MOBILE_CODE = np.zeros(100, dtype=bool)
 _MOBILE_CODE[list(MOBILE_NETWORK_CODES)] = True
@@ -190,21 +177,17 @@ def phone_numbers(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     leading 0 as int64 (-1 where status is not PHONE_OK), then as normalise_phones."""
     # Blocks of rows keep the temporaries small enough to be reused from cache instead of
     # freshly mapped (page faults cost more than the arithmetic here).
-    numbers = _numbers_of_block if kernels.compiled is None else _numbers_compiled
     parts = [
-        numbers(chunk.slice(start, _BLOCK_ROWS))
+        _numbers_of_block(chunk.slice(start, _BLOCK_ROWS))
         for chunk in large_string_column(values).chunks
         for start in range(0, len(chunk), _BLOCK_ROWS)
-    ] or [numbers(pa.array([], pa.large_string()))]
+    ] or [_numbers_of_block(pa.array([], pa.large_string()))]
     return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
 
 
 def canonical_text(national: np.ndarray) -> pa.ChunkedArray:
     """ "0" + each national number as large_string text, null for -1."""
-    if kernels.compiled is None:
-        text = _with_leading_zero(national, national >= 0)
-    else:
-        text = _zero_prefixed(national)
+    text = _with_leading_zero(national, national >= 0)
     return pa.chunked_array([text], type=pa.large_string())
 
 
@@ -229,46 +212,6 @@ def _numbers_of_block(values: pa.Array):
     status[valid] = PHONE_OK
     status[scientific] = PHONE_SCIENTIFIC
     return np.where(valid, national, -1), status, several & present
-
-
-def _scan(values: pa.Array, point_zero: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The compiled pass: (current national number or -1, state) per cell."""
-    offsets, data = string_buffers(values)
-    valid = None
-    if values.null_count:
-        valid = values.is_valid().to_numpy(zero_copy_only=False).view(np.uint8)
-    national = np.empty(len(values), dtype=np.int64)
-    state = np.empty(len(values), dtype=np.int8)
-    kernels.compiled.phone_scan(
-        offsets, data, valid, _BYTE_CLASS, _MOBILE_CODE, _NEW_PREFIX, point_zero, national, state
-    )
-    return national, state
-
-
-def _numbers_compiled(values: pa.Array):
-    """_numbers_of_block's answers from one compiled pass (irregular cells excepted)."""
-    national, status = _scan(values, point_zero=True)
-    several = (status & _SEVERAL_FLAG) > 0
-    status &= ~np.int8(_SEVERAL_FLAG)
-    irregular = status == _IRREGULAR
-    scientific = np.zeros(len(values), dtype=bool)
-    if irregular.any():
-        scientific, several_irregular, cut = _first_numbers(values, irregular)
-        several |= several_irregular
-        again, _ = _scan(cut.filter(pa.array(irregular)), point_zero=False)
-        national[irregular] = again
-        status[irregular] = np.where(again >= 0, PHONE_OK, PHONE_INVALID)
-    national[scientific] = -1
-    status[scientific] = PHONE_SCIENTIFIC
-    return national, status, several & (status != PHONE_MISSING)
-
-
-def _zero_prefixed(national: np.ndarray) -> pa.Array:
-    valid = national >= 0
-    offsets = np.empty(len(national) + 1, dtype=np.int64)
-    data = np.empty(len(national) * 11, dtype=np.uint8)  # "0" + at most 10 digits
-    used = kernels.compiled.zero_prefixed(national, offsets, data)
-    return large_strings(offsets, data[:used], valid)
 
 
 def _with_leading_zero(national: np.ndarray, valid: np.ndarray) -> pa.Array:

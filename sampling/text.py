@@ -9,15 +9,10 @@ and precomposed Vietnamese never contains those bytes. Likewise only cells that 
 or end with whitespace are trimmed.
 """
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from sampling import kernels
-from sampling.parallel import side_by_side
 
 _ASCII_SPACE = np.zeros(256, dtype=bool)
 _ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]] = True
@@ -99,22 +94,6 @@ def large_strings(offsets, data, valid: np.ndarray | None = None) -> pa.Array:
     )
 
 
-def valid_utf8(columns: list[pa.ChunkedArray]) -> bool:
-    """Whether every string of the columns (large_string or dictionary-encoded text) is
-    valid UTF-8: the compiled check (a vectorised one, several times faster than Arrow's
-    own), chunks side by side on the machine's cores. Needs :data:`kernels.compiled`."""
-    chunks = [
-        chunk.dictionary.cast(pa.large_string()) if pa.types.is_dictionary(chunk.type) else chunk
-        for column in columns
-        for chunk in column.chunks
-    ]
-    return all(side_by_side(*(partial(_chunk_valid_utf8, chunk) for chunk in chunks)))
-
-
-def _chunk_valid_utf8(chunk: pa.Array) -> bool:
-    return kernels.compiled.utf8_strings_valid(*string_buffers(chunk))
-
-
 def _byte_ranges(byte_mask: np.ndarray) -> list[tuple[int, int]]:
     """The byte mask as ranges of consecutive byte values (first, last)."""
     padded = np.concatenate(([False], byte_mask, [False]))
@@ -140,10 +119,6 @@ def _bytes_in(region: np.ndarray, byte_mask: np.ndarray) -> np.ndarray:
 def rows_with_bytes(values: pa.Array, byte_mask: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows containing at least one byte b with byte_mask[b]."""
     offsets, data = string_buffers(values)
-    if kernels.compiled is not None:
-        rows = np.empty(len(values), dtype=bool)
-        kernels.compiled.rows_with_bytes(offsets, data, byte_mask, rows)
-        return rows
     region = data[offsets[0] : offsets[-1]]
     rows = np.zeros(len(values), dtype=bool)
     wanted = np.flatnonzero(byte_mask)
@@ -178,10 +153,6 @@ def _may_need_trim(values: pa.Array) -> np.ndarray:
     offsets, data = string_buffers(values)
     if len(data) == 0:
         return np.zeros(len(values), dtype=bool)
-    if kernels.compiled is not None:
-        maybe = np.empty(len(values), dtype=bool)
-        kernels.compiled.trim_candidates(offsets, data, _SPACE_FIRST_BYTE, _ASCII_SPACE, maybe)
-        return maybe
     starts, ends = offsets[:-1], offsets[1:]
     nonempty = ends > starts
     first = data[np.minimum(starts, len(data) - 1)]
@@ -209,23 +180,7 @@ def transform_rows(values: pa.Array, rows: np.ndarray, transform) -> pa.Array:
         return transform(values)
     selected = np.flatnonzero(rows)
     replaced = transform(values.take(pa.array(selected))).fill_null("")
-    if kernels.compiled is None:
-        return pc.replace_with_mask(values, pa.array(rows), replaced)
-    return _splice(as_large_string(values), rows, as_large_string(replaced))
-
-
-def _splice(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:
-    """values with the marked rows replaced (in order): one compiled copy, about 3x
-    faster than Arrow's generic replace_with_mask."""
-    offsets, data = string_buffers(values)
-    new_offsets, new_data = string_buffers(replaced)
-    size = (offsets[-1] - offsets[0]) - int(np.diff(offsets)[rows].sum())
-    size += int(new_offsets[-1] - new_offsets[0])
-    out_offsets = np.empty(len(values) + 1, dtype=np.int64)
-    out_data = np.empty(size, dtype=np.uint8)
-    kernels.compiled.splice(offsets, data, rows, new_offsets, new_data, out_offsets, out_data)
-    valid = to_bools(values.is_valid()) if values.null_count else None
-    return large_strings(out_offsets, out_data, valid)
+    return pc.replace_with_mask(values, pa.array(rows), replaced)
 
 
 def _blank_to_null(values: pa.Array) -> pa.Array:
@@ -337,8 +292,7 @@ def hash_strings(values) -> np.ndarray:
     Lea and Flood 2014), seeded with the length: one pass per 8 bytes of the longest
     string instead of several passes per byte. Equal strings get equal hashes; callers
     confirm candidate duplicates by comparing the strings themselves, so a collision can
-    only cost time. Missing values hash like "". The compiled version
-    (``sampling._kernels``) gives the same hashes.
+    only cost time. Missing values hash like "".
     """
     if isinstance(values, pa.ChunkedArray) or not isinstance(values, pa.Array):
         chunks = large_string_column(values).chunks
@@ -350,9 +304,6 @@ def hash_strings(values) -> np.ndarray:
     values = as_large_string(values)
     offsets, data = string_buffers(values)
     hashes = np.zeros(len(values), dtype=np.uint64)
-    if kernels.compiled is not None:
-        kernels.compiled.hash_strings(offsets, data, hashes)
-        return hashes
     with np.errstate(over="ignore"):
         for first in range(0, len(values), _HASH_CHUNK_ROWS):
             last = min(first + _HASH_CHUNK_ROWS, len(values))

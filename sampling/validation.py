@@ -35,12 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sampling import kernels
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
 from sampling.dates import parse_dates, parse_two_dates
 from sampling.errors import SamplingError
-from sampling.memory import release_unused
-from sampling.parallel import side_by_side
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
 from sampling.text import (
     as_large_string,
@@ -456,14 +453,9 @@ def _shared_keys(keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarra
 
     A count of the keys' top bits (about four buckets per key) clears the keys alone in
     their bucket, about 80% of them, in one pass; only the rest go through pandas' hash
-    table: half the time of hashing them all. The compiled version (``sampling._kernels``)
-    is one pass of an open-addressing table.
+    table: half the time of hashing them all.
     """
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    if kernels.compiled is not None:
-        shared = np.empty(len(keys), dtype=bool)
-        kernels.compiled.repeated(keys, among, shared)
-        return shared
     if among is not None:
         rows = np.flatnonzero(among)
         shared = np.zeros(len(keys), dtype=bool)
@@ -528,7 +520,7 @@ def _check_duplicates(columns, parsed, phone_numbers, issues, candidates, source
         searches[("full_name", "duplicate_person")] = partial(
             _person_repeats, columns["full_name"], phone_numbers, unit_codes, candidates
         )
-    found = side_by_side(*searches.values())
+    found = [search() for search in searches.values()]
     duplicate = np.zeros(n, dtype=bool)
     for (column, code), (later, first) in zip(searches, found, strict=True):
         new = ~duplicate[later]
@@ -567,57 +559,21 @@ def _dossier_hashes(dossier: pa.ChunkedArray) -> np.ndarray:
 
 
 def _folded_hashes(codes: pa.Array) -> np.ndarray:
-    if kernels.compiled is None:
-        return hash_strings(_dossier_key(codes))
-    # ASCII codes are folded while hashed; the rare others by Arrow's Unicode upper-case.
-    offsets, data = string_buffers(codes)
-    hashes = np.empty(len(codes), dtype=np.uint64)
-    wide = np.empty(len(codes), dtype=bool)
-    kernels.compiled.folded_hashes(offsets, data, hashes, wide)
-    if wide.any():
-        hashes[wide] = hash_strings(_dossier_key(codes.filter(pa.array(wide))))
-    return hashes
+    return hash_strings(_dossier_key(codes))
 
 
-# The costly per-cell work, which does not depend on other columns. Dates (a column at
-# once) start first; phones and dossier codes follow chunk by chunk, filling the cores.
+# The per-cell work that does not depend on other columns; issues are reported later, in
+# order, by the rules that use these results.
 _CELL_PARSERS = {
     "completed_on": parse_dates,
     "phone": phone_numbers,
     "dossier_code": _dossier_hashes,
 }
-_BY_CHUNK = ("phone", "dossier_code")
 
 
 def _parse_cells(columns) -> dict:
-    """Phones, dates and dossier keys, parsed side by side (chunks of a column too).
-    Issues are reported later, in order, by the rules that use these results."""
-    tasks = []
-    for name, parse in _CELL_PARSERS.items():
-        if name not in columns:
-            continue
-        column = columns[name]
-        pieces = [pa.chunked_array([chunk]) for chunk in column.chunks]
-        if name not in _BY_CHUNK or not pieces:
-            pieces = [column]
-        tasks += [(name, partial(parse, piece)) for piece in pieces]
-    results = side_by_side(*(call for _, call in tasks))
-    parts: dict[str, list] = {}
-    for (name, _), result in zip(tasks, results, strict=True):
-        parts.setdefault(name, []).append(result)
-    return {name: _joined(pieces) for name, pieces in parts.items()}
-
-
-def _joined(pieces: list):
-    """One result from the results of consecutive pieces of a column."""
-    first = pieces[0]
-    if len(pieces) == 1:
-        return first
-    if isinstance(first, tuple):
-        return tuple(_joined([piece[i] for piece in pieces]) for i in range(len(first)))
-    if isinstance(first, pa.ChunkedArray):
-        return pa.chunked_array([c for piece in pieces for c in piece.chunks], type=first.type)
-    return np.concatenate(pieces)
+    """Phones, dates and dossier keys, parsed once per column."""
+    return {name: parse(columns[name]) for name, parse in _CELL_PARSERS.items() if name in columns}
 
 
 def _dossier_key(codes):
@@ -709,7 +665,7 @@ def _is_text_categorical(values: pd.Series) -> bool:
 
 
 def _as_text(values: pd.Series):
-    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+    if _is_text(values):
         return values.array
     return pa.array([None if pd.isna(v) else str(v) for v in values], type=pa.large_string())
 
@@ -776,12 +732,8 @@ def validate_frame(
     kept_numbers = None if numbers is None else numbers[keep]
     kept_dates = None if dates is None else dates[keep]
     del parsed, numbers, dates
-    release_unused()
-    # The kept rows are copied by Arrow (without the GIL) while pandas builds the issues.
-    issue_table, valid = side_by_side(
-        partial(issues.frame, list(frame.columns)),
-        partial(_valid_rows, frame, keep, columns, kept_numbers, email, kept_dates),
-    )
+    issue_table = issues.frame(list(frame.columns))
+    valid = _valid_rows(frame, keep, columns, kept_numbers, email, kept_dates)
     blank_rows = int(frame.attrs.get("blank_rows", 0))
     summary = {
         "rows_read": n,
@@ -806,45 +758,46 @@ def validate_frame(
 
 
 def _valid_rows(frame, keep, columns, kept_numbers, email, kept_dates) -> pd.DataFrame:
-    """The kept rows of the frame, with the values validation rewrites (canonical phones,
-    e-mails, dates; every text column of a frame not read by read_frame), which are
-    built beside the copy of the other columns."""
+    """The kept rows of the frame, with the values validation rewrites: canonical phones,
+    e-mails and dates, and every text column of a frame not read by read_frame."""
     mask = pa.array(keep)
     rewritten = {}
     if not frame.attrs.get("normalised", False):
-        rewritten.update({name: partial(values.filter, mask) for name, values in columns.items()})
+        rewritten.update({name: values.filter(mask) for name, values in columns.items()})
     if email is not None:
-        rewritten["email"] = partial(email.filter, mask)
+        rewritten["email"] = email.filter(mask)
     if kept_numbers is not None:
-        rewritten["phone"] = partial(canonical_text, kept_numbers)
+        rewritten["phone"] = canonical_text(kept_numbers)
     if kept_dates is not None:
-        rewritten["completed_on"] = partial(kept_dates.astype, "datetime64[s]")
+        rewritten["completed_on"] = kept_dates.astype("datetime64[s]")
     if "source_row" not in frame.columns:
         frame = frame.assign(source_row=np.arange(2, len(frame) + 2, dtype=np.int64))
-    valid, values = _kept_rows(frame.drop(columns=list(rewritten)), keep, mask, rewritten.values())
-    valid = valid.reset_index(drop=True)
-    for name, column in zip(rewritten, values, strict=True):
-        valid[name] = _str_series(column) if isinstance(column, pa.ChunkedArray) else column
-    valid = valid[list(frame.columns)]
+    kept = {
+        name: rewritten[name] if name in rewritten else _kept_values(frame[name], keep, mask)
+        for name in frame.columns
+    }
+    valid = pd.DataFrame(
+        {
+            name: _str_series(values) if isinstance(values, pa.ChunkedArray) else values
+            for name, values in kept.items()
+        }
+    )
     valid.attrs = dict(frame.attrs)
     return valid
 
 
-def _kept_rows(frame: pd.DataFrame, keep: np.ndarray, mask: pa.Array, beside=()):
-    """frame[keep] (``mask``: keep as an Arrow array), filtered chunk by chunk by pyarrow,
-    columns side by side on the machine's cores (Arrow's filter runs without the GIL but on one thread): 4x faster
-    than pandas on text columns, without a whole-column temporary copy. Also the results
-    of the calls ``beside``, run with the filters (first: they are the longer tasks)."""
-    beside = list(beside)
-    if keep.all():
-        return frame.copy(deep=False), side_by_side(*beside)
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return frame[keep], side_by_side(*beside)  # columns of mixed Python objects
-    results = side_by_side(*beside, *(partial(column.filter, mask) for column in table.columns))
-    columns = results[len(beside) :]
-    return pa.Table.from_arrays(columns, schema=table.schema).to_pandas(), results[: len(beside)]
+def _kept_values(values: pd.Series, keep: np.ndarray, mask: pa.Array):
+    """values[keep]: text filtered by Arrow chunk by chunk (pandas' take would first copy
+    the chunks of the column into one), other columns by numpy."""
+    if _is_text(values):
+        return large_string_column(values.array).filter(mask)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(values.cat.codes.to_numpy()[keep], dtype=values.dtype)
+    return values.array[keep]
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) and values.dtype != object
 
 
 def _str_series(values: pa.ChunkedArray) -> pd.Series:

@@ -8,15 +8,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sampling import kernels
 from sampling.text import _bytes_in, rows_with_bytes, splitmix64
-from sampling.validation import _shared_keys as _shared_keys_either_way
-
-
-def _shared_keys(keys):
-    """The numpy screen (the compiled table is compared with pandas in test_kernels)."""
-    with kernels.disabled():
-        return _shared_keys_either_way(keys)
+from sampling.validation import _shared_keys
 
 
 @settings(max_examples=60, deadline=None)

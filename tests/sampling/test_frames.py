@@ -1,16 +1,17 @@
 """Reading frames: encodings, delimiters, headers, row numbers, workbooks."""
 
 import codecs
-import contextlib
+import csv
 import datetime as dt
 import io
 import unicodedata
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sampling
-from sampling import frames, kernels
 from sampling.columns import canonical_name, map_headers
 
 
@@ -232,17 +233,14 @@ def test_xlsx_nfd_text_is_normalised(build):
     assert frame.loc[0, "full_name"] == "Nguyễn Thị Ánh"
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["compiled check", "arrow check"])
 @pytest.mark.parametrize("name", ["Trần Thị Ánh", "Tran Thi Anh"])
-def test_code_page_bytes_after_the_sniffed_part_are_read_as_cp1258(build, compiled, name):
-    """Found in a text column or only in a categorical one (the unit), by the compiled
-    UTF-8 check or, without it, by Arrow's."""
+def test_code_page_bytes_after_the_sniffed_part_are_read_as_cp1258(build, name):
+    """Found in a text column or only in a categorical one (the unit)."""
     rows = [["Ho ten", "SDT", "Don vi"]] + [[f"Nguoi {i}", "0912345678", "X"] for i in range(5000)]
     head = build.csv_text(rows).encode("ascii")
     assert len(head) > 64 * 1024  # beyond what read_frame sniffs
     tail = build.cp1258_bytes(build.csv_text([[name, "0987654321", "Xã Ứng Hòa"]]))
-    with contextlib.nullcontext() if compiled else kernels.disabled():
-        frame = sampling.read_frame(head + tail)
+    frame = sampling.read_frame(head + tail)
     assert frame.iloc[-1][["full_name", "unit"]].tolist() == [name, "Xã Ứng Hòa"]
     assert frame["source_row"].iloc[-1] == 5002
 
@@ -263,46 +261,48 @@ def _messy_list(build, middle_cell: str) -> bytes:
     return codecs.BOM_UTF8 + build.csv_text(rows, delimiter=";").encode()
 
 
-@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
-@pytest.mark.parametrize("parts", [1, 2, 3, 8])
-def test_the_compiled_csv_split_reads_what_pyarrow_reads(build, monkeypatch, parts):
-    content = _messy_list(build, "Ấp 3;\r\n Xã Đông")
-    general = []
-    with kernels.disabled():
-        expected = sampling.read_frame(content, filename="list.csv")
-    monkeypatch.setattr(frames.pa, "cpu_count", lambda: parts)
-    monkeypatch.setattr(frames, "_parse_csv_in_blocks", lambda *a: general.append(a))
-    frame = sampling.read_frame(content, filename="list.csv")
-    assert general == []  # the compiled split read every part
-    pd.testing.assert_frame_equal(frame, expected)
-    assert frame["unit"].dtype == "category" and frame["address"].isna().sum() == 100
+def _reference_rows(content: bytes, delimiter: str, skip: int) -> list[list[str | None]]:
+    """What the list holds by Python's csv module: rows after the header (and the title
+    rows above it), cells NFC and trimmed, empty cells missing, blank rows dropped."""
+    text = content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[skip:]
+    cleaned = [[unicodedata.normalize("NFC", cell).strip() or None for cell in row] for row in rows]
+    return [row for row in cleaned if any(cell is not None for cell in row)]
 
 
-@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
-def test_a_part_boundary_inside_a_quoted_cell_falls_back_to_the_general_parser(build, monkeypatch):
-    # Line breaks in the middle cell: the line break found halfway is inside its quotes.
-    content = _messy_list(build, "dòng\n" * 2_000)
-    with kernels.disabled():
-        expected = sampling.read_frame(content, filename="list.csv")
-    monkeypatch.setattr(frames.pa, "cpu_count", lambda: 2)
-    general = frames._parse_csv_in_blocks
-    calls = []
-    monkeypatch.setattr(frames, "_parse_csv_in_blocks", lambda *a: calls.append(a) or general(*a))
-    frame = sampling.read_frame(content, filename="list.csv")
-    assert len(calls) == 1
-    pd.testing.assert_frame_equal(frame, expected)
-    assert frame["address"].str.count("\n").max() == 1_999  # trimmed at the end
+@pytest.mark.parametrize("middle_cell", ["Ấp 3;\r\n Xã Đông", "dòng\n" * 200, '"', ""])
+def test_reading_equals_pythons_csv_module_and_pandas(build, middle_cell):
+    content = _messy_list(build, middle_cell)
+    frame = _read(content)
+    columns = ["full_name", "phone", "address", "unit"]
+    got = frame[columns].astype(object).where(frame[columns].notna(), None).values.tolist()
+    assert got == _reference_rows(content, ";", 2)
+    expected = pd.read_csv(
+        io.BytesIO(content), sep=";", skiprows=1, dtype=str, encoding="utf-8-sig"
+    )
+    expected = expected.apply(lambda c: c.str.normalize("NFC").str.strip())
+    assert frame["address"].tolist() == expected["Địa chỉ"].tolist()
 
 
-@pytest.mark.skipif(not kernels.available(), reason="sampling._kernels was not built")
-def test_an_error_in_the_compiled_split_comes_out_as_itself(build, monkeypatch, tmp_path):
-    """The mapped file is still unmapped (no BufferError hiding the real error)."""
-    path = tmp_path / "list.csv"
-    path.write_bytes(_messy_list(build, "Ấp 3"))
+TEXT_CELLS = st.lists(
+    st.sampled_from([*"aĂđỨ ,;\"'\n\r\t0+", "\u0301", "\u00a0", "Nguyễn"]), max_size=8
+).map("".join)
 
-    def out_of_memory(*args):
-        raise MemoryError
 
-    monkeypatch.setattr(kernels.compiled, "csv_columns", out_of_memory)
-    with pytest.raises(MemoryError):
-        sampling.read_frame(path)
+@settings(max_examples=80, deadline=None)
+@given(
+    cells=st.lists(st.lists(TEXT_CELLS, min_size=3, max_size=3), min_size=1, max_size=15),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
+def test_any_quoted_list_reads_as_pythons_csv_module_reads_it(build, cells, delimiter):
+    header = ["Họ và tên", "Số điện thoại", "Đơn vị"]
+    content = build.csv_text([header, *cells], delimiter=delimiter).encode()
+    expected = _reference_rows(content, delimiter, 1)
+    if not expected:
+        with pytest.raises(sampling.EmptyFrameError):
+            _read(content)
+        return
+    frame = _read(content)
+    columns = ["full_name", "phone", "unit"]
+    got = frame[columns].astype(object).where(frame[columns].notna(), None).values.tolist()
+    assert got == expected

@@ -5,7 +5,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sampling import kernels
 from sampling.phones import (
     OLD_MOBILE_PREFIXES,
     PHONE_INVALID,
@@ -15,19 +14,6 @@ from sampling.phones import (
     normalise_phone,
     normalise_phones,
 )
-
-
-@pytest.fixture(autouse=True, params=["compiled", "numpy"])
-def implementation(request):
-    """Every test runs on both the compiled pass and the numpy one."""
-    if request.param == "numpy":
-        with kernels.disabled():
-            yield request.param
-    elif not kernels.available():
-        pytest.skip("sampling._kernels was not built (no C compiler)")
-    else:
-        yield request.param
-
 
 # The 2018 conversion table, typed by hand from the issue (not copied from the module).
 HAND_TABLE = """
