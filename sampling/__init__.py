@@ -30,6 +30,8 @@ from sampling.frames import (
     FrameReadError,
     FrameTooLargeError,
     MalformedCsvError,
+    SheetTooLargeError,
+    TooManyColumnsError,
     TooManyRowsError,
     UnknownSheetError,
     UnsupportedFormatError,
@@ -40,7 +42,7 @@ from sampling.manifest import ManifestError, frame_content_hash, read_manifest, 
 from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
 from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
-from sampling.text import neutralise_formula, spreadsheet_safe
+from sampling.text import clean_filename, neutralise_formula, spreadsheet_safe
 from sampling.validation import (
     InvalidParameterError,
     MissingColumnsError,
@@ -78,6 +80,8 @@ __all__ = [
     "SamplingError",
     "SelectionError",
     "SelectionMethod",
+    "SheetTooLargeError",
+    "TooManyColumnsError",
     "TooManyRowsError",
     "UnknownSheetError",
     "UnsupportedFormatError",
@@ -89,6 +93,7 @@ __all__ = [
     "adjust_for_nonresponse",
     "allocate",
     "allocation_warnings",
+    "clean_filename",
     "cochran_sample_size",
     "commitment_sha256",
     "committed_draw",

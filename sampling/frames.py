@@ -20,6 +20,8 @@ import os
 import re
 import struct
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,16 +32,25 @@ import pyarrow.csv as pa_csv
 
 from sampling.columns import known_header_count, map_headers
 from sampling.errors import SamplingError
-from sampling.text import normalise_dictionary, normalise_strings
+from sampling.text import clean_filename, normalise_dictionary, normalise_strings
+from sampling.workbook import (
+    ArchiveLimitError,
+    SheetLimitError,
+    refuse_declarations,
+    scan_sheet,
+    sheet_paths,
+    zip_members,
+)
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2_000_000
+#: Columns of a list: Excel 2003's limit; a unit's list has a few dozen at most.
+DEFAULT_MAX_COLUMNS = 256
+#: Cells of a workbook sheet's rectangle (rows x columns), which the XLSX reader
+#: allocates whole (about 32 bytes a cell): a million rows of 30 columns.
+DEFAULT_MAX_CELLS = 30_000_000
 #: Largest total uncompressed size a workbook may declare.
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
-#: Largest compression ratio of a workbook member; XML sheets compress about 5-20 times,
-#: zip bombs a thousand times and more.
-MAX_COMPRESSION_RATIO = 200
-_MAX_ZIP_MEMBERS = 10_000
 _SNIFF_BYTES = 64 * 1024
 _HEADER_SEARCH_ROWS = 30
 _DELIMITERS = (",", ";", "\t", "|")
@@ -92,8 +103,29 @@ class FrameTooLargeError(FrameReadError):
         )
 
 
+_LAST_CELL_VI = (
+    " Trong Excel, Ctrl+End cho thấy ô cuối cùng của trang tính: hãy xoá các dòng và cột "
+    "thừa sau danh sách (hoặc chép danh sách sang một tệp mới) rồi lưu lại."
+)
+_LAST_CELL_EN = (
+    " In Excel, Ctrl+End shows the sheet's last cell: delete the extra rows and columns "
+    "after the list (or copy the list into a new file) and save again."
+)
+
+
 class TooManyRowsError(FrameReadError):
-    def __init__(self, name: str, rows: int, max_rows: int):
+    """More rows than allowed; ``sheet_extent`` when a workbook sheet reaches that far
+    (its last cell may sit far below the list)."""
+
+    def __init__(self, name: str, rows: int, max_rows: int, sheet_extent: bool = False):
+        if sheet_extent:
+            super().__init__(
+                f"Trang tính của tệp {name} kéo tới dòng {rows + 1:,}, vượt giới hạn "
+                f"{max_rows:,} dòng." + _LAST_CELL_VI,
+                f"The sheet of file {name} reaches row {rows + 1:,}, more than the limit of "
+                f"{max_rows:,} rows." + _LAST_CELL_EN,
+            )
+            return
         super().__init__(
             f"Tệp {name} có {rows:,} dòng, vượt giới hạn {max_rows:,} dòng.",
             f"File {name} has {rows:,} rows, more than the limit of {max_rows:,}.",
@@ -116,6 +148,24 @@ class ZipBombError(FrameReadError):
         super().__init__(
             f"Tệp Excel {name} bị từ chối: {reason_vi}.",
             f"Excel file {name} rejected: {reason_en}.",
+        )
+
+
+class SheetTooLargeError(FrameReadError):
+    def __init__(self, name: str, reason_vi: str, reason_en: str):
+        super().__init__(
+            f"Tệp Excel {name} bị từ chối: {reason_vi}." + _LAST_CELL_VI,
+            f"Excel file {name} rejected: {reason_en}." + _LAST_CELL_EN,
+        )
+
+
+class TooManyColumnsError(FrameReadError):
+    def __init__(self, name: str, row: int, columns: int, max_columns: int):
+        super().__init__(
+            f"Tệp {name}, dòng {row}: có {columns:,} cột, vượt giới hạn {max_columns:,} cột. "
+            "Hãy kiểm tra dấu phân cách và xoá các cột thừa.",
+            f"File {name}, row {row}: {columns:,} columns, more than the limit of "
+            f"{max_columns:,}. Check the delimiter and delete the extra columns.",
         )
 
 
@@ -153,7 +203,7 @@ class _Source:
         self.data: bytes | None = None
         if isinstance(source, (str, os.PathLike)):
             self.path = os.fspath(source)
-            self.name = filename or Path(self.path).name
+            self.name = clean_filename(filename or Path(self.path).name)
             if not os.path.isfile(self.path):
                 raise FrameNotFoundError(self.name)
             size = os.path.getsize(self.path)
@@ -169,7 +219,7 @@ class _Source:
                 or getattr(source, "name", None)
                 or "upload"
             )
-            self.name = Path(str(self.name)).name
+            self.name = clean_filename(self.name)
             if isinstance(source, (bytes, bytearray, memoryview)):
                 data = bytes(source)
             else:
@@ -205,6 +255,14 @@ _KNOWN_BINARY_FORMATS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Limits:
+    rows: int
+    columns: int
+    cells: int
+    uncompressed_bytes: int
+
+
 def read_frame(
     source,
     *,
@@ -212,6 +270,8 @@ def read_frame(
     sheet: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int = DEFAULT_MAX_ROWS,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    max_cells: int = DEFAULT_MAX_CELLS,
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
 ) -> pd.DataFrame:
     """Read a frame from a CSV or XLSX file.
@@ -220,6 +280,12 @@ def read_frame(
     ``filename`` names it in messages. The format is recognised from the content, not
     the extension. ``sheet`` picks a workbook sheet by name (default: the first one).
 
+    Hostile or broken files are refused before anything large is allocated: more than
+    ``max_bytes``, ``max_rows`` data rows, ``max_columns`` columns, a sheet rectangle of
+    more than ``max_cells`` cells (declared or held), a workbook expanding past
+    ``max_uncompressed_bytes`` or compressed like a zip bomb, XML with entity
+    declarations.
+
     The result has one text column per file column (canonical names for known headers)
     and ``source_row``: pandas ``category`` for the columns in :data:`CATEGORY_COLUMNS`
     (unit, group, position, field, procedure), ``str`` for the others. ``frame.attrs``
@@ -227,6 +293,7 @@ def read_frame(
     dropped), ``source_name`` and ``sheet``.
     """
     src = _Source(source, filename, max_bytes)
+    limits = _Limits(max_rows, max_columns, max_cells, max_uncompressed_bytes)
     if src.size == 0:
         raise EmptyFrameError(src.name)
     head = src.head
@@ -234,11 +301,14 @@ def read_frame(
         if head.startswith(magic):
             raise UnsupportedFormatError(src.name, detail_vi, detail_en)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        cells, data_start, sheet_name = _read_xlsx(src, sheet, max_rows, max_uncompressed_bytes)
+        cells, data_start, sheet_name = _read_xlsx(src, sheet, limits)
         header_row, columns, source_rows = _split_header(cells, data_start, src.name)
     else:
-        header_row, columns, source_rows = _read_csv(src)
+        header_row, columns, source_rows = _read_csv(src, limits)
         sheet_name = None
+    if len(header_row) > max_columns:
+        raise TooManyColumnsError(src.name, int(source_rows[0]) - 1 if len(source_rows) else 1,
+                                  len(header_row), max_columns)  # fmt: skip
     return _assemble(header_row, columns, source_rows, src.name, sheet_name, max_rows)
 
 
@@ -268,8 +338,16 @@ def _decode_head(src: _Source, encoding: str) -> str:
     text = decoder.decode(src.head, final=src.is_complete_in_head)
     text = text.removeprefix("\ufeff")
     if not src.is_complete_in_head:
+        if "\n" not in text:
+            raise MalformedCsvError(
+                src.name,
+                1,
+                f"dòng đầu dài hơn {_SNIFF_BYTES // 1024} KB: hãy kiểm tra dấu phân cách và xoá "
+                f"các cột thừa / the first line is longer than {_SNIFF_BYTES // 1024} KB: check "
+                "the delimiter and delete the extra columns",
+            )
         # The last line may be cut in the middle: drop it.
-        text = text[: max(text.rfind("\n"), 0)]
+        text = text[: text.rfind("\n")]
     return text
 
 
@@ -316,7 +394,7 @@ def _find_header(rows: list[list[str]]) -> int:
     return -1
 
 
-def _read_csv(src: _Source):
+def _read_csv(src: _Source, limits: _Limits):
     encoding = _detect_encoding(src.head)
     text = _decode_head(src, encoding)
     if _looks_binary(text):
@@ -329,6 +407,8 @@ def _read_csv(src: _Source):
     if header_index < 0:
         raise EmptyFrameError(src.name)
     header = head_rows[header_index]
+    if len(header) > limits.columns:
+        raise TooManyColumnsError(src.name, header_index + 1, len(header), limits.columns)
     # Low-cardinality columns are parsed straight into dictionaries (categoricals).
     names, _ = map_headers(header)
     types = [
@@ -340,7 +420,7 @@ def _read_csv(src: _Source):
     except _RaggedRows as ragged:
         # Rows with fewer or more fields than the header: parse in Python, padding short
         # rows, so that every row keeps its number.
-        return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index)
+        return _parse_csv_with_python(src, ragged.encoding, delimiter, header_index, limits)
     # The header is spreadsheet row header_index + 1; data follows.
     columns = [table.column(i) for i in range(table.num_columns)]
     source_rows = np.arange(header_index + 2, header_index + 2 + table.num_rows)
@@ -368,20 +448,23 @@ def _parse_csv_decoded(src, encoding, delimiter, header_index, types):
 
 
 def _parse_csv_in_blocks(src, encoding, delimiter, header_index, types):
-    """Parse with pyarrow in parallel blocks; again in one pass if a block boundary fell
-    inside a quoted cell holding a line break (it shows as a ragged row)."""
+    """Parse with pyarrow in parallel blocks; again in one block if a block boundary fell
+    inside a quoted cell holding a line break (it shows as a ragged row) or a line is
+    longer than a block."""
     try:
-        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, False)
+        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, 8 << 20)
     except (_RaggedRows, MalformedCsvError):
-        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, True)
+        whole = max(8 << 20, src.size + 1)
+        return _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, whole)
 
 
-def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newlines_in_values):
+def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, block_size):
     names = [f"c{i}" for i in range(len(types))]
-    ragged: list[object] = []
+    newlines_in_values = block_size > 8 << 20
+    ragged = []
 
-    def on_invalid_row(row) -> str:
-        ragged.append(row)
+    def on_invalid_row(_row) -> str:
+        ragged.append(True)  # not the row: a ragged row of a hostile file can be huge
         return "skip"
 
     try:
@@ -393,7 +476,7 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
                     skip_rows=header_index,
                     skip_rows_after_names=1,  # the header row itself
                     encoding="utf8" if encoding == "utf-8" else encoding,
-                    block_size=8 << 20,
+                    block_size=block_size,
                 ),
                 parse_options=pa_csv.ParseOptions(
                     delimiter=delimiter,
@@ -417,79 +500,98 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, newline
     return table
 
 
-def _parse_csv_with_python(src, encoding, delimiter, header_index):
+def _parse_csv_with_python(src, encoding, delimiter, header_index, limits: _Limits):
+    """Rows of a file whose records have different numbers of fields, row by row, so
+    that a record of a million fields is refused before it is kept."""
+    rows: list[list[str]] = []
     with src.open() as handle:
         text = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="replace")
-        rows = list(csv.reader(text, delimiter=delimiter))
+        records = csv.reader(text, delimiter=delimiter)
+        try:
+            for row in records:
+                if len(row) > limits.columns:
+                    raise TooManyColumnsError(src.name, records.line_num, len(row), limits.columns)
+                if len(rows) > limits.rows + header_index + 1:
+                    raise TooManyRowsError(src.name, len(rows) - header_index - 1, limits.rows)
+                rows.append(row)
+        except csv.Error as error:  # a cell longer than csv.field_size_limit(), a NUL...
+            raise MalformedCsvError(src.name, records.line_num, _csv_error(error)) from None
     if rows and rows[0] and rows[0][0].startswith("\ufeff"):
         rows[0][0] = rows[0][0].removeprefix("\ufeff")
     return _split_header(rows, 0, src.name, header_index=header_index)
 
 
+def _csv_error(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        limit = csv.field_size_limit()
+        return (
+            f"một ô dài hơn {limit:,} ký tự (hãy kiểm tra dấu ngoặc kép) / a cell is longer "
+            f"than {limit:,} characters (check the quotes)"
+        )
+    return str(error)
+
+
 # ---------------------------------------------------------------------------- XLSX
 
 
-def _check_workbook_zip(src: _Source, max_uncompressed_bytes: int) -> None:
-    """Refuse zip bombs and non-workbook archives before any member is decompressed,
-    from the sizes the archive declares."""
+def _check_workbook(src: _Source, sheet: str | None, limits: _Limits) -> str:
+    """The name of the sheet to read, once the archive and that sheet are known to be
+    within the limits (see :mod:`sampling.workbook`); nothing is decompressed whole."""
     try:
         with src.open() as handle, zipfile.ZipFile(handle) as archive:
-            members = archive.infolist()
+            members = zip_members(archive, limits.uncompressed_bytes)
+            if "xl/workbook.xml" not in members:
+                if "content.xml" in members:
+                    raise UnsupportedFormatError(
+                        src.name,
+                        " (bảng tính OpenDocument .ods)",
+                        " (OpenDocument .ods spreadsheet)",
+                    )
+                raise UnsupportedFormatError(src.name, " (tệp nén zip)", " (a zip archive)")
+            refuse_declarations(archive, members)
+            paths = sheet_paths(archive, members)
+            if not paths:
+                raise DamagedWorkbookError(src.name, "xl/workbook.xml")
+            sheet_name = next(iter(paths)) if sheet is None else sheet
+            if sheet_name not in paths:
+                raise UnknownSheetError(src.name, sheet_name, list(paths))
+            if paths[sheet_name] not in members:
+                raise DamagedWorkbookError(src.name, paths[sheet_name][:200])
+            scan_sheet(
+                archive,
+                paths[sheet_name],
+                max_rows=limits.rows + _HEADER_SEARCH_ROWS + 1,
+                max_columns=limits.columns,
+                max_cells=limits.cells,
+            )
+    except ArchiveLimitError as error:
+        raise ZipBombError(src.name, error.message_vi, error.message_en) from None
+    except SheetLimitError as error:
+        if error.rows is not None:
+            raise TooManyRowsError(src.name, error.rows - 1, limits.rows, True) from None
+        raise SheetTooLargeError(src.name, error.message_vi, error.message_en) from None
     except (
         zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
-        struct.error, OverflowError,
+        struct.error, OverflowError, zlib.error,
     ) as error:  # fmt: skip
-        # zipfile reports damaged headers in all these ways (found by fuzzing).
+        # zipfile reports damaged headers and members in all these ways (found by fuzzing).
         raise DamagedWorkbookError(src.name, str(error)[:200]) from error
-    if len(members) > _MAX_ZIP_MEMBERS:
-        raise ZipBombError(
-            src.name,
-            f"có {len(members):,} tệp con trong gói nén",
-            f"it holds {len(members):,} archive members",
-        )
-    names = {member.filename for member in members}
-    if "xl/workbook.xml" not in names:
-        if "content.xml" in names:
-            raise UnsupportedFormatError(
-                src.name, " (bảng tính OpenDocument .ods)", " (OpenDocument .ods spreadsheet)"
-            )
-        raise UnsupportedFormatError(src.name, " (tệp nén zip)", " (a zip archive)")
-    total = sum(member.file_size for member in members)
-    if total > max_uncompressed_bytes:
-        raise ZipBombError(
-            src.name,
-            f"khi giải nén sẽ chiếm {_megabytes(total)}, vượt giới hạn "
-            f"{_megabytes(max_uncompressed_bytes)}",
-            f"it would expand to {_megabytes(total)}, more than the limit of "
-            f"{_megabytes(max_uncompressed_bytes)}",
-        )
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
-            raise ZipBombError(
-                src.name,
-                f"tệp con {member.filename} nén với tỉ lệ {ratio:,.0f}:1 bất thường",
-                f"member {member.filename} has an abnormal compression ratio of {ratio:,.0f}:1",
-            )
+    return sheet_name
 
 
-def _read_xlsx(src: _Source, sheet: str | None, max_rows: int, max_uncompressed_bytes: int):
+def _read_xlsx(src: _Source, sheet: str | None, limits: _Limits):
     import python_calamine
 
-    _check_workbook_zip(src, max_uncompressed_bytes)
+    sheet_name = _check_workbook(src, sheet, limits)
     try:
         with src.open() as handle:
             workbook = python_calamine.CalamineWorkbook.from_filelike(handle)
-            names = list(workbook.sheet_names)
-            if not names:
-                raise EmptyFrameError(src.name)
-            sheet_name = names[0] if sheet is None else sheet
-            if sheet_name not in names:
-                raise UnknownSheetError(src.name, sheet_name, names)
+            if sheet_name not in workbook.sheet_names:
+                raise UnknownSheetError(src.name, sheet_name, list(workbook.sheet_names))
             worksheet = workbook.get_sheet_by_name(sheet_name)
             # A header row and max_rows data rows, plus some title rows above the header.
-            if worksheet.total_height > max_rows + _HEADER_SEARCH_ROWS:
-                raise TooManyRowsError(src.name, worksheet.total_height - 1, max_rows)
+            if worksheet.total_height > limits.rows + _HEADER_SEARCH_ROWS:
+                raise TooManyRowsError(src.name, worksheet.total_height - 1, limits.rows)
             cells = worksheet.to_python(skip_empty_area=False)
     except (python_calamine.CalamineError, ValueError, OSError, UnicodeError) as error:
         raise DamagedWorkbookError(src.name, str(error).splitlines()[0][:200]) from error

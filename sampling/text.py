@@ -9,6 +9,8 @@ and precomposed Vietnamese never contains those bytes. Likewise only cells that 
 or end with whitespace are trimmed.
 """
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -221,6 +223,21 @@ def normalise_dictionary(values):
     merged = normalise_strings(values.dictionary).dictionary_encode()
     indices = merged.indices.take(values.indices)  # missing stays missing
     return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), merged.dictionary)
+
+
+def clean_filename(name: object, max_length: int = 255) -> str:
+    """A file name as uploaded, safe to show and store: its last path component (Windows
+    or POSIX), NFC, without control characters (a NUL breaks PostgreSQL's text), at most
+    ``max_length`` characters; "upload" when nothing remains."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    if len(text) > max_length:
+        stem, dot, suffix = text.rpartition(".")
+        keep = suffix if dot and len(suffix) <= 10 else ""
+        ending = "…." + keep if keep else "…"
+        text = text[: max_length - len(ending)].rstrip() + ending
+    return text or "upload"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -9,6 +9,9 @@ Rules (all vectorised over the columns):
   column is required. ``required`` adds columns (e.g. the strata of a draw); a survey
   period requires ``completed_on``.
 * Required cells empty: the row is excluded (``missing_value``, ``missing_group``).
+* A cell longer than its column allows (:data:`CELL_LIMITS`; any other column: Excel's
+  limit of 32,767 characters) excludes the row (``cell_too_long``); the report shows its
+  beginning.
 * Phones are normalised to ``0xxxxxxxxx`` (see :mod:`sampling.phones`); an invalid
   number (``phone_invalid``, ``phone_scientific``) is a warning when the person can still
   be reached another way (valid e-mail or an address) and excludes the row otherwise.
@@ -59,6 +62,14 @@ ISSUE_COLUMNS = (
     "row", "column", "value", "severity", "action", "code", "reason_vi", "reason_en",
 )  # fmt: skip
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+#: Longest text of a cell, in characters, per column; other columns: MAX_CELL_CHARS.
+CELL_LIMITS = {
+    "full_name": 255, "email": 255, "dossier_code": 120, "position": 255, "group": 64,
+    "unit": 255, "phone": 100, "address": 1000,
+}  # fmt: skip
+#: Excel's limit of a cell.
+MAX_CELL_CHARS = 32_767
+_SHOWN_CHARS = 60
 
 # Column labels used in messages when the frame has no header of its own for them.
 _LABELS = {canonical: aliases[0] for canonical, aliases in CANONICAL_ALIASES.items()}
@@ -611,6 +622,61 @@ def _report_duplicates(issues, column, code, columns, later, first, source_rows,
     issues.add(mask, column, columns[column], "warning", "merged", code, vi, en)
 
 
+def _cell_lengths(values: pd.Series, limit: int) -> np.ndarray | None:
+    """Characters per cell where the cell may pass ``limit`` (0 elsewhere), or None for
+    a column without text. Bytes are counted first: a cell has at least one byte per
+    character, so only cells with more bytes than the limit are counted in characters."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if not pd.api.types.is_string_dtype(categories.dtype):
+            return None
+        per_category = np.append(categories.str.len().to_numpy(dtype=np.int64), 0)
+        return per_category[values.cat.codes.to_numpy()]  # code -1 (missing) takes the 0
+    if not _is_text(values):
+        return None
+    text = large_string_column(values.array)
+    lengths = np.array(pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False))
+    wide = np.flatnonzero(lengths > limit)
+    if len(wide):
+        lengths[wide] = pc.utf8_length(take_sorted(text, wide)).to_numpy(zero_copy_only=False)
+    return lengths
+
+
+def _check_cell_lengths(frame: pd.DataFrame, issues) -> np.ndarray:
+    too_long = np.zeros(len(frame), dtype=bool)
+    for name in frame.columns:
+        if name == "source_row":
+            continue
+        limit = CELL_LIMITS.get(name, MAX_CELL_CHARS)
+        lengths = _cell_lengths(frame[name], limit)
+        if lengths is None or not (over := lengths > limit).any():
+            continue
+        rows = np.flatnonzero(over)
+        shown = pc.utf8_slice_codeunits(
+            as_large_string(take_sorted(large_string_column(frame[name].array), rows)),
+            0,
+            _SHOWN_CHARS,
+        )
+        ellipsis = pa.scalar("…", pa.large_string())
+        shown = pc.binary_join_element_wise(shown, ellipsis, pa.scalar("", pa.large_string()))
+        counts = lengths[rows].astype(str).astype(object)
+        issues.add(
+            over, name, _scattered(shown, rows, len(frame)), "error", "excluded",
+            "cell_too_long",
+            "Ô dài " + counts + f" ký tự, vượt giới hạn {limit:,}; dòng bị loại.",
+            "Cell has " + counts + f" characters, more than {limit:,}; row excluded.",
+        )  # fmt: skip
+        too_long |= over
+    return too_long
+
+
+def _scattered(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """A length-n array holding values at rows, missing elsewhere."""
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(pa.nulls(n, pa.large_string()), pa.array(mask), values)
+
+
 def _check_required_cells(columns, needed, kind, issues):
     excluded = np.zeros(len(columns["full_name"]), dtype=bool)
     for name in needed:
@@ -720,6 +786,7 @@ def validate_frame(
 
     parsed = _parse_cells(columns)
     excluded = _check_required_cells(columns, needed, kind, issues)
+    excluded |= _check_cell_lengths(frame, issues)
     numbers, email, unreachable = _check_contacts(
         frame, columns, parsed, issues, kind == "citizens"
     )

@@ -129,3 +129,140 @@ def rscript() -> RScript:
             pytest.fail(f"REQUIRE_R=1: {reason}")
         pytest.skip(reason)
     return RScript(shutil.which("Rscript"))
+
+
+class HostileFiles:
+    """Small files that once killed workers or filled their memory, built by hand."""
+
+    HEADER = ("Họ và tên", "Số điện thoại", "Đơn vị")
+
+    @staticmethod
+    def xlsx(sheet_xml: str, *, extra: dict | None = None) -> bytes:
+        """A minimal workbook of one sheet ("DS") whose XML is ``sheet_xml``."""
+        import io
+        import zipfile
+
+        parts = {
+            "[Content_Types].xml": (
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+                'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/><Override '
+                'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+                'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                'officedocument.spreadsheetml.worksheet+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+            "xl/workbook.xml": (
+                '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.'
+                'openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.'
+                'openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet '
+                'name="DS" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+            ),
+            "xl/worksheets/sheet1.xml": sheet_xml,
+            **(extra or {}),
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, text in parts.items():
+                archive.writestr(name, text)
+        return buffer.getvalue()
+
+    @classmethod
+    def sheet(cls, rows: str, dimension: str = "A1:C2", head: str = "") -> str:
+        """Sheet XML: the header row, then ``rows`` (XML of row elements)."""
+        cells = "".join(
+            f'<c r="{col}1" t="inlineStr"><is><t>{text}</t></is></c>'
+            for col, text in zip("ABC", cls.HEADER, strict=True)
+        )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?>{head}<worksheet xmlns="http://schemas.'
+            f'openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/>'
+            f'<sheetData><row r="1">{cells}</row>{rows}</sheetData></worksheet>'
+        )
+
+    @classmethod
+    def row(cls, number: int = 2) -> str:
+        values = ("Nguyễn Văn An", "0912345678", "UBND xã A")
+        cells = "".join(
+            f'<c r="{col}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+            for col, text in zip("ABC", values, strict=True)
+        )
+        return f'<row r="{number}">{cells}</row>'
+
+    @classmethod
+    def good_xlsx(cls) -> bytes:
+        return cls.xlsx(cls.sheet(cls.row()))
+
+    @classmethod
+    def far_cell_xlsx(cls) -> bytes:
+        """A list of one row whose last cell is XFD1048576 (the dimension says A1:C2)."""
+        far = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+        return cls.xlsx(cls.sheet(cls.row() + far))
+
+    @classmethod
+    def declared_xlsx(cls, dimension: str = "A1:XFD1048576") -> bytes:
+        return cls.xlsx(cls.sheet(cls.row(), dimension=dimension))
+
+    @classmethod
+    def far_cell_in_near_row_xlsx(cls) -> bytes:
+        """A cell naming row 1,048,576 inside row element 3, columns within limits."""
+        return cls.xlsx(cls.sheet(cls.row() + '<row r="3"><c r="C1048576"><v>1</v></c></row>'))
+
+    @classmethod
+    def cells_without_references_xlsx(cls, count: int = 100_000) -> bytes:
+        """A row of ``count`` cells without references (each takes the next column)."""
+        return cls.xlsx(cls.sheet(cls.row() + '<row r="3">' + "<c><v>1</v></c>" * count + "</row>"))
+
+    @classmethod
+    def entity_bomb_xlsx(cls) -> bytes:
+        """Billion laughs in the sheet's XML."""
+        entities = '<!ENTITY a0 "lol">' + "".join(
+            f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+        )
+        head = f"<!DOCTYPE worksheet [{entities}]>"
+        row = '<row r="2"><c r="A2" t="inlineStr"><is><t>&a9;</t></is></c></row>'
+        return cls.xlsx(cls.sheet(row, head=head))
+
+    @classmethod
+    def zip_bomb_xlsx(cls, megabytes: int = 50) -> bytes:
+        """A sheet padded with megabytes of spaces (compresses about 1000:1)."""
+        padding = " " * (megabytes * 1024 * 1024)
+        return cls.xlsx(cls.sheet(cls.row() + padding))
+
+    @classmethod
+    def wide_row_csv(cls, fields: int = 1_000_000) -> bytes:
+        """A 2 MB list whose second row holds a million fields."""
+        return (",".join(cls.HEADER) + "\r\nAn,0912345678,X\r\n" + "," * fields + "\r\n").encode()
+
+    @classmethod
+    def wide_header_csv(cls, fields: int = 1_000_000) -> bytes:
+        return (",".join(cls.HEADER) + "," * fields + "\r\nAn,0912345678,X\r\n").encode()
+
+    @classmethod
+    def long_line_csv(cls, megabytes: int = 15, ragged: bool = False) -> bytes:
+        """A list whose third row is a line of ``megabytes`` MB (one cell), with an extra
+        field when ``ragged``."""
+        cell = "x" * (megabytes * 1024 * 1024)
+        extra = ",y" if ragged else ""
+        return (
+            ",".join(cls.HEADER) + ",Ngày trả kết quả\r\nAn,0912345678,X,15/03/2024\r\n"
+            f"{cell},0912345679,X,15/03/2024{extra}\r\n"
+        ).encode()
+
+
+@pytest.fixture(scope="session")
+def hostile():
+    return HostileFiles

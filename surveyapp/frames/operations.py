@@ -168,6 +168,13 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
                          error.result.summary)  # fmt: skip
     except sampling.SamplingError as error:
         return Rejection(error.message_vi, error.message_en)
+    except MemoryError:
+        # The worker's memory limit (gunicorn.conf.py) stopped a file that passed the
+        # reader's bounds: refused like any other file, without a traceback.
+        return Rejection(
+            "Tệp cần quá nhiều bộ nhớ để đọc; hãy chia danh sách thành nhiều tệp nhỏ hơn.",
+            "The file needs too much memory to read; split the list into smaller files.",
+        )
     issues, foreign = _other_unit_issues(result.valid, unit)
     valid = result.valid.loc[~foreign].reset_index(drop=True)
     summary = dict(result.summary)

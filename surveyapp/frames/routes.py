@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+import sampling
 from surveyapp.auth.models import Role
 from surveyapp.campaigns.models import Campaign, CampaignStatus
 from surveyapp.core.errors import render_error
@@ -139,7 +140,7 @@ def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=Non
 
 def _read_upload(form) -> tuple[bytes, str]:
     storage = form.file.data
-    return storage.read(), storage.filename or "upload"
+    return storage.read(), sampling.clean_filename(storage.filename)
 
 
 def _limits() -> dict:

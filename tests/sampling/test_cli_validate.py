@@ -1,5 +1,10 @@
 """``surveyapp sample validate``: summary, report, exit codes, no tracebacks."""
 
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -145,3 +150,34 @@ def test_officials_kind(run, tmp_path, build):
     assert run(path, "--kind", "citizens").exit_code == 1
     assert run(path, "--kind", "officials").exit_code == 0
     assert run(path).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("builder", "fragment"),
+    [
+        ("far_cell_xlsx", "Ctrl+End"),
+        ("entity_bomb_xlsx", "DOCTYPE"),
+        ("wide_row_csv", "1,000,001 columns"),
+    ],
+)
+def test_hostile_files_are_refused_by_the_real_command_within_a_gigabyte(
+    hostile, tmp_path, builder, fragment
+):
+    """The installed command in its own process, with its address space limited: it
+    prints the reason and exits 1, instead of aborting on a 512 GB allocation."""
+    path = tmp_path / f"{builder}.bin"
+    path.write_bytes(getattr(hostile, builder)())
+    command = Path(sys.executable).with_name("surveyapp")
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    process = subprocess.run(
+        [str(command), "sample", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_memory,
+        timeout=120,
+    )
+    assert process.returncode == 1, process.stderr[-2000:]
+    assert fragment in process.stderr and "Traceback" not in process.stderr
