@@ -107,13 +107,13 @@ def seed(database_url: str, drafts: int) -> list[str]:
     from flask_wtf.csrf import generate_csrf
 
     from questionnaires import load_builtin
-    from surveyapp import create_app
+    from surveyapp.app import create_app
     from surveyapp.citizen import drafts as draft_module
-    from surveyapp.citizen.models import FormDraft
+    from surveyapp.core.codes import generate_token, hash_token
     from surveyapp.db import transaction
     from surveyapp.extensions import db
     from surveyapp.models import Campaign, CampaignInstrument, Draw, Respondent, Unit
-    from surveyapp.tokens.codes import generate_token, hash_token
+    from surveyapp.models.drafts import FormDraft
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_url})
     questionnaire = load_builtin("sipas-citizen", "2024")
@@ -226,7 +226,7 @@ def profile_in_process(database_url: str, lines: list[str]) -> None:
     import cProfile
     import pstats
 
-    from surveyapp import create_app
+    from surveyapp.app import create_app
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_url})
     client = app.test_client()
@@ -427,7 +427,7 @@ def main() -> None:
             bare_port, app_port = free_port(), free_port()
             bare_server = serve("bench.bench_citizen_submit:bare_app", bare_port, env, args)
             processes.append(bare_server)
-            app_server = serve("surveyapp:create_app()", app_port, env, args, "/healthz")
+            app_server = serve("surveyapp.app:create_app()", app_port, env, args, "/healthz")
             processes.append(app_server)
             for number in range(args.rounds):
                 bare = measured(

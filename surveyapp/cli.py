@@ -1,9 +1,17 @@
-"""The ``surveyapp`` console command."""
+"""The ``surveyapp`` console command.
+
+The libraries' commands (``sample``, ``questionnaire``, ``score``) are added here: they
+need no application. The service's commands come from the application (``COMMANDS`` in
+surveyapp/app.py, with Flask-Migrate's ``db``).
+"""
 
 import click
 from flask.cli import FlaskGroup
 
-from surveyapp import create_app
+from surveyapp.app import create_app
+from surveyapp.commands import questionnaire, sample, score
+
+LIBRARY_COMMANDS = (sample.group, questionnaire.group, score.score)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -11,18 +19,5 @@ def cli() -> None:
     """Khảo sát Chỉ số CCHC / PAR Index survey service."""
 
 
-def _register_library_commands() -> None:
-    # Each library's commands live in surveyapp/commands/<name>.py and expose `group`.
-    import importlib
-    import pkgutil
-
-    import surveyapp.commands as commands
-
-    for module_info in pkgutil.iter_modules(commands.__path__):
-        module = importlib.import_module(f"surveyapp.commands.{module_info.name}")
-        group = getattr(module, "group", None)
-        if group is not None:
-            cli.add_command(group)
-
-
-_register_library_commands()
+for command in LIBRARY_COMMANDS:
+    cli.add_command(command)

@@ -19,58 +19,23 @@ job row is committed with the request and the RQ job is queued only after that c
 page sees it while the job runs.
 """
 
-import enum
 import importlib
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from redis import Redis
+from rq import Queue
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
 
-from surveyapp.db import enum_column, transaction, utcnow
+from surveyapp.db import transaction, utcnow
 from surveyapp.extensions import db
-from surveyapp.i18n import enum_labels
+from surveyapp.models.jobs import Job, JobStatus
 
 QUEUE_NAME = "surveyapp"
-
-
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-JOB_STATUS_LABELS = enum_labels(
-    JobStatus,
-    {
-        JobStatus.QUEUED: ("Đang chờ", "Queued"),
-        JobStatus.RUNNING: ("Đang chạy", "Running"),
-        JobStatus.DONE: ("Xong", "Done"),
-        JobStatus.FAILED: ("Lỗi", "Failed"),
-    },
-)
-
-
-class Job(db.Model):
-    __tablename__ = "jobs"
-
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    kind: Mapped[str] = mapped_column(sa.String(64))
-    status: Mapped[JobStatus] = mapped_column(
-        enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
-    )
-    progress: Mapped[int] = mapped_column(default=0)
-    total: Mapped[int | None]
-    message: Mapped[str | None] = mapped_column(sa.Text)
-    result_path: Mapped[str | None] = mapped_column(sa.String(500))
-    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
+WORKER_ENTRY = "surveyapp.worker.perform"
 
 
 # (job id, True when progress must be written on its own connection)
@@ -174,35 +139,29 @@ def _drop_pending(session) -> None:
 
 
 def _send_to_rq(job_id: uuid.UUID, func_path: str, args: tuple) -> None:
-    from redis import Redis
-    from rq import Queue
-
     queue = Queue(QUEUE_NAME, connection=Redis.from_url(current_app.config["REDIS_URL"]))
-    queue.enqueue(perform, str(job_id), func_path, list(args), job_id=str(job_id))
+    # By name: the worker's entry point builds the app, which imports this module.
+    queue.enqueue(WORKER_ENTRY, str(job_id), func_path, list(args), job_id=str(job_id))
 
 
-def perform(job_id: str, func_path: str, args: list) -> None:
-    """Entry point run by the RQ worker (``rq worker surveyapp``)."""
-    from surveyapp import create_app
-
-    app = create_app()
-    with app.app_context():
-        job_uuid = uuid.UUID(job_id)
+def run_job(job_id: str, func_path: str, args: list) -> None:
+    """Run a queued job in the current application context (see surveyapp/worker.py)."""
+    job_uuid = uuid.UUID(job_id)
+    with transaction():
+        job = db.session.get(Job, job_uuid)
+        if job is None:  # its transaction was rolled back after queuing
+            return
+        job.status = JobStatus.RUNNING
+    token = _current.set((job_uuid, True))
+    try:
         with transaction():
-            job = db.session.get(Job, job_uuid)
-            if job is None:  # its transaction was rolled back after queuing
-                return
-            job.status = JobStatus.RUNNING
-        token = _current.set((job_uuid, True))
-        try:
-            with transaction():
-                result = _resolve(func_path)(*args)
-        except Exception as exc:
-            with transaction():
-                _fail(db.session.get(Job, job_uuid), exc)
-            raise
-        else:
-            with transaction():
-                _finish(db.session.get(Job, job_uuid), result)
-        finally:
-            _current.reset(token)
+            result = _resolve(func_path)(*args)
+    except Exception as exc:
+        with transaction():
+            _fail(db.session.get(Job, job_uuid), exc)
+        raise
+    else:
+        with transaction():
+            _finish(db.session.get(Job, job_uuid), result)
+    finally:
+        _current.reset(token)

@@ -26,9 +26,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from surveyapp.auth.models import Role, ThrottleEvent, User
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
+from surveyapp.models.respondents import Respondent
+from surveyapp.models.users import Role, ThrottleEvent, User
 
 ALL_ROLES = frozenset(Role)
 CONTRACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ENUMERATOR, Role.CLERK})
@@ -165,8 +166,6 @@ def can_see_unit(user: User | None, unit_id: int | None) -> bool:
     if user.role == Role.FOCAL_POINT:
         return user.unit_id == unit_id
     if user.role == Role.ENUMERATOR:
-        from surveyapp.fieldwork.models import Respondent
-
         query = sa.select(Respondent.id).where(
             Respondent.assigned_enumerator_id == user.id, Respondent.source_unit_id == unit_id
         )

@@ -4,17 +4,19 @@ import sys
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
-from surveyapp.auth import bp
-from surveyapp.auth.models import Role, User
 from surveyapp.auth.users import UserInputError, create_user, find_user, set_active
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
-from surveyapp.units.models import Unit
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role, User
+
+group = AppGroup("users", help="Tài khoản người dùng / User accounts.")
 
 
-@bp.cli.command("create")
+@group.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--unit", "unit_code", help="Mã đơn vị (bắt buộc với focal_point) / unit code")
@@ -36,7 +38,7 @@ def create_command(username, role, unit_code, full_name, password_stdin):
     click.echo(both(f"Đã tạo người dùng {username}", f"Created user {username}"))
 
 
-@bp.cli.command("disable")
+@group.command("disable")
 @click.argument("username")
 def disable_command(username):
     """Khoá tài khoản và kết thúc mọi phiên / Disable an account and end its sessions."""
@@ -50,7 +52,7 @@ def disable_command(username):
     click.echo(both(f"Đã khoá {username}", f"Disabled {username}"))
 
 
-@bp.cli.command("list")
+@group.command("list")
 def list_command():
     """Liệt kê người dùng / List users (tab-separated)."""
     rows = db.session.execute(

@@ -1,13 +1,13 @@
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.auth import bp
 from surveyapp.auth.forms import LoginForm, UserForm
-from surveyapp.auth.models import Role, User
 from surveyapp.auth.users import UserInputError, create_user, set_active
 from surveyapp.extensions import db
 from surveyapp.i18n import label, t
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role, User
 from surveyapp.security import (
     Throttle,
     current_user,
@@ -22,7 +22,8 @@ from surveyapp.security import (
     verify_unknown_user,
 )
 from surveyapp.units.importer import tree_order
-from surveyapp.units.models import Unit
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def login_throttle() -> Throttle:

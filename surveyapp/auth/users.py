@@ -2,10 +2,10 @@
 
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role, User
 from surveyapp.extensions import db
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role, User
 from surveyapp.security import end_all_sessions, hash_password
-from surveyapp.units.models import Unit
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -1,10 +1,5 @@
 """Survey campaigns: status, instruments per respondent group, survey period, who rates whom.
 
-Views in routes.py; ``surveyapp campaign ...`` commands attach to ``bp.cli``.
+Views in routes.py, the status changes in lifecycle.py (``surveyapp campaign purge-pii``:
+surveyapp/fieldwork/cli.py).
 """
-
-from flask import Blueprint
-
-bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", cli_group="campaign")
-bp.nav = [("campaigns.index", "Đợt khảo sát", "Campaigns")]
-bp.cli.help = "Đợt khảo sát / Campaigns."

@@ -14,7 +14,7 @@ A check returns a list of (Vietnamese, English) problems; an empty list means re
 
 from collections.abc import Callable
 
-from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.models.campaigns import Campaign, CampaignStatus
 
 Problem = tuple[str, str]
 FieldworkCheck = Callable[[Campaign], list[Problem]]

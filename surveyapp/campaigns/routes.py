@@ -1,24 +1,26 @@
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.auth.models import Role
-from surveyapp.campaigns import bp
+import questionnaires
 from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTargetForm, StatusForm
 from surveyapp.campaigns.lifecycle import TransitionError, can_start_fieldwork, transition
-from surveyapp.campaigns.models import (
+from surveyapp.extensions import db
+from surveyapp.i18n import current_language, label, t
+from surveyapp.models.campaigns import (
     Campaign,
     CampaignInstrument,
     CampaignStatus,
     RatingTarget,
     group_label,
 )
-from surveyapp.extensions import db
-from surveyapp.i18n import current_language, label, t
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role
 from surveyapp.security import roles_required
 from surveyapp.units.importer import tree_order
-from surveyapp.units.models import Unit
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 bp.add_app_template_filter(group_label, "group")
@@ -26,7 +28,6 @@ bp.add_app_template_filter(group_label, "group")
 
 def questionnaire_choices() -> list[SelectChoice]:
     """Built-in questionnaires as (``id@version``, label) choices."""
-    import questionnaires
 
     try:
         found = questionnaires.list_builtin()

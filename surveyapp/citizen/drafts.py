@@ -14,10 +14,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import session
 
-from surveyapp.citizen.models import FormDraft
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent
+from surveyapp.models.drafts import FormDraft
+from surveyapp.models.respondents import Respondent
 from surveyapp.responses.operations import instrument_for
 from surveyapp.security import derive_key
 

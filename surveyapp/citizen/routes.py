@@ -8,107 +8,41 @@ token does not stay in the address bar, the history or a bookmark; every page se
 import functools
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from questionnaires import AnswerError, load_builtin
-from surveyapp.campaigns.models import Campaign
-from surveyapp.citizen import bp, engine
+from questionnaires import load_builtin
+from surveyapp.citizen import engine, flow
 from surveyapp.citizen.drafts import (
     current_draft,
-    forget_draft,
     open_for_respondent,
     save_draft,
 )
-from surveyapp.citizen.models import FormDraft
+from surveyapp.citizen.flow import NOTICES, notice
+from surveyapp.core.codes import hash_code, hash_token, is_valid_code, normalise_code
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
 from surveyapp.i18n import LANGUAGES, current_language, lt, t
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.respondents import Respondent, RespondentStatus, Selection
+from surveyapp.models.units import Unit
 from surveyapp.responses.operations import (
-    AlreadyRecorded,
-    NotAccepting,
     campaign_state,
     instrument_for,
     json_safe,
     pending_units,
-    record_web_response,
 )
 from surveyapp.security import Throttle, public
-from surveyapp.tokens.codes import hash_code, hash_token, is_valid_code, normalise_code
-from surveyapp.units.models import Unit
 
-# Friendly pages: (status, title vi, title en, text vi, text en).
-NOTICES = {
-    "invalid": (
-        404,
-        "Đường dẫn hoặc mã không hợp lệ",
-        "This link or code is not valid",
-        "Xin kiểm tra lại đường dẫn hoặc mã trong thư mời. Nếu Ông/Bà đã nhận được thư mời "
-        "mới hơn, xin dùng thư mới nhất (thư cũ không còn dùng được).",
-        "Please check the link or the code in your invitation letter. If you received a newer "
-        "letter, please use the newest one (earlier letters no longer work).",
-    ),
-    "answered": (
-        409,
-        "Phiếu đã được trả lời",
-        "Already answered",
-        "Phiếu khảo sát của thư mời này đã được gửi. Mỗi thư mời chỉ dùng được một lần. "
-        "Xin cảm ơn Ông/Bà!",
-        "The questionnaire of this invitation has already been sent. Each invitation can be "
-        "used once. Thank you!",
-    ),
-    "not_open": (
-        409,
-        "Khảo sát chưa bắt đầu",
-        "The survey has not started yet",
-        "Đợt khảo sát chưa mở. Xin Ông/Bà quay lại sau, trong thời gian ghi trong thư mời.",
-        "The survey is not open yet. Please come back later, within the dates in your letter.",
-    ),
-    "closed": (
-        410,
-        "Khảo sát đã kết thúc",
-        "The survey has ended",
-        "Đợt khảo sát đã kết thúc và không nhận thêm phiếu. Xin cảm ơn Ông/Bà đã quan tâm.",
-        "The survey has ended and takes no more answers. Thank you for your interest.",
-    ),
-    "expired": (
-        410,
-        "Đường dẫn đã hết hạn",
-        "The link has expired",
-        "Thời hạn trả lời của thư mời này đã hết. Xin cảm ơn Ông/Bà đã quan tâm.",
-        "The time to answer this invitation is over. Thank you for your interest.",
-    ),
-    "session": (
-        410,
-        "Phiên trả lời đã kết thúc",
-        "Your session has ended",
-        "Xin mở lại đường dẫn trong thư mời (hoặc nhập lại mã) để tiếp tục; các câu đã trả "
-        "lời vẫn được giữ.",
-        "Please open the link in your letter again (or type the code again) to go on; the "
-        "answers you gave are kept.",
-    ),
-    "throttled": (
-        429,
-        "Quá nhiều lần thử",
-        "Too many attempts",
-        "Có quá nhiều lần nhập mã không đúng từ mạng của Ông/Bà. Xin đợi khoảng 15 phút rồi "
-        "thử lại.",
-        "There were too many wrong codes from your network. Please wait about 15 minutes and "
-        "try again.",
-    ),
-}
-
-
-def notice(kind: str):
-    status, title_vi, title_en, text_vi, text_en = NOTICES[kind]
-    page = render_template(
-        "citizen/notice.html",
-        kind=kind,
-        title=t(title_vi, title_en),
-        text=t(text_vi, text_en),
-    )
-    return page, status
+bp = Blueprint("citizen", __name__, url_prefix="/s")
 
 
 @bp.after_request
@@ -299,68 +233,7 @@ def form():
         save_draft(draft.id, answers, following)
         return redirect(url_for("citizen.form"))
     # The draft is not written before the claim: the claim is this request's first write.
-    return _submit(draft, questionnaire, answers, index)
-
-
-def _submit(draft, questionnaire, answers, index):
-    if draft.walkin_link_id is not None:
-        from surveyapp.walkin.routes import submit_walkin
-
-        return submit_walkin(db.session.get(FormDraft, draft.id), questionnaire, answers)
-    try:
-        completed = record_web_response(
-            respondent_id=draft.respondent_id,
-            token_hash=draft.token_hash,
-            unit_id=draft.rated_unit_id,
-            answers=answers,
-            questionnaire=questionnaire,
-            draft_id=draft.id,
-        )
-    except AnswerError as error:
-        return go_to_problem(draft, questionnaire, answers, error, index)
-    except AlreadyRecorded:
-        forget_draft()
-        respondent = db.session.get(Respondent, draft.respondent_id)
-        # A letter re-printed while this form was open replaced the token.
-        return notice("answered" if respondent.token_hash == draft.token_hash else "invalid")
-    except NotAccepting as error:
-        forget_draft()
-        return notice(error.reason)
-    if completed:
-        # The session's draft key is left as it is: its draft row is gone, so it opens
-        # nothing (the form says the session ended, as without a key), and leaving it
-        # spares re-signing the cookie on every submit.
-        return redirect(url_for("citizen.thanks"))
-    respondent = db.session.get(Respondent, draft.respondent_id)
-    remaining = pending_units(respondent)
-    open_for_respondent(respondent, remaining[0])
-    unit = db.session.get(Unit, remaining[0])
-    flash(
-        t(
-            f"Cảm ơn Ông/Bà! Phiếu đã được ghi nhận. Tiếp theo, xin đánh giá: {unit.name}.",
-            f"Thank you! Your answers were recorded. Next, please rate: {unit.name}.",
-        ),
-        "ok",
-    )
-    return redirect(url_for("citizen.form"))
-
-
-def go_to_problem(draft, questionnaire, answers, error: AnswerError, index: int):
-    """Answers incomplete in an earlier page (e.g. a question became relevant): go there."""
-    problem_pages = [
-        i
-        for i in range(len(questionnaire.sections))
-        if engine.section_codes(questionnaire, i) & set(error.problems)
-    ]
-    save_draft(draft.id, answers, problem_pages[0] if problem_pages else index)
-    flash(
-        t(
-            "Còn câu hỏi cần trả lời trước khi gửi phiếu.",
-            "Some questions still need an answer before sending.",
-        ),
-        "error",
-    )
-    return redirect(url_for("citizen.form"))
+    return flow.submit(draft, questionnaire, answers, index)
 
 
 @bp.route("/thanks")

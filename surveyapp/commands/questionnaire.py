@@ -16,11 +16,17 @@ from questionnaires import (
     load_questionnaire,
 )
 from questionnaires.xlsform import export_xlsform, import_xlsform
+from surveyapp.commands.questionnaire_pdf import batch_command, invitations_command, pdf_command
 
 
 @click.group("questionnaire")
 def group() -> None:
     """Bảng hỏi / Questionnaires."""
+
+
+group.add_command(pdf_command)
+group.add_command(batch_command)
+group.add_command(invitations_command)
 
 
 def _fail(error: QuestionnaireError) -> None:

@@ -14,7 +14,6 @@ from questionnaires import QuestionnaireError, load_builtin, load_questionnaire
 from questionnaires.batch import read_codes_csv, render_batch
 from questionnaires.invitation import render_invitations
 from questionnaires.pdf import render_questionnaire_pdf
-from surveyapp.commands.questionnaire import group
 
 
 def _fail(error: QuestionnaireError) -> None:
@@ -50,7 +49,7 @@ class _Progress:
         self.bar.update(done - self.bar.pos)
 
 
-@group.command("pdf")
+@click.command("pdf")
 @click.argument("questionnaire_id")
 @_version_option
 @_lang_option
@@ -74,7 +73,7 @@ def pdf_command(
     click.echo(f"Đã ghi / Written {out}: {questionnaire.key}, {pages} trang/pages")
 
 
-@group.command("batch")
+@click.command("batch")
 @click.argument("questionnaire_id")
 @_version_option
 @_lang_option
@@ -131,7 +130,7 @@ def batch_command(
     )
 
 
-@group.command("invitations")
+@click.command("invitations")
 @click.option(
     "--codes",
     required=True,

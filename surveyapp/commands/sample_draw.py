@@ -41,9 +41,8 @@ from sampling.inputs import DESIGN_DEFAULTS, parse_reserve, parse_sd_table
 from sampling.text import spreadsheet_safe_frame
 from sampling.verification import STEPS
 from scoring_bridge.xlsx import sheet_title, write_xlsx
-from surveyapp.commands.sample import (
+from surveyapp.commands.sample_reading import (
     DAY,
-    group,
     library_failure,
     read_and_validate,
     reading,
@@ -272,7 +271,7 @@ def _print_allocation(table: pd.DataFrame) -> None:
         click.echo(f"Cảnh báo: {warning.message_vi}\nWarning: {warning.message_en}", err=True)
 
 
-@group.command("plan")
+@click.command("plan")
 @click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @_design_options
 @reading_options
@@ -377,7 +376,7 @@ def _check_out(out: str, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
-@group.command("commit")
+@click.command("commit")
 @click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @_design_options
 @reading_options
@@ -451,7 +450,7 @@ def _committed(commitment_file: str, public_value: str | None):
     return commitment, design, how
 
 
-@group.command("draw")
+@click.command("draw")
 @click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @_design_options
 @reading_options
@@ -530,7 +529,7 @@ def _print_steps(result) -> None:
         )
 
 
-@group.command("verify")
+@click.command("verify")
 @click.argument("frame", type=click.Path(exists=True, dir_okay=False))
 @click.argument("sample_file", metavar="SAMPLE", type=click.Path(exists=True, dir_okay=False))
 @click.option(

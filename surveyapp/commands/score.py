@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
-# pandas and the scoring library are imported when the command runs, so that every other
-# ``surveyapp`` command starts without them.
-DEFAULT_K = 5  # scoring_bridge.outputs.DEFAULT_K
+from sampling.manifest import ManifestError, read_manifest
+from scoring_bridge import ScoringError, prepare_responses
+from scoring_bridge.design import selection_of_manifest
+from scoring_bridge.outputs import DEFAULT_K, write_outputs
+from scoring_bridge.scoring import score as run_scoring
+from scoring_bridge.spec import load_spec
+from surveyapp.dashboard.rates import DispositionCounts, rr1, rr3
 
 
 def _read_table(path: Path, what_vi: str, what_en: str):
-    import pandas as pd
-
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, engine="calamine", dtype=str)
@@ -34,8 +37,6 @@ def _need_columns(frame, columns: set[str], path: Path) -> None:
 
 
 def _numbers(frame, column: str, path: Path):
-    import pandas as pd
-
     values = pd.to_numeric(frame[column].replace("", None), errors="coerce")
     bad = frame[column][values.isna() & (frame[column].astype(str).str.strip() != "")]
     if len(bad):
@@ -149,12 +150,6 @@ def score(
     RESPONSES is a CSV, XLSX or SPSS .sav file with one row per response (columns
     response_id, unit, group, stratum, weight, mode, is_probability and one per item).
     """
-    from scoring_bridge import ScoringError, prepare_responses
-    from scoring_bridge.design import selection_of_manifest
-    from scoring_bridge.outputs import write_outputs
-    from scoring_bridge.scoring import score as run_scoring
-    from scoring_bridge.spec import load_spec
-
     try:
         spec = load_spec(questionnaire_id)
         prepared = prepare_responses(responses, spec, unweighted=unweighted)
@@ -240,8 +235,6 @@ def _rates_from_sample_sizes(units, groups, sampled, prepared):
     function (:mod:`surveyapp.dashboard.rates`)."""
     import pandas as pd
 
-    from surveyapp.dashboard.rates import DispositionCounts, rr1, rr3
-
     answered = prepared[prepared["is_probability"]]
     by_unit = answered.groupby("unit").size()
     by_pair = answered.groupby(["unit", "group"]).size()
@@ -279,7 +272,6 @@ def _rates_from_sample_sizes(units, groups, sampled, prepared):
 def _manifest(path: Path | None):
     if path is None:
         return None
-    from sampling.manifest import ManifestError, read_manifest
 
     try:
         return read_manifest(path)
@@ -312,6 +304,3 @@ def _previous(path: Path | None):
     _need_columns(frame, {"unit", "overall_index"}, path)
     frame["overall_index"] = _numbers(frame, "overall_index", path)
     return frame
-
-
-group = score

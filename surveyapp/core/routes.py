@@ -1,10 +1,28 @@
-import sqlalchemy as sa
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+"""App-wide pages: home, health check, language switch; the menu on every page."""
 
-from surveyapp.core import bp
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from surveyapp.core.nav import nav_items
 from surveyapp.extensions import db
 from surveyapp.i18n import LANGUAGES
 from surveyapp.security import login_required, public, safe_next_url
+
+bp = Blueprint("core", __name__)
+
+
+@bp.app_context_processor
+def _inject_nav() -> dict:
+    return {"nav_items": nav_items}
 
 
 @bp.route("/")

@@ -2,8 +2,3 @@
 
 Rates in rates.py (pure), figures from the database in figures.py, views in routes.py.
 """
-
-from flask import Blueprint
-
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-bp.nav = [("dashboard.index", "Tiến độ", "Progress")]

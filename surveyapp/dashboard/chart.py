@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from scoring_bridge.report import FONT, register_fonts
+
 BAR_HEIGHT = 14
 BAR_GAP = 4
 ROW_GAP = 12
@@ -37,8 +39,6 @@ def shorten(text: str, limit: int = MAX_LABEL_CHARS) -> str:
 def text_width(text: str, font_size: float = LABEL_FONT_SIZE) -> float:
     """Width of ``text`` set in DejaVu Sans (the chart's font), from the font's metrics."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    from scoring_bridge.report import FONT, register_fonts
 
     register_fonts()
     return stringWidth(text, FONT, font_size)

@@ -22,14 +22,14 @@ import sqlalchemy as sa
 from surveyapp.dashboard.rates import DispositionCounts, estimated_eligibility, rr1, rr3
 from surveyapp.extensions import db
 from surveyapp.fieldwork.dispositions import rate_class
-from surveyapp.fieldwork.models import (
+from surveyapp.models.respondents import (
     Respondent,
     RespondentStatus,
     RespondentTarget,
     Selection,
     TargetStatus,
 )
-from surveyapp.units.models import Unit
+from surveyapp.models.units import Unit
 
 ACTIVE = {RespondentStatus.PENDING, RespondentStatus.INVITED, RespondentStatus.CONTACTED}
 

@@ -4,12 +4,9 @@ point only their own unit's aggregate figures (never a person)."""
 import re
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import Campaign
 from surveyapp.csvsafe import csv_response
-from surveyapp.dashboard import bp
 from surveyapp.dashboard.chart import Bar, response_rate_svg
 from surveyapp.dashboard.figures import (
     CSV_HEADER,
@@ -21,7 +18,11 @@ from surveyapp.dashboard.figures import (
 )
 from surveyapp.extensions import db
 from surveyapp.i18n import t
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
 

@@ -14,19 +14,20 @@ import time
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from surveyapp.auth.models import ROLE_LABELS
 from surveyapp.db import transaction
-from surveyapp.demo import bp
 from surveyapp.demo import operations as demo
 from surveyapp.extensions import db
 from surveyapp.i18n import both
+from surveyapp.models.users import ROLE_LABELS
 
 RULE = "─" * 78
 
 
-@bp.cli.command("demo")
+@click.command("demo")
+@with_appcontext
 @click.option(
     "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Cổng / port"
 )

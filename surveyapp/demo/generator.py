@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sampling.columns import fold_header
+
 # Family names with their approximate share in the south-east (Nguyễn first; Huỳnh and
 # Võ are the southern forms of Hoàng and Vũ).
 FAMILY_NAMES = {
@@ -205,8 +207,6 @@ def phone_number(rng: np.random.Generator) -> str:
 
 
 def email_for(rng: np.random.Generator, name: str, domain: str | None = None) -> str:
-    from sampling.columns import fold_header
-
     parts = name.split()
     local = fold_header(parts[-1]) + "".join(fold_header(p)[:1] for p in parts[:-1])
     return f"{local}{int(rng.integers(10, 99))}@{domain or _pick(rng, EMAIL_DOMAINS)}"

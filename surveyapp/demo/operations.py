@@ -34,23 +34,27 @@ import sqlalchemy as sa
 from flask import current_app
 
 from questionnaires import load_builtin
-from surveyapp.auth.models import Role, User
 from surveyapp.auth.users import create_user
 from surveyapp.campaigns.lifecycle import transition
-from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
 from surveyapp.db import transaction, utcnow
 from surveyapp.demo.answers import simulate_answers
 from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
+from surveyapp.draws.operations import lock, perform_draw
 from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as fieldwork
-from surveyapp.fieldwork.models import ContactMode, Respondent, RespondentStatus, Selection
-from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
 from surveyapp.frames.operations import Rejection, check_file, store_upload
-from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.models.frames import FrameRecord, FrameUpload, ListKind
+from surveyapp.models.jobs import JobStatus
+from surveyapp.models.respondents import ContactMode, Respondent, RespondentStatus, Selection
+from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role, User
 from surveyapp.responses.operations import record_response
+from surveyapp.results.runs import campaign_directory, start_run
 from surveyapp.tokens.service import IssuedToken, invitable, issue_tokens
 from surveyapp.units.importer import import_units
-from surveyapp.units.models import Unit
+from surveyapp.walkin.poster import poster_link
 
 SEED = 2024
 CAMPAIGN_CODE = "2024"
@@ -336,8 +340,6 @@ def _places(unit: Unit, units: dict[str, Unit]) -> tuple[str, ...]:
 
 
 def _draw_and_lock(campaign: Campaign, admin: User) -> None:
-    from surveyapp.draws.operations import lock, perform_draw
-
     draw = perform_draw(campaign.id, dict(DRAW_PARAMS), admin.id)
     lock(draw)
 
@@ -462,8 +464,6 @@ def _web_and_paper_responses(rng, campaign, units, users, issued) -> None:
 
 
 def _walkin_responses(rng, campaign, units) -> None:
-    from surveyapp.walkin.routes import poster_link
-
     for number in range(WALKIN_RESPONSES):
         unit = units[WALKIN_UNITS[number % len(WALKIN_UNITS)]]
         link = poster_link(campaign, unit)
@@ -483,15 +483,12 @@ def _walkin_responses(rng, campaign, units) -> None:
 def _clear_stale_runs(campaign_id: int) -> None:
     """Scoring runs left in the instance folder by an earlier database with a campaign of
     the same id belong to no campaign of this one."""
-    from surveyapp.results.runs import campaign_directory
 
     shutil.rmtree(campaign_directory(campaign_id), ignore_errors=True)
 
 
 def _scoring_run(summary: DemoSummary, admin_id: int) -> None:
     """One scoring run so the results page has content (its job runs inline)."""
-    from surveyapp.jobs import JobStatus
-    from surveyapp.results.runs import start_run
 
     with transaction():
         campaign = db.session.get(Campaign, summary.campaign_id)
@@ -535,8 +532,6 @@ def fresh_links(campaign_id: int, count: int = LINKS_PRINTED) -> list[IssuedToke
 
 
 def walkin_url(campaign_id: int) -> str:
-    from surveyapp.walkin.routes import poster_link
-
     campaign = db.session.get(Campaign, campaign_id)
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == LINKS_UNIT))
     return f"{current_app.config['BASE_URL']}/w/{poster_link(campaign, unit).slug}"

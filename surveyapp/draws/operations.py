@@ -25,14 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy import insert
 
 import sampling
+from surveyapp import jobs
 from surveyapp.campaigns.lifecycle import fieldwork_check
-from surveyapp.campaigns.models import Campaign, CampaignStatus, RatingTarget
+from surveyapp.core.downloads import ascii_name
 from surveyapp.csvsafe import write_csv
-from surveyapp.draws.models import Draw
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentTarget, Selection
-from surveyapp.frames.models import FrameRecord, FrameUpload
-from surveyapp.units.models import Unit
+from surveyapp.models.campaigns import Campaign, CampaignStatus, RatingTarget
+from surveyapp.models.draws import Draw
+from surveyapp.models.frames import FrameRecord, FrameUpload
+from surveyapp.models.respondents import Respondent, RespondentTarget, Selection
+from surveyapp.models.units import Unit
 
 SNAPSHOT_COLUMNS = ("record_id", "unit", "group", "subgroup", "field", "full_name")
 BASE_STRATA = ("unit", "group")
@@ -131,17 +133,11 @@ def frame_snapshot(campaign_id: int) -> bytes:
 
 
 def snapshot_name(campaign: Campaign) -> str:
-    return f"frame-{_ascii(campaign.code)}.csv"
+    return f"frame-{ascii_name(campaign.code)}.csv"
 
 
 def sample_name(campaign: Campaign) -> str:
-    return f"sample-{_ascii(campaign.code)}.csv"
-
-
-def _ascii(text: str) -> str:
-    from surveyapp.frames.exports import ascii_name
-
-    return ascii_name(text)
+    return f"sample-{ascii_name(campaign.code)}.csv"
 
 
 def read_snapshot(data: bytes, name: str, strata) -> pd.DataFrame:
@@ -419,7 +415,6 @@ def perform_draw(campaign_id: int, params: dict, user_id: int | None, progress=N
 
 def run_draw_job(campaign_id: int, params: dict, user_id: int | None) -> None:
     """Background job entry (``surveyapp.jobs``): the draw with progress reports."""
-    from surveyapp import jobs
 
     def report(stage: str, fraction: float) -> None:
         jobs.progress(int(fraction * 100), 100, stage)

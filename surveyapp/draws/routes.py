@@ -2,13 +2,11 @@ import json
 import uuid
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 import sampling
 from surveyapp import jobs
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import Campaign
-from surveyapp.draws import bp
+from surveyapp.core.downloads import ascii_name, attachment, csv_download, xlsx_response
 from surveyapp.draws.forms import DesignForm
 from surveyapp.draws.operations import (
     ID_COLUMN,
@@ -28,12 +26,16 @@ from surveyapp.draws.operations import (
     verify,
 )
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, Selection
-from surveyapp.frames.exports import ascii_name, attachment, csv_download, xlsx_response
-from surveyapp.frames.models import FrameRecord, FrameUpload
 from surveyapp.i18n import t
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.frames import FrameRecord, FrameUpload
+from surveyapp.models.jobs import Job
+from surveyapp.models.respondents import Respondent, Selection
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
-from surveyapp.units.models import Unit
+
+bp = Blueprint("draws", __name__, url_prefix="/draws", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 LIST_HEADER = (
@@ -160,7 +162,7 @@ def _draw(campaign: Campaign, params: DrawParams):
 @roles_required(*VIEW_ROLES)
 def job(campaign_id: int, job_id: uuid.UUID):
     campaign = _campaign_or_404(campaign_id)
-    found = db.session.get(jobs.Job, job_id)
+    found = db.session.get(Job, job_id)
     if found is None or found.kind != "draw":
         abort(404)
     return render_template("draws/job.html", campaign=campaign, job=found)

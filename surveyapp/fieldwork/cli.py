@@ -2,16 +2,18 @@
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
-from surveyapp.campaigns import bp as campaigns_bp
-from surveyapp.campaigns.models import Campaign
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
 from surveyapp.i18n import both
+from surveyapp.models.campaigns import Campaign
+
+group = AppGroup("campaign", help="Đợt khảo sát / Campaigns.")
 
 
-@campaigns_bp.cli.command("purge-pii")
+@group.command("purge-pii")
 @click.argument("code")
 @click.option("--yes", is_flag=True, help="Không hỏi xác nhận / Do not ask for confirmation.")
 def purge_pii_command(code: str, yes: bool):

@@ -17,7 +17,7 @@ The rate classes are those of :mod:`surveyapp.dashboard.rates`.
 
 from dataclasses import dataclass
 
-from surveyapp.fieldwork.models import ContactOutcome, Disposition
+from surveyapp.models.respondents import ContactOutcome, Disposition
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from surveyapp.fieldwork.dispositions import RECORDABLE, info
-from surveyapp.fieldwork.models import ContactMode
 from surveyapp.i18n import label, lt, t
+from surveyapp.models.respondents import ContactMode
 from surveyapp.units.importer import clean
 
 

@@ -12,12 +12,11 @@ from datetime import datetime, time
 import numpy as np
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role, User
-from surveyapp.campaigns.models import Campaign, CampaignStatus
 from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.dispositions import info, merged_disposition
-from surveyapp.fieldwork.models import (
+from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.respondents import (
     BackcheckDraw,
     ContactAttempt,
     ContactMode,
@@ -27,6 +26,7 @@ from surveyapp.fieldwork.models import (
     RespondentStatus,
     Selection,
 )
+from surveyapp.models.users import Role, User
 
 # Cases still being worked: an attempt may be recorded, an interview entered.
 ACTIVE_STATUSES = (RespondentStatus.PENDING, RespondentStatus.INVITED, RespondentStatus.CONTACTED)

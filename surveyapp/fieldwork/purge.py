@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from surveyapp.campaigns.models import Campaign, CampaignStatus
-from surveyapp.citizen.models import FormDraft
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import ContactAttempt, Respondent
-from surveyapp.frames.models import FrameRecord, FrameUpload
+from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.drafts import FormDraft
+from surveyapp.models.frames import FrameRecord, FrameUpload
+from surveyapp.models.respondents import ContactAttempt, Respondent
 from surveyapp.tokens.service import delete_campaign_letters
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")

@@ -9,17 +9,25 @@ never sees who it is; focal points have no fieldwork pages at all.
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from questionnaires import AnswerError, build_form_class
-from surveyapp.auth.models import Role, User
-from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.core.codes import hash_code, is_valid_code
 from surveyapp.core.paging import paginate
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.fieldwork import bp
 from surveyapp.fieldwork import operations as ops
 from surveyapp.fieldwork.dispositions import info
 from surveyapp.fieldwork.forms import (
@@ -30,17 +38,23 @@ from surveyapp.fieldwork.forms import (
     PurgeForm,
     ShortCodeForm,
 )
-from surveyapp.fieldwork.models import (
+from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
+from surveyapp.i18n import current_language, label, t, timezone
+from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.respondents import (
     BackcheckDraw,
     ContactMode,
     Respondent,
     RespondentStatus,
     Selection,
 )
-from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
-from surveyapp.i18n import current_language, label, t, timezone
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role, User
+from surveyapp.responses import operations as responses
+from surveyapp.responses.operations import pending_units
 from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
-from surveyapp.units.models import Unit
+
+bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 PAPER_SESSION_KEY = "paper_respondent"
@@ -415,7 +429,6 @@ def record_attempt(respondent_id: int):
 
 def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **context):
     """Show the questionnaire for the respondent's next rated unit and record it."""
-    from surveyapp.responses import operations as responses
 
     units = responses.pending_units(respondent)
     if not units:
@@ -485,8 +498,6 @@ def interview(respondent_id: int):
 @bp.route("/paper", methods=["GET", "POST"])
 @roles_required(Role.CLERK)
 def paper_lookup():
-    from surveyapp.tokens.codes import hash_code, is_valid_code
-
     form = ShortCodeForm()
     if not form.validate_on_submit():
         return render_template("fieldwork/paper_lookup.html", form=form), (
@@ -532,7 +543,6 @@ def paper_entry():
         url_for("fieldwork.paper_lookup"),
         campaign=campaign,
     )
-    from surveyapp.responses.operations import pending_units
 
     if not pending_units(respondent):
         session.pop(PAPER_SESSION_KEY, None)  # done: the next form needs its own code

@@ -29,11 +29,14 @@ import sqlalchemy as sa
 import sampling
 from sampling.columns import fold_header
 from sampling.validation import ISSUE_COLUMNS
-from surveyapp.campaigns.models import Campaign, CampaignInstrument
 from surveyapp.db import utcnow
+from surveyapp.draws.operations import current_draw
 from surveyapp.extensions import db
-from surveyapp.frames.models import FrameRecord, FrameUpload, ListKind
-from surveyapp.units.models import Unit
+from surveyapp.models.campaigns import Campaign, CampaignInstrument
+from surveyapp.models.frames import FrameRecord, FrameUpload, ListKind
+from surveyapp.models.units import Unit
+from surveyapp.models.users import User
+from surveyapp.units.importer import tree_order
 
 DEFAULT_GROUP = {ListKind.CITIZENS: "citizen", ListKind.OFFICIALS: "official"}
 # FrameRecord columns filled from the frame's canonical columns of the same name.
@@ -80,7 +83,6 @@ def current_upload(campaign_id: int, unit_id: int, kind: ListKind) -> FrameUploa
 
 def uploads_closed(campaign: Campaign) -> tuple[str, str] | None:
     """Why uploads are closed for ``campaign`` (Vietnamese, English), or None."""
-    from surveyapp.draws.operations import current_draw
 
     if campaign.status.value != "draft":
         return (
@@ -310,8 +312,6 @@ class UnitStatus:
 
 def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitStatus]:
     """Every active unit of the registry (tree order) with its current uploads."""
-    from surveyapp.auth.models import User
-    from surveyapp.units.importer import tree_order
 
     units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
     found = db.session.execute(

@@ -1,15 +1,11 @@
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 import sampling
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import Campaign, CampaignStatus
+from surveyapp.core.downloads import ascii_name, csv_download, xlsx_response
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
-from surveyapp.frames import bp
-from surveyapp.frames.exports import ascii_name, csv_download, xlsx_response
 from surveyapp.frames.forms import CheckForm, DueDateForm, UploadForm
-from surveyapp.frames.models import FrameUpload, ListKind
 from surveyapp.frames.operations import (
     Rejection,
     check_file,
@@ -19,8 +15,14 @@ from surveyapp.frames.operations import (
     uploads_closed,
 )
 from surveyapp.i18n import t
+from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.frames import FrameUpload, ListKind
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role
 from surveyapp.security import current_user, require_unit, roles_required
-from surveyapp.units.models import Unit
+from surveyapp.units.importer import tree_order
+
+bp = Blueprint("frames", __name__, url_prefix="/frames", template_folder="templates")
 
 UPLOAD_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
@@ -85,8 +87,6 @@ def index():
         own = {(u.campaign_id, u.list_kind): u for u in uploads}
     admin_units = []
     if user.role == Role.ADMIN:
-        from surveyapp.units.importer import tree_order
-
         admin_units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
     return render_template(
         "frames/index.html",

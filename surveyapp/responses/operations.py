@@ -9,7 +9,7 @@ serialised. Zero rows updated raises :class:`AlreadyRecorded`.
 
 The caller owns the transaction (the request hook commits it; CLI and jobs use
 ``with transaction():``). Nothing written here links the response to the respondent,
-the token, the user or the time of day (see responses/models.py).
+the token, the user or the time of day (see models/responses.py).
 """
 
 import datetime as dt
@@ -23,19 +23,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import AnswerError, Questionnaire, clean_answers, load_builtin
-from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
-from surveyapp.citizen.models import FormDraft
+from surveyapp.core.codes import hash_token
 from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import (
+from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.models.drafts import FormDraft
+from surveyapp.models.respondents import (
     Respondent,
     RespondentStatus,
     RespondentTarget,
     Selection,
     TargetStatus,
 )
-from surveyapp.responses.models import Response, ResponseMode
-from surveyapp.units.models import Unit
+from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.units import Unit
 
 RESPONDENT_MODES = frozenset({ResponseMode.WEB, ResponseMode.ENUMERATOR, ResponseMode.PAPER})
 
@@ -193,7 +194,6 @@ def record_response(
     if mode is ResponseMode.WEB and token_hash is None:
         if token is None:
             raise ResponseError("Thiếu mã truy cập.", "A web response needs the token.")
-        from surveyapp.tokens.codes import hash_token
 
         token_hash = hash_token(token)
     reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB)

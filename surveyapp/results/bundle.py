@@ -53,17 +53,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from surveyapp.campaigns.models import Campaign, CampaignInstrument, CampaignStatus
+from scoring_bridge import prepare_responses, scrub_text, spec_from_questionnaire
+from scoring_bridge.microdata import write_microdata
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.responses.models import Response, ResponseMode
+from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
+from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.units import Unit
 from surveyapp.results.operations import (
     ResultsError,
     iter_chunks,
     load_questionnaire,
     scoring_inputs,
 )
-from surveyapp.units.models import Unit
 
 FORMAT = "surveyapp.results-bundle/1"
 MANIFEST = "manifest.json"
@@ -111,8 +113,6 @@ class BundleError(ResultsError):
 
 def export_bundle(campaign: Campaign, out_path: str | Path) -> dict[str, Any]:
     """Write the campaign's bundle to ``out_path`` (atomically); return the manifest."""
-    from scoring_bridge import prepare_responses, scrub_text, spec_from_questionnaire
-    from scoring_bridge.microdata import write_microdata
 
     inputs = scoring_inputs(campaign)
     out_path = Path(out_path)

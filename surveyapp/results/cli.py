@@ -4,13 +4,17 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
-from surveyapp.campaigns.models import Campaign
+from scoring_bridge import ScoringError
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
-from surveyapp.results import bp
-from surveyapp.results.operations import ResultsError
+from surveyapp.models.campaigns import Campaign
+from surveyapp.results.bundle import export_bundle, import_bundle
+from surveyapp.results.operations import ResultsError, score_campaign
+
+group = AppGroup("results", help="Tính điểm và gói kết quả / Scoring runs and results bundles.")
 
 
 def _campaign(code: str) -> Campaign:
@@ -26,7 +30,7 @@ def _fail(exc) -> click.ClickException:
     return click.ClickException(f"{exc.message_vi}\n{exc.message_en}")
 
 
-@bp.cli.command("score")
+@group.command("score")
 @click.option("--campaign", "code", required=True, help="Campaign code, e.g. 2024.")
 @click.option(
     "--out",
@@ -55,9 +59,6 @@ def _fail(exc) -> click.ClickException:
 def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, overwrite):
     """Tính điểm một đợt từ cơ sở dữ liệu / Score a campaign from the database."""
     import pandas as pd
-
-    from scoring_bridge import ScoringError
-    from surveyapp.results.operations import score_campaign
 
     campaign = _campaign(code)
     previous_frame = None
@@ -98,13 +99,11 @@ def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, ov
             )
 
 
-@bp.cli.command("export")
+@group.command("export")
 @click.option("--campaign", "code", required=True, help="Campaign code.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_command(code, out_path):
     """Xuất gói kết quả cho bên khảo sát / Write a contractor's results bundle (.zip)."""
-    from scoring_bridge import ScoringError
-    from surveyapp.results.bundle import export_bundle
 
     try:
         manifest = export_bundle(_campaign(code), out_path)
@@ -121,12 +120,11 @@ def export_command(code, out_path):
     )
 
 
-@bp.cli.command("import")
+@group.command("import")
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--campaign", "code", default=None, help="Import into this campaign code.")
 def import_command(bundle, code):
     """Nhập gói kết quả (kiểm tra toàn vẹn, không nhập trùng) / Import a results bundle."""
-    from surveyapp.results.bundle import import_bundle
 
     try:
         with transaction():

@@ -55,18 +55,30 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from surveyapp.campaigns.models import Campaign
-from surveyapp.draws.models import Draw
+import questionnaires
+from questionnaires.model import QuestionType
+from sampling import adjust_for_nonresponse
+from scoring_bridge import (
+    ScoringMapping,
+    load_mapping,
+    score,
+    spec_from_questionnaire,
+    write_outputs,
+)
+from scoring_bridge.design import selection_of_manifest
+from surveyapp.dashboard.figures import response_rates
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import (
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.draws import Draw
+from surveyapp.models.respondents import (
     Respondent,
     RespondentStatus,
     RespondentTarget,
     Selection,
     TargetStatus,
 )
-from surveyapp.responses.models import Response, ResponseMode
-from surveyapp.units.models import Unit
+from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.units import Unit
 
 DESIGN_COLUMNS = (
     "response_id",
@@ -116,8 +128,6 @@ def campaign_questionnaires(campaign_id: int) -> list[tuple[str, str]]:
 
 
 def load_questionnaire(questionnaire_id: str, version: str):
-    import questionnaires
-
     try:
         return questionnaires.load_builtin(questionnaire_id, version)
     except (LookupError, questionnaires.QuestionnaireError) as exc:
@@ -129,7 +139,6 @@ def load_questionnaire(questionnaire_id: str, version: str):
 
 def answer_columns(questionnaire, answers: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Export-variable columns (see the module docstring) from stored answers dicts."""
-    from questionnaires.model import QuestionType
 
     columns: dict[str, list[Any]] = {}
     for question in questionnaire.questions():
@@ -275,7 +284,6 @@ def nonresponse_factors(cases: pd.DataFrame) -> tuple[dict[tuple[str, int], floa
 
     Returns the factors and the labels of classes left out for having no respondent.
     """
-    from sampling import adjust_for_nonresponse
 
     if cases.empty:
         return {}, []
@@ -391,7 +399,6 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
             f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào.",
             f"Campaign {campaign.code} has no responses yet.",
         )
-    from scoring_bridge.design import selection_of_manifest
 
     cases = fieldwork_cases(campaign.id)
     factors, dropped = nonresponse_factors(cases)
@@ -455,14 +462,6 @@ def score_campaign(
     (:class:`scoring_bridge.ScoringError`) propagate with their vi/en messages.
     ``single_respondent_strata`` and ``min_n_basis`` override the mapping's choices.
     """
-    from scoring_bridge import (
-        ScoringMapping,
-        load_mapping,
-        score,
-        spec_from_questionnaire,
-        write_outputs,
-    )
-    from surveyapp.dashboard.figures import response_rates
 
     report = progress or (lambda done, total, message: None)
     report(0, 100, "Đọc phiếu trả lời / Reading responses")

@@ -11,15 +11,25 @@ import uuid
 import pandas as pd
 import sqlalchemy as sa
 import yaml
-from flask import abort, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, send_file, url_for
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import Campaign
+from scoring_bridge import (
+    MappingError,
+    ScoringError,
+    builtin_mappings,
+    load_mapping,
+    spec_from_questionnaire,
+)
+from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
-from surveyapp.jobs import JobStatus
-from surveyapp.results import bp
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.jobs import JobStatus
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role
+from surveyapp.results.bundle import export_bundle as write_bundle
+from surveyapp.results.bundle import import_bundle as load_bundle
 from surveyapp.results.forms import UPLOAD, BundleForm, RunForm
 from surveyapp.results.operations import (
     ResultsError,
@@ -28,7 +38,8 @@ from surveyapp.results.operations import (
 )
 from surveyapp.results.runs import get_run, list_runs, start_run
 from surveyapp.security import current_user, roles_required
-from surveyapp.units.models import Unit
+
+bp = Blueprint("results", __name__, url_prefix="/results", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 MAX_MAPPING_BYTES = 1024 * 1024
@@ -49,8 +60,6 @@ def _contractor() -> bool:
 
 
 def _mapping_choices() -> list[SelectChoice]:
-    from scoring_bridge import builtin_mappings
-
     choices = [SelectChoice(name) for name in builtin_mappings()]
     return choices + [SelectChoice(UPLOAD, t("Tải lên tệp YAML", "Upload a YAML file"))]
 
@@ -119,8 +128,6 @@ def run(campaign_id: int):
 
 
 def _specs(campaign: Campaign):
-    from scoring_bridge import spec_from_questionnaire
-
     try:
         pairs = campaign_questionnaires(campaign.id) or [
             (i.questionnaire_id, i.questionnaire_version) for i in campaign.instruments
@@ -132,7 +139,6 @@ def _specs(campaign: Campaign):
 
 def _checked_mapping(campaign, storage) -> tuple[bytes | None, list[dict]]:
     """The uploaded YAML and its problems, one per key (criteria checked one by one)."""
-    from scoring_bridge import MappingError, load_mapping
 
     if storage is None or not getattr(storage, "filename", ""):
         return None, [_problem("", "Chọn tệp ánh xạ YAML.", "Choose the mapping YAML file.")]
@@ -301,17 +307,12 @@ def export_bundle(campaign_id: int):
     import tempfile
     from pathlib import Path
 
-    from scoring_bridge import ScoringError
-    from surveyapp.results.bundle import export_bundle as write_bundle
-
     campaign = _campaign_or_404(campaign_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bundle.zip"
         try:
             write_bundle(campaign, path)
         except (ResultsError, ScoringError) as exc:
-            from surveyapp.core.errors import render_error
-
             return render_error(409, exc.message_vi, exc.message_en)
         data = path.read_bytes()
     return send_file(
@@ -325,8 +326,6 @@ def export_bundle(campaign_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def import_bundle():
-    from surveyapp.results.bundle import import_bundle as load_bundle
-
     form = BundleForm()
     codes = db.session.scalars(sa.select(Campaign.code).order_by(Campaign.code.desc())).all()
     as_bundle = SelectChoice("", t("Theo gói", "As in the bundle"))

@@ -27,10 +27,10 @@ import pandas as pd
 from flask import current_app
 
 from surveyapp import jobs
-from surveyapp.campaigns.models import Campaign
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.jobs import Job
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.jobs import Job
 from surveyapp.results.operations import ResultsError, score_campaign, write_json
 
 CONTRACTOR_FILES = frozenset(

@@ -10,19 +10,21 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
-from surveyapp.campaigns.models import Campaign
 from surveyapp.csvsafe import write_csv
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.units import Unit
 from surveyapp.responses.operations import ResponseError
-from surveyapp.tokens import bp
 from surveyapp.tokens.service import invitable, produce_letters
-from surveyapp.units.models import Unit
+
+group = AppGroup("tokens", help="Mã truy cập và thư mời / Tokens and invitation letters.")
 
 
-@bp.cli.command("issue")
+@group.command("issue")
 @click.option("--campaign", "campaign_code", required=True, help="Mã đợt / campaign code")
 @click.option("--unit", "unit_code", help="Chỉ một đơn vị / one unit only (code)")
 @click.option(

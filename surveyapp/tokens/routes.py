@@ -8,22 +8,23 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from surveyapp import jobs
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import Campaign, CampaignStatus
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
 from surveyapp.i18n import lt, t
-from surveyapp.jobs import Job, JobStatus
+from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.jobs import Job, JobStatus
+from surveyapp.models.respondents import Respondent, RespondentStatus, Selection
+from surveyapp.models.units import Unit
+from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
-from surveyapp.tokens import bp
 from surveyapp.tokens.service import delete_letters_file, invitable
-from surveyapp.units.models import Unit
+
+bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR)
 JOB_KIND = "letters"

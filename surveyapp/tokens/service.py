@@ -22,14 +22,14 @@ from flask import current_app
 
 from questionnaires import InvitationEntry, render_invitations
 from surveyapp import jobs
-from surveyapp.campaigns.models import Campaign
+from surveyapp.core.codes import format_code, generate_code, generate_token, hash_code, hash_token
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentStatus, Selection
 from surveyapp.i18n import DAY_FORMAT
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.respondents import Respondent, RespondentStatus, Selection
+from surveyapp.models.units import Unit
 from surveyapp.responses.operations import ResponseError, instrument_for, questionnaire_for
-from surveyapp.tokens.codes import format_code, generate_code, generate_token, hash_code, hash_token
-from surveyapp.units.models import Unit
 
 # Respondents who get no letter: already answered, out of scope, or replaced by a reserve.
 NOT_INVITED = (RespondentStatus.COMPLETED, RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED)

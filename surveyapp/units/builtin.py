@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
+from surveyapp.models.units import Registry
 from surveyapp.units.importer import ImportResult, import_units
-from surveyapp.units.models import Registry
 
 DATA = Path(__file__).parent / "data"
 

@@ -3,16 +3,19 @@
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from surveyapp.csvsafe import write_csv
 from surveyapp.db import transaction
 from surveyapp.i18n import both
-from surveyapp.units import bp
 from surveyapp.units.builtin import BUILTIN_REGISTRIES, import_builtin
 from surveyapp.units.importer import COLUMNS, export_rows, import_units
+from surveyapp.units.official_import import import_official
+
+group = AppGroup("units", help="Danh mục đơn vị / Unit registry.")
 
 
-@bp.cli.command("import")
+@group.command("import")
 @click.argument("source")
 def import_command(source: str):
     """Nhập danh mục đơn vị từ CSV (hoặc 'brvt-2024') / Import the unit registry."""
@@ -40,13 +43,13 @@ def import_command(source: str):
     )
 
 
-@bp.cli.command("export")
+@group.command("export")
 def export_command():
     """Xuất danh mục đơn vị ra CSV (stdout) / Export the unit registry as CSV."""
     click.echo(write_csv(export_rows(), COLUMNS, bom=False), nl=False)
 
 
-@bp.cli.command("import-official")
+@group.command("import-official")
 @click.argument("province")
 @click.option(
     "--departments",
@@ -56,7 +59,6 @@ def export_command():
 def import_official_command(province: str, departments: Path | None):
     """Nhập đơn vị cấp xã hiện hành của một tỉnh từ danh mục chính thức (mã, tên) /
     Import a province's current commune-level units from the official list."""
-    from surveyapp.units.official_import import import_official
 
     with transaction():
         result = import_official(province, departments.read_bytes() if departments else None)

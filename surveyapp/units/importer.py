@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.i18n import t
-from surveyapp.units.models import Unit
+from surveyapp.models.units import Unit
+from surveyapp.units import official
 
 COLUMNS = ("code", "name", "level_label", "parent_code", "official_code")
 REQUIRED_COLUMNS = ("code", "name")
@@ -139,7 +140,6 @@ def check_official_codes(rows: list[UnitRow]) -> list[RowError]:
     rows = [row for row in rows if row.official_code]
     if not rows:
         return []
-    from surveyapp.units import official
 
     known = official.current_codes().keys() | official.legacy_codes().keys()
     known |= official.legacy_district_codes()
@@ -258,7 +258,7 @@ def import_units(data: bytes, registry=None) -> ImportResult:
 
     Nothing is added to the session when any error is found. The caller commits (the
     request hook or :func:`surveyapp.db.transaction`). Units are put in ``registry``
-    (a :class:`~surveyapp.units.models.Registry`) when one is given.
+    (a :class:`~surveyapp.models.units.Registry`) when one is given.
     """
     rows, errors = parse(data)
     if errors:

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
+from surveyapp.models.units import Registry, Unit
 from surveyapp.units import official
 from surveyapp.units.importer import RowError, clean, decode
-from surveyapp.units.models import Registry, Unit
 
 DEPARTMENTS_TEMPLATE = Path(__file__).parent / "data" / "departments-2025.csv"
 DEPARTMENT_LEVEL = "Sở, ban, ngành"

@@ -1,17 +1,20 @@
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.auth.models import Role
 from surveyapp.csvsafe import csv_response
 from surveyapp.extensions import db
 from surveyapp.i18n import t
+from surveyapp.models.units import Registry, Unit
+from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
-from surveyapp.units import bp
+from surveyapp.units import official
 from surveyapp.units.forms import ImportForm, OfficialImportForm, UnitForm
 from surveyapp.units.importer import COLUMNS, export_rows, import_units, sort_key, tree_order
-from surveyapp.units.models import Registry, Unit
+from surveyapp.units.official_import import import_official
+
+bp = Blueprint("units", __name__, url_prefix="/units")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.FOCAL_POINT)
 
@@ -73,9 +76,6 @@ def index():
 @bp.route("/import-official", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def import_official_page():
-    from surveyapp.units import official
-    from surveyapp.units.official_import import import_official
-
     form = OfficialImportForm()
     form.province.choices = [("", t("— Chọn —", "— Choose —"))] + [
         (p.code, f"{p.name} ({p.code})") for p in official.provinces()

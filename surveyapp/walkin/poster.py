@@ -1,7 +1,11 @@
-"""The A4 counter poster: a large QR code to the unit's walk-in form, in Vietnamese and English."""
+"""The A4 counter poster: a large QR code to the unit's walk-in form, in Vietnamese and English,
+and the campaign's walk-in link for a unit that it leads to."""
 
+import secrets
 from xml.sax.saxutils import escape
 
+import sqlalchemy as sa
+from flask import current_app
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -11,6 +15,10 @@ from reportlab.platypus import Paragraph
 from questionnaires import fonts, qr_matrix
 from questionnaires.pdf_layout import BinaryCanvas
 from questionnaires.qr import draw_qr
+from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign
+from surveyapp.models.units import Unit
+from surveyapp.models.walkin import WalkinLink
 
 ACCENT = HexColor("#0b4f9c")
 WIDTH, HEIGHT = A4
@@ -68,3 +76,23 @@ def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
     )
     canvas.showPage()
     canvas.save()
+
+
+def poster_link(campaign: Campaign, unit: Unit) -> WalkinLink:
+    """The campaign's walk-in link for ``unit``, made on first use."""
+    link = db.session.scalar(
+        sa.select(WalkinLink).where(
+            WalkinLink.campaign_id == campaign.id, WalkinLink.unit_id == unit.id
+        )
+    )
+    if link is None:
+        group = current_app.config["WALKIN_RESPONDENT_GROUP"]
+        link = WalkinLink(
+            campaign_id=campaign.id,
+            unit_id=unit.id,
+            slug=secrets.token_urlsafe(9),
+            respondent_group=group,
+        )
+        db.session.add(link)
+        db.session.flush()
+    return link

@@ -43,7 +43,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from surveyapp import create_app
+from surveyapp.app import create_app
 from surveyapp.extensions import db
 
 PASSWORD = "correct horse battery"

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from surveyapp.auth.models import Role
+from surveyapp.models.users import Role
 from surveyapp.security import view_access
 
 # Public pages, reviewed one by one.

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from flask import abort
 
-from surveyapp import create_app
+from surveyapp.app import create_app
 from surveyapp.config import DEV_SECRET_KEY_FILE, database_uri_from_env
 from surveyapp.db import transaction
 from surveyapp.extensions import db

@@ -6,8 +6,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role, User
 from surveyapp.extensions import db
+from surveyapp.models.users import Role, User
 from surveyapp.security import can_see_respondent, can_see_unit
 
 from .conftest import PASSWORD

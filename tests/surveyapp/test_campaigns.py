@@ -6,9 +6,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role
 from surveyapp.campaigns import lifecycle
 from surveyapp.models import Campaign, CampaignInstrument, CampaignStatus, Draw, RatingTarget
+from surveyapp.models.users import Role
 
 PERIOD = {"period_start": "2024-07-01", "period_end": "2024-10-31"}
 

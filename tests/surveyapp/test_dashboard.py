@@ -5,9 +5,9 @@ import io
 
 import pytest
 
-from surveyapp.auth.models import Role
 from surveyapp.dashboard.figures import campaign_progress
 from surveyapp.models import Draw, Respondent, Selection
+from surveyapp.models.users import Role
 
 # One unit, stratum "S" (hand-worked):
 #   primaries: completed on the web (no attempt) I; completed by interview I; refused R;

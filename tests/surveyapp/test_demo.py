@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 
 import sampling
 from questionnaires import QuestionType, load_builtin
-from surveyapp import create_app
+from surveyapp.app import create_app
 from surveyapp.auth.users import create_user, find_user
 from surveyapp.db import transaction
 from surveyapp.demo.answers import simulate_answers

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from surveyapp.auth.models import Role
 from surveyapp.models import (
     Campaign,
     CampaignStatus,
@@ -23,6 +22,7 @@ from surveyapp.models import (
     RespondentTarget,
     Selection,
 )
+from surveyapp.models.users import Role
 
 PERIOD = {"period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 9, 30)}
 

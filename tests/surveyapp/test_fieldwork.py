@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from questionnaires import build_form_class, load_builtin
-from surveyapp.auth.models import Role
 from surveyapp.fieldwork import operations as ops
 from surveyapp.models import (
     ContactAttempt,
@@ -18,6 +17,7 @@ from surveyapp.models import (
     Response,
     Selection,
 )
+from surveyapp.models.users import Role
 
 
 def make_sample(factory, campaign, unit, stratum="S1", primaries=3, reserves=2, **kw):
@@ -325,7 +325,7 @@ def test_enumerator_interview_completes_the_case(client, login, fieldwork, db_se
 
 
 def test_clerk_keys_in_a_paper_form_by_its_code(app, client, login, fieldwork, db_session):
-    from surveyapp.tokens.codes import format_code, generate_code, hash_code
+    from surveyapp.core.codes import format_code, generate_code, hash_code
 
     _, _, people = fieldwork
     with app.app_context():
@@ -385,7 +385,7 @@ def test_backcheck_draws_a_share_per_enumerator_reproducibly(client, login, fact
     assert client.post(url, data={"percent": "20", "seed": "2024"}).status_code == 302
     assert client.post(url, data={"percent": "20", "seed": "2024"}).status_code == 302
     with db_session() as s:
-        from surveyapp.fieldwork.models import BackcheckDraw
+        from surveyapp.models.respondents import BackcheckDraw
 
         draws = s.scalars(sa.select(BackcheckDraw).order_by(BackcheckDraw.id)).all()
         chosen = draws[0].respondent_ids

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
-from surveyapp.auth.models import Role
 from surveyapp.models import Campaign, CampaignStatus, Draw, FrameRecord, FrameUpload, ListKind
+from surveyapp.models.users import Role
 
 PERIOD = {"period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 9, 30)}
 HEADER = "Họ và tên,Số điện thoại,Email,Mã hồ sơ,Ngày trả kết quả,Lĩnh vực\n"

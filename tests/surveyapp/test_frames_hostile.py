@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 import sampling
-from surveyapp.auth.models import Role
 from surveyapp.models import FrameRecord, FrameUpload
+from surveyapp.models.users import Role
 
 HOSTILE = [
     ("far_cell_xlsx", "Ctrl+End"),

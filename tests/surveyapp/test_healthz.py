@@ -1,4 +1,4 @@
-from surveyapp import create_app
+from surveyapp.app import create_app
 
 
 def test_healthz_reports_the_database(client):

@@ -5,12 +5,12 @@ from datetime import date, datetime
 
 import pytest
 
-from surveyapp.auth.models import Role
-from surveyapp.campaigns.models import CampaignStatus
-from surveyapp.fieldwork.models import ContactMode, RespondentStatus, Selection
-from surveyapp.frames.models import ListKind
 from surveyapp.i18n import enum_labels, format_date, format_datetime, label, zone_name
-from surveyapp.jobs import JobStatus
+from surveyapp.models.campaigns import CampaignStatus
+from surveyapp.models.frames import ListKind
+from surveyapp.models.jobs import JobStatus
+from surveyapp.models.respondents import ContactMode, RespondentStatus, Selection
+from surveyapp.models.users import Role
 
 SHOWN_ENUMS = [Role, CampaignStatus, RespondentStatus, Selection, ContactMode, ListKind, JobStatus]
 
@@ -97,7 +97,7 @@ def test_campaign_pages_show_labels_and_dates(client, login, factory):
 
 
 def test_usual_respondent_groups_are_named_and_others_keep_their_code(app):
-    from surveyapp.campaigns.models import group_label
+    from surveyapp.models.campaigns import group_label
 
     context = _in(app, "vi")
     try:

@@ -2,11 +2,12 @@
 
 import sys
 import types
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from surveyapp import jobs
+from surveyapp import jobs, worker
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.models import Job, JobStatus, Unit
@@ -87,21 +88,24 @@ def test_rq_jobs_are_queued_only_after_commit(app, job_module, monkeypatch):
 
 
 def test_worker_skips_a_job_whose_row_was_rolled_back(app, monkeypatch):
-    monkeypatch.setattr("surveyapp.create_app", lambda: app)
-    import uuid
-
-    jobs.perform(str(uuid.uuid4()), "surveyapp_test_jobs:add_units", [2])
+    monkeypatch.setattr(worker, "create_app", lambda: app)
+    worker.perform(str(uuid.uuid4()), "surveyapp_test_jobs:add_units", [2])
     assert codes(app) == set()
 
 
+def test_jobs_are_queued_for_the_worker_entry_point():
+    # RQ imports the entry point by this name in the worker process.
+    assert jobs._resolve(jobs.WORKER_ENTRY) is worker.perform
+
+
 def test_worker_entry_point_runs_the_job(app, job_module, monkeypatch):
-    monkeypatch.setattr("surveyapp.create_app", lambda: app)
+    monkeypatch.setattr(worker, "create_app", lambda: app)
     with app.app_context(), transaction():
         job = Job(kind="letters")
         db.session.add(job)
         db.session.flush()
         job_id = job.id
-    jobs.perform(str(job_id), "surveyapp_test_jobs:add_units", [2])
+    worker.perform(str(job_id), "surveyapp_test_jobs:add_units", [2])
     with app.app_context():
         job = db.session.get(Job, job_id)
         assert (job.status, job.progress, job.result_path) == (JobStatus.DONE, 2, "/tmp/result.pdf")

@@ -26,7 +26,7 @@ def test_every_model_table_exists_after_upgrade(app):
 def test_downgrade_then_upgrade_round_trip(tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    from surveyapp import create_app
+    from surveyapp.app import create_app
 
     uri = f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from surveyapp.auth.models import Role
+from surveyapp.models.users import Role
 
 
 def _nav(page: str) -> list[tuple[str, str | None]]:

@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.citizen.models import FormDraft
 from surveyapp.dashboard.figures import campaign_progress
 from surveyapp.extensions import db
 from surveyapp.models import (
@@ -17,6 +16,7 @@ from surveyapp.models import (
     Response,
     Selection,
 )
+from surveyapp.models.drafts import FormDraft
 from surveyapp.tokens.service import letters_path
 
 NAMES = ["Hoàng Thị Purgeable", "Đỗ Văn Forgettable"]
@@ -199,7 +199,7 @@ def test_purge_asks_first(app, closed_campaign):
 
 
 def test_admin_purges_from_the_web_after_typing_the_code(app, client, login, closed_campaign):
-    from surveyapp.auth.models import Role
+    from surveyapp.models.users import Role
 
     login(Role.ADMIN)
     url = f"/fieldwork/campaigns/{closed_campaign.id}/purge"
@@ -215,7 +215,7 @@ def test_admin_purges_from_the_web_after_typing_the_code(app, client, login, clo
 
 
 def test_web_purge_refuses_an_open_campaign(app, client, login, factory):
-    from surveyapp.auth.models import Role
+    from surveyapp.models.users import Role
 
     campaign = factory.campaign(code="OPEN", status="fieldwork")
     login(Role.ADMIN)

@@ -5,11 +5,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as ops
 from surveyapp.models import Draw, Respondent, RespondentStatus, Selection
+from surveyapp.models.users import Role
 
 
 def person(draw, campaign, unit, stratum, rank=None, status="pending", **kw):

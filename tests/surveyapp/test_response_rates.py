@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from surveyapp.dashboard.rates import DispositionCounts, estimated_eligibility, rr1, rr3
 from surveyapp.fieldwork.dispositions import merged_disposition, rate_class
-from surveyapp.fieldwork.models import Disposition
+from surveyapp.models.respondents import Disposition
 
 # Worked by hand: 100 released cases.
 #   I=40 completes, P=0, R=10 refusals, NC=5 non-contacts, O=5 other,

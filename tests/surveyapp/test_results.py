@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Job, JobStatus
+from surveyapp.models.users import Role
 from surveyapp.results import operations
 from surveyapp.results.runs import get_run, list_runs
 

@@ -12,10 +12,10 @@ import pyreadstat
 import pytest
 import sqlalchemy as sa
 
-from surveyapp import create_app
-from surveyapp.auth.models import Role
+from surveyapp.app import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, CampaignInstrument, Response, ResponseMode, Unit
+from surveyapp.models.users import Role
 from surveyapp.results.bundle import BundleError, import_bundle
 
 OTHER_CONFIG = {

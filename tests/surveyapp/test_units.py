@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from surveyapp.auth.models import Role
 from surveyapp.models import Registry, Unit
+from surveyapp.models.users import Role
 from surveyapp.units.importer import import_units
 
 DATA = Path(__file__).resolve().parents[2] / "surveyapp" / "units" / "data"

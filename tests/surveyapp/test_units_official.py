@@ -6,8 +6,8 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role
 from surveyapp.models import Registry, Unit
+from surveyapp.models.users import Role
 from surveyapp.units.importer import import_units
 
 

@@ -51,7 +51,7 @@ def test_gunicorn_workers_run_under_the_configured_memory_limit(tmp_path, settin
             "gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "surveyapp:create_app()",
+            "surveyapp.app:create_app()",
         ],  # fmt: skip
         cwd=ROOT,
         env=environment,

@@ -90,7 +90,7 @@ def survey(app, factory):
 @pytest.fixture
 def issue(app):
     def issue_for(respondents):
-        from surveyapp.fieldwork.models import Respondent
+        from surveyapp.models.respondents import Respondent
         from surveyapp.tokens.service import issue_tokens
 
         with app.app_context(), transaction():

@@ -5,10 +5,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from surveyapp.citizen.models import FormDraft
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent
-from surveyapp.responses.models import Response
+from surveyapp.models.drafts import FormDraft
+from surveyapp.models.respondents import Respondent
+from surveyapp.models.responses import Response
 
 PERSON_TABLES = {"respondents", "respondent_targets", "users", "contact_attempts", "form_drafts"}
 

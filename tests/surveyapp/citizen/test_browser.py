@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
-from surveyapp.responses.models import Response
+from surveyapp.models.responses import Response
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentStatus
-from surveyapp.responses.models import Response
+from surveyapp.models.respondents import Respondent, RespondentStatus
+from surveyapp.models.responses import Response
 
 
 def responses(app):
@@ -82,7 +82,7 @@ def test_unknown_token_and_unknown_code_get_the_invalid_page(client, survey, iss
     response = client.get("/s/AAAAAAAAAAAAAAAAAAAAAA", follow_redirects=True)
     assert response.status_code == 404
     assert "không hợp lệ" in response.get_data(as_text=True)
-    from surveyapp.tokens.codes import generate_code
+    from surveyapp.core.codes import generate_code
 
     response = client.post("/s", data={"code": generate_code()})
     assert response.status_code == 404
@@ -245,7 +245,7 @@ def test_letter_reprinted_while_answering_ends_the_old_form(app, client, survey,
 
 def test_drafts_of_a_campaign_can_be_deleted(app, client, survey, issue):
     from surveyapp.citizen.drafts import delete_drafts
-    from surveyapp.citizen.models import FormDraft
+    from surveyapp.models.drafts import FormDraft
 
     s = survey(respondents=2)
     for item in issue(s.respondents):
@@ -288,7 +288,7 @@ def test_rate_limit_uses_redis_when_configured(app, client, survey, issue):
             == 429
         )
         with app.app_context():
-            from surveyapp.auth.models import ThrottleEvent
+            from surveyapp.models.users import ThrottleEvent
 
             assert db.session.scalar(sa.select(sa.func.count(ThrottleEvent.id))) == 0
     finally:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent
-from surveyapp.responses.models import Response
+from surveyapp.models.respondents import Respondent
+from surveyapp.models.responses import Response
 
 THREADS = 20
 

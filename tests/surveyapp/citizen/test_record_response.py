@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from questionnaires import AnswerError
 from surveyapp.db import transaction
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentTarget
-from surveyapp.responses.models import Response
+from surveyapp.models.respondents import Respondent, RespondentTarget
+from surveyapp.models.responses import Response
 from surveyapp.responses.operations import (
     AlreadyRecorded,
     NotAccepting,
@@ -124,7 +124,7 @@ def test_walkin_mode(app, survey):
 
 
 def test_target_rows_that_include_the_own_unit(app, survey, factory):
-    from surveyapp.fieldwork.models import RespondentTarget as Target
+    from surveyapp.models.respondents import RespondentTarget as Target
 
     other = factory.unit()
     s = survey(targets=(other,))

@@ -8,18 +8,18 @@ import pytest
 import sqlalchemy as sa
 
 from questionnaires import AnswerError, load_builtin
-from surveyapp.citizen.models import FormDraft
+from surveyapp.core.codes import hash_token
 from surveyapp.db import transaction
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent
-from surveyapp.responses.models import Response
+from surveyapp.models.drafts import FormDraft
+from surveyapp.models.respondents import Respondent
+from surveyapp.models.responses import Response
 from surveyapp.responses.operations import (
     AlreadyRecorded,
     NotAccepting,
     record_response,
     record_web_response,
 )
-from surveyapp.tokens.codes import hash_token
 
 COMPLETE = {
     "a1": 1, "a3": 2, "a5": 1, "a6": 3, "a7": 1, "b9": 5, "f1": 2, "g1": 4,

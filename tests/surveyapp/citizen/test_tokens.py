@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from surveyapp.core import codes
 from surveyapp.extensions import db
-from surveyapp.fieldwork.models import Respondent, RespondentStatus
-from surveyapp.jobs import Job, JobStatus
-from surveyapp.tokens import codes
+from surveyapp.models.jobs import Job, JobStatus
+from surveyapp.models.respondents import Respondent, RespondentStatus
 
 data_strings = st.text(alphabet=codes.ALPHABET, min_size=9, max_size=9)
 

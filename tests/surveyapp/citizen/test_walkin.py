@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
-from surveyapp.responses.models import Response
-from surveyapp.walkin.models import WalkinLink
+from surveyapp.models.responses import Response
+from surveyapp.models.walkin import WalkinLink
 
 
 def _poster_url(client, campaign, unit, tmp_path):
@@ -82,7 +82,7 @@ def test_unknown_or_closed_walkin_address(app, client, login, survey, factory):
             )
         )
         db.session.commit()
-        from surveyapp.campaigns.models import Campaign, CampaignStatus
+        from surveyapp.models.campaigns import Campaign, CampaignStatus
 
         db.session.get(Campaign, s.campaign.id).status = CampaignStatus.CLOSED
         db.session.commit()

@@ -1,7 +1,7 @@
 """Sampled respondents, the units each one rates, and contact attempts.
 
 A respondent keeps only a status about answering: ``Response`` rows carry no reference
-to a respondent, token or user (see surveyapp/responses/models.py).
+to a respondent, token or user (see surveyapp/models/responses.py).
 """
 
 import enum

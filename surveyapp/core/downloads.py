@@ -1,6 +1,6 @@
 """Spreadsheet downloads (CSV and XLSX) with every text cell neutralised (csvsafe).
 
-Shared by the frames and draws blueprints: validation reports, the upload status table,
+Shared by the features: validation reports, the upload status table,
 the contractor's sample lists.
 """
 
@@ -8,9 +8,11 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
+import pandas as pd
 from flask import Response
 
 from sampling import spreadsheet_safe
+from scoring_bridge.xlsx import sheet_title, write_xlsx
 from surveyapp.csvsafe import write_csv
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,9 +27,6 @@ def xlsx_cell(value):
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     """The workbook (scoring_bridge's fast writer: ~5x openpyxl's write-only mode here)."""
-    import pandas as pd
-
-    from scoring_bridge.xlsx import sheet_title, write_xlsx
 
     frames: dict[str, pd.DataFrame] = {}
     used: set[str] = set()
