@@ -23,7 +23,7 @@ from surveyapp.security import (
 )
 from surveyapp.units.importer import tree_order
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
+bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
 
 
 def login_throttle() -> Throttle:

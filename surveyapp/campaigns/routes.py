@@ -20,7 +20,7 @@ from surveyapp.models.users import Role
 from surveyapp.security import roles_required
 from surveyapp.units.importer import tree_order
 
-bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 bp.add_app_template_filter(group_label, "group")

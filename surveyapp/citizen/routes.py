@@ -42,7 +42,7 @@ from surveyapp.responses.operations import (
 )
 from surveyapp.security import Throttle, public
 
-bp = Blueprint("citizen", __name__, url_prefix="/s")
+bp = Blueprint("citizen", __name__, url_prefix="/s", template_folder="templates")
 
 
 @bp.after_request

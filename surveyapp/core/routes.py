@@ -17,7 +17,7 @@ from surveyapp.extensions import db
 from surveyapp.i18n import LANGUAGES
 from surveyapp.security import login_required, public, safe_next_url
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("core", __name__, template_folder="templates")
 
 
 @bp.app_context_processor

@@ -22,7 +22,7 @@ from surveyapp.models.campaigns import Campaign
 from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
 

@@ -54,7 +54,7 @@ from surveyapp.responses import operations as responses
 from surveyapp.responses.operations import pending_units
 from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
 
-bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork")
+bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 PAPER_SESSION_KEY = "paper_respondent"

@@ -24,7 +24,7 @@ from surveyapp.models.users import Role
 from surveyapp.security import current_user, roles_required
 from surveyapp.tokens.service import delete_letters_file, invitable
 
-bp = Blueprint("tokens", __name__, url_prefix="/tokens")
+bp = Blueprint("tokens", __name__, url_prefix="/tokens", template_folder="templates")
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR)
 JOB_KIND = "letters"

@@ -14,7 +14,7 @@ from surveyapp.units.forms import ImportForm, OfficialImportForm, UnitForm
 from surveyapp.units.importer import COLUMNS, export_rows, import_units, sort_key, tree_order
 from surveyapp.units.official_import import import_official
 
-bp = Blueprint("units", __name__, url_prefix="/units")
+bp = Blueprint("units", __name__, url_prefix="/units", template_folder="templates")
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.FOCAL_POINT)
 

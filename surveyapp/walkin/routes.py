@@ -33,7 +33,7 @@ from surveyapp.responses.operations import (
 from surveyapp.security import current_user, public, require_unit, roles_required
 from surveyapp.walkin.poster import poster_link, render_poster
 
-bp = Blueprint("walkin", __name__)
+bp = Blueprint("walkin", __name__, template_folder="templates")
 
 
 @bp.route("/w/<slug>")

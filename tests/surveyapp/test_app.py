@@ -1,10 +1,12 @@
 """Application factory, configuration, commit convention, headers and error pages."""
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from flask import abort
 
-from surveyapp.app import create_app
+from surveyapp.app import BLUEPRINTS, create_app
 from surveyapp.config import DEV_SECRET_KEY_FILE, database_uri_from_env
 from surveyapp.db import transaction
 from surveyapp.extensions import db
@@ -216,3 +218,21 @@ def test_pages_load_only_local_assets(client):
     assert "/static/css/app.css" in body
     assert "http://" not in body and "https://" not in body
     assert client.get("/static/css/app.css").status_code == 200
+
+
+def test_blueprints_are_the_listed_features_and_their_templates_live_with_them(app):
+    assert list(app.blueprints.values()) == list(BLUEPRINTS)
+    package = Path(app.root_path)
+    shared = {"base.html", "macros.html", "_flashes.html", "errors/error.html"}
+    assert {
+        str(path.relative_to(package / "templates"))
+        for path in (package / "templates").rglob("*.html")
+    } == shared
+    for path in package.rglob("*.html"):
+        relative = path.relative_to(package).parts
+        if relative[0] == "templates":
+            continue
+        # <feature>/templates/<feature>/page.html, rendered as "<feature>/page.html"
+        feature = relative[0]
+        assert relative[1:3] == ("templates", feature), path
+        assert feature in app.blueprints and app.blueprints[feature].template_folder == "templates"
