@@ -1,7 +1,7 @@
 """QR codes for personalised questionnaires and invitations, drawn as vector paths.
 
 ``qrcode`` spends most of its time choosing the symbol version and the mask pattern
-(see ``/work/shared/performance-facts.md``). A batch therefore chooses both once, from its
+(it tries each one in turn). A batch therefore chooses both once, from its
 longest URL (:class:`QrPlan`), and makes every code with them; a URL that does not fit the
 chosen version falls back to automatic fitting. The modules are drawn in reportlab as one path
 of rectangles (one rectangle per horizontal run of dark modules), never as an image, so the
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import qrcode
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 from qrcode.exceptions import DataOverflowError
-from reportlab.platypus import Flowable
 
 from questionnaires.errors import QuestionnaireError
 
@@ -182,18 +181,3 @@ def qr_operators(matrix: Sequence[Sequence[bool]], x: float, y: float, size: flo
 def draw_qr(canvas, matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
     """Draw ``matrix`` (see :func:`qr_operators`) on a reportlab canvas, as vector paths."""
     canvas.addLiteral(qr_operators(matrix, x, y, size))
-
-
-class QrFlowable(Flowable):
-    """A platypus flowable drawing a QR code (with quiet zone) in a square of side ``size``."""
-
-    def __init__(self, matrix: Sequence[Sequence[bool]], size: float) -> None:
-        super().__init__()
-        self.matrix = matrix
-        self.width = self.height = size
-
-    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        draw_qr(self.canv, self.matrix, 0, 0, self.width)
