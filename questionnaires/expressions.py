@@ -39,8 +39,6 @@ from questionnaires.errors import QuestionnaireError
 
 Literal = int | float | str
 
-COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
-
 
 class ExpressionError(QuestionnaireError):
     """A relevance expression that cannot be parsed; ``position`` is 0-based."""

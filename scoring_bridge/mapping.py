@@ -68,7 +68,6 @@ _CRITERION_KEYS = {
     "rounding",
     "min_responses",
 }
-SOURCE_KINDS = ("element", "item", "items", "overall")
 
 
 @dataclass(frozen=True)

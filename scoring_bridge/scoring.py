@@ -16,7 +16,6 @@ from scoring_bridge.mapping import Criterion, ScoringMapping, load_mapping
 from scoring_bridge.points import criterion_points, unit_summary
 from scoring_bridge.spec import SurveySpec, load_spec, spec_from_questionnaire
 
-DEFAULT_MIN_N = 30
 INTERVAL_METHOD = "korn-graubard"
 
 

@@ -127,9 +127,6 @@ class SurveySpec:
     def element_codes(self) -> tuple[str, ...]:
         return tuple(element.code for element in self.elements)
 
-    def text_variables(self) -> tuple[str, ...]:
-        return tuple(v.code for v in self.others if v.kind == "text")
-
 
 def spec_from_questionnaire(questionnaire: Any) -> SurveySpec:
     """Flatten a :class:`questionnaires.model.Questionnaire` into a :class:`SurveySpec`.

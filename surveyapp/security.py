@@ -32,7 +32,6 @@ from surveyapp.models.respondents import Respondent
 from surveyapp.models.users import Role, ThrottleEvent, User
 
 ALL_ROLES = frozenset(Role)
-CONTRACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ENUMERATOR, Role.CLERK})
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "

@@ -269,12 +269,6 @@ def next_reserve(respondent: Respondent) -> Respondent | None:
     )
 
 
-def reserves_left(respondent: Respondent) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Respondent.id)).where(*_unreleased_reserves(respondent))
-    )
-
-
 def replace_with_reserve(respondent: Respondent) -> Respondent:
     """Release the next reserve of the stratum in place of a refused, non-contact or
     ineligible case, and return it.

@@ -45,14 +45,6 @@ MAPPED_COLUMNS = {*PII_COLUMNS, "completed_on", "source_row", "unit"}
 INSERT_BATCH = 5_000
 
 
-class UploadRefused(Exception):
-    """Uploads are closed for this campaign (the draw is locked or fieldwork started)."""
-
-    def __init__(self, message_vi: str, message_en: str):
-        super().__init__(message_en)
-        self.message_vi, self.message_en = message_vi, message_en
-
-
 @dataclass
 class Rejection:
     """A file that stores nothing: the bilingual reason and, when rows were checked, the

@@ -38,8 +38,6 @@ from surveyapp.models.respondents import (
 from surveyapp.models.responses import Response, ResponseMode
 from surveyapp.models.units import Unit
 
-RESPONDENT_MODES = frozenset({ResponseMode.WEB, ResponseMode.ENUMERATOR, ResponseMode.PAPER})
-
 
 class ResponseError(Exception):
     """A response that cannot be recorded, with the reason in Vietnamese and English."""
@@ -107,16 +105,6 @@ def questionnaire_for(campaign_id: int, respondent_group: str) -> Questionnaire:
             f"The campaign has no questionnaire for the group «{respondent_group}».",
         )
     return load_builtin(instrument.questionnaire_id, instrument.questionnaire_version)
-
-
-def rated_units(respondent: Respondent) -> list[int]:
-    """Units ``respondent`` rates, in order: the targets, or the source unit without any."""
-    targets = db.session.scalars(
-        sa.select(RespondentTarget.rated_unit_id)
-        .where(RespondentTarget.respondent_id == respondent.id)
-        .order_by(RespondentTarget.id)
-    ).all()
-    return list(targets) or [respondent.source_unit_id]
 
 
 def pending_units(respondent: Respondent) -> list[int]:
