@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from surveyapp.citizen.drafts import delete_drafts
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignStatus
-from surveyapp.models.drafts import FormDraft
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import ContactAttempt, Respondent
 from surveyapp.tokens.service import delete_campaign_letters
@@ -76,7 +76,7 @@ def purge_pii(campaign: Campaign) -> PurgeCounts:
         .execution_options(synchronize_session=False)
     ).rowcount
     counts.frame_reports = _scrub_reports(campaign.id)
-    counts.drafts = _delete_drafts(campaign.id)
+    counts.drafts = delete_drafts(campaign.id)
     db.session.expire_all()
     # Last: a file deletion cannot be rolled back, so a failing database step keeps them.
     counts.letter_files = delete_campaign_letters(campaign.id)
@@ -95,12 +95,3 @@ def _scrub_reports(campaign_id: int) -> int:
             scrubbed += 1
     db.session.flush()
     return scrubbed
-
-
-def _delete_drafts(campaign_id: int) -> int:
-    """Unfinished web-form drafts still reference a respondent and hold answers."""
-    return db.session.execute(
-        sa.delete(FormDraft)
-        .where(FormDraft.campaign_id == campaign_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
