@@ -10,6 +10,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from flask import Response
+
 # One rule for the libraries' files and the app's downloads: sampling's.
 from sampling import neutralise_formula as neutralise
 
@@ -38,7 +40,6 @@ def write_csv(
 
 def csv_response(rows: Iterable[Sequence], header: Sequence[str], filename: str):
     """A Flask download response for ``rows`` (filename is ASCII-safe by the caller)."""
-    from flask import Response
 
     return Response(
         write_csv(rows, header),

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context, has_request_context, session
+from markupsafe import escape
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -137,8 +138,6 @@ class LazyText:
         return t(self.vi, self.en)
 
     def __html__(self) -> str:
-        from markupsafe import escape
-
         return str(escape(str(self)))
 
     def __eq__(self, other) -> bool:

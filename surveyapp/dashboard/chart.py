@@ -8,6 +8,7 @@ table for screen readers and for copying.
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from scoring_bridge.report import FONT, register_fonts
 
@@ -38,7 +39,6 @@ def shorten(text: str, limit: int = MAX_LABEL_CHARS) -> str:
 
 def text_width(text: str, font_size: float = LABEL_FONT_SIZE) -> float:
     """Width of ``text`` set in DejaVu Sans (the chart's font), from the font's metrics."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     register_fonts()
     return stringWidth(text, FONT, font_size)

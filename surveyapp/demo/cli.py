@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from surveyapp.db import transaction
 from surveyapp.demo import operations as demo
@@ -254,7 +255,6 @@ def _print_summary(base_url, links, walkin, poster, counts, seconds) -> None:
 
 
 def _serve(app, host: str, port: int, base_url: str) -> None:
-    from werkzeug.serving import run_simple
 
     # Requests get their own sessions and connections in the server's threads.
     db.session.remove()

@@ -338,6 +338,7 @@ def csv_bytes(header, rows, delimiter: str = ",") -> bytes:
 
 def xlsx_bytes(header, rows, title: str) -> bytes:
     """A workbook with a title row above the header, as units' Excel lists often have."""
+    # openpyxl takes a third of a second to import, and only the demo's lists need it.
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)

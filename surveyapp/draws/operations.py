@@ -17,7 +17,7 @@ it never goes through the draw.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -174,8 +174,6 @@ class DrawParams:
         return (*BASE_STRATA, *(s for s in OPTIONAL_STRATA if s in self.extra_strata))
 
     def to_dict(self) -> dict:
-        from dataclasses import asdict
-
         values = asdict(self)
         values["extra_strata"] = list(self.extra_strata)
         return values

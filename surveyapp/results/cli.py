@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+import pandas as pd
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
@@ -58,7 +59,6 @@ def _fail(exc) -> click.ClickException:
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, overwrite):
     """Tính điểm một đợt từ cơ sở dữ liệu / Score a campaign from the database."""
-    import pandas as pd
 
     campaign = _campaign(code)
     previous_frame = None

@@ -6,7 +6,9 @@ sees the runs and downloads the anonymised microdata and codebook only (runs.py)
 
 import io
 import re
+import tempfile
 import uuid
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -304,8 +306,6 @@ def download_zip(campaign_id: int, run_id: uuid.UUID):
 @roles_required(*VIEW_ROLES)
 def export_bundle(campaign_id: int):
     """The contractor's results bundle (anonymised microdata, codebook, manifest)."""
-    import tempfile
-    from pathlib import Path
 
     campaign = _campaign_or_404(campaign_id)
     with tempfile.TemporaryDirectory() as tmp:
