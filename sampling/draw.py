@@ -24,6 +24,7 @@ from sampling.allocation import (
     reserve_sizes,
 )
 from sampling.errors import SamplingError
+from sampling.manifest import BIT_GENERATOR, build_manifest, frame_content_hash
 from sampling.selection import (
     SelectionMethod,
     parse_method,
@@ -33,7 +34,6 @@ from sampling.selection import (
 )
 from sampling.size import SampleSizeError, cochran_sample_size, yamane_sample_size
 
-BIT_GENERATOR = "PCG64"
 ALL_STRATUM = "all"
 LABEL_SEPARATOR = " | "
 DEFAULT_ID_COLUMN = "source_row"
@@ -548,8 +548,6 @@ def draw_sample(
     ``numpy.random.Generator(PCG64(seed))``; numpy's global random state is neither used
     nor changed. ``progress(stage, fraction)`` is called as the draw advances.
     """
-    from sampling.manifest import build_manifest, frame_content_hash
-
     report = progress or (lambda stage, fraction: None)
     _check_columns(frame, design)
     seed = _parse_seed(seed)

@@ -34,6 +34,8 @@ import pyarrow as pa
 
 from sampling.errors import SamplingError
 
+# The generator every draw uses: numpy.random.Generator(PCG64(seed)).
+BIT_GENERATOR = "PCG64"
 HASH_METHOD = "sampling-frame-sha256/v1"
 MANIFEST_FORMAT = "par-survey-sample-manifest/1"
 
@@ -170,8 +172,6 @@ def _strata_columns(allocation: pd.DataFrame, strata: list[str]) -> dict:
 
 def build_manifest(frame, design, seed: int, content_hash: str, allocation, table) -> dict:
     """The audit record of a draw (JSON-ready). The seed is a decimal string (128-bit)."""
-    from sampling.draw import BIT_GENERATOR
-
     id_column = design.id_column if design.id_column in frame.columns else None
     return {
         "format": MANIFEST_FORMAT,

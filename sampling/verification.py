@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sampling.draw import SampleDesign, draw_sample
 from sampling.errors import SamplingError
 from sampling.manifest import HASH_METHOD, frame_content_hash, row_ids
 
@@ -378,8 +379,6 @@ def verify_sample(
     ``row_labels`` name its rows in messages (default: ``sample_table.attrs["row_labels"]``
     when present, else the CSV line, header being line 1).
     """
-    from sampling.draw import SampleDesign, draw_sample
-
     result = VerificationResult()
     result.steps["frame"] = check_frame(result, frame, manifest)
     missing = [c for c in DESIGN_COLUMNS if c not in sample_table.columns]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scoring_bridge.report import write_codebook_pdf
 from scoring_bridge.scrub import scrub_series
 from scoring_bridge.spec import SurveySpec
 from scoring_bridge.xlsx import write_xlsx
@@ -126,8 +127,6 @@ def write_microdata(responses: pd.DataFrame, spec: SurveySpec, directory: Path) 
     codebook_path = directory / "codebook.xlsx"
     write_xlsx(codebook_path, {"codebook": codebook})
     written.append(codebook_path)
-    from scoring_bridge.report import write_codebook_pdf
-
     pdf_path = directory / "codebook.pdf"
     write_codebook_pdf(codebook, spec, pdf_path)
     written.append(pdf_path)

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from scoring_bridge.mapping import Criterion
+from scoring_bridge.ranks import rank_table
 
 POINTS_COLUMNS = (
     "unit",
@@ -228,7 +229,6 @@ def unit_summary(
     interval and a group of units that cannot be told apart (:mod:`scoring_bridge.ranks`);
     the others follow, unranked.
     """
-    from scoring_bridge.ranks import rank_table
 
     scored = points[points.status == SCORED]
     applicable = points[~points.status.isin([NOT_APPLICABLE])]

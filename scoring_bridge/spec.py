@@ -188,6 +188,7 @@ def _kind_of(variable: Any) -> str:
 
 def load_spec(questionnaire_id: str) -> SurveySpec:
     """The spec of a built-in questionnaire (``questionnaires.load_builtin``)."""
+    # Deferred: questionnaires brings reportlab and qrcode, which scoring itself never needs.
     import questionnaires
 
     try:

@@ -3,7 +3,7 @@
 An import cycle hides as long as the modules happen to be imported in a lucky order (or
 behind imports inside functions). Each run below imports every module of the project in
 a fresh interpreter in another random order, so a cycle shows up as an ImportError. The
-web app is also checked statically: no cycle between its modules or its feature
+source is also read: no cycle between modules, none between the web app's feature
 packages, and no import of a project module inside a function.
 """
 
@@ -65,12 +65,12 @@ def test_every_module_imports_in_a_fresh_interpreter_in_random_order(seed, tmp_p
     assert result.returncode == 0, result.stderr
 
 
-# --- the web app's import graph, read from the source ------------------------------------
+# --- the import graph, read from the source ------------------------------------------------
 
 
-def _source_modules() -> dict[str, Path]:
+def _source_modules(packages=PACKAGES) -> dict[str, Path]:
     modules = {}
-    for name in module_names(("surveyapp",)):
+    for name in module_names(packages):
         path = ROOT / Path(*name.split("."))
         modules[name] = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     return modules
@@ -92,8 +92,9 @@ def _imported(node: ast.AST, modules: dict[str, Path]) -> set[str]:
     return loaded & modules.keys()
 
 
-def _imports(modules: dict[str, Path]) -> tuple[dict[str, set[str]], list[str]]:
-    """Module-level imports of each module; imports made inside functions."""
+def _imports(modules: dict[str, Path]) -> tuple[dict[str, set[str]], list[tuple]]:
+    """Module-level imports of each module; imports made inside functions, as
+    (module, line, imported modules)."""
     graph, inside_functions = {}, []
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -105,7 +106,7 @@ def _imports(modules: dict[str, Path]) -> tuple[dict[str, set[str]], list[str]]:
                 if not found:
                     continue
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    inside_functions.append(f"{name}:{node.lineno} imports {sorted(found)}")
+                    inside_functions.append((name, node.lineno, found))
                 else:
                     graph[name] |= found
     return graph, inside_functions
@@ -140,13 +141,13 @@ def _feature(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
-def test_no_import_cycle_between_the_web_apps_modules():
+def test_no_import_cycle_between_modules():
     graph, _ = _imports(_source_modules())
     assert _cycle(graph) is None
 
 
-def test_features_do_not_import_each_other_in_circles():
-    graph, _ = _imports(_source_modules())
+def test_the_web_apps_features_do_not_import_each_other_in_circles():
+    graph, _ = _imports(_source_modules(("surveyapp",)))
     features: dict[str, set[str]] = {}
     for module, targets in graph.items():
         features.setdefault(_feature(module), set()).update(
@@ -155,9 +156,18 @@ def test_features_do_not_import_each_other_in_circles():
     assert _cycle(features) is None
 
 
+# Imports deferred on purpose (a comment at each says why): (module, what it imports).
+DEFERRED = {("scoring_bridge.spec", "questionnaires")}
+
+
 def test_no_project_import_inside_a_function():
     _, inside_functions = _imports(_source_modules())
-    assert inside_functions == []
+    unexpected = [
+        (module, line, sorted(found))
+        for module, line, found in inside_functions
+        if not {(module, target) for target in found} <= DEFERRED
+    ]
+    assert unexpected == []
 
 
 def test_the_cycle_finder_finds_cycles():
