@@ -13,12 +13,14 @@ python-calamine (about five times faster than openpyxl).
 """
 
 import codecs
+import collections
 import csv
 import io
 import itertools
 import os
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -169,6 +171,26 @@ class TooManyColumnsError(FrameReadError):
         )
 
 
+class UnreadableEncodingError(UnsupportedFormatError):
+    """Text that is neither UTF-8, UTF-16 nor Windows' Vietnamese code page."""
+
+    def __init__(self, name: str, row: int | None):  # noqa: B042 (its own message)
+        where_vi = f" (byte không hợp lệ đầu tiên ở dòng {row:,})" if row else ""
+        where_en = f" (first invalid byte on row {row:,})" if row else ""
+        FrameReadError.__init__(
+            self,
+            f"Tệp {name} không phải văn bản UTF-8{where_vi} và cũng không đọc được theo bảng "
+            "mã Windows tiếng Việt (Windows-1258): có thể tệp dùng bảng mã cũ TCVN3 (ABC) hoặc "
+            "VNI, hoặc trộn nhiều bảng mã. Hãy mở tệp bằng Excel và lưu lại dưới dạng «CSV "
+            "UTF-8» hoặc .xlsx (hoặc chuyển sang Unicode bằng công cụ chuyển mã của Unikey) rồi "
+            "tải lên lại.",
+            f"File {name} is not UTF-8 text{where_en} and does not read as Windows' Vietnamese "
+            "code page (Windows-1258) either: it may use an old Vietnamese encoding, TCVN3 "
+            '(ABC) or VNI, or mix encodings. Open it in Excel and save it as "CSV UTF-8" or '
+            ".xlsx (or convert it to Unicode with Unikey's converter) and upload it again.",
+        )
+
+
 class UnknownSheetError(FrameReadError):
     def __init__(self, name: str, sheet: str, sheets: list[str]):
         available = ", ".join(f"«{s}»" for s in sheets)
@@ -315,22 +337,68 @@ def read_frame(
 # ----------------------------------------------------------------------------- CSV
 
 
-def _detect_encoding(head: bytes) -> str:
+def _detect_encoding(src: _Source) -> str:
+    """UTF-8 (with or without a byte order mark), UTF-16 (with one, or without: ASCII text
+    then has a zero in every other byte) or, for text that is not UTF-8, Windows'
+    Vietnamese code page when the file reads as Vietnamese in it."""
+    head = src.head
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    # UTF-16 without a byte order mark: every other byte of ASCII text is zero.
     if len(head) >= 4 and head[1::2].count(0) > 0.4 * (len(head) // 2):
         return "utf-16-le"
     if len(head) >= 4 and head[0::2].count(0) > 0.4 * (len(head) // 2):
         return "utf-16-be"
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=src.is_complete_in_head)
         return "utf-8"
     except UnicodeDecodeError:
-        # Vietnamese lists that are not UTF-8 come from Windows' Vietnamese code page.
+        return _legacy_encoding(src)
+
+
+def _legacy_encoding(src: _Source) -> str:
+    """ "cp1258" for a file that is not UTF-8 and reads as Vietnamese in Windows' Vietnamese
+    code page (the only legacy Vietnamese encoding Python decodes); otherwise
+    UnreadableEncodingError naming the row of the first byte that is not UTF-8. TCVN3
+    (ABC) and VNI text, or UTF-8 mixed with another encoding, read in cp1258 as letters
+    Vietnamese does not use (¨, µ, ¸, Ã», ...), which is how they are told apart."""
+    with src.open() as handle:
+        data = handle.read()
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        row = data.count(b"\n", 0, error.start) + 1
+    if _reads_as_vietnamese(data.decode("cp1258", errors="replace")):
         return "cp1258"
+    raise UnreadableEncodingError(src.name, row)
+
+
+def _vietnamese_letter(char: str) -> bool:
+    base, *marks = unicodedata.normalize("NFD", char)
+    return base in "aeiouyAEIOUY" and len(marks) <= 2 and set(marks) <= _VIETNAMESE_MARKS
+
+
+# Tones (grave, acute, tilde, hook, dot below) and shapes (circumflex, breve, horn).
+_VIETNAMESE_MARKS = set("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+_VIETNAMESE_LETTERS = frozenset(
+    "đĐ" + "".join(c for c in map(chr, range(0xC0, 0x1EFA)) if _vietnamese_letter(c))
+)
+# Signs a Vietnamese list may hold besides letters (Windows-1258 has them all).
+_USUAL_SIGNS = frozenset("\u00a0–—‘’“”…•°№€")
+_ASCII = re.compile("[\x00-\x7f]+")
+
+
+def _reads_as_vietnamese(text: str) -> bool:
+    """Whether the characters beyond ASCII are (almost all) Vietnamese letters."""
+    others = _ASCII.sub("", unicodedata.normalize("NFC", text))
+    foreign = sum(
+        count
+        for char, count in collections.Counter(others).items()
+        if char not in _VIETNAMESE_LETTERS and char not in _USUAL_SIGNS
+    )
+    return foreign <= max(2, len(others) // 50)
 
 
 def _decode_head(src: _Source, encoding: str) -> str:
@@ -395,7 +463,7 @@ def _find_header(rows: list[list[str]]) -> int:
 
 
 def _read_csv(src: _Source, limits: _Limits):
-    encoding = _detect_encoding(src.head)
+    encoding = _detect_encoding(src)
     text = _decode_head(src, encoding)
     if _looks_binary(text):
         raise UnsupportedFormatError(src.name)
@@ -435,16 +503,13 @@ class _RaggedRows(Exception):
 
 def _parse_csv_decoded(src, encoding, delimiter, header_index, types):
     """Parse in the sniffed encoding; a UTF-8 guess that meets invalid bytes further down
-    the file is retried as Windows' Vietnamese code page."""
+    the file is looked at again as a whole (see _legacy_encoding)."""
     try:
         return _parse_csv_in_blocks(src, encoding, delimiter, header_index, types)
     except UnicodeDecodeError:
         if encoding != "utf-8":
             raise UnsupportedFormatError(src.name) from None
-    try:
-        return _parse_csv_in_blocks(src, "cp1258", delimiter, header_index, types)
-    except UnicodeDecodeError:
-        raise UnsupportedFormatError(src.name) from None
+    return _parse_csv_in_blocks(src, _legacy_encoding(src), delimiter, header_index, types)
 
 
 def _parse_csv_in_blocks(src, encoding, delimiter, header_index, types):

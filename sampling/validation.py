@@ -22,6 +22,8 @@ Rules (all vectorised over the columns):
   (``date_unparseable``) or, under a period, an empty one (``date_missing``) is a warning;
   a date outside the survey period excludes the row (``date_outside_period``), since the
   frame is the people who received a result within the period.
+* Names of the kept rows are tidied (see :func:`tidy_names`): spaces collapsed, personal
+  names capitalised word by word; the report shows them as written.
 * Duplicates within a unit (same dossier code ignoring case and spaces,
   ``duplicate_dossier``; or same name ignoring case and spacing with the same phone number,
   ``duplicate_person``) are kept once, at their first occurrence; later ones are reported
@@ -824,6 +826,56 @@ def validate_frame(
     return result
 
 
+#: Words that mark an organisation's name (kept as written, not recapitalised).
+_ORGANISATION_WORDS = (
+    "công ty", "cty", "tnhh", "cổ phần", "hợp tác xã", "htx", "doanh nghiệp", "dntn",
+    "hộ kinh doanh", "chi nhánh", "văn phòng", "ngân hàng", "bệnh viện", "ubnd", "ủy ban",
+    "uỷ ban", "hiệp hội", "tổ chức", "cửa hàng", "tập đoàn", "trung tâm", "thcs", "thpt",
+    "ltd", "jsc", "corp", "company",
+)  # fmt: skip
+_SPACES = r"[\s\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}]+"
+_UNUSUAL_SPACE = r"\s\s|[\t\n\r\f\v\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}]"
+_PERSONAL_NAME = r"^[\p{L}][\p{L}'’\-]*(?: [\p{L}][\p{L}'’\-]*){1,6}$"
+
+
+def tidy_names(names: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Personal names as Vietnamese write them: runs of spaces (tabs, no-break spaces)
+    collapsed to one, and each word capitalised ("NGUYỄN VĂN an" -> "Nguyễn Văn An").
+    Names of organisations (a word such as "Công ty", "TNHH", "Hộ kinh doanh"), names
+    with digits or other signs, and words capitalised inside (McDonald) keep their
+    capitals. Text is already NFC."""
+    names = large_string_column(names)
+    spaced = to_bools(pc.match_substring_regex(names, _UNUSUAL_SPACE))
+    if spaced.any():
+        collapsed = pc.replace_substring_regex(names.filter(pa.array(spaced)), _SPACES, " ")
+        names = _replaced(names, spaced, collapsed)
+    untitled = ~to_bools(pc.utf8_is_title(names)) & _present(names)
+    rows = np.flatnonzero(untitled)
+    if len(rows) == 0:
+        return names
+    candidates = take_sorted(names, rows)
+    personal = to_bools(pc.match_substring_regex(candidates, _PERSONAL_NAME))
+    # A capital after a small letter inside a word (McDonald) is written on purpose.
+    personal &= ~to_bools(pc.match_substring_regex(candidates, r"\p{Ll}\p{Lu}"))
+    folded = pc.utf8_lower(candidates)
+    for word in _ORGANISATION_WORDS:
+        personal &= ~to_bools(pc.match_substring(folded, word))
+    if not personal.any():
+        return names
+    mask = np.zeros(len(names), dtype=bool)
+    mask[rows[personal]] = True
+    titled = pc.utf8_title(as_large_string(candidates).filter(pa.array(personal)))
+    return _replaced(names, mask, titled)
+
+
+def _replaced(values: pa.ChunkedArray, rows: np.ndarray, replacements) -> pa.ChunkedArray:
+    """values with the marked rows replaced, in order."""
+    replaced = pc.replace_with_mask(
+        as_large_string(values), pa.array(rows), as_large_string(replacements)
+    )
+    return pa.chunked_array([replaced])
+
+
 def _valid_rows(frame, keep, columns, kept_numbers, email, kept_dates) -> pd.DataFrame:
     """The kept rows of the frame, with the values validation rewrites: canonical phones,
     e-mails and dates, and every text column of a frame not read by read_frame."""
@@ -831,6 +883,8 @@ def _valid_rows(frame, keep, columns, kept_numbers, email, kept_dates) -> pd.Dat
     rewritten = {}
     if not frame.attrs.get("normalised", False):
         rewritten.update({name: values.filter(mask) for name, values in columns.items()})
+    if "full_name" in columns:
+        rewritten["full_name"] = tidy_names(columns["full_name"].filter(mask))
     if email is not None:
         rewritten["email"] = email.filter(mask)
     if kept_numbers is not None:

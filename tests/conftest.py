@@ -10,6 +10,7 @@ software); skipped with the reason where Rscript or the package is missing, unle
 import os
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,48 @@ class HostileFiles:
 @pytest.fixture(scope="session")
 def hostile():
     return HostileFiles
+
+
+def _cp1258_bytes(text: str) -> bytes:
+    """Windows' Vietnamese code page: vowel letters (â, ê, ô, ơ, ư, ă, đ) are characters of
+    the page, tones are combining marks after them."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+            shape = "".join(m for m in marks if m not in tones)
+            tone = "".join(m for m in marks if m in tones)
+            out += unicodedata.normalize("NFC", base + shape).encode("cp1258")
+            out += tone.encode("cp1258")
+    return bytes(out)
+
+
+# TCVN3 (TCVN 5712:1993, the "ABC" fonts): lower-case Vietnamese letters and the capitals
+# Ă Â Đ Ê Ô Ơ Ư at single bytes (capitals with tones live in separate fonts).
+_TCVN3_BYTES = bytes.fromhex(
+    "b5b8b6b7b9a8bbbebcbdc6a9c7cac8c9cbaeccd0cecfd1aad2d5d3d4d6d7ddd8dcdedfe3e1e2e4abe5e8e6e7"
+    "e9aceaedebeceeeff3f1f2f4adf5f8f6f7f9fafdfbfcfea1a2a7a3a4a5a6"
+)
+_TCVN3_LETTERS = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵĂÂĐÊÔƠƯ"
+
+
+def _tcvn3_bytes(text: str) -> bytes:
+    """Text as a TCVN3 (ABC) file holds it; capitals with tones are written lower-case."""
+    table = dict(zip(_TCVN3_LETTERS, _TCVN3_BYTES, strict=True))
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        char = char if char in table or char.isascii() else char.lower()
+        out.append(table[char] if char in table else ord(char))
+    return bytes(out)
+
+
+@pytest.fixture(scope="session")
+def legacy_encodings():
+    """Encoders of the legacy Vietnamese encodings lists arrive in: ``cp1258`` (Windows)
+    and ``tcvn3`` (the ABC fonts), text -> bytes."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(cp1258=_cp1258_bytes, tcvn3=_tcvn3_bytes)

@@ -25,23 +25,6 @@ def csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
     return "".join(delimiter.join(cell(v) for v in row) + "\r\n" for row in rows)
 
 
-def cp1258_bytes(text: str) -> bytes:
-    """Windows' Vietnamese code page: vowel letters (â, ê, ô, ơ, ư, ă, đ) are characters of
-    the page, tones are combining marks after them."""
-    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-    out = bytearray()
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", char)
-            shape = "".join(m for m in marks if m not in tones)
-            tone = "".join(m for m in marks if m in tones)
-            out += unicodedata.normalize("NFC", base + shape).encode("cp1258")
-            out += tone.encode("cp1258")
-    return bytes(out)
-
-
 def xlsx_bytes(sheets: dict[str, list[list[object]]], number_formats=None) -> bytes:
     """A workbook written by openpyxl; number_formats maps (sheet, cell) -> format."""
     workbook = openpyxl.Workbook()
@@ -77,11 +60,12 @@ def period() -> tuple[dt.date, dt.date]:
 
 
 @pytest.fixture(scope="session")
-def build():
+def build(legacy_encodings):
     """The file builders above, for tests (conftest modules cannot be imported)."""
     from types import SimpleNamespace
 
     return SimpleNamespace(
-        nfd=nfd, csv_text=csv_text, cp1258_bytes=cp1258_bytes, xlsx_bytes=xlsx_bytes,
+        nfd=nfd, csv_text=csv_text, cp1258_bytes=legacy_encodings.cp1258,
+        xlsx_bytes=xlsx_bytes, tcvn3_bytes=legacy_encodings.tcvn3,
         header=list(HEADER_VI),
     )  # fmt: skip
