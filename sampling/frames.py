@@ -424,7 +424,7 @@ _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def _looks_binary(text: str) -> bool:
     controls = len(_CONTROL_CHARACTERS.findall(text))
-    return "\x00" in text or controls > max(2, len(text) // 100)
+    return controls > max(2, len(text) // 100)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -526,12 +526,8 @@ def _parse_csv_in_blocks(src, encoding, delimiter, header_index, types):
 def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, block_size):
     names = [f"c{i}" for i in range(len(types))]
     newlines_in_values = block_size > 8 << 20
-    ragged = []
-
-    def on_invalid_row(_row) -> str:
-        ragged.append(True)  # not the row: a ragged row of a hostile file can be huge
-        return "skip"
-
+    # No invalid_row_handler: pyarrow decodes the row's text for it, and a row that is
+    # not UTF-8 would raise inside the callback, where nobody can catch it.
     try:
         with src.open_native() as handle:
             table = pa_csv.read_csv(
@@ -547,7 +543,6 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, block_s
                     delimiter=delimiter,
                     newlines_in_values=newlines_in_values,
                     ignore_empty_lines=False,
-                    invalid_row_handler=on_invalid_row,
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=dict(zip(names, types, strict=True)),
@@ -557,20 +552,38 @@ def _parse_csv_with_arrow(src, encoding, delimiter, header_index, types, block_s
                 ),
             )
     except pa.ArrowInvalid as error:
-        if "UTF8" in str(error) or "utf8" in str(error).lower():
-            raise UnicodeDecodeError(encoding, b"", 0, 1, str(error)) from error
-        raise MalformedCsvError(src.name, None, str(error).splitlines()[0]) from error
-    if ragged:
-        raise _RaggedRows(encoding)
+        message = str(error)
+        if "UTF8" in message or "utf8" in message.lower():
+            raise UnicodeDecodeError(encoding, b"", 0, 1, message) from error
+        if _RAGGED.search(message):
+            raise _RaggedRows(encoding) from None
+        raise MalformedCsvError(src.name, None, message.splitlines()[0][:300]) from error
     return table
+
+
+_RAGGED = re.compile(r"Expected \d+ columns, got \d+")
 
 
 def _parse_csv_with_python(src, encoding, delimiter, header_index, limits: _Limits):
     """Rows of a file whose records have different numbers of fields, row by row, so
-    that a record of a million fields is refused before it is kept."""
+    that a record of a million fields is refused before it is kept. A UTF-8 guess that
+    meets invalid bytes is looked at again as a whole (see _legacy_encoding)."""
+    try:
+        rows = _python_rows(src, encoding, delimiter, header_index, limits)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":
+            raise UnsupportedFormatError(src.name) from None
+        legacy = _legacy_encoding(src)
+        rows = _python_rows(src, legacy, delimiter, header_index, limits)
+    if rows and rows[0] and rows[0][0].startswith("\ufeff"):
+        rows[0][0] = rows[0][0].removeprefix("\ufeff")
+    return _split_header(rows, 0, src.name, header_index=header_index)
+
+
+def _python_rows(src, encoding, delimiter, header_index, limits: _Limits) -> list[list[str]]:
     rows: list[list[str]] = []
     with src.open() as handle:
-        text = io.TextIOWrapper(handle, encoding=encoding, newline="", errors="replace")
+        text = io.TextIOWrapper(handle, encoding=encoding, newline="")
         records = csv.reader(text, delimiter=delimiter)
         try:
             for row in records:
@@ -581,9 +594,7 @@ def _parse_csv_with_python(src, encoding, delimiter, header_index, limits: _Limi
                 rows.append(row)
         except csv.Error as error:  # a cell longer than csv.field_size_limit(), a NUL...
             raise MalformedCsvError(src.name, records.line_num, _csv_error(error)) from None
-    if rows and rows[0] and rows[0][0].startswith("\ufeff"):
-        rows[0][0] = rows[0][0].removeprefix("\ufeff")
-    return _split_header(rows, 0, src.name, header_index=header_index)
+    return rows
 
 
 def _csv_error(error: csv.Error) -> str:

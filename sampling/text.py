@@ -196,13 +196,32 @@ def _blank_to_null(values: pa.Array) -> pa.Array:
     return large_strings(offsets, values.buffers()[2], present)
 
 
+# Control characters other than tab and line breaks: nothing a list means, and a NUL
+# cannot be stored in PostgreSQL's text.
+_CONTROL = np.zeros(256, dtype=bool)
+_CONTROL[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+_CONTROL_PATTERN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+
+
+def _without_controls(values: pa.Array) -> pa.Array:
+    offsets, data = string_buffers(values)
+    if not (data[offsets[0] : offsets[-1]] < 0x20).any() and 0x7F not in data:
+        return values  # one pass answers for nearly every column
+    return transform_rows(
+        values,
+        rows_with_bytes(values, _CONTROL),
+        lambda v: pc.replace_substring_regex(v, _CONTROL_PATTERN, ""),
+    )
+
+
 def normalise_strings(values) -> pa.Array | pa.ChunkedArray:
-    """NFC, trimmed, empty -> missing; large_string (chunks kept when given chunks)."""
+    """NFC, trimmed, without control characters (tab and line breaks inside a cell kept),
+    empty -> missing; large_string (chunks kept when given chunks)."""
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
             [normalise_strings(chunk) for chunk in values.chunks], type=pa.large_string()
         )
-    values = as_large_string(values)
+    values = _without_controls(as_large_string(values))
     values = transform_rows(
         values, rows_with_bytes(values, _COMBINING_LEAD), lambda v: pc.utf8_normalize(v, "NFC")
     )

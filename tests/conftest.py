@@ -263,6 +263,89 @@ class HostileFiles:
             f"{cell},0912345679,X,15/03/2024{extra}\r\n"
         ).encode()
 
+    @classmethod
+    def real_list(cls) -> str:
+        """A messy but real-looking unit list (CSV text)."""
+        rows = ["DANH SÁCH NGƯỜI DÂN ĐÃ GIẢI QUYẾT TTHC", "Họ và tên;Số điện thoại;Địa chỉ;"
+                "Mã hồ sơ;Đơn vị;Ngày trả kết quả"]  # fmt: skip
+        phones = ["0912 345 678", "+84 98.765.4321", "01662345678", "12345", "", "9,12E+08"]
+        for i in range(60):
+            name = ["Nguyễn Văn An", "TRẦN THỊ BÌNH", '"Lê; Văn ""C"""', "Phạm  thị dung"][i % 4]
+            rows.append(
+                f"{name};{phones[i % len(phones)]};Thôn {i % 7};H{i % 50};UBND xã {i % 3};"
+                f"{1 + i % 28:02d}/0{1 + i % 9}/2024"
+            )
+        return "\r\n".join(rows) + "\r\n"
+
+    @classmethod
+    def corpus(cls, legacy_encodings, seed: int = 2026) -> dict[str, bytes]:
+        """Files a fuzzer would send: the hostile ones above, the real list in wrong
+        encodings, truncated, with bytes flipped, inserted and deleted, its workbook
+        truncated and its sheet XML mutated, and random bytes."""
+        import io
+        import random
+        import zipfile
+
+        rng = random.Random(seed)
+        text = cls.real_list()
+        csv_bytes = text.encode("utf-8-sig")
+        workbook = cls.xlsx(cls.sheet("".join(cls.row(n) for n in range(2, 40))))
+        files = {
+            name: getattr(cls, name)()
+            for name in (
+                "far_cell_xlsx", "declared_xlsx", "far_cell_in_near_row_xlsx",
+                "entity_bomb_xlsx", "zip_bomb_xlsx", "wide_row_csv", "wide_header_csv",
+                "long_line_csv", "good_xlsx",
+            )
+        }  # fmt: skip
+        files["long_line_ragged_csv"] = cls.long_line_csv(ragged=True)
+        files["rless_cells_xlsx"] = cls.xlsx(
+            cls.sheet(cls.row() + "<row>" + "<c><v>7</v></c>" * 300 + "</row>")
+        )
+        for encoding in ("utf-16", "utf-16-le", "utf-16-be", "latin-1", "shift_jis", "utf-32"):
+            files[f"list_{encoding}"] = text.encode(encoding, errors="replace")
+        files["list_cp1258"] = legacy_encodings.cp1258(text)
+        files["list_tcvn3"] = legacy_encodings.tcvn3(text)
+        for i in range(25):
+            data = bytearray(csv_bytes)
+            for _ in range(rng.randint(1, 12)):
+                at = rng.randrange(len(data))
+                action = rng.choice(["flip", "insert", "delete", "quote", "separator", "nul"])
+                if action == "flip":
+                    data[at] = rng.randrange(256)
+                elif action == "insert":
+                    data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 20)))
+                elif action == "delete":
+                    del data[at : at + rng.randint(1, 50)]
+                elif action == "quote":
+                    data[at:at] = b'"'
+                elif action == "separator":
+                    data[at:at] = b";" * rng.randint(1, 400)
+                else:
+                    data[at:at] = b"\x00"
+            files[f"mutated_list_{i}"] = bytes(data)
+        for i in range(10):
+            files[f"truncated_list_{i}"] = csv_bytes[: rng.randrange(1, len(csv_bytes))]
+            files[f"truncated_xlsx_{i}"] = workbook[: rng.randrange(1, len(workbook))]
+        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        for i in range(15):
+            sheet = bytearray(members["xl/worksheets/sheet1.xml"])
+            for _ in range(rng.randint(1, 8)):
+                at = rng.randrange(len(sheet))
+                sheet[at : at + 1] = rng.choice(
+                    [b"<", b">", b'"', b"9999999", b"XFD", b"&", b"<c>", b"</row>", b"\xff"]
+                )
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, content in members.items():
+                    archive.writestr(name, bytes(sheet) if "sheet1" in name else content)
+            files[f"mutated_xlsx_{i}"] = buffer.getvalue()
+        for i in range(10):
+            files[f"random_{i}"] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 5000)))
+        files["random_zip_header"] = b"PK\x03\x04" + bytes(rng.randrange(256) for _ in range(3000))
+        return files
+
 
 @pytest.fixture(scope="session")
 def hostile():

@@ -122,3 +122,48 @@ def test_a_file_that_runs_out_of_memory_is_refused_like_any_other(
     assert "quá nhiều bộ nhớ" in response.get_data(as_text=True)
     assert counts(db_session) == (0, 0)
     assert tracebacks(caplog) == []
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=32 * 1024 * 1024)
+def test_the_fuzz_corpus_through_the_upload_is_all_or_nothing(
+    client, focal, campaign, db_session, hostile, legacy_encodings, caplog
+):
+    """Every file of the reader's fuzz corpus: either refused with a page and nothing
+    changed, or stored whole (as many records as the upload says are valid)."""
+    caplog.set_level(logging.INFO)
+    corpus = hostile.corpus(legacy_encodings)
+    names = sorted(corpus)[::3]  # a third of it: the reader test sees all of it
+    outcomes = set()
+    for name in names:
+        before = counts(db_session)
+        response = post_file(client, campaign, focal, corpus[name], name)
+        assert response.status_code in (302, 422), name
+        if response.status_code == 422:
+            assert "không có gì được lưu" in response.get_data(as_text=True), name
+            assert counts(db_session) == before, name
+        else:
+            with db_session() as session:
+                upload = session.scalar(sa.select(FrameUpload).where(FrameUpload.is_current))
+                stored = session.scalar(
+                    sa.select(sa.func.count(FrameRecord.id)).where(
+                        FrameRecord.upload_id == upload.id
+                    )
+                )
+                assert stored == upload.rows_valid > 0, name
+        outcomes.add(response.status_code)
+    assert outcomes == {302, 422}
+    assert tracebacks(caplog) == []
+
+
+def test_control_characters_in_cells_are_not_stored(client, focal, campaign, db_session):
+    """A NUL inside a cell (PostgreSQL refuses it in text) or other control characters:
+    the cell is cleaned, the row kept."""
+    data = (
+        "Họ và tên,Số điện thoại,Địa chỉ,Ngày trả kết quả\r\n"
+        "Nguyễn\x00 Văn An,0912345678,Thôn\x07 1,15/03/2024\r\n"
+    ).encode()
+    response = post_file(client, campaign, focal, data, "ds.csv")
+    assert response.status_code == 302
+    with db_session() as session:
+        record = session.execute(sa.select(FrameRecord.full_name, FrameRecord.address)).one()
+    assert tuple(record) == ("Nguyễn Văn An", "Thôn 1")
