@@ -637,7 +637,13 @@ def _cell_lengths(values: pd.Series, limit: int) -> np.ndarray | None:
     if not _is_text(values):
         return None
     text = large_string_column(values.array)
-    lengths = np.array(pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False))
+    lengths = np.zeros(len(values), dtype=np.int64)
+    start = 0
+    for chunk in text.chunks:
+        offsets, _ = string_buffers(as_large_string(chunk))
+        if len(chunk) and offsets[-1] - offsets[0] > limit:  # else no cell can pass it
+            lengths[start : start + len(chunk)] = np.diff(offsets)
+        start += len(chunk)
     wide = np.flatnonzero(lengths > limit)
     if len(wide):
         lengths[wide] = pc.utf8_length(take_sorted(text, wide)).to_numpy(zero_copy_only=False)
@@ -834,7 +840,9 @@ _ORGANISATION_WORDS = (
     "ltd", "jsc", "corp", "company",
 )  # fmt: skip
 _SPACES = r"[\s\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}]+"
-_UNUSUAL_SPACE = r"\s\s|[\t\n\r\f\v\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}]"
+# Two spaces in a row, another space character, a small letter starting a word, or two
+# capitals in a row: what a tidy name has none of.
+_UNTIDY = r"\s\s|[\t\n\r\f\v\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}]|(?:^|\s)\p{Ll}|\p{Lu}\p{Lu}"
 _PERSONAL_NAME = r"^[\p{L}][\p{L}'’\-]*(?: [\p{L}][\p{L}'’\-]*){1,6}$"
 
 
@@ -843,29 +851,26 @@ def tidy_names(names: pa.ChunkedArray) -> pa.ChunkedArray:
     collapsed to one, and each word capitalised ("NGUYỄN VĂN an" -> "Nguyễn Văn An").
     Names of organisations (a word such as "Công ty", "TNHH", "Hộ kinh doanh"), names
     with digits or other signs, and words capitalised inside (McDonald) keep their
-    capitals. Text is already NFC."""
+    capitals. Text is already NFC.
+
+    Only the names one pass of _UNTIDY picks are looked at further."""
     names = large_string_column(names)
-    spaced = to_bools(pc.match_substring_regex(names, _UNUSUAL_SPACE))
-    if spaced.any():
-        collapsed = pc.replace_substring_regex(names.filter(pa.array(spaced)), _SPACES, " ")
-        names = _replaced(names, spaced, collapsed)
-    untitled = ~to_bools(pc.utf8_is_title(names)) & _present(names)
-    rows = np.flatnonzero(untitled)
+    flagged = to_bools(pc.match_substring_regex(names, _UNTIDY))
+    rows = np.flatnonzero(flagged)
     if len(rows) == 0:
         return names
-    candidates = take_sorted(names, rows)
-    personal = to_bools(pc.match_substring_regex(candidates, _PERSONAL_NAME))
+    candidates = pc.replace_substring_regex(as_large_string(take_sorted(names, rows)), _SPACES, " ")
+    personal = ~to_bools(pc.utf8_is_title(candidates))
+    personal &= to_bools(pc.match_substring_regex(candidates, _PERSONAL_NAME))
     # A capital after a small letter inside a word (McDonald) is written on purpose.
     personal &= ~to_bools(pc.match_substring_regex(candidates, r"\p{Ll}\p{Lu}"))
     folded = pc.utf8_lower(candidates)
     for word in _ORGANISATION_WORDS:
         personal &= ~to_bools(pc.match_substring(folded, word))
-    if not personal.any():
-        return names
-    mask = np.zeros(len(names), dtype=bool)
-    mask[rows[personal]] = True
-    titled = pc.utf8_title(as_large_string(candidates).filter(pa.array(personal)))
-    return _replaced(names, mask, titled)
+    if personal.any():
+        titled = pc.utf8_title(candidates.filter(pa.array(personal)))
+        candidates = pc.replace_with_mask(candidates, pa.array(personal), titled)
+    return _replaced(names, flagged, candidates)
 
 
 def _replaced(values: pa.ChunkedArray, rows: np.ndarray, replacements) -> pa.ChunkedArray:
