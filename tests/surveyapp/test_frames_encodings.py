@@ -7,8 +7,8 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.auth.models import Role
 from surveyapp.models import FrameRecord, FrameUpload
+from surveyapp.models.users import Role
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Ánh", "Đặng Quốc Hưng", "Lê Thị Ửng"]
 ROWS = "Họ và tên,Số điện thoại,Ngày trả kết quả\r\n" + "".join(
