@@ -87,7 +87,7 @@ def write_outputs(
                 table.to_excel(writer, sheet_name=name)
         if microdata:
             step("microdata")
-            write_microdata(result.responses, result.spec, staging)
+            write_microdata(result.responses, result.spec, staging, result.design)
         if report:
             step("report")
             write_report_pdf(result, staging / "report.pdf", unit_names=unit_names)

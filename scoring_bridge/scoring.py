@@ -38,6 +38,9 @@ class ScoringResult:
     units: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
     response_rates: pd.DataFrame | None = None
+    #: the variance options (selection, single, population) the microdata's design
+    #: columns and replicate weights follow
+    design: dict[str, Any] = field(default_factory=dict)
 
 
 def score(
@@ -144,8 +147,13 @@ def score(
         "groups": present_groups,
         "strata": int(counted["stratum"].nunique()),
     }
+    design = {
+        "selection": selection,
+        "single": single,
+        "population": dict(stratum_population) if stratum_population else None,
+    }
     return ScoringResult(
-        spec, mapping, criteria, prepared, indices, points, summary, settings, rates
+        spec, mapping, criteria, prepared, indices, points, summary, settings, rates, design
     )
 
 

@@ -17,8 +17,9 @@ SHA-256):
                                    is_probability, submitted_week (a Monday), answers
                                    (free text scrubbed of phones, e-mails and ID numbers)
 ``microdata/<questionnaire>/``     ``microdata.csv``, ``.xlsx``, ``.sav`` (variable and value
-                                   labels), ``codebook.xlsx``, ``codebook.pdf``
-                                   (:func:`scoring_bridge.write_microdata`)
+                                   labels; design columns and jackknife replicate weights
+                                   for the latest draw's design), ``codebook.xlsx``,
+                                   ``codebook.pdf`` (:func:`scoring_bridge.write_microdata`)
 =================================  ==========================================================
 
 Import (:func:`import_bundle`) checks the archive before reading any of it (no absolute
@@ -64,6 +65,7 @@ from surveyapp.results.operations import (
     ResultsError,
     iter_chunks,
     load_questionnaire,
+    population_for,
     scoring_inputs,
 )
 
@@ -125,7 +127,11 @@ def export_bundle(campaign: Campaign, out_path: str | Path) -> dict[str, Any]:
             spec = spec_from_questionnaire(questionnaire)
             folder = root / "microdata" / questionnaire_id
             folder.mkdir(parents=True)
-            write_microdata(prepare_responses(frame, spec), spec, folder)
+            design = {
+                "selection": inputs.selection,
+                "population": population_for(frame, inputs.stratum_population),
+            }
+            write_microdata(prepare_responses(frame, spec), spec, folder, design)
             questionnaires_meta.append(_questionnaire_meta(questionnaire))
             counts[questionnaire_id] = len(frame)
         final_weights = {

@@ -499,7 +499,7 @@ def score_campaign(
             parsed,
             min_n=min_n,
             include_nonprobability=include_walkin,
-            stratum_population=_population_for(frame, inputs.stratum_population),
+            stratum_population=population_for(frame, inputs.stratum_population),
             selection=inputs.selection,
             single_respondent_strata=single_respondent_strata,
             min_n_basis=min_n_basis,
@@ -544,7 +544,7 @@ def with_walkin_weights(frame: pd.DataFrame) -> pd.DataFrame:
     return filled
 
 
-def _population_for(frame: pd.DataFrame, population: dict[str, float]) -> dict | None:
+def population_for(frame: pd.DataFrame, population: dict[str, float]) -> dict | None:
     """``N_h`` for every stratum of ``frame``; a stratum without one (walk-ins, responses
     imported without their sample) gets an infinite population: no correction."""
     if not population:

@@ -106,6 +106,7 @@ def test_sav_reads_back_with_variable_and_value_labels(citizen_spec, citizen_res
         "microdata.csv",
         "microdata.xlsx",
         "microdata.sav",
+        "replicate_weights.csv.gz",
         "codebook.xlsx",
         "codebook.pdf",
     }
@@ -118,5 +119,13 @@ def test_sav_reads_back_with_variable_and_value_labels(citizen_spec, citizen_res
     assert meta.variable_value_labels["h1"] == {1: "Nam", 2: "Nữ"}
     assert "phone" not in data.columns
     codebook = pd.read_excel(tmp_path / "codebook.xlsx", engine="calamine")
-    assert list(codebook["variable"]) == list(data.columns)
+    replicates = pd.read_csv(tmp_path / "replicate_weights.csv.gz")
+    reps = [c for c in replicates.columns if c.startswith("rep_")]
+    assert list(codebook["variable"]) == [*data.columns, f"rep_1 … rep_{len(reps)}"]
+    assert "svrepdesign" in codebook["label_en"].iloc[-1]
     assert codebook.set_index("variable").loc["d1", "missing_codes"] == 9
+    assert {"variance_stratum", "fpc", "weight"} <= set(data.columns)
+    # one row per probability respondent, joined by the anonymous respondent number
+    probability = data[data.is_probability == 1]
+    assert sorted(replicates.respondent) == sorted(probability.respondent.astype(int))
+    assert not set(replicates.respondent) & set(data[data.is_probability == 0].respondent)

@@ -78,7 +78,7 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
         citizen_responses, tmp_path, "--previous", str(previous), "--units", str(units)
     )
     assert result.exit_code == 0, result.output
-    assert "Wrote 15 files" in result.output
+    assert "Wrote 16 files" in result.output
     assert "6 không có phiếu / no responses" in result.output
     sheets = pd.ExcelFile(out / "report.xlsx", engine="calamine").sheet_names
     assert sheets[:3] == ["Xếp hạng", "Yếu tố", "Điểm tiêu chí"] and "Phương pháp" in sheets
