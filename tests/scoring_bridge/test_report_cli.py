@@ -288,3 +288,47 @@ def test_report_title_names_the_campaigns_year_and_criteria_set(citizen_response
     assert (
         "bộ tiêu chí: Bộ tiêu chí điều tra xã hội học - Chỉ số CCHC năm 2024 (brvt-2024)" in first
     )
+
+
+def test_methods_document_in_both_languages_is_what_the_annex_refers_to(
+    citizen_responses, tmp_path
+):
+    from pathlib import Path
+
+    import scoring_bridge
+    from scoring_bridge.report import METHODS_DOCUMENT, write_report_pdf
+
+    document = Path(scoring_bridge.__file__).parents[1] / METHODS_DOCUMENT
+    text = document.read_text(encoding="utf-8")
+    vietnamese, english = text.split("## English")
+    for heading in (
+        "Chỉ số",
+        "Sai số chuẩn",
+        "Tầng chỉ có một người",
+        "Hệ số thiết kế",
+        "Khoảng tin cậy",
+        "Điểm tiêu chí",
+        "Xếp hạng",
+        "Tỷ lệ trả lời",
+    ):
+        assert f"{heading}" in vietnamese, heading
+    for heading in (
+        "Indices",
+        "Standard errors",
+        "single respondent",
+        "Design effects",
+        "confidence intervals",
+        "Criterion points",
+        "Ranks",
+        "Response rates",
+        "Degrees of freedom",
+        "replicate weights",
+    ):
+        assert heading in english, heading
+    result = score(citizen_responses, load_spec("sipas-citizen"), "brvt-2024", min_n=10)
+    write_report_pdf(result, tmp_path / "report.pdf")
+    reader = PdfReader(tmp_path / "report.pdf")
+    annex = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    annex = annex[annex.index("Phụ lục: Phương pháp tính") :]
+    assert METHODS_DOCUMENT in annex
+    assert "Korn–Graubard" in annex and "gộp với tầng tương tự nhất" in annex
