@@ -49,6 +49,19 @@ def _fail(exc) -> click.ClickException:
 @click.option(
     "--min-n", type=click.IntRange(min=1), default=None, help="Minimum responses per cell."
 )
+@click.option(
+    "--min-n-basis",
+    type=click.Choice(["n", "n_eff"]),
+    default=None,
+    help="The minimum counts valid answers (n) or Kish's effective size (default: the mapping's).",
+)
+@click.option(
+    "--single-respondent-strata",
+    "single",
+    type=click.Choice(["collapse", "adjust", "certainty", "refuse"]),
+    default=None,
+    help="Strata with one respondent (default: the mapping's, else collapse); see METHODS.md.",
+)
 @click.option("--include-walkin", is_flag=True, help="Include walk-in (non-probability) responses.")
 @click.option(
     "--previous",
@@ -57,7 +70,9 @@ def _fail(exc) -> click.ClickException:
 )
 @click.option("--k", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
-def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, overwrite):
+def score_command(
+    code, out_dir, mapping, min_n, min_n_basis, single, include_walkin, previous, k, overwrite
+):
     """Tính điểm một đợt từ cơ sở dữ liệu / Score a campaign from the database."""
 
     campaign = _campaign(code)
@@ -78,6 +93,8 @@ def score_command(code, out_dir, mapping, min_n, include_walkin, previous, k, ov
                 out_dir,
                 mapping=mapping,
                 min_n=min_n,
+                min_n_basis=min_n_basis,
+                single_respondent_strata=single,
                 include_walkin=include_walkin,
                 previous=previous_frame,
                 k=k,

@@ -120,6 +120,8 @@ def run(campaign_id: int):
         campaign,
         mapping=form.mapping.data,
         min_n=form.min_n.data,
+        min_n_basis=form.min_n_basis.data or None,
+        single_respondent_strata=form.single_respondent_strata.data or None,
         include_walkin=bool(form.include_walkin.data),
         k=form.k.data or 5,
         mapping_yaml=mapping_yaml,

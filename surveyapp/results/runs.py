@@ -137,6 +137,8 @@ def start_run(
     *,
     mapping: str = "brvt-2024",
     min_n: int | None = None,
+    min_n_basis: str | None = None,
+    single_respondent_strata: str | None = None,
     include_walkin: bool = False,
     k: int = 5,
     mapping_yaml: bytes | None = None,
@@ -152,6 +154,8 @@ def start_run(
     settings = {
         "mapping": "uploaded" if mapping_yaml is not None else mapping,
         "min_n": min_n,
+        "min_n_basis": min_n_basis,
+        "single_respondent_strata": single_respondent_strata,
         "include_walkin": bool(include_walkin),
         "k": k,
         "previous": previous_csv is not None,
@@ -184,6 +188,8 @@ def run_scoring_job(campaign_id: int, run_id: str) -> str:
             run.outputs,
             mapping=str(mapping_file) if mapping_file.is_file() else run.meta["mapping"],
             min_n=run.meta.get("min_n"),
+            min_n_basis=run.meta.get("min_n_basis"),
+            single_respondent_strata=run.meta.get("single_respondent_strata"),
             include_walkin=bool(run.meta.get("include_walkin")),
             previous=previous,
             k=int(run.meta.get("k", 5)),
@@ -204,13 +210,18 @@ class RankingTable:
     criteria: list[str]
     min_n: int
     response_rates: bool
+    import_file: str  # the file the Department imports into its scoring software
+    statuses: dict[str, int]
+
+
+IMPORT_FILE = "points.xlsx"
+UNIT_STATUSES = ("scored", "below_min_n", "no_responses", "not_applicable")
 
 
 def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable | None:
-    """Units by overall index with CI, n and points per criterion, from a run's CSVs.
-
-    Units with fewer than ``min_n`` respondents (``small``) get no rank and come after the
-    ranked ones, as the scoring library ranks them (enforced here too for older runs).
+    """Every unit of the sample with its status, rank (interval, group), overall index with
+    CI (or "not reliable"), n, n_eff, response rates and points per criterion, from a
+    run's files. Ranked units first, in rank order; the others after them by code.
     """
     units_csv, points_csv, json_path = (
         directory / "units.csv",
@@ -219,7 +230,8 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
     )
     if not (units_csv.is_file() and points_csv.is_file()):
         return None
-    units = pd.read_csv(units_csv, dtype={"unit": str, "rank": "Int64"})  # 1, not 1.0
+    integers = dict.fromkeys(("rank", "rank_low", "rank_high", "rank_group"), "Int64")
+    units = pd.read_csv(units_csv, dtype={"unit": str, "flags": str, **integers})
     points = pd.read_csv(points_csv, dtype={"unit": str, "criterion": str})
     settings = json.loads(json_path.read_text(encoding="utf-8")).get("settings", {})
     min_n = int(min_n_override or settings.get("min_n") or 0)
@@ -235,12 +247,27 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
             }
             for code in criteria
         }
-        record["small"] = int(record.get("n_respondents") or 0) < min_n
+        if "status" not in record:  # a run from before statuses: small units were unranked
+            small = int(record.get("n_respondents") or 0) < min_n
+            record["status"] = "below_min_n" if small else "scored"
+        flags = str(record.get("flags") or "")
+        flags = set(flags.split(";")) if flags and flags != "nan" else set()
+        record["unreliable"] = "unreliable" in flags
+        record["single_stratum"] = "single_respondent_stratum" in flags
+        record["small"] = record["status"] != "scored"
         if record["small"]:
             record["rank"] = None
         rows.append({key: _number(value) for key, value in record.items()})
     rows.sort(key=lambda row: row["rank"] is None)  # stable: ranked first, in rank order
-    return RankingTable(rows, criteria, min_n, "response_rate" in units.columns)
+    statuses = {status: sum(1 for r in rows if r["status"] == status) for status in UNIT_STATUSES}
+    return RankingTable(
+        rows,
+        criteria,
+        min_n,
+        "rr1" in units.columns,
+        f"{directory.name}/{IMPORT_FILE}",
+        statuses,
+    )
 
 
 def _number(value: Any) -> Any:

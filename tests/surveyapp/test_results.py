@@ -410,7 +410,11 @@ def test_results_page_ranks_only_units_with_enough_responses(app, client, login,
     campaign, _ = scored_campaign
     login(Role.ADMIN)
     page = client.get(_start(client, campaign).headers["Location"]).get_data(as_text=True)
-    rows = re.findall(r'<tr( class="small-cell")?>\s*<td>([^<]*)</td>\s*<td>(X\d)', page)
+    rows = re.findall(
+        r'<tr( class="small-cell")? data-status="[a-z_]+">\s*<td>([^<(]*?)(?: \(\d+–\d+\))?</td>'
+        r"\s*<td>[^<]*</td>\s*<td>(X\d)",
+        page,
+    )
     with app.app_context():
         (run,) = list_runs(campaign.id)
         units = pd.read_csv(run.outputs / "sipas-citizen" / "units.csv", dtype={"unit": str})
@@ -421,8 +425,61 @@ def test_results_page_ranks_only_units_with_enough_responses(app, client, login,
     assert rows == [
         ("", "1", enough.unit.iloc[0]),
         ("", "2", enough.unit.iloc[1]),
-        (' class="small-cell"', "—", "X3"),
+        (' class="small-cell"', "Chưa đủ số phiếu tối thiểu", "X3"),
     ]
+
+
+def test_every_sampled_unit_is_in_every_result_with_its_status_and_the_dashboards_rates(
+    app, client, login, factory, scored_campaign, pdfcheck
+):
+    """X1–X3 answered (6/5/2); X4 was sampled (5 people) and nobody answered. The
+    Department's import file, units.csv, the report and the page all list X4 as "no
+    responses", and the response rates are the dashboard's, per unit and group."""
+    from surveyapp.dashboard.figures import response_rates
+    from surveyapp.models import Draw
+
+    campaign, units = scored_campaign
+    silent = factory.unit(code="X4", name="UBND xã Số 4")
+    draw = factory.add(Draw(campaign_id=campaign.id, design={}))
+    plan = {
+        units[0]: ["completed"] * 6 + ["refused"] * 2,
+        units[1]: ["completed"] * 5 + ["noncontact"] * 3,
+        units[2]: ["completed"] * 2 + ["pending"] * 4,
+        silent: ["refused"] * 2 + ["pending"] * 3,
+    }
+    factory.add(*[_respondent(draw, u, status=s) for u, statuses in plan.items() for s in statuses])
+    login(Role.ADMIN)
+    page = client.get(_start(client, campaign).headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        out = run.outputs / "sipas-citizen"
+        dashboard = response_rates(campaign.id).frame()
+    units_csv = pd.read_csv(out / "units.csv", dtype={"unit": str}).set_index("unit")
+    assert units_csv.at["X4", "status"] == "no_responses" and pd.isna(units_csv.at["X4", "rank"])
+    assert units_csv.at["X4", "rr1"] == 0.0
+    points = pd.read_excel(out / "points.xlsx", sheet_name="points", engine="calamine")
+    assert set(points.unit.astype(str)) == {"X1", "X2", "X3", "X4"}
+    assert (points[points.unit.astype(str) == "X4"].status == "no_responses").all()
+    document = json.loads((out / "points.json").read_text(encoding="utf-8"))
+    assert {u["unit"]: u["status"] for u in document["units"]}["X4"] == "no_responses"
+    report = " ".join(pdfcheck.text(out / "report.pdf").split())
+    assert "UBND xã Số 4" in report and "không có phiếu trả lời" in report
+    assert "BÁO CÁO KẾT QUẢ ĐIỀU TRA XÃ HỘI HỌC NĂM" in report
+    # the page: X4 with its status, and which file the Department imports
+    assert re.search(r'data-status="no_responses">\s*<td>Không có phiếu trả lời</td>', page)
+    assert "UBND xã Số 4" in page and "sipas-citizen/points.xlsx" in page
+    # the same response rates everywhere: RR1 of X1 = 6/8, of X3 = 2/6
+    rates = pd.read_csv(out / "response_rates.csv", dtype={"unit": str})
+    rates["group"] = rates["group"].fillna("")  # the unit's total
+    merged = rates.merge(dashboard, on=["unit", "group"], suffixes=("", "_dashboard"))
+    assert len(merged) == len(dashboard) == 8  # 4 units × (citizen + the unit's total)
+    np.testing.assert_allclose(merged.rr1, merged.rr1_dashboard)
+    np.testing.assert_allclose(merged.rr3, merged.rr3_dashboard)
+    x1 = rates[(rates.unit == "X1") & (rates.group == "citizen")].iloc[0]
+    assert x1.rr1 == pytest.approx(6 / 8) and x1.sampled == 8
+    assert units_csv.at["X3", "rr1"] == pytest.approx(2 / 6)
+    dashboard_page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "75.0%" in dashboard_page and "33.3%" in dashboard_page
 
 
 def test_supervisor_gets_only_microdata_and_other_roles_nothing(
