@@ -429,7 +429,7 @@ def _ranking_table(result: ScoringResult, names, styles):
             row += [_number(record.previous_overall_index), f"{sign}{_number(change)}"]
         rows.append(row)
     widths = (
-        [2.2, 1.1, 3.6, 1.7, 2.0, 1.8, 2.0]
+        [2.2, 1.3, 3.4, 1.7, 2.0, 1.8, 2.0]
         + ([1.6] if has_rate else [])
         + ([1.5, 1.4] if has_previous else [])
     )
@@ -485,6 +485,7 @@ def _rates_table(result: ScoringResult, names, styles):
     completed = rates["I"] if "I" in rates else pd.Series(np.nan, index=rates.index)
     for unit in result.units.unit:
         mine = rates[rates.unit == unit]
+        mine = mine.iloc[np.lexsort((mine.group.to_numpy(), mine.group.to_numpy() != ""))]
         for record, done in zip(mine.itertuples(), completed[mine.index], strict=True):
             rows.append(
                 [
@@ -597,7 +598,13 @@ def _methods(result: ScoringResult) -> list[str]:
         "tròn nửa lên.",
         "<b>Sai số chuẩn.</b> Tuyến tính hoá Taylor cho ước lượng tỷ số trong mẫu phân tầng "
         f"(Cochran 1977; Wolter 2007; Lohr 2019), {fpc}; bậc tự do của mỗi ô = số phiếu − số "
-        "tầng có phiếu trong ô. Kết quả được đối chiếu với gói survey của R.",
+        "tầng có phiếu trong ô. Kết quả được đối chiếu với gói survey của R."
+        + (
+            f" Trọng số đã được điều chỉnh theo tổng số đã biết của Sở (raking) theo: "
+            f"{', '.join(s['raking'])}; sai số coi trọng số này là cố định."
+            if s.get("raking")
+            else ""
+        ),
         f"<b>Tầng chỉ có một người trả lời.</b> Cách xử lý: {SINGLE_METHOD_TEXT[single]}. "
         + (
             f"Lần tính này có {len(singles)} tầng như vậy; mọi ô có phiếu thuộc các tầng này (hoặc "

@@ -14,6 +14,7 @@ from scoring_bridge.estimators import ProgressCallback, compute_indices
 from scoring_bridge.inputs import prepare_responses
 from scoring_bridge.mapping import Criterion, ScoringMapping, load_mapping
 from scoring_bridge.points import criterion_points, unit_summary
+from scoring_bridge.raking import rake_weights
 from scoring_bridge.spec import SurveySpec, load_spec, spec_from_questionnaire
 
 INTERVAL_METHOD = "korn-graubard"
@@ -56,6 +57,7 @@ def score(
     single_respondent_strata: str | None = None,
     min_n_basis: str | None = None,
     response_rates: pd.DataFrame | None = None,
+    raking_totals: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
     units: list[str] | None = None,
     progress: ProgressCallback | None = None,
@@ -74,6 +76,8 @@ def score(
     the questionnaire's groups), ``sampled``, ``rr1``, ``rr3`` (fractions) and optionally
     the disposition counts; units sampled there are reported even without responses, and
     a criterion whose groups were sampled but not answered is ``no_responses``.
+    ``raking_totals`` (columns unit, variable, category, total) rakes the weights to
+    totals the Department knows (:mod:`scoring_bridge.raking`).
     ``previous`` (columns ``unit`` and ``overall_index``) the previous year's results;
     ``units`` lists units to report even if none of their respondents answered.
     """
@@ -91,6 +95,8 @@ def score(
             key="criteria",
         )
     prepared = prepare_responses(responses, spec, unweighted=unweighted)
+    if raking_totals is not None:
+        prepared["weight"] = rake_weights(prepared, raking_totals)
     rates = _checked_rates(response_rates)
     index_min_n = min_n if min_n is not None else min(c.min_responses for c in criteria)
     basis = min_n_basis or mapping.min_responses_basis
@@ -139,6 +145,7 @@ def score(
         "weighted": not unweighted,
         "finite_population_correction": bool(stratum_population) and selection != "pps",
         "min_n_basis": basis,
+        "raking": sorted(set(raking_totals["variable"])) if raking_totals is not None else [],
         "interval_method": INTERVAL_METHOD,
         **indices.attrs.get("design", {}),
         "responses": int(len(prepared)),

@@ -97,6 +97,13 @@ def _numbers(frame, column: str, path: Path):
     "correction unless --strata is given.",
 )
 @click.option(
+    "--totals",
+    "totals_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Known totals to rake the weights to (CSV/XLSX: unit, variable, category, total), "
+    "e.g. procedures by field per unit.",
+)
+@click.option(
     "--single-respondent-strata",
     "single",
     type=click.Choice(["collapse", "adjust", "certainty", "refuse"]),
@@ -139,6 +146,7 @@ def score(
     previous,
     units_file,
     manifest_file,
+    totals_file,
     single,
     min_n_basis,
     strata_file,
@@ -179,6 +187,7 @@ def score(
                 single_respondent_strata=single,
                 min_n_basis=min_n_basis,
                 response_rates=rates,
+                raking_totals=_totals(totals_file),
                 previous=previous_frame,
                 units=unit_list,
                 progress=progress,
@@ -267,6 +276,14 @@ def _rates_from_sample_sizes(units, groups, sampled, prepared):
             ]
         frame = pd.concat([frame, totals.assign(group="")], ignore_index=True)
     return frame
+
+
+def _totals(path: Path | None):
+    if path is None:
+        return None
+    from scoring_bridge.raking import read_totals
+
+    return read_totals(path)
 
 
 def _manifest(path: Path | None):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from scoring_bridge import ScoringError
+from scoring_bridge.raking import read_totals
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
@@ -62,6 +63,12 @@ def _fail(exc) -> click.ClickException:
     default=None,
     help="Strata with one respondent (default: the mapping's, else collapse); see METHODS.md.",
 )
+@click.option(
+    "--totals",
+    "totals_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Known totals to rake the weights to (CSV/XLSX: unit, variable, category, total).",
+)
 @click.option("--include-walkin", is_flag=True, help="Include walk-in (non-probability) responses.")
 @click.option(
     "--previous",
@@ -71,7 +78,17 @@ def _fail(exc) -> click.ClickException:
 @click.option("--k", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def score_command(
-    code, out_dir, mapping, min_n, min_n_basis, single, include_walkin, previous, k, overwrite
+    code,
+    out_dir,
+    mapping,
+    min_n,
+    min_n_basis,
+    single,
+    totals_file,
+    include_walkin,
+    previous,
+    k,
+    overwrite,
 ):
     """Tính điểm một đợt từ cơ sở dữ liệu / Score a campaign from the database."""
 
@@ -95,6 +112,7 @@ def score_command(
                 min_n=min_n,
                 min_n_basis=min_n_basis,
                 single_respondent_strata=single,
+                raking_totals=read_totals(totals_file) if totals_file else None,
                 include_walkin=include_walkin,
                 previous=previous_frame,
                 k=k,

@@ -453,6 +453,7 @@ def score_campaign(
     overwrite: bool = False,
     single_respondent_strata: str | None = None,
     min_n_basis: str | None = None,
+    raking_totals: pd.DataFrame | None = None,
     progress: ScoringProgress | None = None,
 ) -> list[QuestionnaireOutcome]:
     """Score every questionnaire of ``campaign`` into ``out_dir/<questionnaire id>/``.
@@ -460,7 +461,8 @@ def score_campaign(
     A questionnaire for which ``mapping`` has no criteria is skipped (and reported); if no
     questionnaire can be scored a :class:`ResultsError` is raised. Library errors
     (:class:`scoring_bridge.ScoringError`) propagate with their vi/en messages.
-    ``single_respondent_strata`` and ``min_n_basis`` override the mapping's choices.
+    ``single_respondent_strata`` and ``min_n_basis`` override the mapping's choices;
+    ``raking_totals`` rakes the weights to the Department's known totals.
     """
 
     report = progress or (lambda done, total, message: None)
@@ -504,6 +506,7 @@ def score_campaign(
             single_respondent_strata=single_respondent_strata,
             min_n_basis=min_n_basis,
             response_rates=rates,
+            raking_totals=raking_totals,
             previous=_previous_for(previous, questionnaire_id),
             units=None,
             progress=step,

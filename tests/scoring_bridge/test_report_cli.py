@@ -332,3 +332,30 @@ def test_methods_document_in_both_languages_is_what_the_annex_refers_to(
     annex = annex[annex.index("Phụ lục: Phương pháp tính") :]
     assert METHODS_DOCUMENT in annex
     assert "Korn–Graubard" in annex and "gộp với tầng tương tự nhất" in annex
+
+
+def test_cli_rakes_to_known_totals_and_names_bad_ones(citizen_responses, tmp_path):
+    totals = tmp_path / "totals.csv"
+    rows = [
+        (u, "group", g, 100.0 if g == "individual" else 25.0)
+        for u in ("U1", "U2", "U3", "U4")
+        for g in ("individual", "organisation")
+    ]
+    pd.DataFrame(rows, columns=["unit", "variable", "category", "total"]).to_csv(
+        totals, index=False
+    )
+    result, out = _run(citizen_responses, tmp_path, "--totals", str(totals))
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "points.json").read_text(encoding="utf-8"))
+    assert document["settings"]["raking"] == ["group"]
+    micro = pd.read_csv(out / "microdata.csv", dtype={"unit": str})
+    raked = micro[micro.is_probability == 1].groupby(["unit", "group"]).weight.sum()
+    assert raked[("U2", "organisation")] == pytest.approx(25.0)
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame(
+        [("U1", "group", "individual", 100.0)], columns=["unit", "variable", "category", "total"]
+    ).to_csv(bad, index=False)
+    (tmp_path / "again").mkdir()
+    result, _ = _run(citizen_responses, tmp_path / "again", "--totals", str(bad))
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "no total for code(s) organisation" in result.output
