@@ -11,6 +11,7 @@ from sampling.manifest import ManifestError, read_manifest
 from scoring_bridge import ScoringError, prepare_responses
 from scoring_bridge.design import selection_of_manifest
 from scoring_bridge.outputs import DEFAULT_K, write_outputs
+from scoring_bridge.raking import read_totals
 from scoring_bridge.scoring import score as run_scoring
 from scoring_bridge.spec import load_spec
 from surveyapp.dashboard.rates import DispositionCounts, rr1, rr3
@@ -242,7 +243,6 @@ def _rates_from_sample_sizes(units, groups, sampled, prepared):
     """AAPOR RR1/RR3 when only the cases released are known: every case that did not
     answer has unknown eligibility (UO). The rates come from the service's one rate
     function (:mod:`surveyapp.dashboard.rates`)."""
-    import pandas as pd
 
     answered = prepared[prepared["is_probability"]]
     by_unit = answered.groupby("unit").size()
@@ -281,8 +281,6 @@ def _rates_from_sample_sizes(units, groups, sampled, prepared):
 def _totals(path: Path | None):
     if path is None:
         return None
-    from scoring_bridge.raking import read_totals
-
     return read_totals(path)
 
 
