@@ -1,6 +1,6 @@
 """The Department's report (PDF in Vietnamese, and XLSX) and the codebook PDF.
 
-PDFs embed DejaVu Sans (shipped with matplotlib) so that Vietnamese diacritics render
+PDFs embed DejaVu Sans (shipped in ``questionnaires/fonts``) so that Vietnamese diacritics render
 everywhere; charts are drawn with matplotlib (Agg) and embedded as PNG.
 
 Report sections: overview; ranking of units by overall index (chart with 95% CIs, table
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from questionnaires import fonts
 from scoring_bridge.errors import OutputError
 from scoring_bridge.xlsx import write_xlsx
 
@@ -78,14 +79,12 @@ SELECTION_TEXT = {
 @functools.cache
 def register_fonts() -> None:
     """Register DejaVu Sans (regular and bold) with reportlab under this module's names."""
-    import matplotlib
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    directory = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    for name, filename in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
-        path = directory / filename
+    for name, face in ((FONT, fonts.REGULAR), (FONT_BOLD, fonts.BOLD)):
+        path = fonts.font_path(face)
         if not path.is_file():
             raise OutputError(f"Không tìm thấy phông chữ {path}.", f"Font file {path} not found.")
         pdfmetrics.registerFont(TTFont(name, str(path)))

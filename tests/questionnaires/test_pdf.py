@@ -4,6 +4,7 @@ every page, QR round trip, long texts over several pages, escaped markup, printe
 import io
 import re
 import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -109,6 +110,21 @@ def test_fonts_are_embedded_dejavu_truetype(personalised, pdfcheck):
     fonts = pdfcheck.embedded_fonts(personalised)
     assert fonts and all(fonts.values()), fonts
     assert all("DejaVuSans" in name for name in fonts)
+
+
+def test_fonts_ship_with_the_package_and_their_licence(tmp_path, pdfcheck):
+    # matplotlib made unimportable: the PDFs must not depend on its data folder.
+    out = tmp_path / "booklet.pdf"
+    script = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from questionnaires import load_builtin, render_questionnaire_pdf\n"
+        f"render_questionnaire_pdf(load_builtin('sipas-citizen'), {str(out)!r})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert set(pdfcheck.embedded_fonts(out)) and all(pdfcheck.embedded_fonts(out).values())
+    licence = (pdf_fonts.DIRECTORY / "LICENSE_DEJAVU").read_text(encoding="utf-8")
+    assert "Bitstream Vera" in licence and "public domain" in licence
+    assert Path(pdf_fonts.__file__).parent == pdf_fonts.DIRECTORY
 
 
 def test_no_character_falls_back_to_a_missing_glyph_box(personalised_texts):

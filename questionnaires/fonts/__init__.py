@@ -1,7 +1,9 @@
 """Embedded Unicode fonts for the PDF renderers.
 
-The 14 standard PDF fonts have no Vietnamese glyphs, so every PDF embeds DejaVu Sans, which
-matplotlib (a declared dependency) ships, as TrueType subsets.
+The 14 standard PDF fonts have no Vietnamese glyphs, so every PDF embeds DejaVu Sans as
+TrueType subsets. The five faces used are shipped in this folder, unmodified, under their
+licence (``LICENSE_DEJAVU``: Bitstream Vera terms, DejaVu changes in the public domain), which
+allows redistribution with the notice.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ _FILES = {
 }
 
 
-def _font_directory() -> Path:
-    import matplotlib
+#: The folder holding the TrueType files (the report in scoring_bridge reads them here too).
+DIRECTORY = Path(__file__).parent
 
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+def font_path(name: str) -> Path:
+    """The TrueType file of one of the faces above (``REGULAR``, ``BOLD``, ...)."""
+    return DIRECTORY / _FILES[name]
 
 
 @functools.cache
@@ -43,13 +48,12 @@ def register_fonts() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    directory = _font_directory()
-    for name, filename in _FILES.items():
-        path = directory / filename
+    for name in _FILES:
+        path = font_path(name)
         if not path.is_file():
             raise QuestionnaireError(
-                f"Không tìm thấy phông chữ {path} (cần matplotlib). / "
-                f"Font file {path} not found (matplotlib is required)."
+                f"Không tìm thấy phông chữ {path} (cài đặt gói bị thiếu tệp). / "
+                f"Font file {path} not found (the installed package is incomplete)."
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(
