@@ -14,6 +14,7 @@ from questionnaires import QuestionnaireError, load_builtin, load_questionnaire
 from questionnaires.batch import read_codes_csv, render_batch
 from questionnaires.invitation import render_invitations
 from questionnaires.pdf import render_questionnaire_pdf
+from surveyapp.core.progress import progress_bar
 
 
 def _fail(error: QuestionnaireError) -> None:
@@ -37,16 +38,6 @@ _lang_option = click.option(
 _version_option = click.option(
     "--version", "version", default=None, help="Phiên bản / Version (default: latest)"
 )
-
-
-class _Progress:
-    """Adapts the libraries' ``progress(done, total)`` callback to a click progress bar."""
-
-    def __init__(self, bar) -> None:
-        self.bar = bar
-
-    def __call__(self, done: int, total: int) -> None:
-        self.bar.update(done - self.bar.pos)
 
 
 @click.command("pdf")
@@ -112,14 +103,14 @@ def batch_command(
     try:
         questionnaire = _load(questionnaire_id, version)
         entries = read_codes_csv(codes)
-        with click.progressbar(length=len(entries), label="Đang in / Rendering") as bar:
+        with progress_bar("Đang in / Rendering", len(entries)) as bar:
             result = render_batch(
                 questionnaire,
                 entries,
                 str(out),
                 fmt=fmt,
                 lang=lang,
-                progress=_Progress(bar),
+                progress=bar.count,
                 workers=workers,
             )
     except QuestionnaireError as error:
@@ -164,7 +155,7 @@ def invitations_command(
         entries = [
             (entry.url, entry.code, entry.addressee, entry.unit) for entry in read_codes_csv(codes)
         ]
-        with click.progressbar(length=len(entries), label="Đang in / Rendering") as bar:
+        with progress_bar("Đang in / Rendering", len(entries)) as bar:
             pages = render_invitations(
                 entries,
                 str(out),
@@ -175,7 +166,7 @@ def invitations_command(
                 deadline=deadline,
                 contact=contact,
                 lang=lang,
-                progress=_Progress(bar),
+                progress=bar.count,
             )
     except QuestionnaireError as error:
         _fail(error)

@@ -48,6 +48,7 @@ from surveyapp.commands.sample_reading import (
     reading,
     reading_options,
 )
+from surveyapp.core.progress import progress_bar
 
 _PROGRESS_MIN_BYTES = 5 * 1024 * 1024  # about 100,000 rows
 
@@ -337,32 +338,12 @@ def _read_json(path: str, what_vi: str, what_en: str) -> dict:
         ) from None
 
 
-class _Progress:
-    """One bar over reading, checking, drawing and writing; shown for large files only.
-
-    Percentages: read 0-30, validate 30-45, draw 45-80 (the library's callback), write
-    80-100. click draws nothing when stderr is not a terminal.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.bar = None
-        if Path(path).stat().st_size >= _PROGRESS_MIN_BYTES:
-            self.bar = click.progressbar(
-                length=100, label="Chọn mẫu / Drawing", file=sys.stderr
-            ).__enter__()
-        self.done = 0
-
-    def to(self, percent: int) -> None:
-        if self.bar is not None and percent > self.done:
-            self.bar.update(percent - self.done)
-            self.done = percent
-
-    def draw_stage(self, stage: str, fraction: float) -> None:
-        self.to(45 + int(35 * fraction))
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+def _progress(path: str):
+    """One bar over reading, checking, drawing and writing (read 0-30, validate 30-45, draw
+    45-80, write 80-100); shown for large files only."""
+    return progress_bar(
+        "Chọn mẫu / Drawing", shown=Path(path).stat().st_size >= _PROGRESS_MIN_BYTES
+    )
 
 
 def _check_out(out: str, suffixes: tuple[str, ...]) -> Path:
@@ -481,25 +462,21 @@ def draw_command(frame, seed, commitment_file, public_value, out, **options) -> 
     else:
         how = reading(options)
         design = _design(options)
-    progress = _Progress(frame)
-    try:
+    with _progress(frame) as progress:
         valid, source = _load_frame(frame, how, _strata_columns(design), progress)
         with _library_errors():
             if commitment is not None:
                 sample = sampling.committed_draw(
-                    valid, commitment, public_value, progress=progress.draw_stage
+                    valid, commitment, public_value, progress=progress.stage(45, 80)
                 )
             else:
                 sample = sampling.draw_sample(
-                    valid, design, seed=seed, progress=progress.draw_stage
+                    valid, design, seed=seed, progress=progress.stage(45, 80)
                 )
         manifest = dict(sample.manifest, source=source)
         write_sample(sample.table, out_path)
         manifest_path = manifest_path_for(out_path)
         sampling.write_manifest(manifest, manifest_path)
-        progress.to(100)
-    finally:
-        progress.close()
     _print_allocation(sample.allocation)
     primary = int((sample.table["selection"] == "primary").sum())
     click.echo(

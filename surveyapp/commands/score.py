@@ -14,6 +14,7 @@ from scoring_bridge.outputs import DEFAULT_K, write_outputs
 from scoring_bridge.raking import read_totals
 from scoring_bridge.scoring import score as run_scoring
 from scoring_bridge.spec import load_spec
+from surveyapp.core.progress import progress_bar
 from surveyapp.dashboard.rates import DispositionCounts, rr1, rr3
 
 
@@ -166,15 +167,11 @@ def score(
         manifest = _manifest(manifest_file)
         population = _strata(strata_file) or _manifest_sizes(manifest)
         previous_frame = _previous(previous)
-        with click.progressbar(length=100, label="Tính chỉ số / Scoring", file=None) as bar:
-            state = {"shown": 0}
+        with progress_bar("Tính chỉ số / Scoring") as bar:
+            counts, cells = bar.span(10, 40), bar.span(40, 70)
 
             def progress(stage: str, done: int, total: int) -> None:
-                share = 0.0 if total == 0 else done / total
-                target = int((10 + 30 * share) if stage == "counts" else (40 + 30 * share))
-                if target > state["shown"]:
-                    bar.update(target - state["shown"])
-                    state["shown"] = target
+                (counts if stage == "counts" else cells)(done, total)
 
             result = run_scoring(
                 prepared,
@@ -196,15 +193,12 @@ def score(
             stages = iter(range(75, 100, 5))
 
             def written(label: str) -> None:
-                target = next(stages, 99)
                 bar.label = f"Ghi {label} / Writing {label}"
-                bar.update(max(target - state["shown"], 0))
-                state["shown"] = max(target, state["shown"])
+                bar.to(next(stages, 99))
 
             paths = write_outputs(
                 result, out_dir, k=k, overwrite=overwrite, unit_names=unit_names, progress=written
             )
-            bar.update(100 - state["shown"])
     except ScoringError as exc:
         raise click.ClickException(f"{exc.message_vi}\n{exc.message_en}") from exc
     scored = int((result.points.status == "scored").sum())

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from scoring_bridge import ScoringError
 from scoring_bridge.raking import read_totals
+from surveyapp.core.progress import progress_bar
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
@@ -96,14 +97,7 @@ def score_command(
     previous_frame = None
     if previous is not None:
         previous_frame = pd.read_csv(previous, dtype={"unit": str, "questionnaire": str})
-    with click.progressbar(length=100, label=both("Tính điểm", "Scoring")) as bar:
-        shown = {"done": 0}
-
-        def progress(done, total, message):
-            if done > shown["done"]:
-                bar.update(done - shown["done"])
-                shown["done"] = done
-
+    with progress_bar(both("Tính điểm", "Scoring")) as bar:
         try:
             outcomes = score_campaign(
                 campaign,
@@ -117,7 +111,7 @@ def score_command(
                 previous=previous_frame,
                 k=k,
                 overwrite=overwrite,
-                progress=progress,
+                progress=bar.count,
             )
         except (ResultsError, ScoringError) as exc:
             raise _fail(exc) from exc

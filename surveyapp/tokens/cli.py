@@ -12,6 +12,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from surveyapp.core.progress import progress_bar
 from surveyapp.csvsafe import write_csv
 from surveyapp.db import transaction
 from surveyapp.extensions import db
@@ -49,13 +50,9 @@ def issue_command(campaign_code, unit_code, only_new, lang, out, links):
             respondents = db.session.scalars(
                 invitable(campaign.id, unit_id, only_new=only_new)
             ).all()
-            with click.progressbar(length=len(respondents), label="Thư / letters") as bar:
+            with progress_bar("Thư / letters", len(respondents)) as bar:
                 issued = produce_letters(
-                    campaign,
-                    respondents,
-                    partial,
-                    lang=lang,
-                    progress=lambda done, total: bar.update(done - bar.pos),
+                    campaign, respondents, partial, lang=lang, progress=bar.count
                 )
             if links:
                 Path(links).write_text(
