@@ -25,6 +25,13 @@ def _inject_nav() -> dict:
     return {"nav_items": nav_items}
 
 
+@bp.app_template_global()
+def page_url(number: int) -> str:
+    """This page with the same filters (query string), on page ``number`` of its table."""
+    args = {**request.args.to_dict(), "page": number}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 @bp.route("/")
 @login_required
 def index():

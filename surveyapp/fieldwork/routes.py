@@ -25,7 +25,6 @@ from wtforms.fields.choices import SelectChoice
 
 from questionnaires import AnswerError, build_form_class
 from surveyapp.core.codes import hash_code, is_valid_code
-from surveyapp.core.paging import paginate
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as ops
@@ -56,6 +55,7 @@ from surveyapp.security import Throttle, can_see_respondent, current_user, roles
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork", template_folder="templates")
 
+PER_PAGE = 50  # cases per page of a unit's table (a district's sample runs to hundreds)
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 PAPER_SESSION_KEY = "paper_respondent"
 # Clerks are staff, but a wrong code is still counted: codes must not be guessable.
@@ -253,7 +253,9 @@ def unit(campaign_id: int, unit_id: int, form: AssignSelectedForm | None = None,
         query = query.where(Respondent.status == shown)
     if stratum in strata:
         query = query.where(Respondent.stratum == stratum)
-    page = paginate(query)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    if page.page > page.pages > 0:  # past the end (an old link, a filter): the last page
+        page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
     respondents = page.items
     reserves = db.session.execute(
         sa.select(Respondent.stratum, sa.func.count(Respondent.id))

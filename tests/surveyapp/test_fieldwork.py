@@ -446,7 +446,7 @@ def test_unit_page_is_paged_and_pages_keep_the_filters(client, login, factory):
     import html
     import re
 
-    from surveyapp.core.paging import PER_PAGE
+    from surveyapp.fieldwork.routes import PER_PAGE
 
     unit = factory.unit(code="VT", name="Thành phố Vũng Tàu")
     campaign = factory.campaign(status="fieldwork")
