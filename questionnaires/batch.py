@@ -4,11 +4,9 @@
   (:class:`~questionnaires.pdf.PageFormCanvas`); each copy adds its QR code and code. One
   process: the work per copy is small and a single output file cannot be split over processes
   without merging, which costs more than it saves (see BENCHMARKS.md).
-* A ZIP (``fmt="zip"``): one complete PDF per copy, stamped out of a pre-rendered booklet
-  (:class:`~questionnaires.pdf_template.BookletTemplate`), in one process by default: a copy
-  costs about 0.2 ms of rendering but 113 kB of archive (mostly the embedded font subsets),
-  so writing the archive dominates and two worker processes measured slower than one
-  (BENCHMARKS.md); ``workers`` > 1 is kept for machines with faster disks.
+* A ZIP (``fmt="zip"``): one complete PDF per copy, stamped by pypdf out of a pre-rendered
+  booklet (:class:`~questionnaires.pdf_template.BookletTemplate`), in one process by default;
+  ``workers`` > 1 splits the copies over processes (BENCHMARKS.md has both).
 
 Both choose the QR version and mask once for the whole batch (:class:`~questionnaires.qr.QrPlan`).
 """

@@ -3,10 +3,12 @@ decoding to its own URL; the CSV of URLs and codes checked row by row."""
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+import questionnaires
 from questionnaires import QuestionnaireError, load_builtin
 from questionnaires.batch import BatchInputError, CopyEntry, read_codes_csv, render_batch
 from questionnaires.pdf import render_questionnaire_pdf
@@ -119,3 +121,18 @@ def test_bad_batch_arguments_are_clear_errors(sipas):
         render_batch(sipas, [], io.BytesIO())
     with pytest.raises(QuestionnaireError, match="URL or code missing"):
         render_batch(sipas, [("https://k.vn/s/A", "")], io.BytesIO())
+
+
+def test_no_pdf_is_assembled_byte_by_byte():
+    # Copies are stamped by pypdf: no module of the library parses or writes cross-reference
+    # tables or object syntax itself.
+    sources = Path(questionnaires.__file__).parent.glob("*.py")
+    offending = [
+        path.name
+        for path in sources
+        if any(
+            marker in path.read_text(encoding="utf-8")
+            for marker in ("startxref", "endobj", "xref\\n")
+        )
+    ]
+    assert offending == []
