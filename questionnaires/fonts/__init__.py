@@ -11,6 +11,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
 from questionnaires.errors import QuestionnaireError
 
 REGULAR = "DejaVuSans"
@@ -45,9 +48,6 @@ def register_fonts() -> str:
 
     The family mapping lets Paragraph markup ``<b>`` and ``<i>`` pick the right face.
     """
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
     for name in _FILES:
         path = font_path(name)
         if not path.is_file():
