@@ -14,6 +14,10 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 ``BASE_URL``            public address used in printed links and QR codes.
 ``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
 ``MAX_UPLOAD_ROWS``     largest number of data rows accepted in an uploaded list.
+``MAX_UPLOAD_CELLS``    largest rectangle of cells (rows x columns) of an uploaded workbook's sheet,
+                        checked before the sheet is read (default 10,000,000).
+``WEB_MEMORY_LIMIT_MB`` address space of each web worker, set by gunicorn.conf.py (default 2048;
+                        0: no limit).
 ``PROVINCE_NAME``       the province named on invitation letters (left out when unset).
 """
 
@@ -86,6 +90,8 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
         "MAX_UPLOAD_ROWS": _int_env("MAX_UPLOAD_ROWS", 200_000),
+        # 200,000 rows of 50 columns; the XLSX reader allocates the whole rectangle.
+        "MAX_UPLOAD_CELLS": _int_env("MAX_UPLOAD_CELLS", 10_000_000),
         "ALLOWED_UPLOAD_EXTENSIONS": (".csv", ".xlsx"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

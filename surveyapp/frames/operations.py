@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 import sampling
 from sampling.columns import fold_header
+from sampling.frames import DEFAULT_MAX_CELLS
 from sampling.validation import ISSUE_COLUMNS
 from surveyapp.db import utcnow
 from surveyapp.draws.operations import current_draw
@@ -147,10 +148,14 @@ def _merge_issues(issues: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind: ListKind, *,
-               max_bytes: int, max_rows: int):  # fmt: skip
-    """(valid rows, issues, summary) of an uploaded file, or a :class:`Rejection`."""
+               max_bytes: int, max_rows: int, max_cells: int | None = None):  # fmt: skip
+    """(valid rows, issues, summary) of an uploaded file, or a :class:`Rejection`.
+    ``max_cells`` bounds a workbook sheet's rectangle (see :func:`sampling.read_frame`)."""
     try:
-        frame = sampling.read_frame(data, filename=filename, max_bytes=max_bytes, max_rows=max_rows)
+        frame = sampling.read_frame(
+            data, filename=filename, max_bytes=max_bytes, max_rows=max_rows,
+            max_cells=max_cells or DEFAULT_MAX_CELLS,
+        )  # fmt: skip
         if "unit" not in frame.columns:
             # The list is for one unit: a missing unit column means "this unit".
             frame["unit"] = pd.Series([unit.code] * len(frame), dtype="str", index=frame.index)

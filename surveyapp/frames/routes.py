@@ -147,6 +147,7 @@ def _limits() -> dict:
     return {
         "max_bytes": current_app.config["MAX_CONTENT_LENGTH"],
         "max_rows": current_app.config["MAX_UPLOAD_ROWS"],
+        "max_cells": current_app.config["MAX_UPLOAD_CELLS"],
     }
 
 

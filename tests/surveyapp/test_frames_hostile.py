@@ -167,3 +167,14 @@ def test_control_characters_in_cells_are_not_stored(client, focal, campaign, db_
     with db_session() as session:
         record = session.execute(sa.select(FrameRecord.full_name, FrameRecord.address)).one()
     assert tuple(record) == ("Nguyễn Văn An", "Thôn 1")
+
+
+@pytest.mark.app_config(MAX_UPLOAD_CELLS=1_000)
+def test_the_sheet_rectangle_is_bounded_by_the_configuration(
+    client, focal, campaign, db_session, hostile
+):
+    far = '<row r="40"><c r="AD40"><v>1</v></c></row>'  # 40 rows x 30 columns
+    response = post_file(client, campaign, focal, hostile.xlsx(hostile.sheet(far)), "ds.xlsx")
+    assert response.status_code == 422
+    assert "1,200" in response.get_data(as_text=True)
+    assert counts(db_session) == (0, 0)
