@@ -82,7 +82,7 @@ def test_xlsform_export_then_import_round_trips(run, tmp_path):
     assert result.exit_code == 0 and xlsx.exists()
     result = run("xlsform", "import", str(xlsx), "--out", str(yaml_path))
     assert result.exit_code == 0
-    assert load_questionnaire(yaml_path) == load_builtin("sipas-citizen")
+    assert load_questionnaire(yaml_path) == load_builtin("sipas-citizen", "2024")
 
 
 def test_xlsform_errors_are_reported_cleanly(run, tmp_path):

@@ -121,5 +121,6 @@ def test_par_officials_covers_every_reform_field_and_groups():
 
 
 def test_builtins_are_parsed_once_and_shared():
-    assert load_builtin("sipas-citizen") is load_builtin("sipas-citizen", "2024")
+    assert load_builtin("sipas-citizen") is load_builtin("sipas-citizen", "2025")  # the newest
+    assert load_builtin("sipas-citizen", "2024") is load_builtin("sipas-citizen", "2024")
     assert load_builtin("par-officials") in list_builtin()
