@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from questionnaires import fonts
+from scoring_bridge.comparison import RULE_LABELS
 from scoring_bridge.errors import OutputError
 from scoring_bridge.xlsx import write_xlsx
 
@@ -282,6 +283,7 @@ def write_report_pdf(
     story.append(Spacer(1, 0.3 * cm))
     story.append(_ranking_table(result, names, styles))
     story += [Paragraph(text, styles["body"]) for text in _ranking_notes(result)]
+    story += [Paragraph(text, styles["body"]) for text in _comparison_notes(result, names)]
     if result.response_rates is not None:
         story += [CondPageBreak(6 * cm), Paragraph(HEADINGS["rates"], styles["h1"])]
         story.append(
@@ -340,6 +342,24 @@ def write_report_pdf(
     document.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
+def _comparison_notes(result: ScoringResult, names) -> list[str]:
+    """How last year's figures were made where units changed (a crosswalk was used)."""
+    units = result.units
+    if "previous_note" not in units or "like_for_like" not in units:
+        return []
+    basis = next((b for b in units.get("previous_basis", []) if b), "")
+    rule = RULE_LABELS.get(basis, ("", ""))[0]
+    lines = [
+        "<b>So sánh với năm trước qua bảng chuyển đổi đơn vị.</b> Chỉ số năm trước của đơn vị "
+        f"hiện hành được tổng hợp từ các đơn vị tiền thân ({rule}); chỉ so sánh tương đương "
+        "khi đơn vị có đúng một đơn vị tiền thân chuyển nguyên vẹn. Các đơn vị khác:"
+    ]
+    for record in units.itertuples():
+        if not record.like_for_like and record.previous_note:
+            lines.append(f"• {names.get(record.unit, record.unit)}: {record.previous_note}.")
+    return lines
+
+
 def _overview(result: ScoringResult) -> list[str]:
     s = result.settings
     groups = ", ".join(s["groups"])
@@ -347,6 +367,13 @@ def _overview(result: ScoringResult) -> list[str]:
         f"Số phiếu hợp lệ đưa vào tính toán: <b>{_count(s['responses_used'])}</b> phiếu của "
         f"<b>{len(result.units)}</b> cơ quan, đơn vị; nhóm đối tượng: {groups}; "
         f"số tầng chọn mẫu: {s['strata']}.",
+        f"Bảng hỏi <b>{s['questionnaire']}</b>"
+        + (
+            f" phiên bản <b>{s['questionnaire_version']}</b>"
+            if s.get("questionnaire_version")
+            else ""
+        )
+        + f"; bộ tiêu chí chấm điểm <b>{result.mapping.id}</b> ({result.mapping.name_vi}).",
     ]
     if s["walk_in_excluded"]:
         lines.append(

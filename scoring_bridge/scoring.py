@@ -211,7 +211,15 @@ def _with_previous(summary, previous):
             "The previous year's results need the columns 'unit' and 'overall_index'.",
             column="overall_index",
         )
-    before = previous.assign(unit=previous["unit"].astype(str)).set_index("unit")["overall_index"]
+    rows = previous.assign(unit=previous["unit"].astype(str)).set_index("unit")
+    before = rows["overall_index"]
     summary["previous_overall_index"] = summary.unit.map(pd.to_numeric(before, errors="coerce"))
     summary["change"] = summary["overall_index"] - summary["previous_overall_index"]
+    # Across a reorganisation (scoring_bridge.comparison): how each figure was made.
+    for column in ("previous_units", "previous_basis", "previous_note", "previous_note_en"):
+        if column in rows:
+            summary[column] = summary.unit.map(rows[column]).fillna("")
+    if "like_for_like" in rows:
+        like = rows["like_for_like"].astype(str).str.lower().isin(("true", "1"))
+        summary["like_for_like"] = summary.unit.map(like).fillna(False).astype(bool)
     return summary

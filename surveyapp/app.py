@@ -21,6 +21,8 @@ from surveyapp.campaigns import routes as campaigns
 from surveyapp.citizen import routes as citizen
 from surveyapp.core import errors
 from surveyapp.core import routes as core
+from surveyapp.crosswalk import cli as crosswalk_cli
+from surveyapp.crosswalk import routes as crosswalk
 from surveyapp.dashboard import routes as dashboard
 from surveyapp.demo import cli as demo_cli
 from surveyapp.draws import routes as draws
@@ -42,6 +44,7 @@ BLUEPRINTS = (
     core.bp,
     auth.bp,
     units.bp,
+    crosswalk.bp,
     campaigns.bp,
     frames.bp,
     draws.bp,
@@ -57,6 +60,7 @@ BLUEPRINTS = (
 # libraries' commands, which need no application, are added in surveyapp/cli.py.
 COMMANDS = (
     units_cli.group,
+    crosswalk_cli.group,
     users_cli.group,
     campaign_cli.group,
     tokens_cli.group,

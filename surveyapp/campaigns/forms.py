@@ -2,6 +2,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from surveyapp.core.fields import DayField
@@ -40,6 +41,16 @@ class CampaignForm(FlaskForm):
     period_start = DayField("period_start", validators=[Optional()])
     period_end = DayField("period_end", validators=[Optional()])
     token_expires_on = DayField("token_expires_on", validators=[Optional()])
+    previous_campaign_id = SelectField("previous_campaign_id", coerce=int, default=0)
+    comparison_rule = SelectField(
+        "comparison_rule",
+        choices=[
+            SelectChoice("responses", lt("Bình quân theo số phiếu", "Weighted by responses")),
+            SelectChoice("population", lt("Bình quân theo dân số", "Weighted by population")),
+            SelectChoice("not_comparable", lt("Không so sánh", "Not comparable")),
+        ],
+        default="responses",
+    )
 
     def validate_period_end(self, field):
         if field.data and self.period_start.data and field.data < self.period_start.data:

@@ -56,7 +56,18 @@ def index():
     return render_template("campaigns/index.html", campaigns=campaigns)
 
 
+def _previous_choices(campaign: Campaign) -> list[SelectChoice]:
+    others = db.session.scalars(
+        sa.select(Campaign).where(Campaign.id != (campaign.id or 0)).order_by(Campaign.code)
+    )
+    none = SelectChoice(0, t("— Không —", "— None —"))
+    return [none] + [SelectChoice(c.id, f"{c.code} — {c.name}") for c in others]
+
+
 def _save_campaign(form: CampaignForm, campaign: Campaign):
+    form.previous_campaign_id.choices = _previous_choices(campaign)
+    if not form.is_submitted() or form.previous_campaign_id.data is None:
+        form.previous_campaign_id.data = campaign.previous_campaign_id or 0
     if form.validate_on_submit():
         code_changed = campaign.code != form.code.data
         if campaign.id and code_changed and campaign.status != CampaignStatus.DRAFT:
@@ -65,6 +76,7 @@ def _save_campaign(form: CampaignForm, campaign: Campaign):
             )
         else:
             form.populate_obj(campaign)
+            campaign.previous_campaign_id = form.previous_campaign_id.data or None
             try:
                 with db.session.begin_nested():
                     db.session.add(campaign)

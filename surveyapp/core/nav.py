@@ -19,6 +19,14 @@ MENU = (
         ("Danh mục cơ quan, đơn vị được đánh giá.", "The registry of units being rated."),
     ),
     (
+        "crosswalk.index",
+        ("Chuyển đổi đơn vị", "Crosswalks"),
+        (
+            "Đơn vị cũ → đơn vị mới sau sắp xếp, để so sánh với năm trước.",
+            "Old units → current units after the reorganisation, for year-on-year comparison.",
+        ),
+    ),
+    (
         "campaigns.index",
         ("Đợt khảo sát", "Campaigns"),
         (

@@ -47,6 +47,13 @@ class Campaign(db.Model):
     token_expires_on: Mapped[date | None]
     # Units' lists are due by this day (frames status table marks later uploads as late).
     lists_due_on: Mapped[date | None]
+    # Year on year: last year's campaign (its units may be of an earlier structure, then
+    # compared through a confirmed crosswalk) and how predecessors are combined
+    # (scoring_bridge.comparison.RULES).
+    previous_campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    comparison_rule: Mapped[str] = mapped_column(sa.String(16), default="responses")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     instruments = relationship(
@@ -55,6 +62,8 @@ class Campaign(db.Model):
         cascade="all, delete-orphan",
         order_by="CampaignInstrument.respondent_group",
     )
+
+    previous_campaign = relationship("Campaign", remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<Campaign {self.code} {self.status}>"

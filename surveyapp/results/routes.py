@@ -23,6 +23,7 @@ from scoring_bridge import (
     load_mapping,
     spec_from_questionnaire,
 )
+from scoring_bridge.mapping import BUILTIN_DIRECTORY
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
@@ -66,11 +67,29 @@ def _mapping_choices() -> list[SelectChoice]:
     return choices + [SelectChoice(UPLOAD, t("Tải lên tệp YAML", "Upload a YAML file"))]
 
 
-def _run_form() -> RunForm:
+def default_mapping(campaign: Campaign | None) -> str:
+    """The built-in criteria set of the campaign's year (the newest one not after it)."""
+    names = builtin_mappings()
+    year = None
+    if campaign is not None:
+        year = campaign.period_start.year if campaign.period_start else None
+        if year is None and campaign.code[:4].isdigit():
+            year = int(campaign.code[:4])
+    if year is None:
+        return names[0]
+    years = {}
+    for name in names:
+        raw = yaml.safe_load((BUILTIN_DIRECTORY / f"{name}.yaml").read_text(encoding="utf-8"))
+        years[name] = int(raw.get("year") or 0)
+    fitting = [n for n in names if years[n] <= year]
+    return max(fitting, key=lambda n: years[n]) if fitting else names[0]
+
+
+def _run_form(campaign: Campaign | None = None) -> RunForm:
     form = RunForm()
     form.mapping.choices = _mapping_choices()
     if not form.is_submitted():
-        form.mapping.data = form.mapping.choices[0].value
+        form.mapping.data = default_mapping(campaign)
     return form
 
 
@@ -90,7 +109,7 @@ def _campaign_page(campaign, form=None, mapping_errors=(), status=200):
             campaign=campaign,
             runs=runs,
             jobs={run.id: run.job() for run in runs},
-            form=form or _run_form(),
+            form=form or _run_form(campaign),
             mapping_errors=mapping_errors,
         ),
         status,

@@ -27,6 +27,7 @@ import pandas as pd
 from flask import current_app
 
 from surveyapp import jobs
+from surveyapp.crosswalk.yoy import previous_csv as previous_through_crosswalk
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -132,6 +133,25 @@ def list_runs(campaign_id: int) -> list[Run]:
     return sorted(runs, key=lambda r: r.meta.get("created_at", ""), reverse=True)
 
 
+def previous_campaign_results(campaign: Campaign) -> pd.DataFrame | None:
+    """The previous campaign's latest complete results: unit, overall_index, responses,
+    questionnaire (None when it names no previous campaign or that one has no results)."""
+    previous = campaign.previous_campaign
+    if previous is None:
+        return None
+    for run in list_runs(previous.id):
+        frames = []
+        for questionnaire in run.questionnaires():
+            path = run.outputs / questionnaire / "units.csv"
+            if path.is_file():
+                frame = pd.read_csv(path, dtype={"unit": str})
+                columns = [c for c in ("unit", "overall_index", "responses") if c in frame]
+                frames.append(frame[columns].assign(questionnaire=questionnaire))
+        if frames:
+            return pd.concat(frames, ignore_index=True)
+    return None
+
+
 def start_run(
     campaign: Campaign,
     *,
@@ -149,8 +169,13 @@ def start_run(
 
     ``mapping`` is a built-in mapping name, ignored when ``mapping_yaml`` (an uploaded,
     already validated file) is given; ``previous_csv`` holds columns unit, overall_index
-    and optionally questionnaire. The caller's transaction commits the job row.
+    and optionally questionnaire. Without one, the campaign's previous campaign (if it
+    names one) gives last year's figures; either way they go through the confirmed
+    crosswalk when last year's units were of another structure
+    (:mod:`surveyapp.crosswalk.yoy`). The caller's transaction commits the job row.
     """
+    last_year = previous_campaign_results(campaign) if previous_csv is None else None
+    previous_csv, previous_source = previous_through_crosswalk(campaign, previous_csv, last_year)
     settings = {
         "mapping": "uploaded" if mapping_yaml is not None else mapping,
         "min_n": min_n,
@@ -159,6 +184,7 @@ def start_run(
         "include_walkin": bool(include_walkin),
         "k": k,
         "previous": previous_csv is not None,
+        "previous_source": previous_source,
     }
     run = new_run(campaign, settings, created_by)
     if mapping_yaml is not None:
@@ -212,6 +238,7 @@ class RankingTable:
     response_rates: bool
     import_file: str  # the file the Department imports into its scoring software
     statuses: dict[str, int]
+    previous: bool = False  # last year's index and the change are in the rows
 
 
 IMPORT_FILE = "points.xlsx"
@@ -267,6 +294,7 @@ def ranking_table(directory: Path, min_n_override: int | None) -> RankingTable |
         "rr1" in units.columns,
         f"{directory.name}/{IMPORT_FILE}",
         statuses,
+        "previous_overall_index" in units.columns,
     )
 
 

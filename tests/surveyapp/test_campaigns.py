@@ -266,3 +266,23 @@ def test_a_wrong_date_is_named_in_the_visitors_language(client, admin):
     page = response.get_data(as_text=True)
     assert "«07/31/2025» is not a valid date: type day/month/year, e.g. 15/07/2024" in page
     assert 'value="07/31/2025"' in page  # what was typed stays, to be corrected
+
+
+def test_a_campaign_names_its_previous_year_and_the_rule(client, admin, db_session):
+    assert (
+        client.post("/campaigns/new", data={"code": "2024", "name": "Năm 2024"}).status_code == 302
+    )
+    previous = campaign_row(db_session, "2024")
+    response = client.post(
+        "/campaigns/new",
+        data={"code": "2026", "name": "Năm 2026", "previous_campaign_id": previous.id,
+              "comparison_rule": "population"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    current = campaign_row(db_session, "2026")
+    assert (current.previous_campaign_id, current.comparison_rule) == (previous.id, "population")
+    page = client.get(f"/campaigns/{current.id}").get_data(as_text=True)
+    assert "So sánh với năm trước" in page and "bình quân theo dân số" in page
+    bad = client.post(f"/campaigns/{current.id}/edit",
+                      data={"code": "2026", "name": "x", "comparison_rule": "median"})  # fmt: skip
+    assert bad.status_code == 422

@@ -14,6 +14,7 @@ PRODUCT_COMMANDS = {
     "questionnaire",
     "score",
     "units",
+    "crosswalk",
     "users",
     "campaign",
     "tokens",
