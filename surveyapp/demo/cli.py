@@ -112,7 +112,9 @@ def _prepare(reset: bool, yes: bool):
         campaign = demo.demo_campaign()
         links = demo.fresh_links(campaign.id)
         walkin = demo.walkin_url(campaign.id)
-        return links, walkin, demo.poster_path(campaign.id), demo.counts()
+        counts = demo.counts()
+        counts["comparison"] = demo.comparison_path(campaign.id)
+        return links, walkin, demo.poster_path(campaign.id), counts
 
 
 # ------------------------------------------------------------------------------ checks
@@ -244,6 +246,13 @@ def _print_summary(base_url, links, walkin, poster, counts, seconds) -> None:
     echo(
         "  Tokens are stored only as hashes: each run re-issues these links; old ones stop working."
     )
+    echo("")
+    echo("SO SÁNH VỚI NĂM TRƯỚC / YEAR ON YEAR (TP.HCM 2 cấp ← Bà Rịa - Vũng Tàu 2024)")
+    echo("  Kết quả, báo cáo và tệp nhập điểm ghi chỉ số năm trước qua bảng chuyển đổi đơn vị.")
+    echo("  Results, report and import file show last year's index through the unit crosswalk.")
+    if counts.get("comparison"):
+        echo(f"  {base_url}{counts['comparison']}  (admin)")
+    echo(f"  {base_url}/crosswalks/  (bảng chuyển đổi / crosswalk)")
     echo("")
     echo("ÁP PHÍCH TẠI QUẦY / WALK-IN POSTER")
     echo(f"  {walkin}")

@@ -150,6 +150,8 @@ class ListPlan:
     file_format: str = "csv"  # csv | csv-semicolon | xlsx
     places: tuple[str, ...] = ()  # where its users live; default: the whole province
     email_domain: str = "baria-vungtau.gov.vn"
+    province: str = PROVINCE
+    year: int = 2024
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,8 @@ def address(rng: np.random.Generator, plan: ListPlan) -> str:
     """An address where the unit's users live: in the unit's own area when it has one."""
     place = _pick(rng, plan.places or PLACES)
     if place.startswith("Xã") and rng.random() < 0.7:
-        return f"{_pick(rng, HAMLETS)}, {place}, {PROVINCE}"
-    return f"{int(rng.integers(1, 600))} {_pick(rng, STREETS)}, {place}, {PROVINCE}"
+        return f"{_pick(rng, HAMLETS)}, {place}, {plan.province}"
+    return f"{int(rng.integers(1, 600))} {_pick(rng, STREETS)}, {place}, {plan.province}"
 
 
 def completion_date(rng: np.random.Generator, period: tuple[dt.date, dt.date]) -> dt.date:
@@ -291,7 +293,7 @@ def _add_faults(rng, rows, period, other_unit) -> None:
             outside = end + dt.timedelta(days=int(rng.integers(1, 45)))
         row[9] = outside.strftime("%d/%m/%Y")
     for row in some():
-        row[9] = "31/02/2024"  # no such day: a warning, the row stays
+        row[9] = f"31/02/{start.year}"  # no such day: a warning, the row stays
     for row in some():
         row[3], row[4], row[5] = "", "", ""  # no way to reach the person
     originals = some()
@@ -355,9 +357,12 @@ def xlsx_bytes(header, rows, title: str) -> bytes:
 
 def citizens_file(rng, plan: ListPlan, period, other_unit: str | None = None) -> ListFile:
     rows = citizens_rows(rng, plan, period, other_unit)
-    stem = f"danh-sach-nguoi-dan-to-chuc-{plan.unit_code.lower()}-2024"
+    stem = f"danh-sach-nguoi-dan-to-chuc-{plan.unit_code.lower()}-{plan.year}"
     if plan.file_format == "xlsx":
-        title = f"DANH SÁCH TỔ CHỨC, CÁ NHÂN ĐÃ NHẬN KẾT QUẢ GIẢI QUYẾT TTHC NĂM 2024 — {plan.unit_name}"
+        title = (
+            "DANH SÁCH TỔ CHỨC, CÁ NHÂN ĐÃ NHẬN KẾT QUẢ GIẢI QUYẾT TTHC NĂM "
+            f"{plan.year} — {plan.unit_name}"
+        )
         return ListFile(f"{stem}.xlsx", xlsx_bytes(CITIZEN_HEADER, rows, title.upper()))
     delimiter = ";" if plan.file_format == "csv-semicolon" else ","
     return ListFile(f"{stem}.csv", csv_bytes(CITIZEN_HEADER, rows, delimiter))
@@ -365,7 +370,7 @@ def citizens_file(rng, plan: ListPlan, period, other_unit: str | None = None) ->
 
 def officials_file(rng, plan: ListPlan) -> ListFile:
     rows = officials_rows(rng, plan)
-    stem = f"danh-sach-cbccvc-{plan.unit_code.lower()}-2024"
+    stem = f"danh-sach-cbccvc-{plan.unit_code.lower()}-{plan.year}"
     if plan.file_format == "xlsx":
         title = f"DANH SÁCH CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC — {plan.unit_name}"
         return ListFile(f"{stem}.xlsx", xlsx_bytes(OFFICIAL_HEADER, rows, title.upper()))

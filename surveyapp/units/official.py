@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ def find_province(query: str) -> Province:
         if key in {province.code, plain_key(province.name), plain_key(province.short_name)}:
             return province
     for row in _tables()[0]:
-        if key and key in (row["provinceKeywords"] or ""):
+        if key and key in json.loads(row["provinceKeywords"] or "[]"):
             return next(p for p in provinces() if p.code == row["provinceCode"])
     raise UnknownProvince(query, [f"{p.code} {p.name}" for p in provinces()])
 

@@ -77,8 +77,8 @@ def index():
 @roles_required(Role.ADMIN)
 def import_official_page():
     form = OfficialImportForm()
-    form.province.choices = [("", t("— Chọn —", "— Choose —"))] + [
-        (p.code, f"{p.name} ({p.code})") for p in official.provinces()
+    form.province.choices = [SelectChoice("", t("— Chọn —", "— Choose —"))] + [
+        SelectChoice(p.code, f"{p.name} ({p.code})") for p in official.provinces()
     ]
     result = None
     if form.validate_on_submit():

@@ -22,7 +22,7 @@ from surveyapp.auth.users import create_user, find_user
 from surveyapp.db import transaction
 from surveyapp.demo.answers import simulate_answers
 from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
-from surveyapp.demo.operations import demo_campaign
+from surveyapp.demo.operations import demo_campaign, local_today
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Response, Role
 
@@ -33,6 +33,15 @@ CODE = re.compile(r"[2-9A-HJKMNP-TV-Y]{5}-[2-9A-HJKMNP-TV-Y]{5}")
 LOGIN = re.compile(r"^  ([a-z0-9]+) {2,}(\S+) {2,}\S", re.MULTILINE)
 SECTION = re.compile(r'data-section="([^"]+)"')
 COMPLETED = re.compile(r'<span class="big">(\d+)</span>')
+COMPARISON = re.compile(rf"http://127\.0\.0\.1:{PORT}(/results/\d+/runs/[0-9a-f-]+)")
+
+
+def pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=data, check=True, capture_output=True
+    ).stdout.decode("utf-8")
 
 
 def run_demo(app, *options):
@@ -61,7 +70,7 @@ def form_data(answers: dict) -> dict:
 
 def answer_whole_form(client, answers: dict):
     """Post each shown page with its part of ``answers`` until the form is sent."""
-    questionnaire = load_builtin("sipas-citizen", "2024")
+    questionnaire = load_builtin("sipas-citizen", "2025")
     codes_of = {
         section.code: {code for q in section.questions for code in q.answer_codes()}
         for section in questionnaire.sections
@@ -82,9 +91,12 @@ def answer_whole_form(client, answers: dict):
 
 
 def probability_responses(app) -> int:
+    """Of the demo's current campaign (last year's campaign has its own)."""
     with app.app_context():
         return db.session.scalar(
-            sa.select(sa.func.count(Response.id)).where(Response.is_probability.is_(True))
+            sa.select(sa.func.count(Response.id)).where(
+                Response.is_probability.is_(True), Response.campaign_id == demo_campaign().id
+            )
         )
 
 
@@ -110,7 +122,7 @@ def test_demo_links_logins_dashboard_and_rerun(app):
     citizen = app.test_client()
     response = citizen.get(path_of(links[0]))
     assert response.status_code == 302 and response.headers["Location"].endswith("/s/form")
-    answers = simulate_answers(load_builtin("sipas-citizen", "2024"), np.random.default_rng(7))
+    answers = simulate_answers(load_builtin("sipas-citizen", "2025"), np.random.default_rng(7))
     before = probability_responses(app)
     response = answer_whole_form(citizen, answers)
     assert response.status_code == 302 and response.headers["Location"].endswith("/s/thanks")
@@ -127,12 +139,44 @@ def test_demo_links_logins_dashboard_and_rerun(app):
     completed = int(COMPLETED.search(page).group(1))
     assert completed == before + 1 and completed >= 40
 
+    # This year's campaign in Thành phố Hồ Chí Minh, dated around today, compared with
+    # Bà Rịa – Vũng Tàu's 2024 campaign through the confirmed crosswalk.
+    with app.app_context():
+        campaign = demo_campaign()
+        today = local_today()
+        assert campaign.code == str(today.year) and campaign.status.value == "fieldwork"
+        assert campaign.period_start <= today < campaign.period_end
+        assert campaign.lists_due_on < today
+        previous = campaign.previous_campaign
+        assert previous.code == "2024" and previous.status.value == "closed"
+        versions = {i.questionnaire_version for i in campaign.instruments}
+        assert versions == {"2025"}
+    comparison = COMPARISON.search(output).group(1)
+    page = admin.get(comparison).get_data(as_text=True)
+    assert "Năm trước (%)" in page and "Thay đổi" in page
+    assert "Phường Vũng Tàu" in page and "Gộp từ 7 đơn vị" in page
+    assert "bảng chuyển đổi phiên bản 2" in page
+    report = admin.get(f"{comparison}/files/sipas-citizen/report.pdf")
+    assert report.status_code == 200
+    text = " ".join(pdf_text(report.data).split())
+    assert "So sánh với năm trước qua bảng chuyển đổi đơn vị" in text
+    assert "Gộp từ 7 đơn vị" in text and "sipas-citizen phiên bản 2025" in text
+    assert "hcm-2026" in text
+    # The Department's import file carries the same figures.
+    points = admin.get(f"{comparison}/files/sipas-citizen/points.json").get_json()
+    vung_tau = next(u for u in points["units"] if u["unit"] == "26506")
+    assert vung_tau["previous_overall_index"] is not None and vung_tau["like_for_like"] is False
+    assert vung_tau["change"] == pytest.approx(
+        vung_tau["overall_index"] - vung_tau["previous_overall_index"]
+    )
+    assert vung_tau["previous_note"].startswith("Gộp từ 7 đơn vị")
+
     # Run again: the data is reused, and the printed people get new links.
     again = run_demo(app)
     new_links = LINK.findall(again)
     assert len(new_links) == 3 and not set(new_links) & set(links)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 2
     for link in new_links:
         response = app.test_client().get(path_of(link))
         assert response.headers["Location"].endswith("/s/form"), link
@@ -252,3 +296,64 @@ def test_preset_answers_are_kept():
         answers = simulate_answers(questionnaire, rng, preset={"a5": month, "a6": 2, "a7": 2})
         assert (answers["a5"], answers["a6"], answers["a7"]) == (month, 2, 2)
         assert "a8" not in answers  # asked only of people who went to the counter (a6 = 1)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_demo_comparison_page_in_the_browser(app, tmp_path):
+    """The administrator signs in and reads this year's results beside last year's."""
+    import os
+    import shutil
+    import threading
+
+    from werkzeug.serving import make_server
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not shutil.which("/usr/bin/chromium"):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Playwright or /usr/bin/chromium is missing")
+        pytest.skip("Playwright or /usr/bin/chromium is missing")
+    output = run_demo(app)
+    comparison = COMPARISON.search(output).group(1)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/auth/login")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", "admin-demo")
+            page.click("button[type=submit]")
+            page.goto(f"{base}{comparison}")
+            # The citizens' questionnaire's ranking (its criteria are 8.x).
+            table = (
+                page.locator("table")
+                .filter(has_text="Năm trước (%)")
+                .filter(has_text="Phường Vũng Tàu")
+                .filter(has_text="8.7")
+            )
+            assert table.is_visible()
+            row = table.locator("tr").filter(has_text="Phường Vũng Tàu")
+            cells = row.locator("td").all_inner_texts()
+            assert any("Gộp từ 7 đơn vị" in cell for cell in cells)
+            numbers = [c for c in cells if c.strip().startswith(("+", "-", "−"))]
+            assert numbers, cells  # the change is shown with its sign
+            assert page.get_by_text("bảng chuyển đổi phiên bản 2").count()
+            page.screenshot(path=str(tmp_path / "comparison.png"), full_page=True)
+            page.goto(f"{base}/crosswalks/")
+            assert page.get_by_text("Đã xác nhận").count()
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

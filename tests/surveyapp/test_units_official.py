@@ -159,3 +159,11 @@ def test_province_names_people_type(query):
     from surveyapp.units import official
 
     assert official.find_province(query).code == "79"
+
+
+@pytest.mark.parametrize("query", ["an", "ha", "x", ""])
+def test_fragments_of_names_are_not_provinces(query):
+    from surveyapp.units import official
+
+    with pytest.raises(official.UnknownProvince):
+        official.find_province(query)
