@@ -1,22 +1,21 @@
 """Form fields shared by the feature packages."""
 
-import datetime as dt
-
 from wtforms import DateField
 from wtforms.widgets import TextInput
 
-from surveyapp.i18n import DAY_FORMAT, lt
+from sampling.inputs import DAY_FORMATS
+from surveyapp.i18n import lt
 
 
 class DayField(DateField):
-    """A date typed as dd/mm/yyyy, the way dates are written in Vietnam, whatever the
-    browser's language. The browser's own date box shows the format of the browser's
-    language (mm/dd/yyyy in an English-US one: 07/05 would be read as 5 July by some and
-    7 May by others), so this is a text box. Also accepted: d/m/yyyy, dd-mm-yyyy,
-    dd.mm.yyyy and ISO yyyy-mm-dd (pasted values, links, scripts)."""
+    """WTForms' ``DateField`` with the formats people type dates in Vietnam
+    (:data:`sampling.inputs.DAY_FORMATS`, dd/mm/yyyy first, also d/m/yyyy, dd-mm-yyyy,
+    dd.mm.yyyy and ISO; the command line accepts the same), shown as dd/mm/yyyy in a text
+    box: the browser's own date box shows the format of the browser's language (mm/dd/yyyy
+    in an English-US one). DateField's own message is English only and does not say what
+    was typed, hence the message here; spaces around the date are ignored."""
 
     widget = TextInput()
-    ACCEPTED = (DAY_FORMAT, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
     def __init__(self, label=None, validators=None, **kwargs):
         render_kw = {
@@ -26,27 +25,19 @@ class DayField(DateField):
             "size": 10,
             **kwargs.pop("render_kw", {}),
         }
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.strftime(DAY_FORMAT) if self.data else ""
+        super().__init__(label, validators, format=list(DAY_FORMATS), render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist):
         text = " ".join(valuelist).strip() if valuelist else ""
-        self.data = None
         if not text:
+            self.data = None
             return
-        for accepted in self.ACCEPTED:
-            try:
-                self.data = dt.datetime.strptime(text, accepted).date()
-                return
-            except ValueError:
-                continue
-        raise ValueError(
-            lt(
-                f"Ngày «{text}» không hợp lệ: nhập theo dạng ngày/tháng/năm, ví dụ 15/07/2024",
-                f"«{text}» is not a valid date: type day/month/year, e.g. 15/07/2024",
-            )
-        )
+        try:
+            super().process_formdata([text])
+        except ValueError:
+            raise ValueError(
+                lt(
+                    f"Ngày «{text}» không hợp lệ: nhập theo dạng ngày/tháng/năm, ví dụ 15/07/2024",
+                    f"«{text}» is not a valid date: type day/month/year, e.g. 15/07/2024",
+                )
+            ) from None
