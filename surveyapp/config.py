@@ -118,6 +118,8 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "FIELDWORK_MAX_NONCONTACTS": 3,
         "FIELDWORK_AUTO_REPLACE": False,
         "FIELDWORK_TIMEZONE": "Asia/Ho_Chi_Minh",
-        # Draws over this many list records run as a background job.
-        "DRAW_JOB_MIN_ROWS": 50_000,
+        # Only a draw made from a published commitment and a public random value can be
+        # locked (sampling.commitment); trial draws with a chosen seed stay possible
+        # elsewhere (demo, tests, training).
+        "DRAW_COMMITMENT_REQUIRED": production,
     }

@@ -520,7 +520,7 @@ def _places(unit: Unit, units: dict[str, Unit]) -> tuple[str, ...]:
 
 def _draw_and_lock(campaign: Campaign, admin: User) -> None:
     draw = perform_draw(campaign.id, dict(DRAW_PARAMS), admin.id)
-    lock(draw)
+    lock(draw, confirmed=True, commitment_required=False)
 
 
 def _assign(plan, campaign, units, users) -> dict[str, list[Respondent]]:

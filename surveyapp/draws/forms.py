@@ -1,5 +1,3 @@
-import math
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,10 +9,22 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
+import sampling
+from sampling.inputs import DESIGN_DEFAULTS, parse_reserve, parse_sd_table
+from surveyapp.core.fields import DayField
 from surveyapp.draws.operations import DrawParams
 from surveyapp.i18n import lt
+
+DEFAULTS = DrawParams()  # the command line's defaults too (sampling.inputs.DESIGN_DEFAULTS)
 
 
 def _required_for(modes, message):
@@ -42,7 +52,7 @@ class DesignForm(FlaskForm):
             ),
             SelectChoice("margin", lt("Theo sai số cho phép", "From a margin of error")),
         ],
-        default="fixed",
+        default=DEFAULTS.size_mode,
     )
     n = IntegerField(
         "n",
@@ -65,7 +75,7 @@ class DesignForm(FlaskForm):
             SelectChoice("0.95", "95%"),
             SelectChoice("0.99", "99%"),
         ],
-        default="0.95",
+        default=str(DEFAULTS.confidence),
     )
     rule = SelectField(
         "rule",
@@ -73,9 +83,9 @@ class DesignForm(FlaskForm):
             SelectChoice("yamane", lt("Yamane n = N / (1 + N·e²) (hướng dẫn của Bộ)", "Yamane n = N / (1 + N·e²)")),
             SelectChoice("cochran", lt("Cochran (có hiệu chỉnh quần thể hữu hạn)", "Cochran (finite population)")),
         ],
-        default="yamane",
+        default=DEFAULTS.rule,
     )  # fmt: skip
-    per_stratum = BooleanField("per_stratum", default=True)
+    per_stratum = BooleanField("per_stratum", default=DEFAULTS.per_stratum)
     response_rate = FloatField(
         "response_rate",
         validators=[
@@ -92,14 +102,21 @@ class DesignForm(FlaskForm):
                 "neyman", lt("Neyman (cần độ lệch chuẩn)", "Neyman (needs standard deviations)")
             ),
         ],
-        default="proportional",
+        default=DEFAULTS.allocation,
     )
     sd = TextAreaField("sd")
     min_per_stratum = IntegerField(
-        "min_per_stratum", default=0, validators=[Optional(), NumberRange(min=0)]
+        "min_per_stratum",
+        default=DEFAULTS.min_per_stratum,
+        validators=[Optional(), NumberRange(min=0)],
     )
     max_per_stratum = IntegerField("max_per_stratum", validators=[Optional(), NumberRange(min=1)])
-    reserve = StringField("reserve", default="0")
+    min_per_domain = IntegerField(
+        "min_per_domain",
+        default=DEFAULTS.min_per_domain,
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    reserve = StringField("reserve", default=DESIGN_DEFAULTS["reserve"])
     seed = IntegerField(
         "seed",
         validators=[
@@ -113,10 +130,10 @@ class DesignForm(FlaskForm):
             raise ValidationError(lt("Nhỏ hơn số tối thiểu", "Below the minimum"))
 
     def validate_reserve(self, field):
-        self.reserve_value = parse_reserve(field.data)
+        self.reserve_value = _parsed(parse_reserve, field.data)
 
     def validate_sd(self, field):
-        self.sd_values = parse_sd(field.data)
+        self.sd_values = _parsed(parse_sd_table, field.data)
         if self.allocation.data == "neyman" and not self.sd_values:
             raise ValidationError(
                 lt("Phân bổ Neyman cần độ lệch chuẩn từng tầng", "Neyman needs each stratum's SD")
@@ -137,6 +154,11 @@ class DesignForm(FlaskForm):
             sd=self.sd_values or None,
             min_per_stratum=self.min_per_stratum.data or 0,
             max_per_stratum=self.max_per_stratum.data,
+            min_per_domain=(
+                DEFAULTS.min_per_domain
+                if self.min_per_domain.data is None
+                else self.min_per_domain.data
+            ),
             reserve=self.reserve_value,
             seed=self.seed.data,
         )
@@ -158,45 +180,53 @@ class DesignForm(FlaskForm):
         self.sd.data = "\n".join(f"{k},{v}" for k, v in (params.sd or {}).items())
         self.min_per_stratum.data = params.min_per_stratum
         self.max_per_stratum.data = params.max_per_stratum
+        self.min_per_domain.data = params.min_per_domain
         self.reserve.data = str(params.reserve)
 
 
-def parse_reserve(text: str | None) -> int | float:
-    """A count per stratum ("2") or a ratio of n_h ("0.2" or "20%")."""
-    text = (text or "0").strip().replace(",", ".")
+def _parsed(parse, text):
+    """A value from the parser the command line uses too; its message on the field."""
     try:
-        if text.endswith("%"):
-            value = float(text[:-1]) / 100
-        elif "." in text:
-            value = float(text)
-        else:
-            value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0 or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValidationError(
-            lt(
-                "Nhập số dự phòng mỗi tầng (ví dụ 2) hoặc tỷ lệ (ví dụ 0.2 hay 20%)",
-                "Enter spares per stratum (e.g. 2) or a ratio (e.g. 0.2 or 20%)",
-            )
-        )
-    return value
+        return parse(text)
+    except sampling.SamplingError as error:
+        raise ValidationError(lt(error.message_vi, error.message_en)) from None
 
 
-def parse_sd(text: str | None) -> dict[str, float]:
-    """Lines "stratum,sd" (the stratum label as in the preview, e.g. "XA01 | citizen")."""
-    values = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        label, _, sd = line.rpartition(",")
-        try:
-            values[label.strip()] = float(sd)
-        except ValueError:
-            raise ValidationError(
+class CommitForm(FlaskForm):
+    """The future public random value a commitment names (with the design form)."""
+
+    value_source = StringField(
+        "value_source",
+        validators=[
+            DataRequired(
                 lt(
-                    f"Dòng {number}: cần «tầng,độ lệch chuẩn»",
-                    f"Line {number}: expected «stratum,sd»",
+                    "Ghi nguồn giá trị ngẫu nhiên công khai (ví dụ: giải đặc biệt xổ số kiến "
+                    "thiết mở thưởng ngày …)",
+                    "Say which public random value (e.g. the special prize of the lottery "
+                    "drawn on …)",
                 )
-            ) from None
-    return values
+            ),
+            Length(max=300),
+        ],
+    )
+    value_date = DayField(
+        "value_date",
+        validators=[
+            DataRequired(lt("Nhập ngày công bố giá trị", "Enter the day the value is published"))
+        ],
+    )
+
+
+class PublicValueForm(FlaskForm):
+    value = StringField(
+        "value",
+        validators=[
+            DataRequired(lt("Nhập giá trị đã công bố", "Enter the value as published")),
+            Length(max=200),
+        ],
+    )
+
+
+class LockForm(FlaskForm):
+    # Locking cannot be undone: the administrator ticks this first.
+    confirm_lock = BooleanField("confirm_lock")

@@ -1,4 +1,8 @@
-"""The campaign's draw: frame snapshot, design, allocation preview, draw, lock, verification.
+"""The campaign's draw: frame snapshot, design, allocation preview, draw, lock.
+
+Commitments before a draw are in :mod:`surveyapp.draws.commitments`, the full check of a
+draw in :mod:`surveyapp.draws.checks`. Every draw runs as a job (:mod:`surveyapp.jobs`):
+on the worker when Redis is configured, at once otherwise.
 
 The frame of a draw is the current list records of every unit of the campaign, written
 as a CSV snapshot (``record_id``, ``unit``, ``group``, ``subgroup``, ``field``,
@@ -17,21 +21,20 @@ it never goes through the draw.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import insert
 
 import sampling
-from surveyapp import jobs
+from sampling.inputs import DESIGN_DEFAULTS, parse_reserve
 from surveyapp.campaigns.lifecycle import fieldwork_check
 from surveyapp.core.downloads import ascii_name
 from surveyapp.csvsafe import write_csv
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignStatus, RatingTarget
-from surveyapp.models.draws import Draw
+from surveyapp.models.draws import Draw, DrawCommitment
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import Respondent, RespondentTarget, Selection
 from surveyapp.models.units import Unit
@@ -48,7 +51,7 @@ BATCH = 5_000
 
 class DrawRefused(Exception):
     def __init__(self, message_vi: str, message_en: str):
-        super().__init__(message_en)
+        super().__init__(f"{message_vi} / {message_en}")  # a failed job's message: both
         self.message_vi, self.message_en = message_vi, message_en
 
 
@@ -152,21 +155,24 @@ def read_snapshot(data: bytes, name: str, strata) -> pd.DataFrame:
 
 @dataclass
 class DrawParams:
-    """The administrator's choices (JSON-friendly, stored with the draw)."""
+    """The administrator's choices (JSON-friendly, stored with the draw), with the
+    defaults the command line has too (:data:`sampling.inputs.DESIGN_DEFAULTS`)."""
 
     extra_strata: tuple[str, ...] = ()
-    size_mode: str = "fixed"  # fixed (n per stratum) | total | margin
+    # fixed (n per stratum) | total (n allocated) | margin (per stratum or in total)
+    size_mode: str = "fixed" if DESIGN_DEFAULTS["per_stratum"] else "total"
     n: int | None = None
     margin: float | None = None
-    confidence: float = 0.95
-    rule: str = "cochran"
-    per_stratum: bool = True
+    confidence: float = DESIGN_DEFAULTS["confidence"]
+    rule: str = DESIGN_DEFAULTS["rule"]
+    per_stratum: bool = DESIGN_DEFAULTS["per_stratum"]
     response_rate: float | None = None
-    allocation: str = "proportional"
+    allocation: str = DESIGN_DEFAULTS["allocation"]
     sd: dict | None = None
-    min_per_stratum: int = 0
+    min_per_stratum: int = DESIGN_DEFAULTS["min_per_stratum"]
     max_per_stratum: int | None = None
-    reserve: int | float = 0
+    min_per_domain: int = DESIGN_DEFAULTS["min_per_domain"]
+    reserve: int | float = parse_reserve(DESIGN_DEFAULTS["reserve"])
     seed: int | None = None
 
     @property
@@ -180,22 +186,21 @@ class DrawParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> DrawParams:
-        values = dict(values)
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in values.items() if key in known}
         values["extra_strata"] = tuple(values.get("extra_strata") or ())
         return cls(**values)
 
 
-def build_design(params: DrawParams, frame: pd.DataFrame) -> sampling.SampleDesign:
-    """The library design for the parameters.
-
-    "n per stratum" is the equal allocation of ``Σ min(n, N_h)`` capped at ``n``: every
-    stratum gets exactly ``min(n, N_h)`` (a stratum smaller than ``n`` is taken whole),
-    and the recorded design reproduces the draw by itself.
-    """
+def build_design(params: DrawParams) -> sampling.SampleDesign:
+    """The library design for the parameters. Reporting domains are unit × group: with
+    subgroup or field strata, each domain's minimum is spread over its strata."""
     common = {
         "strata": params.strata,
+        "domains": BASE_STRATA,
         "min_per_stratum": params.min_per_stratum,
         "max_per_stratum": params.max_per_stratum,
+        "min_per_domain": params.min_per_domain,
         "allocation": params.allocation,
         "sd": params.sd,
         "reserve": params.reserve,
@@ -210,19 +215,10 @@ def build_design(params: DrawParams, frame: pd.DataFrame) -> sampling.SampleDesi
             response_rate=params.response_rate,
             **common,
         )
-    if params.size_mode == "fixed":
-        cap = params.n if params.max_per_stratum is None else min(params.n, params.max_per_stratum)
-        sizes = frame.groupby(list(params.strata), observed=True).size().to_numpy()
-        common.update(
-            allocation="equal",
-            max_per_stratum=cap,
-            min_per_stratum=min(params.min_per_stratum, cap),
-        )
-        return sampling.SampleDesign(n=int(np.minimum(sizes, cap).sum()), **common)
-    return sampling.SampleDesign(n=params.n, **common)
+    return sampling.SampleDesign(n=params.n, per_stratum_size=params.size_mode == "fixed", **common)
 
 
-def _empty_frame_error() -> DrawRefused:
+def empty_frame_error() -> DrawRefused:
     return DrawRefused(
         "Chưa có danh sách nào của đơn vị cho đợt khảo sát này.",
         "No unit has uploaded a list for this campaign yet.",
@@ -232,7 +228,7 @@ def _empty_frame_error() -> DrawRefused:
 def load_frame(campaign: Campaign, params: DrawParams) -> tuple[bytes, pd.DataFrame]:
     data = frame_snapshot(campaign.id)
     if data.count(b"\n") < 2:
-        raise _empty_frame_error()
+        raise empty_frame_error()
     return data, read_snapshot(data, snapshot_name(campaign), params.strata)
 
 
@@ -244,9 +240,11 @@ def unit_names() -> dict[str, tuple[str, str]]:
 def allocation_rows(allocation: pd.DataFrame, strata: tuple[str, ...]) -> list[dict]:
     """The allocation table as JSON-ready rows (unit, group, extra strata, N_h, n_h, ...)."""
     names = unit_names()
+    warnings = {w.stratum: w for w in sampling.allocation_warnings(allocation)}
     rows = []
     for record in allocation.to_dict("records"):
         name, level = names.get(record["unit"], ("", ""))
+        warning = warnings.get(record["stratum"])
         rows.append(
             {
                 **{column: str(record[column]) for column in strata},
@@ -257,6 +255,7 @@ def allocation_rows(allocation: pd.DataFrame, strata: tuple[str, ...]) -> list[d
                 "n_h": int(record["n_h"]),
                 "reserve_h": int(record["reserve_h"]),
                 "fraction": float(record["fraction"]),
+                "warning": [warning.message_vi, warning.message_en] if warning else None,
             }
         )
     return rows
@@ -265,7 +264,7 @@ def allocation_rows(allocation: pd.DataFrame, strata: tuple[str, ...]) -> list[d
 def preview(campaign: Campaign, params: DrawParams) -> list[dict]:
     """The allocation table of the design on the current frame, without drawing."""
     _, frame = load_frame(campaign, params)
-    table = sampling.plan(frame, build_design(params, frame))
+    table = sampling.plan(frame, build_design(params))
     return allocation_rows(table, params.strata)
 
 
@@ -347,8 +346,8 @@ def insert_respondents(draw: Draw, table: pd.DataFrame) -> int:
                 "stratum": str(stratum), "selection": Selection(str(selection)),
                 "reserve_rank": None if pd.isna(rank) else int(rank),
                 "inclusion_prob": float(prob), "weight": float(weight),
-                "released": False, "full_name": full_name, "phone": phone, "email": email,
-                "address": address, "dossier_code": dossier,
+                "released": False, "frame_record_id": record_id, "full_name": full_name,
+                "phone": phone, "email": email, "address": address, "dossier_code": dossier,
             }
         )  # fmt: skip
     target_rows = []
@@ -366,29 +365,56 @@ def insert_respondents(draw: Draw, table: pd.DataFrame) -> int:
     return len(rows)
 
 
-def perform_draw(campaign_id: int, params: dict, user_id: int | None, progress=None) -> Draw:
+def snapshot_source(campaign: Campaign, data: bytes, frame: pd.DataFrame) -> dict:
+    """How the draw's frame was made and read (a manifest's ``source``)."""
+    return {
+        "file": snapshot_name(campaign),
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+        "kind": SNAPSHOT_KIND,
+        "period": None,
+        "sheet": None,
+        "unit": None,
+        "rows_read": int(data.count(b"\n") - 1),
+        "rows_valid": len(frame),
+    }
+
+
+def perform_draw(
+    campaign_id: int,
+    params: dict,
+    user_id: int | None,
+    progress=None,
+    commitment_id: int | None = None,
+) -> Draw:
     """Draw the sample of a campaign and replace the previous draw, in the caller's
-    transaction (a failure anywhere leaves the previous draw and respondents)."""
+    transaction (a failure anywhere leaves the previous draw and respondents).
+
+    With ``commitment_id`` the draw is the committed one: the committed design, the seed
+    derived from the public value entered for it (:func:`sampling.committed_draw`).
+    """
     campaign = db.session.get(Campaign, campaign_id)
     closed = draw_closed(campaign)
     if closed:
         raise DrawRefused(*closed)
+    commitment = db.session.get(DrawCommitment, commitment_id) if commitment_id else None
+    if commitment is not None:
+        params = commitment.content.get("options") or params
     choices = DrawParams.from_dict(params)
     data, frame = load_frame(campaign, choices)
-    design = build_design(choices, frame)
-    sample = sampling.draw_sample(frame, design, seed=choices.seed, progress=progress)
-    manifest = dict(
-        sample.manifest,
-        source={
-            "file": snapshot_name(campaign),
-            "file_sha256": hashlib.sha256(data).hexdigest(),
-            "kind": SNAPSHOT_KIND,
-            "period": None,
-            "sheet": None,
-            "rows_read": int(data.count(b"\n") - 1),
-            "rows_valid": len(frame),
-        },
-    )
+    if commitment is not None:
+        if commitment.public_value is None:
+            raise DrawRefused(
+                "Chưa nhập giá trị ngẫu nhiên công khai của cam kết.",
+                "The commitment's public random value has not been entered.",
+            )
+        design = sampling.SampleDesign.from_manifest(commitment.content["design"])
+        sample = sampling.committed_draw(
+            frame, commitment.content, commitment.public_value, progress=progress
+        )
+    else:
+        design = build_design(choices)
+        sample = sampling.draw_sample(frame, design, seed=choices.seed, progress=progress)
+    manifest = dict(sample.manifest, source=snapshot_source(campaign, data, frame))
     _delete_previous(campaign.id)
     draw = Draw(
         campaign_id=campaign.id,
@@ -404,6 +430,7 @@ def perform_draw(campaign_id: int, params: dict, user_id: int | None, progress=N
         },
         created_by=user_id,
         locked=False,
+        commitment_id=commitment.id if commitment is not None else None,
     )
     db.session.add(draw)
     db.session.flush()
@@ -411,56 +438,30 @@ def perform_draw(campaign_id: int, params: dict, user_id: int | None, progress=N
     return draw
 
 
-def run_draw_job(campaign_id: int, params: dict, user_id: int | None) -> None:
-    """Background job entry (``surveyapp.jobs``): the draw with progress reports."""
-
-    def report(stage: str, fraction: float) -> None:
-        jobs.progress(int(fraction * 100), 100, stage)
-
-    perform_draw(campaign_id, params, user_id, progress=report)
-    jobs.progress(100, 100, "done")
-
-
-def lock(draw: Draw) -> None:
+def lock(draw: Draw, *, confirmed: bool, commitment_required: bool) -> None:
+    """Freeze the draw. Asks for confirmation (as closing a campaign does); where a
+    commitment is required (production), only a committed draw can be locked."""
     campaign = db.session.get(Campaign, draw.campaign_id)
     closed = draw_closed(campaign)
     if closed:
         raise DrawRefused(*closed)
+    if not confirmed:
+        raise DrawRefused(
+            "Đánh dấu ô xác nhận: khoá mẫu là không thể hoàn tác; sau đó không tải danh sách "
+            "mới và không chọn lại được.",
+            "Tick the confirmation box: locking cannot be undone; afterwards no new lists "
+            "and no redraw.",
+        )
     if is_stale(draw):
         raise DrawRefused(
             "Danh sách của đơn vị đã thay đổi sau lần chọn mẫu: hãy chọn mẫu lại trước khi khoá.",
             "A unit's list changed after the draw: draw again before locking.",
         )
+    if commitment_required and draw.commitment_id is None:
+        raise DrawRefused(
+            "Chỉ khoá được mẫu chọn theo cam kết công khai (công bố cam kết, nhập giá trị "
+            "ngẫu nhiên công khai, rồi chọn mẫu).",
+            "Only a draw made from a public commitment can be locked (publish a commitment, "
+            "enter the public random value, then draw).",
+        )
     draw.locked = True
-
-
-# ------------------------------------------------------------------------- verify
-
-
-def verify(draw: Draw) -> sampling.VerificationResult:
-    """Re-run the recorded draw on the frame snapshot and compare with the stored sample
-    (``sampling.verify_sample``); also check the respondents match the sample."""
-    campaign = db.session.get(Campaign, draw.campaign_id)
-    manifest = draw.manifest or {}
-    data = frame_snapshot(campaign.id)
-    design = manifest.get("design", {})
-    strata = (*design.get("strata", ()), *design.get("sort_by", ()))
-    frame = read_snapshot(data, snapshot_name(campaign), strata)
-    stored = sample_table(draw)
-    result = sampling.verify_sample(frame, stored, manifest)
-    expected = stored.groupby(["stratum", "selection"]).size().to_dict() if len(stored) else {}
-    counted = {
-        (stratum, selection.value): count
-        for stratum, selection, count in db.session.execute(
-            sa.select(Respondent.stratum, Respondent.selection, sa.func.count(Respondent.id))
-            .where(Respondent.draw_id == draw.id)
-            .group_by(Respondent.stratum, Respondent.selection)
-        )
-    }
-    if counted != expected:
-        result.add(
-            "respondents_differ",
-            "Danh sách người được chọn trong hệ thống khác với mẫu đã ghi.",
-            "The respondents in the database differ from the recorded sample.",
-        )
-    return result

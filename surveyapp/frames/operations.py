@@ -29,6 +29,7 @@ import sqlalchemy as sa
 import sampling
 from sampling.columns import fold_header
 from sampling.frames import DEFAULT_MAX_CELLS
+from sampling.inputs import with_unit
 from sampling.validation import ISSUE_COLUMNS
 from surveyapp.db import utcnow
 from surveyapp.draws.operations import current_draw
@@ -156,9 +157,9 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
             data, filename=filename, max_bytes=max_bytes, max_rows=max_rows,
             max_cells=max_cells or DEFAULT_MAX_CELLS,
         )  # fmt: skip
-        if "unit" not in frame.columns:
-            # The list is for one unit: a missing unit column means "this unit".
-            frame["unit"] = pd.Series([unit.code] * len(frame), dtype="str", index=frame.index)
+        # The list is for one unit: a missing unit column means "this unit" (the rule of
+        # `surveyapp sample ... --unit` too).
+        frame = with_unit(frame, unit.code)
         # Officials' lists have no completion date: the period applies to citizens only.
         period = campaign_period(campaign) if kind == ListKind.CITIZENS else None
         result = sampling.validate_frame(frame, kind=kind.value, period=period)

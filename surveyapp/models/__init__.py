@@ -15,7 +15,7 @@ from surveyapp.models.campaigns import (
 )
 from surveyapp.models.crosswalk import Crosswalk, CrosswalkLink
 from surveyapp.models.drafts import FormDraft
-from surveyapp.models.draws import Draw
+from surveyapp.models.draws import CommitmentImmutable, Draw, DrawCommitment
 from surveyapp.models.frames import LIST_KIND_LABELS, FrameRecord, FrameUpload, ListKind
 from surveyapp.models.jobs import JOB_STATUS_LABELS, Job, JobStatus
 from surveyapp.models.respondents import (
@@ -60,7 +60,9 @@ __all__ = [
     "Crosswalk",
     "CrosswalkLink",
     "Disposition",
+    "CommitmentImmutable",
     "Draw",
+    "DrawCommitment",
     "FormDraft",
     "FrameRecord",
     "FrameUpload",

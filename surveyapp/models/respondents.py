@@ -149,6 +149,8 @@ class Respondent(db.Model):
         enum_column(RespondentStatus, "respondent_status"), default=RespondentStatus.PENDING
     )
     released: Mapped[bool] = mapped_column(default=False)  # reserves usable once released
+    # The list record the person was drawn from (the draw's check compares their details).
+    frame_record_id: Mapped[int | None]
     # Personal data, copied from the frame; purged by `surveyapp campaign purge-pii`.
     full_name: Mapped[str | None] = mapped_column(sa.String(255))
     phone: Mapped[str | None] = mapped_column(sa.String(64))

@@ -18,6 +18,10 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "core.healthz",
     "core.set_language",
+    # The campaign's draw record: commitments, seeds, hashes, checks; no personal data.
+    "draws.public_page",
+    "draws.public_commitment",
+    "draws.public_manifest",
 }
 # The citizen form (/s, /s/<token>) and walk-in pages are public by nature.
 PUBLIC_PATH_PREFIXES = ("/s/", "/walkin/", "/w/")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from surveyapp.extensions import db
 from surveyapp.models import (
     Campaign,
     CampaignStatus,
@@ -65,6 +66,7 @@ def setup(factory, db_session):
 
 
 DESIGN = {"size_mode": "fixed", "n": 5, "reserve": "2", "min_per_stratum": "0", "seed": "2024"}
+CONFIRM = {"confirm_lock": "y"}
 
 
 def post_design(client, campaign, action, **changes):
@@ -191,13 +193,13 @@ def test_verify_button_and_cli_reproduce_the_draw(client, login, setup, db_sessi
     assert post_design(client, campaign, "draw").status_code == 403
     login(Role.ADMIN)
     post_design(client, campaign, "draw", seed=None)
-    login(Role.SUPERVISOR)
-    page = client.post(f"/draws/{campaign.id}/verify").get_data(as_text=True)
-    assert "Kiểm tra: khớp" in page
     frame = tmp_path / "frame-2024.csv"
+    frame.write_bytes(client.get(f"/draws/{campaign.id}/frame.csv").data)
+    login(Role.SUPERVISOR)
+    page = client.post(f"/draws/{campaign.id}/verify", follow_redirects=True).get_data(as_text=True)
+    assert "Kiểm tra: khớp" in page
     sample = tmp_path / "sample-2024.csv"
     manifest = tmp_path / "sample-2024.manifest.json"
-    frame.write_bytes(client.get(f"/draws/{campaign.id}/frame.csv").data)
     sample.write_bytes(client.get(f"/draws/{campaign.id}/sample.csv").data)
     response = client.get(f"/draws/{campaign.id}/manifest.json")
     assert 'filename="sample-2024.manifest.json"' in response.headers["Content-Disposition"]
@@ -213,7 +215,7 @@ def test_verify_button_and_cli_reproduce_the_draw(client, login, setup, db_sessi
     with db_session() as session:
         session.execute(sa.delete(RespondentTarget))
         session.execute(sa.delete(Respondent).where(Respondent.selection == Selection.RESERVE))
-    page = client.post(f"/draws/{campaign.id}/verify").get_data(as_text=True)
+    page = client.post(f"/draws/{campaign.id}/verify", follow_redirects=True).get_data(as_text=True)
     assert "KHÔNG khớp" in page and "khác với mẫu đã ghi" in page
 
 
@@ -229,7 +231,7 @@ def test_redraw_replaces_then_lock_freezes(client, login, setup, db_session):
     assert draw.manifest["seed"] == "2"
     with db_session() as session:
         assert session.scalar(sa.select(sa.func.count(Draw.id))) == 1
-    assert client.post(f"/draws/{campaign.id}/lock").status_code == 302
+    assert client.post(f"/draws/{campaign.id}/lock", data=CONFIRM).status_code == 302
     assert the_draw(db_session).locked
     response = post_design(client, campaign, "draw", seed="3")
     assert response.status_code == 422 and "Mẫu đã được khoá" in response.get_data(as_text=True)
@@ -242,8 +244,10 @@ def test_lock_refused_when_lists_changed(client, login, setup, db_session):
     post_design(client, campaign, "draw")
     add_list(db_session, campaign, one, ListKind.CITIZENS, ["Mới 1", "Mới 2"])
     assert "hãy chọn mẫu lại" in client.get(f"/draws/{campaign.id}").get_data(as_text=True)
-    response = client.post(f"/draws/{campaign.id}/lock")
-    assert response.status_code == 409
+    response = client.post(f"/draws/{campaign.id}/lock", data=CONFIRM)
+    assert response.status_code == 409 and "draw again before locking" in response.get_data(
+        as_text=True
+    ).replace("hãy chọn mẫu lại trước khi khoá", "draw again before locking")
     assert not the_draw(db_session).locked
 
 
@@ -256,7 +260,7 @@ def test_fieldwork_needs_a_locked_draw(client, login, setup, factory, db_session
     assert response.status_code == 409 and "Chưa chọn mẫu" in response.get_data(as_text=True)
     post_design(client, campaign, "draw")
     assert client.post(f"/campaigns/{campaign.id}/status", data=start).status_code == 409
-    client.post(f"/draws/{campaign.id}/lock")
+    client.post(f"/draws/{campaign.id}/lock", data=CONFIRM)
     assert client.post(f"/campaigns/{campaign.id}/status", data=start).status_code == 302
     with db_session() as session:
         assert session.get(Campaign, campaign.id).status == CampaignStatus.FIELDWORK
@@ -278,8 +282,8 @@ def test_crash_mid_draw_keeps_previous_draw(client, login, setup, db_session, mo
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(operations, "insert_respondents", crash_midway)
-    with pytest.raises(RuntimeError):
-        post_design(client, campaign, "draw", seed="2")
+    response = post_design(client, campaign, "draw", seed="2")
+    assert response.status_code == 422 and "power cut" in response.get_data(as_text=True)
     assert [(p.id, p.full_name) for p in respondents(db_session)] == before
     assert the_draw(db_session).manifest["seed"] == "1"
 
@@ -312,15 +316,34 @@ def test_personal_data_never_reaches_other_roles(client, login, setup, role):
         assert client.get(f"/draws/{campaign.id}{path}").status_code == 403
 
 
-@pytest.mark.app_config(DRAW_JOB_MIN_ROWS=1)
-def test_large_draw_runs_as_a_job(client, login, setup, db_session):
+@pytest.mark.app_config(REDIS_URL="redis://127.0.0.1:6379/0")
+def test_draws_run_as_jobs_never_inside_the_request(client, login, setup, db_session, monkeypatch):
+    """With a worker (Redis), the request only queues the draw; the page shows its status.
+    The queued job, run as the worker runs it, draws and checks the sample."""
+    from surveyapp import jobs
+    from surveyapp.models import Job, JobStatus
+
+    queued = []
+    monkeypatch.setattr(jobs, "_send_to_rq", lambda *args: queued.append(args))
     campaign, *_ = setup
     login(Role.ADMIN)
     response = post_design(client, campaign, "draw")
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    assert the_draw(db_session) is None and len(queued) == 1  # nothing drawn in the request
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đang chọn mẫu…" in page and 'http-equiv="refresh"' in page and "<progress" in page
+    job_id, func_path, args = queued[0]
+    with client.application.app_context():
+        from surveyapp.db import transaction
+
+        with transaction():
+            jobs._resolve(func_path)(*args)
+            job = db.session.get(Job, job_id)
+            job.status = JobStatus.DONE
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã chọn xong mẫu" in page and 'http-equiv="refresh"' not in page
     assert len(respondents(db_session)) == 21
+    assert the_draw(db_session).verification["ok"] is True
 
 
 def test_bad_designs_are_reshown(client, login, setup, factory, db_session):
@@ -355,3 +378,286 @@ def test_neyman_allocation_from_standard_deviations(client, login, setup, db_ses
         "XA02 | citizen": 2,
     }
     assert len(respondents(db_session)) == 10
+
+
+def test_verify_catches_an_edited_respondent(client, login, setup, db_session):
+    """The check compares the respondents' details with the list records they came from:
+    a phone number edited in the service is named (respondent, record, column), without
+    showing the personal data."""
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    assert the_draw(db_session).verification["ok"] is True  # every draw is checked at once
+    target = respondents(db_session)[3]
+    with db_session() as session:
+        session.execute(
+            sa.update(Respondent).where(Respondent.id == target.id).values(phone="0999999999")
+        )
+    page = client.post(f"/draws/{campaign.id}/verify", follow_redirects=True).get_data(as_text=True)
+    assert "Kiểm tra: KHÔNG khớp" in page
+    assert (
+        f"Người được chọn số {target.id} (bản ghi {target.frame_record_id}), cột phone: khác "
+        "với danh sách của đơn vị." in page
+    )
+    assert "✗\n      Người được chọn trong hệ thống" in page
+    assert "0999999999" not in page and target.phone not in page
+    stored = the_draw(db_session).verification
+    assert stored["steps"]["respondents"] is False and stored["steps"]["people"] is True
+    assert [d["code"] for d in stored["differences"]] == ["respondent_changed"]
+
+
+def test_locking_asks_for_confirmation(client, login, setup, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert 'name="confirm_lock"' in page and "khoá mẫu là không thể hoàn tác" in page
+    response = client.post(f"/draws/{campaign.id}/lock")
+    assert response.status_code == 409
+    assert "Đánh dấu ô xác nhận" in response.get_data(as_text=True)
+    assert not the_draw(db_session).locked
+    assert client.post(f"/draws/{campaign.id}/lock", data=CONFIRM).status_code == 302
+    assert the_draw(db_session).locked
+
+
+def test_the_contractor_downloads_the_sample_never_the_frame(client, login, setup):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    assert client.get(f"/draws/{campaign.id}/frame.csv").status_code == 200
+    login(Role.SUPERVISOR)
+    assert client.get(f"/draws/{campaign.id}/frame.csv").status_code == 403
+    assert client.get(f"/draws/{campaign.id}/sample.csv").status_code == 200
+    assert client.get(f"/draws/{campaign.id}/lists.xlsx").status_code == 200
+    assert "frame.csv" not in client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+
+
+def test_preview_warns_about_strata_of_zero_or_one(client, login, setup):
+    """Fixed n = 1 per stratum: without the domain minimum, every stratum gets 1 and is
+    warned about; with the default minimum of 2, none is."""
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    page = post_design(client, campaign, "preview", n="1", min_per_domain="0").get_data(
+        as_text=True
+    )
+    assert "Cảnh báo phân bổ" in page
+    assert "Tầng XA02 | citizen chỉ được phân bổ 1 người (danh sách có 12 người)" in page
+    page = post_design(client, campaign, "preview", n="1").get_data(as_text=True)
+    assert "Cảnh báo phân bổ" not in page and ">2<" in page
+
+
+def test_web_and_command_line_share_options_and_defaults():
+    """Same defaults (per stratum, Yamane, proportional, minimum 2 per domain, no
+    reserve) and the same parsers for the reserve and the standard deviations."""
+    from sampling.inputs import DESIGN_DEFAULTS, parse_reserve
+    from surveyapp.commands.sample_draw import plan_command
+    from surveyapp.draws.forms import DesignForm
+    from surveyapp.draws.operations import DrawParams
+
+    cli = {param.name: param.default for param in plan_command.params}
+    web = DrawParams()
+    for name in ("per_stratum", "rule", "confidence", "allocation", "min_per_stratum",
+                 "min_per_domain"):  # fmt: skip
+        assert cli[name] == getattr(web, name) == DESIGN_DEFAULTS[name], name
+    assert parse_reserve(cli["reserve"]) == web.reserve == 0
+    assert web.size_mode == "fixed"  # n per stratum, as --per-stratum
+    with_form = DesignForm.__dict__
+    assert with_form["rule"].kwargs["default"] == "yamane"
+    assert {"kind", "period_start", "period_end", "unit", "sheet"} <= set(cli)
+
+
+def test_web_reads_reserve_and_sd_as_the_command_line(client, login, setup, db_session):
+    """A ratio with a decimal comma and an SD table pasted from a spreadsheet."""
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    neyman = {"size_mode": "total", "n": "12", "allocation": "neyman", "reserve": "12,5%",
+              "sd": "stratum;sd\nXA01 | citizen;1\nXA01 | official;0,5\nXA02 | citizen;1"}  # fmt: skip
+    assert post_design(client, campaign, "draw", **neyman).status_code == 302
+    draw = the_draw(db_session)
+    assert draw.manifest["design"]["reserve"] == 0.125
+    assert draw.manifest["design"]["sd"] == {
+        "XA01 | citizen": 1.0, "XA01 | official": 0.5, "XA02 | citizen": 1.0,
+    }  # fmt: skip
+    bad = post_design(client, campaign, "preview", **{**neyman, "sd": "XA01 | citizen;abc"})
+    assert bad.status_code == 422
+    assert "sai ở dòng 1 «XA01 | citizen;abc»" in bad.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- commitments (14.8)
+
+LOTTERY = "Giải đặc biệt xổ số kiến thiết TP.HCM"
+
+
+def commit(client, campaign, value_date, **changes):
+    return post_design(
+        client, campaign, "commit", seed=None, value_source=LOTTERY,
+        value_date=f"{value_date:%d/%m/%Y}", **changes,
+    )  # fmt: skip
+
+
+def commitments(db_session):
+    from surveyapp.models import DrawCommitment
+
+    with db_session() as session:
+        rows = session.scalars(sa.select(DrawCommitment).order_by(DrawCommitment.id)).all()
+        session.expunge_all()
+        return rows
+
+
+def published_last_week(app, campaign, admin):
+    """A commitment published a week ago for yesterday's value (as if time had passed)."""
+    from surveyapp.db import transaction
+    from surveyapp.draws.commitments import publish
+    from surveyapp.draws.operations import DrawParams
+
+    today = dt.datetime.now(dt.UTC)
+    params = DrawParams(n=5, reserve=2)
+    with app.app_context(), transaction():
+        campaign = db.session.get(Campaign, campaign.id)
+        yesterday = (today - dt.timedelta(days=1)).date()
+        commitment = publish(
+            campaign, params, LOTTERY, yesterday, admin.id, now=today - dt.timedelta(days=7)
+        )
+        return commitment.id, commitment.sha256
+
+
+def test_publishing_a_commitment_and_drawing_too_early(client, app, login, setup, db_session):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    today = dt.date.today()
+    response = commit(client, campaign, today)
+    assert response.status_code == 422 and "phải sau ngày công bố cam kết" in response.get_data(
+        as_text=True
+    )
+    assert commit(client, campaign, today + dt.timedelta(days=1)).status_code == 302
+    [published] = commitments(db_session)
+    assert published.content["public_value"] == {
+        "source": LOTTERY, "date": (today + dt.timedelta(days=1)).isoformat(),
+    }  # fmt: skip
+    assert published.content["design"]["n"] == 5 and published.content["design"]["reserve"] == 2
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert published.sha256 in page and "Chọn mẫu được từ ngày" in page
+    # A second commitment for the same lists is refused (the first stays the one).
+    again = commit(client, campaign, today + dt.timedelta(days=2))
+    assert again.status_code == 422 and "Đã có cam kết" in again.get_data(as_text=True)
+    early = client.post(
+        f"/draws/{campaign.id}/commitments/{published.id}/value", data={"value": "123456"}
+    )
+    assert early.status_code == 422 and "chưa được chọn mẫu" in early.get_data(as_text=True)
+    assert the_draw(db_session) is None and commitments(db_session)[0].public_value is None
+    # Anyone can read it, without logging in; nothing personal is on the page.
+    with client.session_transaction() as session:
+        session.clear()
+    public = client.get("/draws/public/2024")
+    text = public.get_data(as_text=True)
+    assert public.status_code == 200 and published.sha256 in text and LOTTERY in text
+    assert "chưa (chỉ nhập từ ngày công bố)" in text and "Dân 1" not in text
+    downloaded = client.get(f"/draws/public/2024/commitment-{published.id}.json").get_json(
+        force=True
+    )
+    import sampling
+
+    assert sampling.commitment_sha256(downloaded) == published.sha256
+
+
+def test_a_published_commitment_cannot_change(app, login, setup, db_session):
+    from surveyapp.models import DrawCommitment
+    from surveyapp.models.draws import CommitmentImmutable
+
+    campaign, *_ = setup
+    admin = login(Role.ADMIN)
+    commitment_id, _ = published_last_week(app, campaign, admin)
+    with app.app_context():
+        commitment = db.session.get(DrawCommitment, commitment_id)
+        commitment.content = {**commitment.content, "note": "edited"}
+        with pytest.raises(CommitmentImmutable):
+            db.session.flush()
+        db.session.rollback()
+        commitment = db.session.get(DrawCommitment, commitment_id)
+        commitment.public_value = "1"
+        db.session.flush()  # the value is entered once...
+        commitment.public_value = "2"
+        with pytest.raises(CommitmentImmutable):
+            db.session.flush()  # ...and never changed
+        db.session.rollback()
+        db.session.delete(db.session.get(DrawCommitment, commitment_id))
+        with pytest.raises(CommitmentImmutable):
+            db.session.flush()
+        db.session.rollback()
+
+
+@pytest.mark.app_config(DRAW_COMMITMENT_REQUIRED=True)
+def test_the_committed_draw_and_its_public_chain(client, app, login, setup, db_session):
+    import sampling
+
+    campaign, *_ = setup
+    admin = login(Role.ADMIN)
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert 'value="draw"' not in page  # no trial draws where a commitment is required
+    commitment_id, sha = published_last_week(app, campaign, admin)
+    response = client.post(
+        f"/draws/{campaign.id}/commitments/{commitment_id}/value", data={"value": " 482 913 "}
+    )
+    assert response.status_code == 302
+    draw = the_draw(db_session)
+    assert draw.commitment_id == commitment_id
+    assert draw.manifest["seed"] == str(sampling.derive_seed(sha, "482 913"))
+    assert draw.verification["ok"] and draw.verification["steps"] == {
+        "commitment": True, "design": True, "seed": True, "frame": True, "selection": True,
+        "rows": True, "people": True, "respondents": True,
+    }  # fmt: skip
+    assert len(respondents(db_session)) == 21
+    # The value is entered once.
+    other = client.post(
+        f"/draws/{campaign.id}/commitments/{commitment_id}/value", data={"value": "111111"}
+    )
+    assert other.status_code == 422
+    # The public page shows the chain and the last check, to anyone.
+    with client.session_transaction() as session:
+        session.clear()
+    text = client.get("/draws/public/2024").get_data(as_text=True)
+    assert "482 913" in text and draw.manifest["seed"] in text
+    assert "✓ Hạt giống của mẫu đúng là hạt giống suy ra từ cam kết" in text
+    assert "✓ Thiết kế mẫu đã cam kết" in text and "✓ Người được chọn trong hệ thống" in text
+    manifest = client.get("/draws/public/2024/manifest.json").get_json(force=True)
+    assert manifest["commitment"]["sha256"] == sha
+    login(user=admin)
+    assert client.post(f"/draws/{campaign.id}/lock", data=CONFIRM).status_code == 302
+    assert the_draw(db_session).locked
+
+
+@pytest.mark.app_config(DRAW_COMMITMENT_REQUIRED=True)
+def test_a_trial_draw_cannot_be_locked_where_a_commitment_is_required(
+    client, login, setup, db_session
+):
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    assert post_design(client, campaign, "draw").status_code == 302
+    response = client.post(f"/draws/{campaign.id}/lock", data=CONFIRM)
+    assert response.status_code == 409
+    assert "Chỉ khoá được mẫu chọn theo cam kết công khai" in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        session.clear()
+    text = client.get("/draws/public/2024").get_data(as_text=True)
+    assert "Mẫu này KHÔNG được chọn theo cam kết công khai" in text
+
+
+def test_lists_changed_after_the_commitment(client, app, login, setup, db_session):
+    campaign, one, _ = setup
+    admin = login(Role.ADMIN)
+    commitment_id, _ = published_last_week(app, campaign, admin)
+    add_list(db_session, campaign, one, ListKind.CITIZENS, [f"Mới {i}" for i in range(9)])
+    page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
+    assert "Danh sách của đơn vị đã thay đổi sau cam kết này" in page
+    response = client.post(
+        f"/draws/{campaign.id}/commitments/{commitment_id}/value", data={"value": "482913"}
+    )
+    assert response.status_code == 422
+    assert "The frame is not the committed one" in response.get_data(as_text=True)
+    assert the_draw(db_session) is None
+    # A new commitment for the new lists; both stay public.
+    assert commit(client, campaign, dt.date.today() + dt.timedelta(days=1)).status_code == 302
+    first, second = commitments(db_session)
+    text = client.get("/draws/public/2024").get_data(as_text=True)
+    assert f"Cam kết #{first.id}" in text and f"Cam kết #{second.id}" in text
+    assert first.sha256 in text and second.sha256 in text
