@@ -42,6 +42,7 @@ from surveyapp.csvsafe import write_csv
 from surveyapp.db import transaction, utcnow
 from surveyapp.demo.answers import simulate_answers
 from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
+from surveyapp.draws.checks import check_draw
 from surveyapp.draws.operations import lock, perform_draw
 from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as fieldwork
@@ -520,6 +521,7 @@ def _places(unit: Unit, units: dict[str, Unit]) -> tuple[str, ...]:
 
 def _draw_and_lock(campaign: Campaign, admin: User) -> None:
     draw = perform_draw(campaign.id, dict(DRAW_PARAMS), admin.id)
+    check_draw(draw)
     lock(draw, confirmed=True, commitment_required=False)
 
 
