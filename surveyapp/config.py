@@ -122,4 +122,7 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         # locked (sampling.commitment); trial draws with a chosen seed stay possible
         # elsewhere (demo, tests, training).
         "DRAW_COMMITMENT_REQUIRED": production,
+        # Anyone may ask the public draw page for a fresh check (a re-draw): at most one
+        # per campaign in this many minutes.
+        "PUBLIC_CHECK_MINUTES": 10,
     }

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import uuid
 
@@ -13,6 +14,7 @@ from sampling.commitment import (
 )
 from surveyapp import jobs
 from surveyapp.core.downloads import ascii_name, attachment, csv_download, xlsx_response
+from surveyapp.db import utcnow
 from surveyapp.draws.checks import ALL_STEPS
 from surveyapp.draws.commitments import (
     enter_public_value,
@@ -349,6 +351,32 @@ def public_page(code: str):
         step_names=ALL_STEPS,
         seed_tag=SEED_TAG,
     )
+
+
+@bp.route("/public/<code>/check", methods=["POST"])
+@public
+def public_check(code: str):
+    """Anyone may ask for a fresh full check; at most one per PUBLIC_CHECK_MINUTES per
+    campaign runs (a check re-draws the sample), otherwise the last one stands."""
+    campaign = _campaign_by_code(code)
+    draw = _draw_or_404(campaign)
+    interval = dt.timedelta(minutes=current_app.config["PUBLIC_CHECK_MINUTES"])
+    if draw.verified_at is None or utcnow() - draw.verified_at >= interval:
+        job = jobs.enqueue("draw-check", "surveyapp.draws.checks:run_check_job", draw.id)
+        if job.status is jobs.JobStatus.QUEUED:
+            flash(t("Đang kiểm tra lại; tải lại trang sau ít phút.",
+                    "Checking again; reload this page in a few minutes."), "info")  # fmt: skip
+    else:
+        flash(
+            t(
+                "Kết quả dưới đây là lần kiểm tra gần nhất (mỗi lần cách nhau ít nhất "
+                f"{interval.seconds // 60} phút).",
+                "The result below is the latest check (checks run at most every "
+                f"{interval.seconds // 60} minutes).",
+            ),
+            "info",
+        )
+    return redirect(url_for("draws.public_page", code=campaign.code, _anchor="chain"))
 
 
 @bp.route("/public/<code>/commitment-<int:commitment_id>.json")

@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {
     "core.set_language",
     # The campaign's draw record: commitments, seeds, hashes, checks; no personal data.
     "draws.public_page",
+    "draws.public_check",
     "draws.public_commitment",
     "draws.public_manifest",
 }

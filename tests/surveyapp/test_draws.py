@@ -661,3 +661,26 @@ def test_lists_changed_after_the_commitment(client, app, login, setup, db_sessio
     text = client.get("/draws/public/2024").get_data(as_text=True)
     assert f"Cam kết #{first.id}" in text and f"Cam kết #{second.id}" in text
     assert first.sha256 in text and second.sha256 in text
+
+
+def test_anyone_can_ask_for_a_fresh_check_at_most_every_few_minutes(
+    client, login, setup, db_session
+):
+    from surveyapp.models import Job
+
+    campaign, *_ = setup
+    login(Role.ADMIN)
+    post_design(client, campaign, "draw")
+    with db_session() as session:  # as if the last check were an hour old
+        session.execute(
+            sa.update(Draw).values(verified_at=dt.datetime(2020, 1, 1), verification=None)
+        )
+    with client.session_transaction() as session:
+        session.clear()
+    page = client.post("/draws/public/2024/check", follow_redirects=True).get_data(as_text=True)
+    assert "✓ Khớp" in page and the_draw(db_session).verified_at.year > 2020
+    again = client.post("/draws/public/2024/check", follow_redirects=True).get_data(as_text=True)
+    assert "Kết quả dưới đây là lần kiểm tra gần nhất" in again
+    with db_session() as session:
+        kinds = session.scalars(sa.select(Job.kind)).all()
+    assert sorted(kinds) == ["draw", "draw-check"]  # the draw's job, one public check
