@@ -362,7 +362,7 @@ def public_check(code: str):
     draw = _draw_or_404(campaign)
     interval = dt.timedelta(minutes=current_app.config["PUBLIC_CHECK_MINUTES"])
     if draw.verified_at is None or utcnow() - draw.verified_at >= interval:
-        job = jobs.enqueue("draw-check", "surveyapp.draws.checks:run_check_job", draw.id)
+        job = jobs.enqueue("draw-check", "surveyapp.draws.tasks:run_check_job", draw.id)
         if job.status is jobs.JobStatus.QUEUED:
             flash(t("Đang kiểm tra lại; tải lại trang sau ít phút.",
                     "Checking again; reload this page in a few minutes."), "info")  # fmt: skip
