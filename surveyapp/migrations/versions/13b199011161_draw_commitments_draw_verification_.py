@@ -1,7 +1,7 @@
 """draw commitments, draw verification, respondent frame record
 
 Revision ID: 13b199011161
-Revises: 0d6d135fa4c3
+Revises: f65152a72cc1
 Create Date: 2026-12-08 00:53:34.674443
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '13b199011161'
-down_revision = '0d6d135fa4c3'
+down_revision = 'f65152a72cc1'
 branch_labels = None
 depends_on = None
 
