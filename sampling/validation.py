@@ -169,7 +169,7 @@ class ValidationResult:
             )
             with pd.ExcelWriter(path, engine="openpyxl") as writer:
                 report.to_excel(writer, sheet_name="issues", index=False)
-                summary.to_excel(writer, sheet_name="summary", index=False)
+                spreadsheet_safe_frame(summary).to_excel(writer, sheet_name="summary", index=False)
         return path
 
     def to_text(self, max_issues: int = 20) -> str:

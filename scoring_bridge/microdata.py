@@ -27,7 +27,7 @@ from scoring_bridge.replicates import REPLICATE_FILE, design_columns, write_repl
 from scoring_bridge.report import write_codebook_pdf
 from scoring_bridge.scrub import scrub_series
 from scoring_bridge.spec import SurveySpec
-from scoring_bridge.xlsx import write_xlsx
+from scoring_bridge.xlsx import write_csv, write_xlsx
 
 _DESIGN_LABELS = {
     "respondent": ("Số thứ tự phiếu (ẩn danh)", "Respondent number (anonymous)"),
@@ -133,7 +133,7 @@ def write_microdata(
     columns = list(frame.columns)
     written = []
     csv_path = directory / "microdata.csv"
-    frame.to_csv(csv_path, index=False, encoding="utf-8")
+    write_csv(csv_path, frame)
     written.append(csv_path)
     xlsx_path = directory / "microdata.xlsx"
     write_xlsx(xlsx_path, {"microdata": frame})

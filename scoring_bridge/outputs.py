@@ -44,7 +44,7 @@ from scoring_bridge.microdata import write_microdata
 from scoring_bridge.report import write_report_pdf, write_report_xlsx
 from scoring_bridge.scoring import ScoringResult
 from scoring_bridge.suppression import published_tables
-from scoring_bridge.xlsx import write_xlsx
+from scoring_bridge.xlsx import write_csv, write_xlsx
 
 DEFAULT_K = 5
 
@@ -75,16 +75,16 @@ def write_outputs(
         step("points")
         _write_points(result, staging)
         if result.response_rates is not None:
-            result.response_rates.to_csv(
-                staging / "response_rates.csv", index=False, encoding="utf-8"
-            )
+            write_csv(staging / "response_rates.csv", result.response_rates)
         step("indices")
-        result.indices.to_csv(staging / "indices.csv", index=False, encoding="utf-8")
+        write_csv(staging / "indices.csv", result.indices)
         write_xlsx(staging / "indices.xlsx", {"indices": result.indices})
         step("published tables")
-        with pd.ExcelWriter(staging / "published_tables.xlsx", engine="openpyxl") as writer:
-            for name, table in published_tables(result.responses, result.indices, k).items():
-                table.to_excel(writer, sheet_name=name)
+        tables = published_tables(result.responses, result.indices, k)
+        write_xlsx(
+            staging / "published_tables.xlsx",
+            {name: table.reset_index() for name, table in tables.items()},  # unit codes first
+        )
         if microdata:
             step("microdata")
             write_microdata(result.responses, result.spec, staging, result.design)
@@ -139,9 +139,9 @@ def _clean(value: Any) -> Any:
 
 
 def _write_points(result: ScoringResult, directory: Path) -> None:
-    result.points.to_csv(directory / "points.csv", index=False, encoding="utf-8")
+    write_csv(directory / "points.csv", result.points)
     write_xlsx(directory / "points.xlsx", {"points": result.points, "units": result.units})
-    result.units.to_csv(directory / "units.csv", index=False, encoding="utf-8")
+    write_csv(directory / "units.csv", result.units)
     (directory / "points.json").write_text(
         json.dumps(points_document(result), ensure_ascii=False, indent=1), encoding="utf-8"
     )

@@ -9,8 +9,11 @@ the sheet XML (inline strings, ``%.16g`` numbers as openpyxl does), ~10x faster.
 Cell values are those ``to_excel`` writes: missing values and empty text as empty cells,
 infinities as the text ``inf``/``-inf``, booleans as booleans, timestamps and days as dates; the
 header row is bold; frames are written without their index. Two deliberate differences:
-text starting with ``=`` stays text (openpyxl would store it as a formula), and characters
-XML 1.0 forbids are dropped (openpyxl raises an error on them).
+text is spreadsheet-safe (``sampling.neutralise_formula``, the rule every CSV and XLSX the
+service writes follows: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading apostrophe, where openpyxl would store a formula), and characters
+XML 1.0 forbids are dropped (openpyxl raises an error on them). :func:`write_csv` writes a
+frame as CSV under the same rule.
 
 Reference: ECMA-376 Office Open XML, Part 1, §18.3.1 (worksheet) and §18.2 (workbook).
 """
@@ -26,6 +29,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
+
+from sampling.text import neutralise_formula, spreadsheet_safe_frame
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -105,7 +110,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _text_cell(ref: str, text: str, style: int = 0) -> str:
+def _text_cell(ref: str, text: str, style: int = 0, *, safe: bool = True) -> str:
+    if safe:
+        text = neutralise_formula(text)
     if not text.isprintable():  # the characters XML forbids are all unprintable
         text = _ILLEGAL_XML.sub("", text)
     if not text:
@@ -133,7 +140,7 @@ def _value_cell(ref: str, value) -> str:
         if np.isnan(value):
             return ""
         if np.isinf(value):
-            return _text_cell(ref, "inf" if value > 0 else "-inf")
+            return _text_cell(ref, "inf" if value > 0 else "-inf", safe=False)
     if isinstance(value, int | float):
         return f'<c r="{ref}"><v>{_number(value)}</v></c>'
     if isinstance(value, datetime):
@@ -206,6 +213,12 @@ def sheet_title(name: str, used: set[str]) -> str:
         title = base[: 31 - len(suffix)] + suffix
     used.add(title.lower())
     return title
+
+
+def write_csv(path: str | PathLike, frame: pd.DataFrame, **options) -> None:
+    """``frame`` as UTF-8 CSV without its index, every text cell spreadsheet-safe (the rule
+    of :func:`write_xlsx`); numbers, negative ones included, are written as numbers."""
+    spreadsheet_safe_frame(frame).to_csv(path, index=False, encoding="utf-8", **options)
 
 
 def write_xlsx(path: str | PathLike, sheets: Mapping[str, pd.DataFrame]) -> None:

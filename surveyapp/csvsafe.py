@@ -3,7 +3,10 @@
 A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return may be run as a
 formula by Excel or LibreOffice (OWASP "CSV injection"). :func:`neutralise` prefixes such
 text with an apostrophe, which spreadsheets show as plain text. Numbers are left alone
-(a negative number is not a formula). Exports in every blueprint use these helpers.
+(a negative number is not a formula). Exports in every blueprint use these helpers;
+the libraries' files use the same rule (``sampling.spreadsheet_safe_frame``,
+``scoring_bridge.xlsx.write_csv`` and ``write_xlsx``). :func:`restore` undoes it for a file
+the service reads back (the results bundle's ``units.csv``).
 """
 
 import csv
@@ -14,9 +17,17 @@ from flask import Response
 
 # One rule for the libraries' files and the app's downloads: sampling's.
 from sampling import neutralise_formula as neutralise
+from sampling.text import _FORMULA_START
 
 # Excel opens UTF-8 CSV correctly only with a byte-order mark.
 UTF8_BOM = "\ufeff"
+
+
+def restore(text: str) -> str:
+    """The text :func:`neutralise` was given (a quote before a formula start removed)."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
 
 
 def safe_row(row: Iterable) -> list:

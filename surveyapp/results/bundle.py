@@ -56,6 +56,7 @@ import sqlalchemy as sa
 
 from scoring_bridge import prepare_responses, scrub_text, spec_from_questionnaire
 from scoring_bridge.microdata import write_microdata
+from surveyapp.csvsafe import restore, write_csv
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
@@ -257,21 +258,14 @@ def _write_units(path: Path, unit_ids: set[int]) -> None:
         for depth, ancestor in enumerate(reversed(chain)):
             depth_of[ancestor] = max(depth_of.get(ancestor, 0), depth)
     ordered = sorted(depth_of, key=lambda i: (depth_of[i], units[i].code))
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(UNIT_COLUMNS)
-        for unit_id in ordered:
-            unit = units[unit_id]
-            parent = units.get(unit.parent_id)
-            writer.writerow(
-                [
-                    unit.code,
-                    unit.name,
-                    unit.level_label,
-                    parent.code if parent is not None else "",
-                    int(unit_id in unit_ids),
-                ]
-            )
+    rows = []
+    for unit_id in ordered:
+        unit = units[unit_id]
+        parent = units.get(unit.parent_id)
+        code = parent.code if parent is not None else ""
+        rows.append([unit.code, unit.name, unit.level_label, code, int(unit_id in unit_ids)])
+    # Spreadsheet-safe (a name like =HYPERLINK(...) gets its quote); the import restores it.
+    path.write_text(write_csv(rows, UNIT_COLUMNS), encoding="utf-8", newline="")
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -483,7 +477,7 @@ def _units(content: bytes) -> list[dict[str, str]]:
             raise BundleError(
                 f"units.csv, dòng {number}: thiếu mã đơn vị.", f"units.csv, row {number}: no code."
             )
-        units.append({c: (row[c] or "").strip() for c in UNIT_COLUMNS})
+        units.append({c: restore((row[c] or "").strip()) for c in UNIT_COLUMNS})
     return units
 
 

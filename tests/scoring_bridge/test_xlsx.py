@@ -11,7 +11,7 @@ from scoring_bridge.inputs import prepare_responses
 from scoring_bridge.microdata import microdata_frame, write_microdata
 from scoring_bridge.report import write_report_xlsx
 from scoring_bridge.scoring import score
-from scoring_bridge.xlsx import column_letter, write_xlsx
+from scoring_bridge.xlsx import column_letter, write_csv, write_xlsx
 
 
 def cell_values(path) -> dict[str, list[list]]:
@@ -65,12 +65,21 @@ def test_header_is_bold_and_dates_are_formatted(tmp_path):
     )
 
 
-def test_formula_like_text_stays_text_and_illegal_characters_are_dropped(tmp_path):
-    frame = pd.DataFrame({"answer": ["=1+1", "bad\x07bell"]})
+def test_formula_like_text_is_neutralised_and_illegal_characters_are_dropped(tmp_path):
+    frame = pd.DataFrame({"answer": ["=1+1", "bad\x07bell", "@A1"], "n": [-1.5, 2.0, -3.0]})
     write_xlsx(tmp_path / "out.xlsx", {"s": frame})
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx")["s"]
-    assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
-    assert sheet["A3"].value == "badbell"
+    assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == "badbell" and sheet["A4"].value == "'@A1"
+    assert sheet["B2"].value == -1.5 and sheet["B4"].value == -3.0  # numbers stay numbers
+
+
+def test_csv_is_spreadsheet_safe_and_keeps_negative_numbers(tmp_path):
+    frame = pd.DataFrame({"answer": ["=1+1", "-x", "ok"], "n": [-1.5, 2.0, -3.0]})
+    write_csv(tmp_path / "out.csv", frame)
+    got = pd.read_csv(tmp_path / "out.csv")
+    assert got["answer"].tolist() == ["'=1+1", "'-x", "ok"]
+    assert got["n"].tolist() == [-1.5, 2.0, -3.0]
 
 
 @pytest.mark.parametrize(
