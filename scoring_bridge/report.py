@@ -10,6 +10,12 @@ per unit and respondent group; element breakdown per unit; criteria points; meth
 annex (sample design, weights, standard errors, single-respondent strata, design effects,
 intervals, ranks, limitations), which refers to ``METHODS.md`` in the repository.
 
+Every text that comes from data (unit names and codes, the campaign's name, the criteria
+set's names, group names, questionnaire labels) goes through ``markup`` (the one helper
+the questionnaire PDFs and letters use) before it reaches reportlab's paragraph markup:
+a name like ``<a href="javascript:...">`` prints as itself and an unclosed ``<b>`` cannot
+fail the run. Chart labels have matplotlib's ``$`` escaped for the same reason.
+
 The title names the campaign's own year (``settings["year"]``, else the mapping's) and
 the criteria set (the mapping's name and id).
 """
@@ -27,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from questionnaires import fonts
+from questionnaires.pdf_layout import markup
 from scoring_bridge.comparison import RULE_LABELS
 from scoring_bridge.errors import OutputError
 from scoring_bridge.xlsx import write_xlsx
@@ -141,7 +148,10 @@ def _table(rows, widths, styles, header_rows: int = 1):
     from reportlab.platypus import Paragraph, Table, TableStyle
 
     cells = [
-        [Paragraph(str(v), styles["cell_bold"] if r < header_rows else styles["cell"]) for v in row]
+        [
+            Paragraph(markup(v), styles["cell_bold"] if r < header_rows else styles["cell"])
+            for v in row
+        ]
         for r, row in enumerate(rows)
     ]
     table = Table(cells, colWidths=widths, repeatRows=header_rows)
@@ -173,7 +183,7 @@ def ranking_chart(units: pd.DataFrame, names: dict[str, str]) -> list[bytes]:
         chunk = ranked.iloc[start : start + UNITS_PER_CHART]
         height = 1.1 + 0.2 * len(chunk)
         figure, axes = plt.subplots(figsize=(7.0, height), dpi=150)
-        labels = [names.get(u, u) for u in chunk.unit]
+        labels = [str(names.get(u, u)).replace("$", r"\$") for u in chunk.unit]  # no mathtext
         positions = np.arange(len(chunk))[::-1]
         error = np.vstack(
             [
@@ -259,14 +269,14 @@ def write_report_pdf(
     title = report_title(result)
     campaign = result.settings.get("campaign_name")
     story = [
-        Paragraph(title, styles["title"]),
-        *([Paragraph(campaign, styles["subtitle"])] if campaign else []),
+        Paragraph(markup(title), styles["title"]),
+        *([Paragraph(markup(campaign), styles["subtitle"])] if campaign else []),
         Paragraph(
             f"Phục vụ xác định Chỉ số cải cách hành chính – bộ tiêu chí: "
-            f"{result.mapping.name_vi} ({result.mapping.id})",
+            f"{markup(result.mapping.name_vi)} ({markup(result.mapping.id)})",
             styles["subtitle"],
         ),
-        Paragraph(result.spec.title_vi, styles["subtitle"]),
+        Paragraph(markup(result.spec.title_vi), styles["subtitle"]),
         Paragraph(f"Ngày lập: {_today().strftime('%d/%m/%Y')}", styles["subtitle"]),
         Spacer(1, 0.4 * cm),
         Paragraph(HEADINGS["overview"], styles["h1"]),
@@ -356,13 +366,14 @@ def _comparison_notes(result: ScoringResult, names) -> list[str]:
     ]
     for record in units.itertuples():
         if not record.like_for_like and record.previous_note:
-            lines.append(f"• {names.get(record.unit, record.unit)}: {record.previous_note}.")
+            name, note = names.get(record.unit, record.unit), record.previous_note
+            lines.append(f"• {markup(name)}: {markup(note)}.")
     return lines
 
 
 def _overview(result: ScoringResult) -> list[str]:
     s = result.settings
-    groups = ", ".join(s["groups"])
+    groups = markup(", ".join(s["groups"]))
     lines = [
         f"Số phiếu hợp lệ đưa vào tính toán: <b>{_count(s['responses_used'])}</b> phiếu của "
         f"<b>{len(result.units)}</b> cơ quan, đơn vị; nhóm đối tượng: {groups}; "
@@ -574,7 +585,7 @@ def _points_table(result: ScoringResult, names, styles):
             if record.status == "not_applicable":
                 row.append(NOT_APPLICABLE_TEXT)
             elif record.status == "below_min_n":
-                row.append(f"&lt;n ({int(record.n)})")
+                row.append(f"<n ({int(record.n)})")  # cells are escaped by _table
             elif record.status == "no_responses":
                 row.append("KCP")
             else:
@@ -583,7 +594,7 @@ def _points_table(result: ScoringResult, names, styles):
     first = 4.0
     rest = (17.4 - first) / max(len(criteria), 1)
     table = _table(rows, [first * cm] + [rest * cm] * len(criteria), styles)
-    legend = "; ".join(f"{c.code}: {c.name_vi}" for c in criteria)
+    legend = markup("; ".join(f"{c.code}: {c.name_vi}" for c in criteria))
     from reportlab.platypus import KeepTogether, Paragraph
 
     return KeepTogether([table, Paragraph(legend, styles["cell"])])
@@ -627,7 +638,7 @@ def _methods(result: ScoringResult) -> list[str]:
         "tầng có phiếu trong ô. Kết quả được đối chiếu với gói survey của R."
         + (
             f" Trọng số đã được điều chỉnh theo tổng số đã biết của Sở (raking) theo: "
-            f"{', '.join(s['raking'])}; sai số coi trọng số này là cố định."
+            f"{markup(', '.join(s['raking']))}; sai số coi trọng số này là cố định."
             if s.get("raking")
             else ""
         ),
@@ -725,7 +736,7 @@ def write_codebook_pdf(codebook: pd.DataFrame, spec: SurveySpec, path: Path) -> 
             ]
         )
     story = [
-        Paragraph(f"SỔ TAY MÃ HOÁ DỮ LIỆU – {spec.title_vi}", styles["title"]),
+        Paragraph(markup(f"SỔ TAY MÃ HOÁ DỮ LIỆU – {spec.title_vi}"), styles["title"]),
         _table(rows, [w * cm for w in (2.6, 7.6, 2.0, 1.5, 8.3, 1.5, 1.8)], styles),
     ]
     SimpleDocTemplate(

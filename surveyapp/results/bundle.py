@@ -69,6 +69,13 @@ from surveyapp.results.operations import (
     population_for,
     scoring_inputs,
 )
+from surveyapp.units.importer import (
+    MAX_CODE_LENGTH,
+    MAX_LEVEL_LENGTH,
+    MAX_NAME_LENGTH,
+    clean,
+    text_problem,
+)
 
 FORMAT = "surveyapp.results-bundle/1"
 MANIFEST = "manifest.json"
@@ -78,6 +85,13 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed; text compresses ~5-20x, bombs ~1000x
 MAX_MANIFEST_BYTES = 1024 * 1024
 UNIT_COLUMNS = ("code", "name", "level_label", "parent_code", "rated")
+# The registry's own limits: names and codes are checked as the units import checks them.
+UNIT_LIMITS = {
+    "code": MAX_CODE_LENGTH,
+    "name": MAX_NAME_LENGTH,
+    "level_label": MAX_LEVEL_LENGTH,
+    "parent_code": MAX_CODE_LENGTH,
+}
 RESPONSE_KEYS = (
     "id",
     "questionnaire_id",
@@ -471,13 +485,25 @@ def _units(content: bytes) -> list[dict[str, str]]:
             f"units.csv cần các cột {', '.join(UNIT_COLUMNS)}.",
             f"units.csv needs the columns {', '.join(UNIT_COLUMNS)}.",
         )
-    units = []
+    units, problems = [], []
     for number, row in enumerate(reader, start=2):
-        if not (row["code"] or "").strip():
-            raise BundleError(
-                f"units.csv, dòng {number}: thiếu mã đơn vị.", f"units.csv, row {number}: no code."
-            )
-        units.append({c: restore((row[c] or "").strip()) for c in UNIT_COLUMNS})
+        unit = {c: clean(restore((row[c] or "").strip())) for c in UNIT_COLUMNS}
+        if not unit["code"]:
+            problems.append((number, "code", ("thiếu mã đơn vị", "no code")))
+        if not unit["name"]:
+            unit["name"] = unit["code"]
+        for column, limit in UNIT_LIMITS.items():
+            problem = text_problem(unit[column], limit)
+            if problem:
+                problems.append((number, column, problem))
+        units.append(unit)
+    if problems:
+        raise BundleError(
+            "units.csv: "
+            + "; ".join(f"dòng {n}, cột {c}: {vi}" for n, c, (vi, _) in problems[:20]),
+            "units.csv: "
+            + "; ".join(f"row {n}, column {c}: {en}" for n, c, (_, en) in problems[:20]),
+        )
     return units
 
 
@@ -586,7 +612,7 @@ def _ensure_units(units: list[dict[str, str]]) -> tuple[dict[str, int], int]:
             continue
         row = Unit(
             code=unit["code"],
-            name=unit["name"] or unit["code"],
+            name=unit["name"],
             level_label=unit["level_label"],
             parent_id=known.get(unit["parent_code"]),
         )

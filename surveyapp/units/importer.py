@@ -173,20 +173,37 @@ def check_official_codes(rows: list[UnitRow]) -> list[RowError]:
     return errors
 
 
-def _length_error(row: UnitRow, column: str, value: str, limit: int) -> RowError | None:
-    if len(value) <= limit:
+# Control and format characters (NUL, escapes, bidirectional overrides, zero-width ones)
+# and private-use characters: invisible or misleading in pages, PDFs and spreadsheets.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co"})
+
+
+def text_problem(value: str, limit: int) -> tuple[str, str] | None:
+    """Why ``value`` (already :func:`clean`) cannot be a code, name or level label, in
+    Vietnamese and English; None when it can. Shared with the results bundle's import."""
+    if len(value) > limit:
+        return (f"Giá trị dài quá {limit} ký tự.", f"The value is longer than {limit} characters.")
+    for position, character in enumerate(value, start=1):
+        if unicodedata.category(character) in _HIDDEN_CATEGORIES:
+            code = f"U+{ord(character):04X}"
+            return (
+                f"Có ký tự điều khiển hoặc ký tự ẩn {code} ở vị trí {position}; hãy xoá ký tự này.",
+                f"A control or hidden character {code} at position {position}; remove it.",
+            )
+    return None
+
+
+def _text_error(row: UnitRow, column: str, value: str, limit: int) -> RowError | None:
+    problem = text_problem(value, limit)
+    if problem is None:
         return None
-    return RowError(
-        row.row,
-        column,
-        value[:80],
-        f"Giá trị dài quá {limit} ký tự.",
-        f"The value is longer than {limit} characters.",
-    )
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in value[:80])
+    return RowError(row.row, column, shown, *problem)
 
 
 def check_rows(rows: list[UnitRow]) -> list[RowError]:
-    """Errors that need only the file: empty, too long or repeated values."""
+    """Errors that need only the file: empty, too long or repeated values, control
+    characters."""
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
@@ -225,7 +242,7 @@ def check_rows(rows: list[UnitRow]) -> list[RowError]:
             ("name", row.name, MAX_NAME_LENGTH),
             ("level_label", row.level_label, MAX_LEVEL_LENGTH),
         ):
-            error = _length_error(row, column, value, limit)
+            error = _text_error(row, column, value, limit)
             if error:
                 errors.append(error)
     return errors

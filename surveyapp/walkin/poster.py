@@ -2,7 +2,6 @@
 and the campaign's walk-in link for a unit that it leads to."""
 
 import secrets
-from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph
 
 from questionnaires import fonts, qr_matrix
-from questionnaires.pdf_layout import BinaryCanvas
+from questionnaires.pdf_layout import BinaryCanvas, markup
 from questionnaires.qr import draw_qr
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -48,7 +47,7 @@ def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
     top = HEIGHT - MARGIN
     top = _centred(canvas, "MỜI ÔNG/BÀ CHO Ý KIẾN", title, top) - 2 * mm
     top = _centred(canvas, "về sự phục vụ của", style, top) - 1 * mm
-    top = _centred(canvas, escape(unit_name), unit_style, top) - 2 * mm
+    top = _centred(canvas, markup(unit_name), unit_style, top) - 2 * mm
     top = _centred(canvas, "Please tell us how we served you today", english, top) - 6 * mm
     matrix = qr_matrix(url, error_correction="Q")
     draw_qr(canvas, matrix, (WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
@@ -66,11 +65,11 @@ def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
         - 4 * mm
     )
     link_style = style.clone("link", fontName=fonts.CODE, fontSize=12, leading=16)
-    top = _centred(canvas, escape(url), link_style, top) - 6 * mm
+    top = _centred(canvas, markup(url), link_style, top) - 6 * mm
     _centred(
         canvas,
         "<b>Phiếu không ghi tên.</b> Ý kiến của Ông/Bà được giữ bí mật và chỉ dùng để thống kê. "
-        f"<br/>{escape(campaign_name)}",
+        f"<br/>{markup(campaign_name)}",
         style.clone("small", fontSize=11, leading=15),
         top,
     )

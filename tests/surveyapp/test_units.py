@@ -98,6 +98,9 @@ def test_parents_may_come_after_children(app, db_session):
         ([",Không mã,,"], 3, "code", "The unit code is empty"),
         (["A,,,"], 3, "name", "The unit name is empty"),
         (["A," + "x" * 300 + ",,"], 3, "name", "longer than 255"),
+        (["A,Xã\x00Một,,"], 3, "name", "A control or hidden character U+0000 at position 3"),
+        (["A,\u202eẤX,,"], 3, "name", "hidden character U+202E at position 1"),
+        (["A\x07,Xã Bảy,,"], 3, "code", "control or hidden character U+0007"),
     ],
 )
 def test_bad_rows_are_reported_and_nothing_is_imported(
