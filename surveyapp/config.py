@@ -125,4 +125,7 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         # Anyone may ask the public draw page for a fresh check (a re-draw): at most one
         # per campaign in this many minutes.
         "PUBLIC_CHECK_MINUTES": 10,
+        # Answers leave the ballot box this many at a time, chosen at random once twice as
+        # many wait (responses/ballots.py); all of them when the campaign closes.
+        "BALLOT_BOX_SIZE": _int_env("BALLOT_BOX_SIZE", 10),
     }

@@ -15,6 +15,7 @@ A check returns a list of (Vietnamese, English) problems; an empty list means re
 from collections.abc import Callable
 
 from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.responses.ballots import seal
 
 Problem = tuple[str, str]
 FieldworkCheck = Callable[[Campaign], list[Problem]]
@@ -81,4 +82,7 @@ def transition(campaign: Campaign, target: CampaignStatus) -> None:
         problems = can_start_fieldwork(campaign)
         if problems:
             raise TransitionError(problems)
+    if target == CampaignStatus.CLOSED:
+        # Every answer out of the ballot box, every response rewritten in random order.
+        seal(campaign.id)
     campaign.status = target

@@ -24,7 +24,6 @@ from surveyapp.responses.operations import (
     NotAccepting,
     pending_units,
     record_response,
-    record_web_response,
     today,
 )
 from surveyapp.security import Throttle, derive_key
@@ -130,11 +129,12 @@ def submit(draft, questionnaire, answers, index):
     if draft.walkin_link_id is not None:
         return _submit_walkin(db.session.get(FormDraft, draft.id), questionnaire, answers)
     try:
-        completed = record_web_response(
-            respondent_id=draft.respondent_id,
+        recorded = record_response(
+            respondent=draft.respondent_id,
             token_hash=draft.token_hash,
-            unit_id=draft.rated_unit_id,
+            unit=draft.rated_unit_id,
             answers=answers,
+            mode="web",
             questionnaire=questionnaire,
             draft_id=draft.id,
         )
@@ -148,7 +148,7 @@ def submit(draft, questionnaire, answers, index):
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
-    if completed:
+    if recorded.completed:
         # The session's draft key is left as it is: its draft row is gone, so it opens
         # nothing (the form says the session ended, as without a key), and leaving it
         # spares re-signing the cookie on every submit.
@@ -203,13 +203,13 @@ def _submit_walkin(draft, questionnaire, answers):
             questionnaire=questionnaire,
             campaign=draft.campaign_id,
             respondent_group=draft.respondent_group,
+            draft_id=draft.id,
         )
     except AnswerError as error:
         return go_to_problem(draft, questionnaire, answers, error, draft.step)
     except NotAccepting as error:
         forget_draft()
         return notice(error.reason)
-    db.session.delete(draft)
     forget_draft()
     response = redirect(url_for("citizen.thanks"))
     response.set_cookie(

@@ -35,7 +35,7 @@ from surveyapp.models.respondents import (
     Selection,
     TargetStatus,
 )
-from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.responses import Ballot, Response, ResponseMode
 from surveyapp.models.units import Registry, Unit
 from surveyapp.models.users import ROLE_LABELS, Role, ThrottleEvent, User
 from surveyapp.models.walkin import WalkinLink
@@ -51,6 +51,7 @@ __all__ = [
     "SELECTION_LABELS",
     "TARGET_STATUS_LABELS",
     "BackcheckDraw",
+    "Ballot",
     "Campaign",
     "CampaignInstrument",
     "CampaignStatus",

@@ -1,14 +1,18 @@
-"""Anonymous responses.
+"""Anonymous responses, and the ballot box they pass through.
 
-Anonymity is enforced by the schema (as indico does for anonymous surveys):
+Anonymity is enforced by the schema (as indico does for anonymous surveys: who took part
+is recorded apart from what was answered) and by the way answers are written
+(surveyapp/responses/ballots.py, SECURITY.md "Anonymity design"):
 
 * no column refers to a respondent, a token or a user; no exact submission time, only
   ``submitted_week`` (the Monday of the week);
-* ids are random UUIDs (version 4), so neither the id nor the row order can be matched
-  with the order of respondents' status changes;
-* claiming a token (conditional UPDATE of the respondent's status) and inserting the
-  response happen in one transaction, and no page shows when a respondent's status
-  changed more precisely than the response's week.
+* ids are random UUIDs (version 4), drawn when the answer leaves the ballot box;
+* the transaction that claims a token (the respondent's status) puts the answer in the
+  ballot box (:class:`Ballot`, sealed with a key the database does not hold), never in
+  ``responses``; answers leave the box in batches, in random order, in transactions of
+  their own, and at closing every response of the campaign is rewritten in one
+  transaction in random order, so neither transaction ids (``xmin``) nor the physical
+  order of rows follow the claims.
 
 CHECK constraints tie walk-in responses to the non-probability sample without weight,
 and every probability response to a weight.
@@ -55,3 +59,16 @@ class Response(db.Model):
     is_probability: Mapped[bool]
     submitted_week: Mapped[date]  # Monday of the submission week (db.monday_of)
     answers: Mapped[dict] = mapped_column(sa.JSON)
+
+
+class Ballot(db.Model):
+    """An answer cast and not yet mixed into ``responses``: only its campaign (to mix each
+    campaign's box on its own) and the sealed values (AES-GCM under a key derived from
+    SECRET_KEY, padded so that its size says little about the answers). No time, no
+    respondent, no order: the id is random."""
+
+    __tablename__ = "ballots"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -1,28 +1,32 @@
-"""Recording a response: the one write path shared by the web form, walk-ins and data entry.
+"""Recording a response: the one write path of the web form, walk-ins, interviews and paper.
 
-:func:`record_response` claims the respondent (or the respondent's rated unit) with a
-conditional UPDATE and inserts the anonymous :class:`Response` in the same transaction,
-so a token, an interview or a paper form yields at most one response per rated unit even
-when it is submitted many times at once: on PostgreSQL the second UPDATE waits for the
-first one's row lock and then finds the row no longer matches; on SQLite writers are
-serialised. Zero rows updated raises :class:`AlreadyRecorded`.
+:func:`record_response` checks the campaign, cleans the answers, claims the respondent
+(or the respondent's rated unit) with one conditional UPDATE whose conditions are
+written once (:func:`_claimable`), deletes the form draft and casts the answer into the
+ballot box (surveyapp/responses/ballots.py), all in the caller's transaction. A token,
+an interview or a paper form thus yields at most one answer per rated unit even when it
+is submitted many times at once: on PostgreSQL the second UPDATE waits for the first
+one's row lock and then finds the row no longer matches; on SQLite writers are
+serialised. Zero rows updated raises :class:`AlreadyRecorded`, and the ballot is not
+cast. If anything after the claim fails, the claim rolls back with it: no answer is lost
+and none is counted twice.
 
 The caller owns the transaction (the request hook commits it; CLI and jobs use
-``with transaction():``). Nothing written here links the response to the respondent,
-the token, the user or the time of day (see models/responses.py).
+``with transaction():``). The answer reaches ``responses`` later, in a batch of its own
+(ballots.py): nothing written here links it to the respondent, the token, the user or
+the time of day (see models/responses.py and SECURITY.md, "Anonymity design").
 """
 
 import datetime as dt
 import decimal
-import functools
-import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from questionnaires import AnswerError, Questionnaire, clean_answers, load_builtin
+from questionnaires import Questionnaire, clean_answers, load_builtin
 from surveyapp.core.codes import hash_token
 from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
@@ -35,8 +39,9 @@ from surveyapp.models.respondents import (
     Selection,
     TargetStatus,
 )
-from surveyapp.models.responses import Response, ResponseMode
+from surveyapp.models.responses import ResponseMode
 from surveyapp.models.units import Unit
+from surveyapp.responses.ballots import cast
 
 
 class ResponseError(Exception):
@@ -138,6 +143,14 @@ def json_safe(answers: Mapping[str, Any]) -> dict[str, Any]:
 # --- the write path -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An answer cast into the ballot box; ``completed`` when the respondent has no rated
+    unit left to answer (always for a walk-in)."""
+
+    completed: bool
+
+
 def record_response(
     *,
     respondent: Respondent | int | None = None,
@@ -149,8 +162,9 @@ def record_response(
     questionnaire: Questionnaire | None = None,
     campaign: Campaign | int | None = None,
     respondent_group: str | None = None,
-) -> Response:
-    """Validate ``answers`` and store one anonymous response about ``unit``.
+    draft_id: int | None = None,
+) -> Recorded:
+    """Validate ``answers`` and cast one anonymous answer about ``unit``.
 
     Modes:
 
@@ -164,16 +178,19 @@ def record_response(
     unit when it has none. ``questionnaire`` defaults to the campaign's instrument for the
     respondent group. Answers are cleaned with :func:`questionnaires.clean_answers`
     (non-relevant answers dropped; :class:`questionnaires.AnswerError` when invalid).
+    ``draft_id``: the form draft holding these answers, deleted with the claim, so that no
+    answer stays linked to the person.
 
-    Raises :class:`AlreadyRecorded` when the claim updates no row (already answered,
-    token re-issued), :class:`NotAccepting` when the campaign is not in fieldwork (or the
-    token expired) and :class:`ResponseError` for inconsistent arguments. Returns the
-    flushed :class:`Response`; the caller's transaction commits it.
+    Raises :class:`NotAccepting` when the campaign is not in fieldwork (or the token
+    expired), :class:`AlreadyRecorded` when the claim updates no row (already answered,
+    token re-issued) and :class:`ResponseError` for inconsistent arguments, in that order.
     """
     mode = ResponseMode(mode)
     unit_id = unit.id if isinstance(unit, Unit) else int(unit)
     if mode is ResponseMode.WALKIN:
-        return _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group)
+        recorded = _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group)
+        _delete_draft(draft_id)
+        return recorded
     if respondent is None:
         raise ResponseError(
             "Thiếu người trả lời được chọn mẫu.", f"A {mode.value} response needs a respondent."
@@ -182,7 +199,6 @@ def record_response(
     if mode is ResponseMode.WEB and token_hash is None:
         if token is None:
             raise ResponseError("Thiếu mã truy cập.", "A web response needs the token.")
-
         token_hash = hash_token(token)
     reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB)
     if reason:
@@ -190,191 +206,41 @@ def record_response(
     if questionnaire is None:
         questionnaire = questionnaire_for(respondent.campaign_id, respondent.respondent_group)
     cleaned = clean_answers(questionnaire, answers)
-    _claim(respondent, unit_id, token_hash if mode is ResponseMode.WEB else None)
-    return _insert(
-        campaign_id=respondent.campaign_id,
-        questionnaire=questionnaire,
-        rated_unit_id=unit_id,
-        respondent_group=respondent.respondent_group,
-        stratum=respondent.stratum,
-        weight=respondent.weight,
-        mode=mode,
-        is_probability=True,
-        answers=cleaned,
+    completed = _claim(respondent, unit_id, token_hash if mode is ResponseMode.WEB else None)
+    _delete_draft(draft_id)
+    cast(
+        db.session.connection(),
+        respondent.campaign_id,
+        _values(
+            questionnaire,
+            cleaned,
+            rated_unit_id=unit_id,
+            respondent_group=respondent.respondent_group,
+            stratum=respondent.stratum,
+            weight=respondent.weight,
+            mode=mode,
+            is_probability=True,
+        ),
     )
+    return Recorded(completed)
 
 
-def record_web_response(
-    *,
-    respondent_id: int,
-    token_hash: str,
-    unit_id: int,
-    answers: Mapping[str, Any],
-    questionnaire: Questionnaire,
-    draft_id: int | None = None,
-) -> bool:
-    """The citizen form's submit: :func:`record_response` in web mode, in fewer statements.
-
-    Same rules, same exceptions, same rows written. The common case (a respondent rating
-    their own unit, no rated-unit rows) is one ``UPDATE ... RETURNING`` that claims the
-    token and returns what the response copies (no SELECT of the respondent and campaign
-    first), then one Core INSERT; on PostgreSQL both are one statement (the UPDATE in a
-    CTE), so one round trip. Anything else (invalid answers, a respondent with
-    rated-unit rows, a claim that matched no row: already answered, token re-issued,
-    campaign closed or expired) goes through :func:`record_response`, which finds the
-    reason; the fast UPDATE wrote nothing in that case, so the outcome is the same.
-
-    ``draft_id``: the form draft holding these answers, deleted with the claim when the
-    response is recorded (in the same statement on PostgreSQL), so no answer stays
-    linked to the person. Returns True when the respondent has no rated unit left (completed).
-    """
-    try:
-        cleaned = clean_answers(questionnaire, answers)
-    except AnswerError:
-        cleaned = None  # record_response raises it, after the campaign checks it does first
-    claimed = cleaned is not None and _claim_and_insert(
-        respondent_id, token_hash, unit_id, questionnaire, cleaned, draft_id
-    )
-    if claimed:
-        return True
-    record_response(
-        respondent=respondent_id,
-        token_hash=token_hash,
-        unit=unit_id,
-        answers=answers,
-        mode=ResponseMode.WEB,
-        questionnaire=questionnaire,
-    )
-    _delete_draft(db.session.connection(), draft_id)
-    return not pending_units(db.session.get(Respondent, respondent_id))
-
-
-# The response's columns that do not come from the respondent row.
-_RESPONSE_VALUES = (
-    "id", "questionnaire_id", "questionnaire_version", "rated_unit_id", "mode",
-    "is_probability", "submitted_week", "answers",
-)  # fmt: skip
-_FROM_RESPONDENT = ("campaign_id", "respondent_group", "stratum", "weight")
-
-
-def _claim_and_insert(respondent_id, token_hash, unit_id, questionnaire, cleaned, draft_id):
-    """Claim a respondent rating their own unit, insert the response and delete the draft;
-    False when the claim matched no row (nothing written then)."""
-    connection = db.session.connection()
-    claim = {
-        "claim_respondent_id": respondent_id,
-        "claim_token_hash": token_hash,
-        "claim_unit_id": unit_id,
-        "claim_today": today(),
-    }
-    values = {
-        "id": uuid.uuid4(),
-        "questionnaire_id": questionnaire.id,
-        "questionnaire_version": str(questionnaire.version),
-        "rated_unit_id": unit_id,
-        "mode": ResponseMode.WEB,
-        "is_probability": True,
-        "submitted_week": monday_of(today()),
-        "answers": json_safe(cleaned),
-    }
-    if connection.dialect.name == "postgresql":
-        # One statement, one round trip: the UPDATE and the draft DELETE in CTEs, the
-        # INSERT fed by the UPDATE's RETURNING.
-        inserted = connection.execute(
-            _claim_and_insert_statement(),
-            {
-                **claim,
-                **{f"response_{name}": value for name, value in values.items()},
-                "dropped_draft_id": draft_id,
-            },
-        )
-        return inserted.first() is not None
-    claimed = connection.execute(_claim_own_unit_statement(), claim).first()
-    if claimed is None:
-        return False
-    connection.execute(_insert_statement(), {**values, **claimed._asdict()})
-    _delete_draft(connection, draft_id)
-    return True
-
-
-def _delete_draft(connection: sa.Connection, draft_id: int | None) -> None:
+def _delete_draft(draft_id: int | None) -> None:
     if draft_id is not None:
         drafts = FormDraft.__table__
-        connection.execute(sa.delete(drafts).where(drafts.c.id == draft_id))
+        db.session.execute(sa.delete(drafts).where(drafts.c.id == draft_id))
 
 
-@functools.cache
-def _claim_own_unit_statement() -> sa.Update:
-    """:func:`_claim`'s one-UPDATE case as a reusable Core statement (built once: building
-    the expression tree costs more than running it)."""
-    respondents, targets = Respondent.__table__, RespondentTarget.__table__
-    return (
-        sa.update(respondents)
-        .where(
-            respondents.c.id == sa.bindparam("claim_respondent_id"),
-            respondents.c.source_unit_id == sa.bindparam("claim_unit_id"),
-            respondents.c.token_hash == sa.bindparam("claim_token_hash"),
-            respondents.c.status != RespondentStatus.COMPLETED,
-            sa.or_(
-                respondents.c.selection == Selection.PRIMARY,
-                respondents.c.released.is_(True),
-            ),
-            respondents.c.campaign_id.in_(
-                sa.select(Campaign.__table__.c.id).where(
-                    Campaign.__table__.c.status == CampaignStatus.FIELDWORK,
-                    sa.or_(
-                        Campaign.__table__.c.token_expires_on.is_(None),
-                        Campaign.__table__.c.token_expires_on >= sa.bindparam("claim_today"),
-                    ),
-                )
-            ),
-            ~sa.exists(sa.select(targets.c.id).where(targets.c.respondent_id == respondents.c.id)),
-        )
-        .values(status=RespondentStatus.COMPLETED)
-        .returning(
-            respondents.c.campaign_id,
-            respondents.c.respondent_group,
-            respondents.c.stratum,
-            respondents.c.weight,
-        )
-    )
-
-
-@functools.cache
-def _insert_statement() -> sa.Insert:
-    return sa.insert(Response.__table__)
-
-
-@functools.cache
-def _claim_and_insert_statement() -> sa.Insert:
-    """PostgreSQL: ``WITH claimed AS (UPDATE ... RETURNING ...) INSERT INTO responses
-    SELECT ... FROM claimed RETURNING id``. The UPDATE locks and re-checks the respondent
-    row exactly as on its own; no row claimed, no row inserted."""
-    responses = Response.__table__
-    claimed = _claim_own_unit_statement().cte("claimed")
-    given = [
-        sa.cast(
-            sa.bindparam(f"response_{name}", type_=responses.c[name].type),
-            responses.c[name].type,
-        ).label(name)
-        for name in _RESPONSE_VALUES
-    ]
-    copied = [claimed.c[name] for name in _FROM_RESPONDENT]
-    drafts = FormDraft.__table__
-    dropped = (
-        sa.delete(drafts)
-        .where(
-            drafts.c.id == sa.bindparam("dropped_draft_id"),
-            sa.exists(sa.select(claimed.c.campaign_id)),
-        )
-        .cte("dropped")
-    )
-    return (
-        sa.insert(responses)
-        .from_select([*_RESPONSE_VALUES, *_FROM_RESPONDENT], sa.select(*given, *copied))
-        .returning(responses.c.id)
-        .add_cte(dropped)
-    )
+def _values(questionnaire: Questionnaire, answers: Mapping[str, Any], **design) -> dict:
+    """A response's values as the ballot carries them (JSON; the id is drawn at mixing)."""
+    return {
+        "questionnaire_id": questionnaire.id,
+        "questionnaire_version": str(questionnaire.version),
+        "submitted_week": monday_of(today()).isoformat(),
+        "answers": json_safe(answers),
+        **design,
+        "mode": ResponseMode(design["mode"]).value,
+    }
 
 
 def _respondent_and_campaign(respondent: Respondent | int) -> tuple[Respondent, Campaign]:
@@ -390,7 +256,7 @@ def _respondent_and_campaign(respondent: Respondent | int) -> tuple[Respondent, 
     return row[0], row[1]
 
 
-def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) -> Response:
+def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) -> Recorded:
     if campaign is None or respondent_group is None:
         raise ResponseError(
             "Phiếu tại quầy cần đợt khảo sát và nhóm đối tượng.",
@@ -405,25 +271,31 @@ def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) 
     if questionnaire is None:
         questionnaire = questionnaire_for(campaign_row.id, respondent_group)
     cleaned = clean_answers(questionnaire, answers)
-    return _insert(
-        campaign_id=campaign_row.id,
-        questionnaire=questionnaire,
+    values = _values(
+        questionnaire,
+        cleaned,
         rated_unit_id=unit_id,
         respondent_group=respondent_group,
         stratum=None,
         weight=None,
         mode=ResponseMode.WALKIN,
         is_probability=False,
-        answers=cleaned,
     )
+    cast(db.session.connection(), campaign_row.id, values)
+    return Recorded(completed=True)
 
 
-def _claim_conditions(respondent_id: int, token_hash: str | None) -> list:
+# --- the claim: the rules, once ---------------------------------------------------------------
+
+
+def _claimable(respondent_id: int, token_hash: str | None) -> list:
     """The conditions for the respondent row to be claimable now, in SQL.
 
-    They must be on the updated row itself (not in a sub-query on the same table): a
-    PostgreSQL UPDATE that waited for a concurrent one re-checks its conditions on the
-    new row version, but a sub-query keeps the statement's old snapshot.
+    Not answered yet, a primary or a released reserve, the campaign in fieldwork, and
+    for the web the token's hash and its expiry. They are on the updated row itself (not
+    in a sub-query on the same table): a PostgreSQL UPDATE that waited for a concurrent
+    one re-checks its conditions on the new row version, a sub-query keeps the
+    statement's old snapshot.
     """
     conditions = [
         Respondent.id == respondent_id,
@@ -440,50 +312,37 @@ def _claim_conditions(respondent_id: int, token_hash: str | None) -> list:
     return conditions
 
 
-def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None:
-    """Mark the (respondent, rated unit) answered, or raise AlreadyRecorded."""
-    targets_of_row = sa.select(RespondentTarget.id).where(
-        RespondentTarget.respondent_id == Respondent.id
-    )
+def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> bool:
+    """Mark (respondent, rated unit) answered or raise AlreadyRecorded; True when the
+    respondent has nothing left to answer (completed)."""
+    targets = sa.select(RespondentTarget.id).where(RespondentTarget.respondent_id == Respondent.id)
     if unit_id == respondent.source_unit_id:
         # Most respondents rate their own unit and have no target rows: one UPDATE.
         claimed = db.session.execute(
             sa.update(Respondent)
-            .where(*_claim_conditions(respondent.id, token_hash), ~sa.exists(targets_of_row))
+            .where(*_claimable(respondent.id, token_hash), ~sa.exists(targets))
             .values(status=RespondentStatus.COMPLETED)
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed == 1:
             set_committed_value(respondent, "status", RespondentStatus.COMPLETED)
-            return
-    target_id = db.session.scalar(
-        sa.select(RespondentTarget.id).where(
-            RespondentTarget.respondent_id == respondent.id,
-            RespondentTarget.rated_unit_id == unit_id,
-        )
-    )
-    if target_id is None:
-        has_targets = db.session.scalar(
-            sa.select(sa.exists().where(RespondentTarget.respondent_id == respondent.id))
-        )
-        if unit_id == respondent.source_unit_id and not has_targets:
-            raise AlreadyRecorded()
-        raise _not_a_target()
+            return True
     claimed = db.session.execute(
         sa.update(RespondentTarget)
         .where(
-            RespondentTarget.id == target_id,
+            RespondentTarget.respondent_id == respondent.id,
+            RespondentTarget.rated_unit_id == unit_id,
             # The status test on the target row is what concurrent claims re-check.
             RespondentTarget.status == TargetStatus.PENDING,
             RespondentTarget.respondent_id.in_(
-                sa.select(Respondent.id).where(*_claim_conditions(respondent.id, token_hash))
+                sa.select(Respondent.id).where(*_claimable(respondent.id, token_hash))
             ),
         )
         .values(status=TargetStatus.COMPLETED)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise AlreadyRecorded()
+        raise _why_not_claimed(respondent, unit_id)
     # The respondent is completed once no target is left (declined targets count as done).
     pending = sa.select(RespondentTarget.id).where(
         RespondentTarget.respondent_id == respondent.id,
@@ -497,23 +356,21 @@ def _claim(respondent: Respondent, unit_id: int, token_hash: str | None) -> None
     ).rowcount
     if completed:
         set_committed_value(respondent, "status", RespondentStatus.COMPLETED)
+    return bool(completed)
 
 
-def _not_a_target() -> ResponseError:
+def _why_not_claimed(respondent: Respondent, unit_id: int) -> ResponseError:
+    """AlreadyRecorded, unless ``unit_id`` is not a unit the respondent rates."""
+    targets = set(
+        db.session.scalars(
+            sa.select(RespondentTarget.rated_unit_id).where(
+                RespondentTarget.respondent_id == respondent.id
+            )
+        )
+    )
+    if unit_id in targets or (not targets and unit_id == respondent.source_unit_id):
+        return AlreadyRecorded()
     return ResponseError(
         "Người trả lời không được mời đánh giá đơn vị này.",
         "The respondent is not asked to rate this unit.",
     )
-
-
-def _insert(*, questionnaire: Questionnaire, answers: Mapping[str, Any], **values) -> Response:
-    response = Response(
-        questionnaire_id=questionnaire.id,
-        questionnaire_version=str(questionnaire.version),
-        submitted_week=monday_of(today()),
-        answers=json_safe(answers),
-        **values,
-    )
-    db.session.add(response)
-    db.session.flush()
-    return response
