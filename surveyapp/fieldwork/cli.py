@@ -39,10 +39,12 @@ def purge_pii_command(code: str, yes: bool):
             f"Đã xoá dữ liệu cá nhân: {counts.respondents} người trả lời, "
             f"{counts.contact_notes} ghi chú liên hệ, {counts.frame_records} dòng danh sách, "
             f"{counts.frame_reports} báo cáo kiểm tra, {counts.drafts} phiếu nháp, "
-            f"{counts.letter_files} tệp thư mời.",
+            f"{counts.letter_files} tệp thư mời; đã lọc {counts.free_texts} câu trả lời tự do "
+            f"và {counts.output_files} tệp kết quả.",
             f"Purged personal data: {counts.respondents} respondents, "
             f"{counts.contact_notes} contact notes, {counts.frame_records} list rows, "
             f"{counts.frame_reports} validation reports, {counts.drafts} form drafts, "
-            f"{counts.letter_files} letter files.",
+            f"{counts.letter_files} letter files; scrubbed {counts.free_texts} free-text answers "
+            f"and {counts.output_files} output files.",
         )
     )

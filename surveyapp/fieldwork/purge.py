@@ -1,6 +1,9 @@
 """Removing personal data once a campaign is closed (``surveyapp campaign purge-pii``).
 
-What goes: names, phones, emails, addresses and dossier codes of sampled respondents;
+What goes: names, phones, emails, addresses and dossier codes of sampled respondents,
+and the same typed into free-text answers (scrubbed in the stored responses and in the
+microdata of every earlier scoring run, with the campaign's own lists, before the lists
+go: surveyapp/responses/scrub.py);
 their token and short-code hashes; notes of contact attempts; the uploaded list rows
 (frame records) and the values quoted in their validation reports; draft answers kept
 between pages of the web form; the campaign's invitation letter PDFs (names and live
@@ -18,6 +21,8 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import ContactAttempt, Respondent
+from surveyapp.responses.scrub import campaign_scrubber, scrub_run_outputs, scrub_stored_answers
+from surveyapp.results.runs import list_runs
 from surveyapp.tokens.service import delete_campaign_letters
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
@@ -38,6 +43,8 @@ class PurgeCounts:
     frame_reports: int = 0
     drafts: int = 0
     letter_files: int = 0
+    free_texts: int = 0
+    output_files: int = 0
 
 
 def _any_not_null(model, columns) -> sa.ColumnElement:
@@ -52,6 +59,17 @@ def purge_pii(campaign: Campaign) -> PurgeCounts:
             f"Campaign {campaign.code} is not closed: personal data is purged only after it.",
         )
     counts = PurgeCounts()
+    # First, while the lists still name everyone: identities typed into free text.
+    scrubber = campaign_scrubber(campaign.id)
+    counts.free_texts = scrub_stored_answers(campaign.id, scrubber)
+    outputs = [
+        folder
+        for run in list_runs(campaign.id)
+        if run.outputs.is_dir()
+        for folder in run.outputs.iterdir()
+        if folder.is_dir()
+    ]
+    counts.output_files = scrub_run_outputs(outputs, scrubber)
     columns = RESPONDENT_PII + RESPONDENT_SECRETS
     counts.respondents = db.session.execute(
         sa.update(Respondent)

@@ -15,7 +15,8 @@ SHA-256):
                                    unit code, group, stratum, ``weight`` (final: after the
                                    nonresponse adjustment), ``design_weight``, mode,
                                    is_probability, submitted_week (a Monday), answers
-                                   (free text scrubbed of phones, e-mails and ID numbers)
+                                   (free text scrubbed of phones, e-mails, ID numbers and
+                                   the campaign's names, dossier codes and addresses)
 ``microdata/<questionnaire>/``     ``microdata.csv``, ``.xlsx``, ``.sav`` (variable and value
                                    labels; design columns and jackknife replicate weights
                                    for the latest draw's design), ``codebook.xlsx``,
@@ -54,7 +55,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from scoring_bridge import prepare_responses, scrub_text, spec_from_questionnaire
+from scoring_bridge import prepare_responses, spec_from_questionnaire
 from scoring_bridge.microdata import write_microdata
 from surveyapp.csvsafe import restore, write_csv
 from surveyapp.db import utcnow
@@ -62,6 +63,7 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
 from surveyapp.models.responses import Response, ResponseMode
 from surveyapp.models.units import Unit
+from surveyapp.responses.scrub import campaign_scrubber
 from surveyapp.results.operations import (
     ResultsError,
     iter_chunks,
@@ -155,7 +157,8 @@ def export_bundle(campaign: Campaign, out_path: str | Path) -> dict[str, Any]:
             for rid, w in zip(frame["response_id"], frame["weight"], strict=True)
         }
         text_codes = {q["id"]: set(q["text_variables"]) for q in questionnaires_meta}
-        records, unit_ids = _response_records(campaign, final_weights, text_codes, scrub_text)
+        scrubber = campaign_scrubber(campaign.id)
+        records, unit_ids = _response_records(campaign, final_weights, text_codes, scrubber)
         with open(root / "responses.jsonl", "w", encoding="utf-8", newline="\n") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")

@@ -66,6 +66,7 @@ from scoring_bridge import (
     write_outputs,
 )
 from scoring_bridge.design import selection_of_manifest
+from scoring_bridge.scrub import GENERIC, Scrubber
 from surveyapp.dashboard.figures import response_rates
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
@@ -79,6 +80,7 @@ from surveyapp.models.respondents import (
 )
 from surveyapp.models.responses import Response, ResponseMode
 from surveyapp.models.units import Unit
+from surveyapp.responses.scrub import campaign_scrubber, scrub_answers, text_codes
 
 DESIGN_COLUMNS = (
     "response_id",
@@ -167,11 +169,15 @@ def responses_frame(
     version: str,
     *,
     weight_factors: dict[tuple[str, int], float] | None = None,
+    scrubber: Scrubber | None = None,
 ) -> pd.DataFrame:
     """The wide frame of the campaign's responses to one questionnaire (module docstring).
 
     ``weight_factors`` maps (stratum, rated unit id) to the nonresponse factor
-    (:func:`nonresponse_factors`); missing classes keep their stored weight.
+    (:func:`nonresponse_factors`); missing classes keep their stored weight. Free-text
+    answers are scrubbed by ``scrubber`` (the campaign's names, dossier codes and
+    addresses: :func:`surveyapp.responses.scrub.campaign_scrubber`), else of contact
+    details and ID numbers only.
     """
     rows = db.session.execute(
         sa.select(
@@ -194,6 +200,8 @@ def responses_frame(
         .order_by(Response.id)
     ).all()
     factors = weight_factors or {}
+    questionnaire = load_questionnaire(questionnaire_id, version)
+    texts = text_codes(questionnaire_id, version)
     design = {name: [] for name in DESIGN_COLUMNS}
     answers = []
     for row in rows:
@@ -211,8 +219,7 @@ def responses_frame(
         design["inclusion_prob"].append(probability)
         design["mode"].append(mode.value)
         design["is_probability"].append(bool(row.is_probability))
-        answers.append(row.answers or {})
-    questionnaire = load_questionnaire(questionnaire_id, version)
+        answers.append(scrub_answers(row.answers or {}, texts, scrubber or GENERIC))
     frame = pd.DataFrame({**design, **answer_columns(questionnaire, answers)})
     frame["weight"] = frame["weight"].astype("float64")
     frame["inclusion_prob"] = frame["inclusion_prob"].astype("float64")
@@ -404,8 +411,11 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
     factors, dropped = nonresponse_factors(cases)
     population = stratum_population(campaign.id, cases)
     frames = {}
+    scrubber = campaign_scrubber(campaign.id)
     for questionnaire_id, version in pairs:
-        frame = responses_frame(campaign.id, questionnaire_id, version, weight_factors=factors)
+        frame = responses_frame(
+            campaign.id, questionnaire_id, version, weight_factors=factors, scrubber=scrubber
+        )
         frames[questionnaire_id] = split_shared_strata(frame, population)
     draw = latest_draw(campaign.id)
     units = db.session.execute(sa.select(Unit.id, Unit.code, Unit.name)).all()
