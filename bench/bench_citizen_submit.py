@@ -11,11 +11,12 @@ submit, bare, submit, ...), so both see the same machine load:
   server-side draft, all prepared before the run, with the session cookie and CSRF token
   a browser would send. Each request is a different respondent (each round its own
   share), so every request does the whole path: draft lookup, page validation, cleaning
-  of all answers (relevance), the claim of the token, the response INSERT, the draft
-  DELETE, the commit, and the redirect to the thank-you page.
+  of all answers (relevance), the claim of the token, the draft DELETE, the sealed ballot
+  INSERT, the commit (and, every BALLOT_BOX_SIZE submits, a batch mixed into responses),
+  and the redirect to the thank-you page.
 
 Every submit must answer 302 (a 409 would mean a token was used twice); after the run the
-responses stored must equal the 302s wrk counted (plus at most the requests in flight
+responses stored (mixed or still in the ballot box) must equal the 302s wrk counted (plus at most the requests in flight
 when each round stopped). Beside throughput and latency, the CPU time that gunicorn,
 PostgreSQL and wrk used per request is read from /proc; ``--profile N`` first times N
 submits in process and splits their CPU time by phase.
@@ -208,15 +209,16 @@ PHASES = (
     ("draft lookup (SELECT)", (("citizen/drafts.py", "current_draft"),)),
     ("page form (WTForms + CSRF)", (("wtforms/form.py", "__call__"), ("webform.py", "validate"))),
     ("clean all answers", (("webform.py", "clean_answers"),)),
-    ("claim + insert + draft delete", (("responses/operations.py", "_claim_and_insert"),)),
-    ("commit", (("surveyapp/db.py", "_commit_or_rollback"),)),
+    ("claim + draft delete", (("responses/operations.py", "_claim"),)),
+    ("sealed ballot cast", (("responses/ballots.py", "cast"),)),
+    ("commit (and mixing the box)", (("surveyapp/db.py", "_commit_or_rollback"),)),
     ("before-request hooks (CSRF, user)", (("flask/app.py", "preprocess_request"),)),
     (
         "signed session (open + save)",
         (("sessions.py", "open_session"), ("sessions.py", "save_session")),
     ),
 )
-IN_VIEW = 4  # the first four phases run inside the view
+IN_VIEW = 5  # the first five phases run inside the view
 
 
 def profile_in_process(database_url: str, lines: list[str]) -> None:
@@ -464,7 +466,9 @@ def main() -> None:
 def count_responses(database_url: str) -> int:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
-        stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
+        stored = connection.execute(
+            sa.text("SELECT (SELECT count(*) FROM responses) + (SELECT count(*) FROM ballots)")
+        ).scalar_one()
     engine.dispose()
     return stored
 
