@@ -80,6 +80,7 @@ from surveyapp.models.respondents import (
 )
 from surveyapp.models.responses import Response, ResponseMode
 from surveyapp.models.units import Unit
+from surveyapp.responses.ballots import waiting
 from surveyapp.responses.scrub import campaign_scrubber, scrub_answers, text_codes
 
 DESIGN_COLUMNS = (
@@ -402,9 +403,22 @@ class ScoringInputs:
 def scoring_inputs(campaign: Campaign) -> ScoringInputs:
     pairs = campaign_questionnaires(campaign.id)
     if not pairs:
+        boxed = waiting(campaign.id)
         raise ResultsError(
-            f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào.",
-            f"Campaign {campaign.code} has no responses yet.",
+            f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào"
+            + (
+                f" ngoài {boxed} phiếu còn trong hòm phiếu (được trộn theo lô, hết khi kết "
+                "thúc đợt)."
+                if boxed
+                else "."
+            ),
+            f"Campaign {campaign.code} has no responses yet"
+            + (
+                f" besides {boxed} still in the ballot box (mixed out in batches, all of them "
+                "when the campaign closes)."
+                if boxed
+                else "."
+            ),
         )
 
     cases = fieldwork_cases(campaign.id)

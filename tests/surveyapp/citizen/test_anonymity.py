@@ -183,3 +183,30 @@ def test_interviews_and_paper_forms_leave_no_link_either(app, backend, survey, f
         responses = _xmins("responses")
         assert len(responses) >= 4 and not people & set(responses)
         assert min(Counter(responses).values()) >= 2
+
+
+@pytest.mark.app_config(BALLOT_BOX_SIZE=BOX)
+def test_answers_wait_in_the_box_until_a_batch_is_full_or_the_campaign_closes(app, survey, issue):
+    from surveyapp.campaigns.lifecycle import transition
+    from surveyapp.db import transaction
+    from surveyapp.models import Ballot, Campaign, CampaignStatus, Response
+    from surveyapp.responses.operations import record_response
+    from surveyapp.results.operations import ResultsError, scoring_inputs
+
+    s = survey(respondents=3)
+    with app.app_context():
+        for item in issue(s.respondents):
+            with transaction():
+                record_response(
+                    respondent=item.respondent_id, token=item.token, unit=s.unit.id,
+                    answers={**COMPLETE, "k2": "Tốt"}, mode="web",
+                )  # fmt: skip
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 0
+        with pytest.raises(ResultsError, match="besides 3 still in the ballot box"):
+            scoring_inputs(db.session.get(Campaign, s.campaign.id))
+        with transaction():
+            transition(db.session.get(Campaign, s.campaign.id), CampaignStatus.CLOSED)
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
+        answers = db.session.scalars(sa.select(Response.answers)).all()
+        assert len(answers) == 3 and all(a["k2"] == "Tốt" for a in answers)
