@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
 
 import ahocorasick
 import pandas as pd
@@ -64,28 +63,34 @@ def _long_number(match: re.Match) -> str:
     return ID_PLACEHOLDER
 
 
-@cache
-def _fold_character(character: str) -> str:
-    """One character without case or diacritics (đ → d), so folding keeps positions."""
-    if character in "đĐ":
-        return "d"
-    return unicodedata.normalize("NFD", character)[0].lower()
+class _FoldTable(dict):
+    """``str.translate`` table folding case and diacritics (đ → d), one character to one,
+    so that positions in the folded text are positions in the text; filled as met."""
 
-
-def _folded(text: str) -> tuple[str, list[int]]:
-    """``text`` folded, runs of spaces made one; and each folded character's position in
-    ``text``."""
-    folded, positions, space = [], [], False
-    for position, character in enumerate(text):
+    def __missing__(self, code: int) -> str:
+        character = chr(code)
         if character.isspace():
-            if space:
-                continue
-            character, space = " ", True
+            folded = " "
+        elif character in "đĐ":
+            folded = "d"
         else:
-            space = False
-        folded.append(_fold_character(character))
-        positions.append(position)
-    return "".join(folded), positions
+            folded = unicodedata.normalize("NFD", character)[0].lower()
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+_SPACES = re.compile(r" {2,}")
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """``text`` folded with runs of spaces made one; and, when spaces were removed, each
+    folded character's position in ``text`` (None: the positions are the same)."""
+    folded = text.translate(_FOLD)
+    if "  " not in folded:
+        return folded, None
+    positions = [i for i, c in enumerate(folded) if c != " " or i == 0 or folded[i - 1] != " "]
+    return _SPACES.sub(" ", folded), positions
 
 
 class Scrubber:
@@ -140,6 +145,8 @@ class Scrubber:
             if start >= reach:  # the longest match at each place, no overlaps
                 kept.append((start, end, placeholder))
                 reach = end
+        if positions is None:
+            positions = range(len(text))
         pieces, last = [], 0
         for start, end, placeholder in kept:
             pieces += [text[last : positions[start]], placeholder]
