@@ -1,7 +1,7 @@
 """ballot box: answers cast and not yet mixed into responses
 
 Revision ID: a7c41e0b9d25
-Revises: 0d6d135fa4c3
+Revises: 13b199011161
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a7c41e0b9d25"
-down_revision = "0d6d135fa4c3"
+down_revision = "13b199011161"
 branch_labels = None
 depends_on = None
 
