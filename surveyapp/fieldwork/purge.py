@@ -21,8 +21,12 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import ContactAttempt, Respondent
-from surveyapp.responses.scrub import campaign_scrubber, scrub_run_outputs, scrub_stored_answers
-from surveyapp.results.runs import list_runs
+from surveyapp.responses.scrub import (
+    campaign_scrubber,
+    run_output_folders,
+    scrub_run_outputs,
+    scrub_stored_answers,
+)
 from surveyapp.tokens.service import delete_campaign_letters
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
@@ -62,14 +66,7 @@ def purge_pii(campaign: Campaign) -> PurgeCounts:
     # First, while the lists still name everyone: identities typed into free text.
     scrubber = campaign_scrubber(campaign.id)
     counts.free_texts = scrub_stored_answers(campaign.id, scrubber)
-    outputs = [
-        folder
-        for run in list_runs(campaign.id)
-        if run.outputs.is_dir()
-        for folder in run.outputs.iterdir()
-        if folder.is_dir()
-    ]
-    counts.output_files = scrub_run_outputs(outputs, scrubber)
+    counts.output_files = scrub_run_outputs(run_output_folders(campaign.id), scrubber)
     columns = RESPONDENT_PII + RESPONDENT_SECRETS
     counts.respondents = db.session.execute(
         sa.update(Respondent)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from flask import current_app
 
 import questionnaires
 from questionnaires.model import QuestionType
@@ -88,6 +89,15 @@ def scrub_stored_answers(campaign_id: int, scrubber: Scrubber) -> int:
 
 
 # --- stored outputs -------------------------------------------------------------------------
+
+
+def run_output_folders(campaign_id: int) -> list[Path]:
+    """Every questionnaire folder of the campaign's scoring runs, as
+    surveyapp/results/runs.py lays them out (``<instance>/results/campaign-<id>/<run>/
+    outputs/<questionnaire>/``); read here, not imported, so that the purge (fieldwork)
+    does not depend on the results feature."""
+    root = Path(current_app.instance_path) / "results" / f"campaign-{int(campaign_id)}"
+    return sorted(p for p in root.glob("*/outputs/*") if p.is_dir())
 
 
 def scrub_run_outputs(directories: list[Path], scrubber: Scrubber) -> int:
