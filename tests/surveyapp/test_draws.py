@@ -626,6 +626,34 @@ def test_the_committed_draw_and_its_public_chain(client, app, login, setup, db_s
     assert the_draw(db_session).locked
 
 
+def test_the_command_line_checks_a_committed_web_draw(client, app, login, setup, tmp_path):
+    """The Department's frame, the sample, the manifest and the commitment as published on
+    the public page: `surveyapp sample verify` checks the whole chain; another value fails."""
+    from surveyapp.commands.sample import group
+
+    campaign, *_ = setup
+    admin = login(Role.ADMIN)
+    commitment_id, _ = published_last_week(app, campaign, admin)
+    client.post(f"/draws/{campaign.id}/commitments/{commitment_id}/value", data={"value": "77"})
+    files = {
+        "frame.csv": f"/draws/{campaign.id}/frame.csv",
+        "sample.csv": f"/draws/{campaign.id}/sample.csv",
+        "sample.manifest.json": "/draws/public/2024/manifest.json",
+        "commitment.json": f"/draws/public/2024/commitment-{commitment_id}.json",
+    }
+    for name, url in files.items():
+        (tmp_path / name).write_bytes(client.get(url).data)
+    paths = [str(tmp_path / name) for name in ("frame.csv", "sample.csv")]
+    published = ["--commitment", str(tmp_path / "commitment.json")]
+    result = CliRunner().invoke(group, ["verify", *paths, *published, "--public-value", "77"])
+    assert result.exit_code == 0, result.output
+    assert "✓ Cam kết đã công bố / Published commitment" in result.output
+    assert "Columns compared: unit, group" in result.output
+    assert "Not in the sample file, not compared: subgroup, field, full_name" in result.output
+    other = CliRunner().invoke(group, ["verify", *paths, *published, "--public-value", "78"])
+    assert other.exit_code == 1 and "is not the published value «78»" in other.output
+
+
 @pytest.mark.app_config(DRAW_COMMITMENT_REQUIRED=True)
 def test_a_trial_draw_cannot_be_locked_where_a_commitment_is_required(
     client, login, setup, db_session
