@@ -14,6 +14,7 @@ from surveyapp import (
     i18n,
     models,  # noqa: F401  (every table on the metadata, for Alembic)
     security,
+    throttles,
 )
 from surveyapp.auth import cli as users_cli
 from surveyapp.auth import routes as auth
@@ -86,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Order matters: who the user is and whether they may see the route are decided
     # before the CSRF check, so anonymous POSTs are refused as such.
     security.init_app(app)
+    throttles.init_app(app)
     csrf.init_app(app)
     app_db.init_app(app)
     i18n.init_app(app)

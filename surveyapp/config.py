@@ -10,7 +10,11 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 ``SECRET_KEY``          signs sessions and derives the token-hashing key (see security.derive_key).
                         Outside production, a random key kept in the instance folder
                         (``secret_key``) is used when it is not set.
-``REDIS_URL``           enables RQ background jobs and Redis-backed rate limits.
+``REDIS_URL``           enables RQ background jobs and Redis-backed rate limits (without it, rate
+                        limits are counted in each process's memory).
+``PROXY_HOPS``          number of trusted reverse proxies in front of the service whose
+                        X-Forwarded-For / X-Forwarded-Proto are believed (default 0: none; the
+                        client's address is then the connection's).
 ``BASE_URL``            public address used in printed links and QR codes.
 ``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
 ``MAX_UPLOAD_ROWS``     largest number of data rows accepted in an uploaded list.
@@ -87,6 +91,8 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         # discard the whole pool, so only the request that met it fails (rolled back).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "PROXY_HOPS": _int_env("PROXY_HOPS", 0),
+        "RATELIMIT_KEY_PREFIX": "surveyapp-throttle",
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
         "MAX_UPLOAD_ROWS": _int_env("MAX_UPLOAD_ROWS", 200_000),
@@ -113,6 +119,9 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "WALKIN_LIMIT": 30,
         "WALKIN_WINDOW": 3600,
         "WALKIN_RESPONDENT_GROUP": "citizen",
+        # Paper entry: wrong short codes per clerk in a window (s).
+        "PAPER_CODE_LIMIT": 30,
+        "PAPER_CODE_WINDOW": 600,
         # Fieldwork: non-contacts before a case is closed as such, automatic replacement
         # from the reserve, and the zone staff type and read times in.
         "FIELDWORK_MAX_NONCONTACTS": 3,

@@ -1,4 +1,5 @@
-"""Authentication state, access declarations, rate limits and HTTP security headers.
+"""Authentication state, access declarations and HTTP security headers (rate limits:
+``surveyapp.throttles``).
 
 Access control is deny-by-default: a before-request hook looks at the view function of
 the matched endpoint and refuses the request unless the view is declared either
@@ -15,9 +16,7 @@ or :func:`require_unit`.
 
 import hashlib
 import hmac
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -29,7 +28,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models.respondents import Respondent
-from surveyapp.models.users import Role, ThrottleEvent, User
+from surveyapp.models.users import Role, User
 
 ALL_ROLES = frozenset(Role)
 
@@ -240,79 +239,6 @@ def derive_key(purpose: str) -> bytes:
     if isinstance(secret, str):
         secret = secret.encode()
     return hmac.new(secret, f"surveyapp:{purpose}".encode(), hashlib.sha256).digest()
-
-
-# --- rate limits -----------------------------------------------------------------------
-
-
-class Throttle:
-    """At most ``limit`` events per ``key`` in a sliding ``window`` (seconds).
-
-    Redis-backed (a sorted set per key) when REDIS_URL is set, else the
-    ``throttle_events`` table written on its own connection, so that a refused request
-    (whose transaction rolls back) still counts. Call it before the request writes.
-    """
-
-    def __init__(self, scope: str, limit: int, window: int):
-        self.scope, self.limit, self.window = scope, limit, window
-
-    def _redis(self):
-        url = current_app.config.get("REDIS_URL")
-        if not url:
-            return None
-        from redis import Redis
-
-        return Redis.from_url(url)
-
-    def _redis_key(self, key: str) -> str:
-        return f"surveyapp:throttle:{self.scope}:{hashlib.sha256(key.encode()).hexdigest()}"
-
-    def count(self, key: str) -> int:
-        now = utcnow()
-        since = now - timedelta(seconds=self.window)
-        redis = self._redis()
-        if redis is not None:
-            rkey = self._redis_key(key)
-            redis.zremrangebyscore(rkey, 0, since.timestamp())
-            return int(redis.zcard(rkey))
-        query = sa.select(sa.func.count(ThrottleEvent.id)).where(
-            ThrottleEvent.scope == self.scope,
-            ThrottleEvent.key == key,
-            ThrottleEvent.occurred_at > since,
-        )
-        with db.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
-
-    def blocked(self, key: str) -> bool:
-        return self.count(key) >= self.limit
-
-    def hit(self, key: str) -> None:
-        now = utcnow()
-        redis = self._redis()
-        if redis is not None:
-            rkey = self._redis_key(key)
-            stamp = now.timestamp()
-            redis.zadd(rkey, {f"{stamp}:{uuid.uuid4().hex}": stamp})
-            redis.expire(rkey, self.window)
-            return
-        table = ThrottleEvent.__table__
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.delete(table).where(table.c.occurred_at < now - timedelta(seconds=self.window))
-            )
-            connection.execute(sa.insert(table).values(scope=self.scope, key=key, occurred_at=now))
-
-    def reset(self, key: str) -> None:
-        redis = self._redis()
-        if redis is not None:
-            redis.delete(self._redis_key(key))
-            return
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.delete(ThrottleEvent.__table__).where(
-                    ThrottleEvent.scope == self.scope, ThrottleEvent.key == key
-                )
-            )
 
 
 # --- redirects and headers -------------------------------------------------------------

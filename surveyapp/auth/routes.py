@@ -9,7 +9,6 @@ from surveyapp.i18n import label, t
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role, User
 from surveyapp.security import (
-    Throttle,
     current_user,
     end_all_sessions,
     login_required,
@@ -21,6 +20,7 @@ from surveyapp.security import (
     verify_password,
     verify_unknown_user,
 )
+from surveyapp.throttles import Throttle, client_address
 from surveyapp.units.importer import tree_order
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
@@ -32,7 +32,7 @@ def login_throttle() -> Throttle:
 
 
 def _throttle_key(username: str) -> str:
-    return f"{username.strip().lower()}|{request.remote_addr or '-'}"
+    return f"{username.strip().lower()}|{client_address()}"
 
 
 @bp.route("/login", methods=["GET", "POST"])

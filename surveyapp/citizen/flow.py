@@ -26,7 +26,8 @@ from surveyapp.responses.operations import (
     record_response,
     today,
 )
-from surveyapp.security import Throttle, derive_key
+from surveyapp.security import derive_key
+from surveyapp.throttles import Throttle, client_address
 
 # Friendly pages: (status, title vi, title en, text vi, text en).
 NOTICES = {
@@ -190,11 +191,8 @@ def _submit_walkin(draft, questionnaire, answers):
     if answered_today(link.slug):
         forget_draft()
         return render_template("walkin/already.html"), 409
-    throttle = walkin_throttle("submit")
-    client = request.remote_addr or "unknown"
-    if throttle.blocked(client):
+    if not walkin_throttle("submit").hit(client_address()):
         return notice("throttled")
-    throttle.hit(client)  # before this request writes (SQLite allows one writer)
     try:
         record_response(
             unit=draft.rated_unit_id,

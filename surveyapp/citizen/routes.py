@@ -40,7 +40,8 @@ from surveyapp.responses.operations import (
     json_safe,
     pending_units,
 )
-from surveyapp.security import Throttle, public
+from surveyapp.security import public
+from surveyapp.throttles import Throttle, client_address
 
 bp = Blueprint("citizen", __name__, url_prefix="/s", template_folder="templates")
 
@@ -58,10 +59,6 @@ def lookup_throttle() -> Throttle:
         config["TOKEN_LOOKUP_LIMIT"],
         config["TOKEN_LOOKUP_WINDOW"],
     )
-
-
-def _client_key() -> str:
-    return request.remote_addr or "unknown"
 
 
 class CodeForm(FlaskForm):
@@ -121,14 +118,13 @@ def notice_page(kind: str):
 
 
 def _open(condition, show=notice):
-    throttle = lookup_throttle()
-    if throttle.blocked(_client_key()):
+    # Counted before the lookup, in one step, so concurrent guesses cannot pass the limit.
+    if not lookup_throttle().hit(client_address()):
         return show("throttled")
     respondent = db.session.scalar(sa.select(Respondent).where(condition))
     if respondent is None or (
         respondent.selection == Selection.RESERVE and not respondent.released
     ):
-        throttle.hit(_client_key())
         return show("invalid")
     campaign = db.session.get(Campaign, respondent.campaign_id)
     state = campaign_state(campaign, token=True)

@@ -51,15 +51,21 @@ from surveyapp.models.units import Unit
 from surveyapp.models.users import Role, User
 from surveyapp.responses import operations as responses
 from surveyapp.responses.operations import pending_units
-from surveyapp.security import Throttle, can_see_respondent, current_user, roles_required
+from surveyapp.security import can_see_respondent, current_user, roles_required
+from surveyapp.throttles import Throttle
 
 bp = Blueprint("fieldwork", __name__, url_prefix="/fieldwork", template_folder="templates")
 
 PER_PAGE = 50  # cases per page of a unit's table (a district's sample runs to hundreds)
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 PAPER_SESSION_KEY = "paper_respondent"
-# Clerks are staff, but a wrong code is still counted: codes must not be guessable.
-PAPER_CODE_THROTTLE = Throttle("paper-code", limit=30, window=600)
+
+
+def paper_code_throttle() -> Throttle:
+    """Wrong paper codes per clerk (a code that opens a form is not counted): clerks are
+    staff, but codes must not be guessable."""
+    config = current_app.config
+    return Throttle("paper-code", config["PAPER_CODE_LIMIT"], config["PAPER_CODE_WINDOW"])
 
 
 def local_to_utc(moment: datetime | None) -> datetime | None:
@@ -506,7 +512,8 @@ def paper_lookup():
             422 if form.is_submitted() else 200
         )
     key = str(current_user().id)
-    if PAPER_CODE_THROTTLE.blocked(key):
+    throttle = paper_code_throttle()
+    if throttle.blocked(key):
         form.code.errors.append(
             t("Nhập sai quá nhiều lần, hãy thử lại sau.", "Too many wrong codes, try again later.")
         )
@@ -517,7 +524,7 @@ def paper_lookup():
             sa.select(Respondent).where(Respondent.short_code_hash == hash_code(form.code.data))
         )
     if respondent is None:
-        PAPER_CODE_THROTTLE.hit(key)
+        throttle.hit(key)
         form.code.errors.append(
             t(
                 "Mã không đúng: kiểm tra lại 10 ký tự in trên phiếu.",

@@ -37,7 +37,7 @@ from surveyapp.models.respondents import (
 )
 from surveyapp.models.responses import Ballot, Response, ResponseMode
 from surveyapp.models.units import Registry, Unit
-from surveyapp.models.users import ROLE_LABELS, Role, ThrottleEvent, User
+from surveyapp.models.users import ROLE_LABELS, Role, User
 from surveyapp.models.walkin import WalkinLink
 
 __all__ = [
@@ -80,7 +80,6 @@ __all__ = [
     "Role",
     "Selection",
     "TargetStatus",
-    "ThrottleEvent",
     "Unit",
     "User",
     "WalkinLink",

@@ -1,4 +1,4 @@
-"""Users, roles and login throttling records."""
+"""Users and roles."""
 
 import enum
 from datetime import datetime
@@ -56,19 +56,3 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
-
-
-class ThrottleEvent(db.Model):
-    """A counted event (e.g. a failed login) for rate limits when Redis is not configured.
-
-    ``scope`` names the limit ("login", "token", ...), ``key`` what is limited (e.g.
-    "username|ip"). Old rows are deleted as new events are recorded.
-    """
-
-    __tablename__ = "throttle_events"
-    __table_args__ = (sa.Index("ix_throttle_events_lookup", "scope", "key", "occurred_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(sa.String(32))
-    key: Mapped[str] = mapped_column(sa.String(255))
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -14,7 +14,6 @@ from flask import (
     current_app,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -31,6 +30,7 @@ from surveyapp.responses.operations import (
     instrument_for,
 )
 from surveyapp.security import current_user, public, require_unit, roles_required
+from surveyapp.throttles import client_address
 from surveyapp.walkin.poster import poster_link, render_poster
 
 bp = Blueprint("walkin", __name__, template_folder="templates")
@@ -47,10 +47,8 @@ def open_walkin(slug: str):
         return flow.notice(state)
     if flow.answered_today(slug):
         return render_template("walkin/already.html"), 409
-    throttle = flow.walkin_throttle("open")
-    if throttle.blocked(request.remote_addr or "unknown"):
+    if not flow.walkin_throttle("open").hit(client_address()):
         return flow.notice("throttled")
-    throttle.hit(request.remote_addr or "unknown")
     instrument = instrument_for(link.campaign_id, link.respondent_group)
     if instrument is None:
         return flow.notice("not_open")

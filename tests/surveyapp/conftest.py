@@ -131,7 +131,12 @@ def _empty_tables() -> None:
 @pytest.fixture
 def app(request, backend, tmp_path):
     uri = request.getfixturevalue("sqlite_uri" if backend == "sqlite" else "postgres_uri")
-    config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": uri}
+    # Rate-limit counters of their own on a shared Redis (tests with REDIS_URL).
+    config = {
+        **BASE_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "RATELIMIT_KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+    }
     for marker in request.node.iter_markers("app_config"):
         config.update(marker.kwargs)
     application = create_app(config)

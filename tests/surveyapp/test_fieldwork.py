@@ -427,15 +427,14 @@ def test_attempt_time_is_typed_in_local_time(client, login, fieldwork, db_sessio
     assert "tương lai" in future.get_data(as_text=True)
 
 
-def test_guessing_paper_codes_is_throttled(client, login, fieldwork):
-    from surveyapp.fieldwork.routes import PAPER_CODE_THROTTLE
-
+def test_guessing_paper_codes_is_throttled(app, client, login, fieldwork):
     login(Role.CLERK)
+    limit = app.config["PAPER_CODE_LIMIT"]
     statuses = [
         client.post("/fieldwork/paper", data={"code": "ABCDE-FGHJK"}).status_code
-        for _ in range(PAPER_CODE_THROTTLE.limit + 1)
+        for _ in range(limit + 1)
     ]
-    assert statuses[:-1] == [422] * PAPER_CODE_THROTTLE.limit
+    assert statuses[:-1] == [422] * limit
     assert statuses[-1] == 429
 
 

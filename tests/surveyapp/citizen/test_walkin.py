@@ -1,6 +1,7 @@
 """Walk-in mode: counter posters, the public /w/ address, tagging, rate limit, duplicates."""
 
 import subprocess
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -125,3 +126,49 @@ def test_walkin_schema_refuses_weights_and_probability(app, survey):
         with pytest.raises(sa.exc.IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def _walkin_link(app, survey, slug):
+    s = survey(respondents=0)
+    with app.app_context():
+        db.session.add(
+            WalkinLink(
+                campaign_id=s.campaign.id, unit_id=s.unit.id, slug=slug, respondent_group="citizen"
+            )
+        )
+        db.session.commit()
+    return s
+
+
+def _walkin_blocked_after_a_wrong_paper_code(app, client, login, survey, fill_form):
+    _walkin_link(app, survey, "x3")
+    limit = app.config["WALKIN_LIMIT"]
+    for _ in range(limit):  # a busy counter: each visitor answers once
+        visitor = app.test_client()
+        assert visitor.get("/w/x3").status_code == 302
+        assert fill_form(visitor).headers["Location"].endswith("/s/thanks")
+    assert app.test_client().get("/w/x3").status_code == 429
+    # The hand-written limiter deleted every scope's events older than the window of the
+    # scope being hit: after a second, a wrong paper code (1 s window here) lifted the block.
+    time.sleep(1.1)
+    login("clerk")
+    assert client.post("/fieldwork/paper", data={"code": "ABCDE-FGHJK"}).status_code == 422
+    blocked = app.test_client().get("/w/x3")
+    assert blocked.status_code == 429 and "Quá nhiều lần thử" in blocked.get_data(as_text=True)
+
+
+@pytest.mark.app_config(PAPER_CODE_WINDOW=1)
+def test_a_wrong_paper_code_does_not_lift_a_walkin_block(app, client, login, survey, fill_form):
+    _walkin_blocked_after_a_wrong_paper_code(app, client, login, survey, fill_form)
+
+
+@pytest.mark.app_config(PAPER_CODE_WINDOW=1, REDIS_URL="redis://127.0.0.1:6379/15")
+def test_a_wrong_paper_code_does_not_lift_a_walkin_block_in_redis(
+    app, client, login, survey, fill_form
+):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(app.config["REDIS_URL"]).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable: {error}")
+    _walkin_blocked_after_a_wrong_paper_code(app, client, login, survey, fill_form)

@@ -1,0 +1,80 @@
+"""Rate limits on the `limits` library: Redis when ``REDIS_URL`` is set, memory otherwise.
+
+A :class:`Throttle` allows at most ``limit`` hits per key in a moving window of ``window``
+seconds. :meth:`Throttle.hit` checks and counts in one step (a Lua script on Redis, a lock
+in memory), so concurrent requests never pass more than the limit: call it BEFORE the
+work it guards (the lookup, the password check) and refuse the request when it returns
+False. Counters in memory are per process (development, tests, a single-process server);
+several processes or hosts share them only through Redis.
+
+Keys (addresses, usernames) are hashed before they reach the storage, so Redis holds no
+personal data. ``RATELIMIT_KEY_PREFIX`` separates the counters of several deployments (or
+tests) on one Redis.
+
+The client address is ``request.remote_addr``; behind ``PROXY_HOPS`` trusted reverse
+proxies, :func:`init_app` lets werkzeug's ProxyFix take it from ``X-Forwarded-For``.
+"""
+
+import hashlib
+
+from flask import Flask, current_app, request
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+_EXTENSION = "surveyapp.throttles"
+
+
+def _limiter() -> MovingWindowRateLimiter:
+    """The application's limiter, made on first use (no connection at start-up)."""
+    extensions = current_app.extensions
+    limiter = extensions.get(_EXTENSION)
+    if limiter is None:
+        config = current_app.config
+        prefix = config.get("RATELIMIT_KEY_PREFIX") or "surveyapp-throttle"
+        if config.get("REDIS_URL"):
+            storage = storage_from_string(config["REDIS_URL"], key_prefix=prefix)
+        else:
+            storage = storage_from_string("memory://")
+        limiter = extensions.setdefault(_EXTENSION, MovingWindowRateLimiter(storage))
+    return limiter
+
+
+def _hashed(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class Throttle:
+    """At most ``limit`` hits per key in a moving window of ``window`` seconds."""
+
+    def __init__(self, scope: str, limit: int, window: int):
+        self.scope, self.limit, self.window = scope, limit, window
+        self._item = RateLimitItemPerSecond(limit, window, namespace="surveyapp")
+
+    def hit(self, key: str) -> bool:
+        """Count one hit for ``key``; False (and nothing counted) when the limit is reached."""
+        if self.limit <= 0:
+            return False
+        return _limiter().hit(self._item, self.scope, _hashed(key))
+
+    def blocked(self, key: str) -> bool:
+        """Whether the next hit for ``key`` would be refused (a look, not a count)."""
+        if self.limit <= 0:
+            return True
+        return not _limiter().test(self._item, self.scope, _hashed(key))
+
+    def reset(self, key: str) -> None:
+        _limiter().clear(self._item, self.scope, _hashed(key))
+
+
+def client_address() -> str:
+    """The client's address (the first untrusted one when behind trusted proxies)."""
+    return request.remote_addr or "unknown"
+
+
+def init_app(app: Flask) -> None:
+    """Trust ``PROXY_HOPS`` reverse proxies for the client's address and scheme."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
