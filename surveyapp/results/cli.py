@@ -15,7 +15,7 @@ from surveyapp.extensions import db
 from surveyapp.i18n import both
 from surveyapp.models.campaigns import Campaign
 from surveyapp.results.bundle import export_bundle, import_bundle
-from surveyapp.results.operations import ResultsError, score_campaign
+from surveyapp.results.operations import ResultsError, default_mapping, score_campaign
 
 group = AppGroup("results", help="Tính điểm và gói kết quả / Scoring runs and results bundles.")
 
@@ -44,9 +44,9 @@ def _fail(exc) -> click.ClickException:
 )
 @click.option(
     "--mapping",
-    default="brvt-2024",
-    show_default=True,
-    help="Mapping YAML file or built-in mapping name.",
+    default=None,
+    help="Mapping YAML file or built-in mapping name (default: the built-in criteria set of "
+    "the campaign's year, as the web form proposes).",
 )
 @click.option(
     "--min-n", type=click.IntRange(min=1), default=None, help="Minimum responses per cell."
@@ -102,7 +102,7 @@ def score_command(
             outcomes = score_campaign(
                 campaign,
                 out_dir,
-                mapping=mapping,
+                mapping=mapping or default_mapping(campaign),
                 min_n=min_n,
                 min_n_basis=min_n_basis,
                 single_respondent_strata=single,

@@ -54,18 +54,21 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+import yaml
 
 import questionnaires
 from questionnaires.model import QuestionType
 from sampling import adjust_for_nonresponse
 from scoring_bridge import (
     ScoringMapping,
+    builtin_mappings,
     load_mapping,
     score,
     spec_from_questionnaire,
     write_outputs,
 )
 from scoring_bridge.design import selection_of_manifest
+from scoring_bridge.mapping import BUILTIN_DIRECTORY
 from scoring_bridge.scrub import GENERIC, Scrubber
 from surveyapp.dashboard.figures import response_rates
 from surveyapp.extensions import db
@@ -463,6 +466,24 @@ class QuestionnaireOutcome:
     responses: int
     skipped_vi: str | None = None
     skipped_en: str | None = None
+
+
+def default_mapping(campaign: Campaign | None) -> str:
+    """The built-in criteria set of the campaign's year (the newest one not after it)."""
+    names = builtin_mappings()
+    year = None
+    if campaign is not None:
+        year = campaign.period_start.year if campaign.period_start else None
+        if year is None and campaign.code[:4].isdigit():
+            year = int(campaign.code[:4])
+    if year is None:
+        return names[0]
+    years = {}
+    for name in names:
+        raw = yaml.safe_load((BUILTIN_DIRECTORY / f"{name}.yaml").read_text(encoding="utf-8"))
+        years[name] = int(raw.get("year") or 0)
+    fitting = [n for n in names if years[n] <= year]
+    return max(fitting, key=lambda n: years[n]) if fitting else names[0]
 
 
 def score_campaign(

@@ -23,7 +23,6 @@ from scoring_bridge import (
     load_mapping,
     spec_from_questionnaire,
 )
-from scoring_bridge.mapping import BUILTIN_DIRECTORY
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
@@ -37,6 +36,7 @@ from surveyapp.results.forms import UPLOAD, BundleForm, RunForm
 from surveyapp.results.operations import (
     ResultsError,
     campaign_questionnaires,
+    default_mapping,
     load_questionnaire,
 )
 from surveyapp.results.runs import get_run, list_runs, start_run
@@ -65,24 +65,6 @@ def _contractor() -> bool:
 def _mapping_choices() -> list[SelectChoice]:
     choices = [SelectChoice(name) for name in builtin_mappings()]
     return choices + [SelectChoice(UPLOAD, t("Tải lên tệp YAML", "Upload a YAML file"))]
-
-
-def default_mapping(campaign: Campaign | None) -> str:
-    """The built-in criteria set of the campaign's year (the newest one not after it)."""
-    names = builtin_mappings()
-    year = None
-    if campaign is not None:
-        year = campaign.period_start.year if campaign.period_start else None
-        if year is None and campaign.code[:4].isdigit():
-            year = int(campaign.code[:4])
-    if year is None:
-        return names[0]
-    years = {}
-    for name in names:
-        raw = yaml.safe_load((BUILTIN_DIRECTORY / f"{name}.yaml").read_text(encoding="utf-8"))
-        years[name] = int(raw.get("year") or 0)
-    fitting = [n for n in names if years[n] <= year]
-    return max(fitting, key=lambda n: years[n]) if fitting else names[0]
 
 
 def _run_form(campaign: Campaign | None = None) -> RunForm:

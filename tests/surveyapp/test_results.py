@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from scoring_bridge import builtin_mappings
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Job, JobStatus
@@ -41,7 +42,7 @@ def response(campaign, unit, rng, *, good=0.8, weight=5.0, stratum=None, walkin=
     return Response(
         campaign_id=campaign.id,
         questionnaire_id="sipas-citizen",
-        questionnaire_version="2024",
+        questionnaire_version=kw.pop("questionnaire_version", "2024"),
         rated_unit_id=unit.id,
         respondent_group="citizen",
         stratum=None if walkin else (stratum or f"{unit.code}|citizen"),
@@ -356,6 +357,25 @@ def test_every_questionnaire_is_scored_and_one_without_criteria_skipped(
     assert not (tmp_path / "b" / "par-officials").exists()
     frame = pd.read_csv(tmp_path / "a" / "par-officials" / "microdata.csv")
     assert frame[["l1_1", "l1_2", "l1_4"]].iloc[0].tolist() == [1, 0, 1]
+
+
+def test_cli_results_score_uses_the_criteria_set_of_the_campaigns_year(app, factory, tmp_path):
+    """Without --mapping the command scores with the criteria set the web form proposes."""
+    rng = np.random.default_rng(2026)
+    unit = factory.unit(code="H1", name="UBND phường Số 1")
+    campaign = factory.campaign(code="2026-hcm", period_start=date(2026, 9, 1))
+    factory.instrument(campaign, questionnaire_version="2025")
+    factory.add(*[response(campaign, unit, rng, questionnaire_version="2025") for _ in range(4)])
+    out = tmp_path / "out"
+    result = app.test_cli_runner().invoke(
+        args=["results", "score", "--campaign", "2026-hcm", "--out", str(out), "--min-n", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    points = json.loads((out / "sipas-citizen" / "points.json").read_text(encoding="utf-8"))
+    assert points["mapping"]["id"] == "hcm-2026"
+    with app.app_context():
+        assert operations.default_mapping(db.session.get(Campaign, campaign.id)) == "hcm-2026"
+    assert operations.default_mapping(None) == builtin_mappings()[0]
 
 
 def test_cli_results_score(app, scored_campaign, tmp_path):
