@@ -89,7 +89,9 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         # No pre-ping (a round trip before every request): connections are replaced after
         # 30 min, and a connection found broken (database restarted) makes SQLAlchemy
         # discard the whole pool, so only the request that met it fails (rolled back).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        # A database error never carries its SQL parameters (list rows: names, phones)
+        # into its message, hence into logs or job results (issue 12.8).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "PROXY_HOPS": _int_env("PROXY_HOPS", 0),
         "RATELIMIT_KEY_PREFIX": "surveyapp-throttle",

@@ -1,6 +1,12 @@
-"""Error pages in Vietnamese and English; never a traceback."""
+"""Error pages in Vietnamese and English; never a traceback. Logged database errors carry
+no data: neither their SQL parameters nor the database's detail line (which quotes values,
+e.g. a duplicate key's)."""
+
+import traceback
+from types import TracebackType
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -117,6 +123,49 @@ def _server_error(exc: Exception):
     return render_error(500)
 
 
+def database_error(exc: BaseException | None) -> StatementError | None:
+    """The SQLAlchemy statement error in ``exc``'s chain of causes, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, StatementError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def describe_database_error(error: StatementError) -> str:
+    """What failed, without a value: the error classes, SQLSTATE, the database's primary
+    message (PostgreSQL's DETAIL line, which quotes values, is left out) and the
+    statement's text with its placeholders."""
+    orig = error.orig
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary is None and orig is not None:
+        primary = str(orig).split("\n", 1)[0]
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "-"
+    statement = " ".join(str(error.statement or "").split())[:300]
+    return (
+        f"{type(error).__name__} ({type(orig).__name__}, SQLSTATE {sqlstate}): {primary}; "
+        f"statement: {statement}"
+    )
+
+
+def _log_exception(app: Flask, exc_info: tuple[type, BaseException, TracebackType]) -> None:
+    """Flask's log_exception, except that a database error is logged by its description
+    and the code path only (no exception messages, which may hold parameters)."""
+    error = database_error(exc_info[1])
+    if error is None:
+        app.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+        return
+    stack = "".join(traceback.format_tb(exc_info[2]))
+    app.logger.error(
+        "Database error on %s [%s]: %s\nTraceback (without values):\n%s",
+        request.path, request.method, describe_database_error(error), stack,
+    )  # fmt: skip
+
+
 def init_app(app: Flask) -> None:
+    app.log_exception = lambda exc_info: _log_exception(app, exc_info)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
