@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from string import Formatter
 from typing import IO
 
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.platypus import Paragraph
 
 from questionnaires import fonts
@@ -43,16 +45,28 @@ _QR_SIZE = 56 * mm
 
 @dataclass(frozen=True)
 class InvitationEntry:
-    """One letter: the personal URL (encoded in the QR), its short code, optional addressee."""
+    """One letter: the personal URL (encoded in the QR), its short code, optional addressee.
+
+    ``address`` (when the list has one) is printed under the addressee, where a window
+    envelope shows it; ``rated_units`` names the units an official rates; ``questionnaire``
+    (the respondent group's) chooses the letter's texts.
+    """
 
     url: str
     code: str
     addressee: str | None = None
     unit: str | None = None
+    address: str | None = None
+    rated_units: tuple[str, ...] = ()
+    questionnaire: object | None = None
 
     @classmethod
     def coerce(cls, item: object, position: int) -> InvitationEntry:
         if isinstance(item, InvitationEntry):
+            if not item.url or not item.code:
+                raise QuestionnaireError(
+                    f"[thư {position}] thiếu URL hoặc mã. / [letter {position}] URL or code missing."
+                )
             return item
         if isinstance(item, dict):
             values = (item.get("url"), item.get("code"), item.get("addressee"), item.get("unit"))
@@ -71,73 +85,108 @@ class InvitationEntry:
         return cls(url, code, addressee, unit)
 
 
+# What every letter says, whatever the survey: layout words and instructions.
 _TEXT = {
     "vi": {
         "state": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "motto": "Độc lập - Tự do - Hạnh phúc",
         "agency": "SỞ NỘI VỤ",
-        "title": "THƯ MỜI THAM GIA KHẢO SÁT",
-        "subtitle": "Đánh giá sự hài lòng đối với sự phục vụ của cơ quan hành chính nhà nước",
         "dear": "Kính gửi: {addressee}",
-        "dear_default": "Ông/Bà",
-        "why": (
-            "Sở Nội vụ{province} đang tổ chức điều tra xã hội học phục vụ xác định Chỉ số cải "
-            "cách hành chính (Chỉ số CCHC) và Chỉ số hài lòng của người dân, tổ chức đối với "
-            "sự phục vụ của cơ quan hành chính nhà nước (SIPAS){year}. Ông/Bà được chọn ngẫu "
-            "nhiên trong số người dân, tổ chức đã giải quyết thủ tục hành chính{unit}."
-        ),
-        "about": " về <b>{title}</b>",
         "at_unit": " tại <b>{unit}</b>",
-        "in_province": " tỉnh {province}",
         "in_year": " năm {year}",
-        "trust": (
-            "Phiếu khảo sát <b>không ghi tên</b>. Ý kiến của Ông/Bà được giữ bí mật theo Luật "
-            "Thống kê, chỉ được tổng hợp cùng ý kiến của nhiều người khác và không dùng vào mục "
-            "đích nào khác. Việc trả lời mất khoảng 10–15 phút."
-        ),
-        "deadline": "Kính mong Ông/Bà trả lời trước ngày <b>{deadline}</b>.",
+        "deadline": "Kính mong {salutation} trả lời trước ngày <b>{deadline}</b>.",
         "how": "CÁCH TRẢ LỜI",
         "step_scan": "Mở camera điện thoại, quét mã QR bên cạnh; <b>hoặc</b>",
         "step_type": "Vào địa chỉ <b>{web}</b> và nhập mã:",
-        "thanks": "Trân trọng cảm ơn sự hợp tác của Ông/Bà!",
         "english": (
             "Survey invitation: scan the QR code, or go to {web} and type the code above. "
             "Your answers are anonymous and kept confidential under the Statistics Law."
         ),
         "contact": "Thông tin liên hệ: {contact}",
+        "minutes": "{low}–{high}",
     },
     "en": {
         "state": "SOCIALIST REPUBLIC OF VIET NAM",
         "motto": "Independence - Freedom - Happiness",
         "agency": "DEPARTMENT OF HOME AFFAIRS",
-        "title": "INVITATION TO TAKE PART IN A SURVEY",
-        "subtitle": "Satisfaction with the services of state administrative agencies",
         "dear": "To: {addressee}",
-        "dear_default": "the respondent",
-        "why": (
-            "The Department of Home Affairs{province} is running a sociological survey for the "
-            "Public Administration Reform Index (PAR Index) and the Satisfaction Index of "
-            "Public Administrative Services (SIPAS){year}. You were chosen at random among the "
-            "citizens and organisations who completed an administrative procedure{unit}."
-        ),
-        "about": " about <b>{title}</b>",
         "at_unit": " at <b>{unit}</b>",
         "in_province": " of {province} province",
         "in_year": " {year}",
-        "trust": (
-            "The questionnaire <b>does not ask for your name</b>. Your answers are kept "
-            "confidential under the Statistics Law, only ever combined with many others, and "
-            "used for no other purpose. Answering takes about 10–15 minutes."
-        ),
-        "deadline": "Please answer by <b>{deadline}</b>.",
+        "deadline": "Please answer by <b>{deadline}</b>.",  # {salutation} unused
         "how": "HOW TO ANSWER",
         "step_scan": "Open your phone's camera and scan the QR code; <b>or</b>",
         "step_type": "Go to <b>{web}</b> and type the code:",
-        "thanks": "Thank you for your help!",
         "english": "",
         "contact": "Contact: {contact}",
+        "minutes": "{low}–{high}",
     },
 }
+
+# A questionnaire without its own ``letter:`` texts gets a neutral letter that names no
+# survey method, so that no group is ever told it is in another group's survey.
+_GENERIC_LETTER = {
+    "vi": {
+        "title": "THƯ MỜI THAM GIA KHẢO SÁT",
+        "subtitle": "",
+        "salutation": "Ông/Bà",
+        "purpose": (
+            "Sở Nội vụ{province} đang tổ chức khảo sát{year}. Ông/Bà được chọn ngẫu nhiên{unit} "
+            "để tham gia khảo sát này."
+        ),
+        "confidentiality": (
+            "Phiếu khảo sát không ghi tên. Ý kiến của Ông/Bà được giữ bí mật theo Luật Thống kê "
+            "và chỉ được tổng hợp cùng ý kiến của nhiều người khác."
+        ),
+        "thanks": "Trân trọng cảm ơn sự hợp tác của Ông/Bà!",
+    },
+    "en": {
+        "title": "INVITATION TO TAKE PART IN A SURVEY",
+        "subtitle": "",
+        "salutation": "Sir or Madam",
+        "purpose": (
+            "The Department of Home Affairs{province} is running a survey{year}. You were chosen "
+            "at random{unit} to take part in it."
+        ),
+        "confidentiality": (
+            "The questionnaire does not ask for your name. Your answers are kept confidential "
+            "under the Statistics Law and only ever combined with many others."
+        ),
+        "thanks": "Thank you for your help!",
+    },
+}
+_GENERIC_DURATION = " Answering takes about {duration} minutes."
+_GENERIC_DURATION_VI = " Việc trả lời mất khoảng {duration} phút."
+
+
+def duration_label(questionnaire: object | None, lang: str = "vi") -> str | None:
+    """The expected answering time in minutes, "10–15" or "12", from the questionnaire's
+    ``duration_minutes`` (the one source for the letter and the walk-in poster)."""
+    minutes = getattr(questionnaire, "duration_minutes", None)
+    if not minutes:
+        return None
+    low, high = minutes
+    return (
+        str(low)
+        if low == high
+        else _TEXT.get(lang, _TEXT["vi"])["minutes"].format(low=low, high=high)
+    )
+
+
+def letter_texts(questionnaire: object | None, lang: str) -> dict[str, str]:
+    """The letter's texts in ``lang``: the questionnaire's own ``letter:`` over the neutral
+    letter; the subtitle defaults to the questionnaire's title."""
+    texts = dict(_GENERIC_LETTER[lang])
+    own = dict(getattr(questionnaire, "letter", ()) or ())
+    if not own:
+        title = _questionnaire_title(questionnaire, lang)
+        if title:
+            texts["subtitle"] = title
+        if duration_label(questionnaire, lang):
+            texts["confidentiality"] += _GENERIC_DURATION_VI if lang == "vi" else _GENERIC_DURATION
+    for key, text in own.items():
+        texts[key] = text.get(lang) if hasattr(text, "get") else str(text)
+    return texts
 
 
 @dataclass(frozen=True)
@@ -147,7 +196,6 @@ class _Letterhead:
     deadline: str | None
     contact: str | None
     lang: str
-    survey_title: str | None
 
 
 def render_invitations(
@@ -166,8 +214,9 @@ def render_invitations(
     """Write one A4 invitation page per entry to ``out`` (path or binary file); return pages.
 
     ``entries`` are :class:`InvitationEntry` or ``(url, code[, addressee[, unit]])`` items;
-    an entry's unit overrides ``unit_name``. ``questionnaire`` (optional) names the survey.
-    ``progress(done, total)`` is called after every page.
+    an entry's unit overrides ``unit_name``. The letter's texts come from the entry's
+    questionnaire, else ``questionnaire`` (its ``letter:`` and ``duration_minutes``), else a
+    neutral letter. ``progress(done, total)`` is called after every page.
     """
     if lang not in _TEXT:
         raise QuestionnaireError(
@@ -183,24 +232,28 @@ def render_invitations(
         deadline=deadline,
         contact=contact,
         lang=lang,
-        survey_title=_questionnaire_title(questionnaire, lang),
     )
     plan = QrPlan.for_texts(letter.url for letter in letters)
     canvas = BinaryCanvas(out)
-    canvas.setTitle(_TEXT[lang]["title"])
-    forms: dict[tuple[str | None, str], str] = {}
+    canvas.setTitle(letter_texts(letters[0].questionnaire or questionnaire, lang)["title"])
+    forms: dict[tuple, str] = {}
+    # With any address in the batch, every letter leaves room for one (same layout).
+    with_address = any(letter.address for letter in letters)
     styles = build_styles()
     for done, letter in enumerate(letters, 1):
+        survey = letter.questionnaire or questionnaire
         unit = letter.unit or unit_name
         web = web_address_for(letter.url)
-        key = (unit, web)
+        key = (unit, letter.rated_units, web, id(survey), with_address)
         if key not in forms:
             forms[key] = f"invitation{len(forms)}"
             canvas.beginForm(forms[key])
-            _draw_static_letter(canvas, styles, head, unit, web)
+            _draw_static_letter(
+                canvas, styles, head, survey, unit, letter.rated_units, web, with_address
+            )
             canvas.endForm()
         canvas.doForm(forms[key])
-        _draw_personal_part(canvas, styles, head, letter, plan)
+        _draw_personal_part(canvas, styles, head, survey, letter, plan)
         canvas.showPage()
         if progress is not None:
             progress(done, len(letters))
@@ -217,6 +270,31 @@ def _questionnaire_title(questionnaire: object | None, lang: str) -> str | None:
     return title.get(lang) if hasattr(title, "get") else str(title)
 
 
+def _province_title(province: str) -> str:
+    """«Tỉnh X» or «Thành phố X» as named, else «tỉnh X» (a name without its kind)."""
+    if province.casefold().startswith(("tỉnh ", "thành phố ")):
+        return province
+    return f"tỉnh {province}"
+
+
+def _in_province(province: str, lang: str) -> str:
+    if lang == "vi":
+        title = _province_title(province)
+        return " " + markup(title[0].lower() + title[1:])
+    return _TEXT[lang]["in_province"].format(province=markup(province))
+
+
+def _filled(template: str, values: dict[str, str]) -> str:
+    """A letter text (plain, from the questionnaire) escaped, with its placeholders filled
+    by ready-made markup."""
+    pieces = []
+    for literal, name, _, _ in Formatter().parse(template):
+        pieces.append(markup(literal))
+        if name is not None:
+            pieces.append(values.get(name, ""))
+    return "".join(pieces)
+
+
 def _paragraph(canvas, text: str, style, x: float, top: float, width: float) -> float:
     """Draw a paragraph whose top edge is at ``top``; return the y just below it."""
     paragraph = Paragraph(text, style)
@@ -227,11 +305,26 @@ def _paragraph(canvas, text: str, style, x: float, top: float, width: float) -> 
 
 _Y_DEAR = PAGE_HEIGHT - 74 * mm
 _Y_BODY = _Y_DEAR - 10 * mm
-_PANEL_TOP = PAGE_HEIGHT - 150 * mm
+_ADDRESS_SPACE = 9 * mm  # two lines of address under the addressee
+_PANEL_TOP = PAGE_HEIGHT - 162 * mm
 
 
-def _draw_static_letter(canvas, styles, head: _Letterhead, unit: str | None, web: str) -> None:
+def _body_top(with_address: bool) -> float:
+    return _Y_BODY - (_ADDRESS_SPACE if with_address else 0)
+
+
+def _draw_static_letter(
+    canvas,
+    styles,
+    head: _Letterhead,
+    survey: object | None,
+    unit: str | None,
+    rated_units: tuple[str, ...],
+    web: str,
+    with_address: bool,
+) -> None:
     text = _TEXT[head.lang]
+    letter = letter_texts(survey, head.lang)
     top = PAGE_HEIGHT - _MARGIN
     half = _WIDTH / 2
     agency = styles["agency"]
@@ -240,8 +333,8 @@ def _draw_static_letter(canvas, styles, head: _Letterhead, unit: str | None, web
     if head.province:
         left_lines.append(
             markup(
-                ("UBND TỈNH " if head.lang == "vi" else "PEOPLE'S COMMITTEE OF ")
-                + head.province.upper()
+                ("UBND " if head.lang == "vi" else "PEOPLE'S COMMITTEE OF ")
+                + _province_title(head.province).upper()
             )
         )
     left_lines.append(text["agency"])
@@ -262,33 +355,45 @@ def _draw_static_letter(canvas, styles, head: _Letterhead, unit: str | None, web
         half + 4 * mm,
     )
     y = _paragraph(
-        canvas, text["title"], styles["title"].clone("t", **centred), _MARGIN, top - 24 * mm, _WIDTH
+        canvas,
+        markup(letter["title"]),
+        styles["title"].clone("t", **centred),
+        _MARGIN,
+        top - 24 * mm,
+        _WIDTH,
     )
     subtitle_style = styles["subtitle"].clone("s", **centred)
-    subtitle = Paragraph(text["subtitle"], subtitle_style)
-    if head.survey_title:
-        titled = Paragraph(markup(head.survey_title), subtitle_style)
-        # A title too long for the space above "Kính gửi" gives way to the generic subtitle.
-        if y - 2 * mm - titled.wrap(_WIDTH, PAGE_HEIGHT)[1] >= _Y_DEAR + 6 * mm:
-            subtitle = titled
+    subtitle = Paragraph(markup(letter["subtitle"]), subtitle_style)
     _, height = subtitle.wrap(_WIDTH, PAGE_HEIGHT)
+    if y - 2 * mm - height < _Y_DEAR + 6 * mm:
+        raise QuestionnaireError(
+            "Tiêu đề thư quá dài (title, subtitle). / The letter's title and subtitle are too long."
+        )
     subtitle.drawOn(canvas, _MARGIN, y - 2 * mm - height)
 
     body = styles["base"].clone("body", fontSize=10.5, leading=15, spaceAfter=6, firstLineIndent=0)
-    why = text["why"].format(
-        province=text["in_province"].format(province=markup(head.province))
-        if head.province
-        else "",
-        year=text["in_year"].format(year=markup(head.year)) if head.year else "",
-        unit=text["at_unit"].format(unit=markup(unit)) if unit else "",
+    values = {
+        "province": _in_province(head.province, head.lang) if head.province else "",
+        "year": text["in_year"].format(year=markup(head.year)) if head.year else "",
+        "unit": text["at_unit"].format(unit=markup(unit)) if unit else "",
+        "rated_units": ", ".join(
+            f"<b>{markup(name)}</b>" for name in rated_units or [unit] if name
+        ),
+        "duration": markup(duration_label(survey, head.lang) or ""),
+    }
+    y = _paragraph(
+        canvas, _filled(letter["purpose"], values), body, _MARGIN, _body_top(with_address), _WIDTH
     )
-    y = _paragraph(canvas, why, body, _MARGIN, _Y_BODY, _WIDTH) - 3 * mm
-    y = _paragraph(canvas, text["trust"], body, _MARGIN, y, _WIDTH) - 3 * mm
+    y -= 3 * mm
+    y = _paragraph(canvas, _filled(letter["confidentiality"], values), body, _MARGIN, y, _WIDTH)
+    y -= 3 * mm
     if head.deadline:
         y = (
             _paragraph(
                 canvas,
-                text["deadline"].format(deadline=markup(head.deadline)),
+                text["deadline"].format(
+                    deadline=markup(head.deadline), salutation=markup(letter["salutation"])
+                ),
                 body,
                 _MARGIN,
                 y,
@@ -300,7 +405,7 @@ def _draw_static_letter(canvas, styles, head: _Letterhead, unit: str | None, web
     footer_top = _MARGIN + 26 * mm
     y = _paragraph(
         canvas,
-        f"<i>{text['thanks']}</i>",
+        f"<i>{_filled(letter['thanks'], values)}</i>",
         body.clone("thanks", alignment=1),
         _MARGIN,
         footer_top,
@@ -373,10 +478,13 @@ def _draw_panel_frame(canvas, styles, head: _Letterhead, web: str, body_bottom: 
     canvas.restoreState()
 
 
-def _draw_personal_part(canvas, styles, head: _Letterhead, letter: InvitationEntry, plan) -> None:
+def _draw_personal_part(
+    canvas, styles, head: _Letterhead, survey: object | None, letter: InvitationEntry, plan
+) -> None:
     text = _TEXT[head.lang]
-    addressee = markup(letter.addressee) if letter.addressee else text["dear_default"]
-    _paragraph(
+    default = letter_texts(survey, head.lang)["salutation"]
+    addressee = markup(letter.addressee or default)
+    y = _paragraph(
         canvas,
         text["dear"].format(addressee=f"<b>{addressee}</b>"),
         styles["base"].clone("dear", fontSize=11, leading=14),
@@ -384,6 +492,14 @@ def _draw_personal_part(canvas, styles, head: _Letterhead, letter: InvitationEnt
         _Y_DEAR,
         _WIDTH,
     )
+    if letter.address:
+        # Plain lines (no markup); an address longer than two lines keeps its first two.
+        lines = simpleSplit(" ".join(letter.address.split()), fonts.REGULAR, 9.5, _WIDTH)
+        if len(lines) > 2:
+            lines = [lines[0], lines[1].rstrip(" ,") + " …"]
+        canvas.setFont(fonts.REGULAR, 9.5)
+        for number, line in enumerate(lines, 1):
+            canvas.drawString(_MARGIN, y - number * 12, line)
     bottom = _PANEL_TOP - _PANEL_HEIGHT
     qr_y = bottom + (_PANEL_HEIGHT - _QR_SIZE) / 2
     draw_qr(canvas, plan.matrix(letter.url), _MARGIN + 6 * mm, qr_y, _QR_SIZE)

@@ -234,7 +234,16 @@ def _build(raw: Mapping) -> Questionnaire:
         index_elements=tuple(
             Element(str(e["code"]), _text(e["title"])) for e in raw.get("elements") or ()
         ),
+        duration_minutes=_duration(raw.get("duration_minutes")),
+        letter=tuple((str(k), _text(v)) for k, v in (raw.get("letter") or {}).items()),
     )
+
+
+def _duration(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    low, high = (value, value) if isinstance(value, int) else value
+    return int(low), int(high)
 
 
 def build_questionnaire(raw: Any, source: str | None = None) -> Questionnaire:
@@ -375,6 +384,11 @@ def to_definition(questionnaire: Questionnaire) -> dict:
         out["description"] = _text_out(q.description)
     if q.index_elements:
         out["elements"] = [{"code": e.code, "title": _text_out(e.title)} for e in q.index_elements]
+    if q.duration_minutes is not None:
+        low, high = q.duration_minutes
+        out["duration_minutes"] = low if low == high else [low, high]
+    if q.letter:
+        out["letter"] = {key: _text_out(text) for key, text in q.letter}
     out["sections"] = []
     for s in q.sections:
         section: dict[str, Any] = {"code": s.code, "title": _text_out(s.title)}

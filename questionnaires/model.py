@@ -38,6 +38,11 @@ from questionnaires.expressions import parse_expression
 
 DEFAULT_LANGUAGE = "vi"
 
+# The texts an invitation letter takes from its questionnaire (``letter:`` in the YAML) and
+# the placeholders they may use; see questionnaires/invitation.py for what each one is.
+LETTER_KEYS = ("title", "subtitle", "salutation", "purpose", "confidentiality", "thanks")
+LETTER_PLACEHOLDERS = ("province", "year", "unit", "rated_units", "duration")
+
 
 def nfc(value: str) -> str:
     """Vietnamese text is stored NFC-normalised so comparisons and fonts behave."""
@@ -274,6 +279,12 @@ class Questionnaire:
     languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
     sections: tuple[Section, ...] = ()
     index_elements: tuple[Element, ...] = field(default=())
+    # Expected minutes to answer (lowest, highest): the letter and the poster both say it.
+    # Neither this nor the letter is part of the instrument's identity (an XLSForm carries
+    # neither), so they are left out of equality.
+    duration_minutes: tuple[int, int] | None = field(default=None, compare=False)
+    # The invitation letter's texts (key -> Text), see LETTER_KEYS.
+    letter: tuple[tuple[str, Text], ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:

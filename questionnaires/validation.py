@@ -27,6 +27,7 @@ Error catalogue (English wording; each has a Vietnamese twin):
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,12 @@ from questionnaires.expressions import (
     Selected,
     parse_expression,
 )
-from questionnaires.model import DEFAULT_LANGUAGE, QuestionType
+from questionnaires.model import (
+    DEFAULT_LANGUAGE,
+    LETTER_KEYS,
+    LETTER_PLACEHOLDERS,
+    QuestionType,
+)
 
 CODE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -52,6 +58,7 @@ _PLACE_VI = {
     "choice list": "danh sách lựa chọn",
     "section": "phần",
     "question": "câu hỏi",
+    "letter": "thư mời",
     "item": "mục",
 }
 
@@ -65,6 +72,8 @@ TOP_KEYS = {
     "not_applicable",
     "choice_lists",
     "sections",
+    "duration_minutes",
+    "letter",
 }
 SECTION_KEYS = {"code", "title", "intro", "questions"}
 QUESTION_KEYS = {
@@ -329,6 +338,8 @@ class _Checker:
         self.check_languages(qid)
         self.text("questionnaire", qid, raw, "title", required=True)
         self.text("questionnaire", qid, raw, "description", required=False)
+        self.check_duration(qid)
+        self.check_letter()
         self.check_elements()
         if raw.get("not_applicable") is not None:
             self.check_choices("questionnaire", qid, [raw["not_applicable"]], "not_applicable")
@@ -340,6 +351,62 @@ class _Checker:
         for index, section in enumerate(sections, start=1):
             self.check_section(section, index)
         return self.problems
+
+    def check_duration(self, qid: str) -> None:
+        value = self.raw.get("duration_minutes")
+        if value is None:
+            return
+        pair = [value] if isinstance(value, int) else value
+        if (
+            not isinstance(pair, list)
+            or len(pair) not in (1, 2)
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
+            or not 1 <= pair[0] <= pair[-1] <= 240
+        ):
+            self.add(
+                "questionnaire",
+                qid,
+                "«duration_minutes» phải là số phút (ví dụ 12) hoặc [ít nhất, nhiều nhất] "
+                f"(ví dụ [10, 15]), từ 1 đến 240; đang là {value!r}",
+                "«duration_minutes» must be minutes (e.g. 12) or [lowest, highest] "
+                f"(e.g. [10, 15]), between 1 and 240; got {value!r}",
+                line_of(self.raw),
+            )
+
+    def check_letter(self) -> None:
+        """The letter's texts: known keys, every language, only known placeholders."""
+        letter = self.raw.get("letter")
+        if letter is None:
+            return
+        if not isinstance(letter, Mapping):
+            self.add("letter", "", "phải là một bảng khoá: giá trị", "must be a key: value mapping")
+            return
+        self.unknown_keys("letter", "", letter, set(LETTER_KEYS))
+        for key in LETTER_KEYS:
+            self.text("letter", key, letter, key, required=False)
+            value = letter.get(key)
+            translations = value.values() if isinstance(value, Mapping) else [value]
+            for text in translations:
+                if isinstance(text, str):
+                    self.check_placeholders(key, text, line_of(letter))
+
+    def check_placeholders(self, key: str, text: str, line: int | None) -> None:
+        allowed = ", ".join("{" + name + "}" for name in LETTER_PLACEHOLDERS)
+        try:
+            names = [
+                field for _, field, _, _ in string.Formatter().parse(text) if field is not None
+            ]
+        except ValueError:
+            names = None
+        if names is None or any(name not in LETTER_PLACEHOLDERS for name in names):
+            self.add(
+                "letter",
+                key,
+                f"chỗ thay thế không hợp lệ trong «{text[:60]}» (chỉ dùng {allowed}; "
+                "dấu { } khác không được phép)",
+                f"unknown placeholder in «{text[:60]}» (only {allowed}; no other {{ }} allowed)",
+                line,
+            )
 
     def collect_document_codes(self, sections: list) -> None:
         """Every question, grid and item code, so relevance can tell later from unknown."""

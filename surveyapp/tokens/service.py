@@ -11,6 +11,7 @@ Demo / scripts::
         issued = issue_tokens(respondents)      # [IssuedToken(respondent_id, token, code, url)]
 """
 
+import datetime as dt
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -25,9 +26,14 @@ from surveyapp import jobs
 from surveyapp.core.codes import format_code, generate_code, generate_token, hash_code, hash_token
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.i18n import DAY_FORMAT
+from surveyapp.i18n import DAY_FORMAT, timezone
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.respondents import Respondent, RespondentStatus, Selection
+from surveyapp.models.respondents import (
+    Respondent,
+    RespondentStatus,
+    RespondentTarget,
+    Selection,
+)
 from surveyapp.models.units import Unit
 from surveyapp.responses.operations import ResponseError, instrument_for, questionnaire_for
 
@@ -116,6 +122,55 @@ def issue_tokens(respondents: Sequence[Respondent]) -> list[IssuedToken]:
 Progress = Callable[[int, int], None]
 
 
+def letter_deadline(campaign: Campaign, today: dt.date | None = None) -> dt.date | None:
+    """The answer-by date a letter prints: the link expiry (or the campaign's end), never
+    a day that has already passed (then the letter prints no date at all)."""
+    deadline = campaign.token_expires_on or campaign.period_end
+    if deadline is None or deadline < (today or local_today()):
+        return None
+    return deadline
+
+
+def local_today() -> dt.date:
+    """Today in the staff's zone (Asia/Ho_Chi_Minh), not the server's UTC date."""
+    return dt.datetime.now(timezone()).date()
+
+
+def _entries(
+    campaign: Campaign, respondents: Sequence[Respondent], issued: Sequence[IssuedToken]
+) -> list[InvitationEntry]:
+    """One letter per respondent: their group's questionnaire (so its own letter texts),
+    their unit, the units an official rates, and their postal address when the list has one."""
+    unit_ids = {r.source_unit_id for r in respondents}
+    rated: dict[int, list[int]] = {}
+    for respondent_id, unit_id in db.session.execute(
+        sa.select(RespondentTarget.respondent_id, RespondentTarget.rated_unit_id)
+        .where(RespondentTarget.respondent_id.in_([r.id for r in respondents]))
+        .order_by(RespondentTarget.id)
+    ):
+        rated.setdefault(respondent_id, []).append(unit_id)
+        unit_ids.add(unit_id)
+    unit_names = dict(
+        db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()
+    )
+    questionnaires = {}
+    for group in {r.respondent_group for r in respondents}:
+        if instrument_for(campaign.id, group) is not None:
+            questionnaires[group] = questionnaire_for(campaign.id, group)
+    return [
+        InvitationEntry(
+            url=item.url,
+            code=item.code,
+            addressee=respondent.full_name or None,
+            unit=unit_names.get(respondent.source_unit_id),
+            address=respondent.address or None,
+            rated_units=tuple(unit_names[u] for u in rated.get(respondent.id, ())),
+            questionnaire=questionnaires.get(respondent.respondent_group),
+        )
+        for respondent, item in zip(respondents, issued, strict=True)
+    ]
+
+
 def produce_letters(
     campaign: Campaign,
     respondents: Sequence[Respondent],
@@ -124,38 +179,21 @@ def produce_letters(
     lang: str = "vi",
     progress: Progress | None = None,
 ) -> list[IssuedToken]:
-    """Issue tokens for ``respondents`` and write their letters (one PDF) to ``out``."""
+    """Issue tokens for ``respondents`` and write their letters (one PDF) to ``out``.
+
+    Each respondent gets their own group's letter (an official never gets the citizens'
+    SIPAS letter); the deadline is printed only while it has not passed.
+    """
     if not respondents:
         raise LettersError(
             "Không có người nào cần gửi thư (đã trả lời, hoặc chưa có mẫu).",
             "Nobody to write to (all have answered, or there is no sample yet).",
         )
     issued = issue_tokens(respondents)
-    unit_names = dict(
-        db.session.execute(
-            sa.select(Unit.id, Unit.name).where(
-                Unit.id.in_({r.source_unit_id for r in respondents})
-            )
-        ).all()
-    )
-    entries = [
-        InvitationEntry(
-            url=item.url,
-            code=item.code,
-            addressee=respondent.full_name or None,
-            unit=unit_names.get(respondent.source_unit_id),
-        )
-        for respondent, item in zip(respondents, issued, strict=True)
-    ]
-    groups = {r.respondent_group for r in respondents}
-    questionnaire = None
-    if len(groups) == 1 and instrument_for(campaign.id, next(iter(groups))) is not None:
-        questionnaire = questionnaire_for(campaign.id, next(iter(groups)))
-    deadline = campaign.token_expires_on or campaign.period_end
+    deadline = letter_deadline(campaign)
     render_invitations(
-        entries,
+        _entries(campaign, respondents, issued),
         out,
-        questionnaire=questionnaire,
         province=current_app.config.get("PROVINCE_NAME"),
         year=campaign.code if campaign.code.isdigit() else None,
         deadline=deadline.strftime(DAY_FORMAT) if deadline else None,

@@ -32,8 +32,13 @@ def _centred(canvas, text: str, style: ParagraphStyle, top: float) -> float:
     return top - height
 
 
-def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
+def render_poster(
+    out, *, url: str, unit_name: str, campaign_name: str, duration: str | None = None
+) -> None:
     """Write the poster for ``url`` (the unit's /w/ address) to ``out`` (path or file).
+
+    ``duration`` is the questionnaire's expected minutes (``duration_label``), the same
+    figure its invitation letter prints; without it the poster names no duration.
 
     The questionnaires library's canvas: DejaVu Sans from the first operator on, so that no
     font other than the embedded DejaVu faces is listed in the file.
@@ -52,16 +57,16 @@ def render_poster(out, *, url: str, unit_name: str, campaign_name: str) -> None:
     matrix = qr_matrix(url, error_correction="Q")
     draw_qr(canvas, matrix, (WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
     top -= QR_SIZE + 6 * mm
+    minutes_vi = f" (khoảng {markup(duration)} phút)" if duration else ""
+    minutes_en = f" (about {markup(duration)} minutes)" if duration else ""
     top = _centred(
         canvas,
-        "Quét mã QR bằng camera điện thoại, trả lời vài câu hỏi (khoảng 5 phút).",
+        f"Quét mã QR bằng camera điện thoại, trả lời vài câu hỏi{minutes_vi}.",
         style,
         top,
     )
     top = (
-        _centred(
-            canvas, "Scan the QR code with your phone's camera (about 5 minutes).", english, top
-        )
+        _centred(canvas, f"Scan the QR code with your phone's camera{minutes_en}.", english, top)
         - 4 * mm
     )
     link_style = style.clone("link", fontName=fonts.CODE, fontSize=12, leading=16)

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 
+from questionnaires.invitation import duration_label
 from surveyapp.citizen import flow
 from surveyapp.citizen.drafts import open_for_walkin
 from surveyapp.extensions import db
@@ -28,6 +29,7 @@ from surveyapp.models.walkin import WalkinLink
 from surveyapp.responses.operations import (
     campaign_state,
     instrument_for,
+    questionnaire_for,
 )
 from surveyapp.security import current_user, public, require_unit, roles_required
 from surveyapp.throttles import client_address
@@ -93,7 +95,16 @@ def poster(campaign_id: int, unit_id: int):
     link = poster_link(campaign, unit)
     url = f"{current_app.config['BASE_URL']}/w/{link.slug}"
     buffer = io.BytesIO()
-    render_poster(buffer, url=url, unit_name=unit.name, campaign_name=campaign.name)
+    questionnaire = None
+    if instrument_for(campaign.id, link.respondent_group) is not None:
+        questionnaire = questionnaire_for(campaign.id, link.respondent_group)
+    render_poster(
+        buffer,
+        url=url,
+        unit_name=unit.name,
+        campaign_name=campaign.name,
+        duration=duration_label(questionnaire),
+    )
     buffer.seek(0)
     return send_file(
         buffer,

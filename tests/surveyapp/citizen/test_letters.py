@@ -1,0 +1,244 @@
+"""Letters per respondent group (issue 10.1), their deadline (10.6) and the duration the
+letter and the walk-in poster share (10.11): the PDFs are opened (pdftotext) and their QR
+codes read back with zbar."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from questionnaires import DefinitionValidationError, load_builtin, parse_questionnaire
+from questionnaires.invitation import duration_label
+from surveyapp.extensions import db
+from surveyapp.models.jobs import Job
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def two_groups(app, factory, survey):
+    """A campaign with citizens (SIPAS) and officials (PAR officials' questionnaire) in one
+    unit; each official rates two units, one official has a postal address."""
+    from surveyapp.models import CampaignInstrument, Respondent, RespondentTarget
+
+    s = survey(respondents=1)
+    rated = [factory.unit(name="Sở Tư pháp"), factory.unit(name="Sở Xây dựng")]
+    factory.add(
+        CampaignInstrument(
+            campaign_id=s.campaign.id,
+            respondent_group="official",
+            questionnaire_id="par-officials",
+            questionnaire_version="2025",
+        )
+    )
+    officials = [
+        Respondent(
+            draw_id=s.draw.id,
+            campaign_id=s.campaign.id,
+            source_unit_id=s.unit.id,
+            respondent_group="official",
+            stratum=f"{s.unit.code}/công chức",
+            selection="primary",
+            inclusion_prob=0.5,
+            weight=2.0,
+            full_name=name,
+            address=address,
+        )
+        for name, address in [
+            ("Trần Thị Công Chức", "Số 12 đường Lê Lợi, phường Bến Thành, TP Hồ Chí Minh"),
+            ("Lê Văn Viên Chức", None),
+        ]
+    ]
+    factory.add(*officials)
+    for person in officials:
+        for unit in rated:
+            factory.add(RespondentTarget(respondent_id=person.id, rated_unit_id=unit.id))
+    return s
+
+
+def _print_unit(client, s, lang="vi"):
+    response = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": lang}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    job_id = response.headers["Location"].rstrip("/").split("/")[-1]
+    download = client.get(f"/tokens/jobs/{job_id}/letters.pdf")
+    assert download.status_code == 200
+    return download.data
+
+
+def test_officials_get_the_officials_letter_and_citizens_theirs(
+    app, client, login, two_groups, tmp_path, pdfcheck
+):
+    s = two_groups
+    login("supervisor")
+    pdf = tmp_path / "letters.pdf"
+    pdf.write_bytes(_print_unit(client, s))
+    pages = [flat(pdfcheck.text(pdf, n)) for n in range(1, pdfcheck.page_count(pdf) + 1)]
+    assert len(pages) == 3
+    by_name = {
+        name: page
+        for page in pages
+        for name in ("Nguyễn Văn A", "Trần Thị Công Chức", "Lê Văn Viên Chức")
+        if name in page
+    }
+    citizen = by_name["Nguyễn Văn A"]
+    assert "SIPAS" in citizen and "thủ tục hành chính" in citizen
+    assert "CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC" not in citizen
+    for name in ("Trần Thị Công Chức", "Lê Văn Viên Chức"):
+        official = by_name[name]
+        assert "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC" in official
+        assert "đánh giá công tác cải cách hành chính của: Sở Tư pháp, Sở Xây dựng" in official
+        assert "UBND phường Thắng Tam" in official  # where they work
+        assert "SIPAS" not in official and "thủ tục hành chính" not in official
+        assert "15–20 phút" in official  # par-officials' own duration
+    assert "10–15 phút" in citizen
+    # The address of the one official who has one, under their name (window envelope).
+    assert "Số 12 đường Lê Lợi" in by_name["Trần Thị Công Chức"]
+    # Every QR code opens that person's form.
+    citizen_client = app.test_client()
+    for number in range(1, 4):
+        (url,) = pdfcheck.qr_codes(pdf, number, tmp_path)
+        token = url.rsplit("/s/", 1)[1]
+        opened = citizen_client.get(f"/s/{token}")
+        assert opened.status_code == 302 and opened.headers["Location"] == "/s/form"
+
+
+def test_english_officials_letter(app, client, login, two_groups, tmp_path, pdfcheck):
+    login("admin")
+    pdf = tmp_path / "letters-en.pdf"
+    pdf.write_bytes(_print_unit(client, two_groups, lang="en"))
+    text = flat(pdfcheck.text(pdf))
+    assert "INVITATION TO THE OFFICIALS' SURVEY" in text
+    assert "to assess the administrative reform work of: Sở Tư pháp, Sở Xây dựng" in text
+    assert "the Satisfaction Index of Public Administrative Services (SIPAS)" in text  # citizen
+
+
+@pytest.mark.parametrize(
+    ("expires", "printed"),
+    [(dt.timedelta(days=20), True), (dt.timedelta(days=-1), False)],
+)
+def test_a_letter_never_prints_a_deadline_that_has_passed(
+    app, client, login, survey, tmp_path, pdfcheck, expires, printed
+):
+    from surveyapp.tokens.service import local_today
+
+    with app.app_context():
+        day = local_today() + expires
+    s = survey(respondents=1, token_expires_on=day)
+    login("admin")
+    pdf = tmp_path / "letters.pdf"
+    pdf.write_bytes(_print_unit(client, s))
+    text = flat(pdfcheck.text(pdf))
+    assert ("trả lời trước ngày" in text) is printed
+    assert (day.strftime("%d/%m/%Y") in text) is printed
+
+
+def test_letter_and_poster_give_the_questionnaires_duration(
+    app, client, login, survey, tmp_path, pdfcheck
+):
+    s = survey(respondents=1)
+    questionnaire = load_builtin("sipas-citizen", "2024")
+    expected = duration_label(questionnaire)
+    assert expected == "10–15"
+    login("admin")
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(_print_unit(client, s))
+    poster = tmp_path / "poster.pdf"
+    response = client.get(f"/posters/{s.campaign.id}/{s.unit.id}.pdf")
+    assert response.status_code == 200
+    poster.write_bytes(response.data)
+    assert f"khoảng {expected} phút" in flat(pdfcheck.text(letter))
+    poster_text = flat(pdfcheck.text(poster))
+    assert f"khoảng {expected} phút" in poster_text and f"about {expected} minutes" in poster_text
+
+
+BASE_YAML = """
+id: demo
+version: "1"
+languages: [vi, en]
+title: {vi: "Khảo sát", en: "Survey"}
+sections:
+  - code: A
+    title: {vi: "Phần A", en: "Part A"}
+    questions:
+      - {code: q1, type: text, text: {vi: "Ý kiến", en: "Comment"}}
+"""
+
+
+def test_letter_texts_are_validated_like_the_questionnaire():
+    bad = BASE_YAML + (
+        "duration_minutes: [20, 10]\n"
+        "letter:\n"
+        "  purpose: {vi: 'Chào {name}', en: 'Hello {unit}'}\n"
+        "  thanks: {vi: 'Cảm ơn'}\n"
+        "  signature: {vi: 'x', en: 'y'}\n"
+    )
+    with pytest.raises(DefinitionValidationError) as caught:
+        parse_questionnaire(bad)
+    message = str(caught.value)
+    assert "duration_minutes" in message
+    assert "[letter purpose] unknown placeholder" in message and "{name}" not in message[:0]
+    assert "[letter thanks] «thanks» lacks the «en» translation" in message
+    assert "unknown key «signature»" in message
+    good = parse_questionnaire(
+        BASE_YAML + "duration_minutes: 7\nletter:\n  purpose: {vi: 'Mời{unit}', en: 'Hi{unit}'}\n"
+    )
+    assert duration_label(good) == "7" and dict(good.letter)["purpose"].get("en") == "Hi{unit}"
+
+
+def test_a_questionnaire_without_letter_texts_gets_a_neutral_letter(tmp_path, pdfcheck):
+    """No group is ever told it is in another group's survey: without ``letter:`` the letter
+    names the questionnaire, not SIPAS."""
+    from questionnaires import render_invitations
+
+    questionnaire = parse_questionnaire(BASE_YAML + "duration_minutes: [5, 8]\n")
+    path = tmp_path / "neutral.pdf"
+    render_invitations(
+        [("https://khaosat.example.vn/s/abc", "ABCDE-FGHJK", "Phạm Thị D")],
+        path,
+        questionnaire=questionnaire,
+        unit_name="Sở Y tế",
+    )
+    text = flat(pdfcheck.text(path))
+    assert "SIPAS" not in text and "thủ tục hành chính" not in text
+    assert "Khảo sát" in text and "5–8 phút" in text and "tại Sở Y tế" in text
+
+
+def test_each_group_letter_in_the_library_fits_the_page(tmp_path):
+    """Every built-in letter, with the longest placeholders, in both languages."""
+    from questionnaires import list_builtin, render_invitations
+    from questionnaires.invitation import InvitationEntry
+
+    for questionnaire in list_builtin():
+        assert questionnaire.letter and questionnaire.duration_minutes
+        for lang in ("vi", "en"):
+            render_invitations(
+                [
+                    InvitationEntry(
+                        "https://khaosat.example.vn/s/abc",
+                        "ABCDE-FGHJK",
+                        "Nguyễn Thị Minh Khai",
+                        "Ủy ban nhân dân phường Bến Thành",
+                        address="Số 123 đường Nguyễn Thị Minh Khai, phường Bến Thành, TP HCM",
+                        rated_units=("Sở Tư pháp", "Sở Xây dựng", "Sở Tài chính"),
+                    )
+                ],
+                tmp_path / f"{questionnaire.key}-{lang}.pdf",
+                questionnaire=questionnaire,
+                province="Thành phố Hồ Chí Minh",
+                year=2026,
+                deadline="30/09/2026",
+                lang=lang,
+            )
+
+
+def test_letters_job_records_its_pages(app, client, login, two_groups):
+    login("admin")
+    _print_unit(client, two_groups)
+    with app.app_context():
+        job = db.session.scalars(sa.select(Job)).one()
+        assert job.total == 3 and Path(job.result_path).exists()
