@@ -16,7 +16,7 @@ from surveyapp.citizen.drafts import forget_draft, open_for_respondent, save_dra
 from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.models.drafts import FormDraft
-from surveyapp.models.respondents import Respondent
+from surveyapp.models.respondents import Respondent, RespondentStatus
 from surveyapp.models.units import Unit
 from surveyapp.models.walkin import WalkinLink
 from surveyapp.responses.operations import (
@@ -69,6 +69,17 @@ NOTICES = {
         "The link has expired",
         "Thời hạn trả lời của thư mời này đã hết. Xin cảm ơn Ông/Bà đã quan tâm.",
         "The time to answer this invitation is over. Thank you for your interest.",
+    ),
+    "replaced": (
+        410,
+        "Thư mời này đã được thay thế",
+        "This invitation was replaced",
+        "Theo quy trình chọn mẫu của cuộc khảo sát, phiếu của thư mời này đã được chuyển cho "
+        "một người khác, nên đường dẫn và mã này không còn dùng được. Ông/Bà không cần làm gì "
+        "thêm. Xin cảm ơn Ông/Bà đã quan tâm.",
+        "Following the survey's sampling rules, the questionnaire of this invitation has been "
+        "passed to another person, so this link and code no longer work. You need not do "
+        "anything. Thank you for your interest.",
     ),
     "session": (
         410,
@@ -144,6 +155,8 @@ def submit(draft, questionnaire, answers, index):
     except AlreadyRecorded:
         forget_draft()
         respondent = db.session.get(Respondent, draft.respondent_id)
+        if respondent.status == RespondentStatus.REPLACED:
+            return notice("replaced")  # a reserve was released in their place meanwhile
         # A letter re-printed while this form was open replaced the token.
         return notice("answered" if respondent.token_hash == draft.token_hash else "invalid")
     except NotAccepting as error:

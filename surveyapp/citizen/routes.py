@@ -130,7 +130,9 @@ def _open(condition, show=notice):
     state = campaign_state(campaign, token=True)
     if state:
         return show(state)
-    if respondent.status in (RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED):
+    if respondent.status == RespondentStatus.REPLACED:
+        return show("replaced")
+    if respondent.status == RespondentStatus.INELIGIBLE:
         return show("invalid")
     pending = pending_units(respondent)
     if not pending:

@@ -377,6 +377,10 @@ def _seed_campaign(rng, plan, units, users, progress, previous=None) -> DemoSumm
     with transaction():
         with _timed(progress, f"Đợt {year}, bảng hỏi", f"campaign {year}, questionnaires"):
             campaign = _create_campaign(plan, previous)
+            if previous is None:
+                # Last year's campaign is replayed today: its letters' links work until
+                # it is closed below, then expire with its survey period again.
+                campaign.token_expires_on = local_today()
         count = len(plan.lists)
         with _timed(progress, f"{year}: danh sách của {count} đơn vị (kiểm tra)",
                     f"{year}: lists of {count} units (checked)"):  # fmt: skip
@@ -405,7 +409,9 @@ def _seed_campaign(rng, plan, units, users, progress, previous=None) -> DemoSumm
         _scoring_run(summary, plan, users["admin"].id)
     if previous is None:
         with transaction():
-            transition(db.session.get(Campaign, campaign.id), CampaignStatus.CLOSED)
+            closed = db.session.get(Campaign, campaign.id)
+            closed.token_expires_on = None
+            transition(closed, CampaignStatus.CLOSED)
     return summary
 
 

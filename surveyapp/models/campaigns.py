@@ -65,6 +65,11 @@ class Campaign(db.Model):
 
     previous_campaign = relationship("Campaign", remote_side=[id])
 
+    @property
+    def links_expire_on(self) -> date | None:
+        """The last day citizens' links work: the day set, or else the survey's end."""
+        return self.token_expires_on or self.period_end
+
     def __repr__(self) -> str:
         return f"<Campaign {self.code} {self.status}>"
 

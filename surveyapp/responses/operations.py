@@ -28,8 +28,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Questionnaire, clean_answers, load_builtin
 from surveyapp.core.codes import hash_token
-from surveyapp.db import monday_of, utcnow
+from surveyapp.db import monday_of
 from surveyapp.extensions import db
+from surveyapp.i18n import timezone
 from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.respondents import (
@@ -78,7 +79,9 @@ class NotAccepting(ResponseError):
 
 
 def today() -> dt.date:
-    return utcnow().date()
+    """Today in the survey's zone (Asia/Ho_Chi_Minh): a link valid "until 31/10" works
+    until midnight there, and the week of an answer is the local week."""
+    return dt.datetime.now(timezone()).date()
 
 
 def campaign_state(campaign: Campaign, *, token: bool = False) -> str | None:
@@ -87,7 +90,8 @@ def campaign_state(campaign: Campaign, *, token: bool = False) -> str | None:
         return "not_open"
     if campaign.status == CampaignStatus.CLOSED:
         return "closed"
-    if token and campaign.token_expires_on is not None and campaign.token_expires_on < today():
+    expires_on = campaign.links_expire_on
+    if token and expires_on is not None and expires_on < today():
         return "expired"
     return None
 
@@ -304,10 +308,12 @@ def _claimable(respondent_id: int, token_hash: str | None) -> list:
     ]
     open_campaigns = sa.select(Campaign.id).where(Campaign.status == CampaignStatus.FIELDWORK)
     if token_hash is not None:
+        # A replaced citizen's form, opened before the reserve was released, is refused.
+        conditions.append(Respondent.status != RespondentStatus.REPLACED)
         conditions.append(Respondent.token_hash == token_hash)
-        open_campaigns = open_campaigns.where(
-            sa.or_(Campaign.token_expires_on.is_(None), Campaign.token_expires_on >= today())
-        )
+        # A blank expiry date means the survey's end (Campaign.links_expire_on).
+        expires_on = sa.func.coalesce(Campaign.token_expires_on, Campaign.period_end)
+        open_campaigns = open_campaigns.where(sa.or_(expires_on.is_(None), expires_on >= today()))
     conditions.append(Respondent.campaign_id.in_(open_campaigns))
     return conditions
 

@@ -39,6 +39,7 @@ def survey(app, factory):
         status="fieldwork",
         group="citizen",
         token_expires_on=None,
+        period_end=date(2030, 12, 31),
         selection="primary",
         released=False,
         targets=(),
@@ -48,7 +49,7 @@ def survey(app, factory):
         campaign = factory.campaign(
             status=status,
             period_start=date(2024, 1, 1),
-            period_end=date(2030, 12, 31),
+            period_end=period_end,
             token_expires_on=token_expires_on,
         )
         unit = factory.unit(name="UBND phường Thắng Tam")
