@@ -16,7 +16,9 @@ or :func:`require_unit`.
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -28,7 +30,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models.respondents import Respondent
-from surveyapp.models.users import Role, User
+from surveyapp.models.users import Role, User, UserSession
 
 ALL_ROLES = frozenset(Role)
 
@@ -87,16 +89,30 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def session_id_hash(session_id: str) -> str:
+    """The keyed hash under which a session id is stored (never the id itself)."""
+    return hmac.new(derive_key("session-id"), session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _session_row_query(session_id: str):
+    return sa.select(UserSession).where(
+        UserSession.id_hash == session_id_hash(session_id), UserSession.expires_at > utcnow()
+    )
+
+
 def _load_user() -> None:
     g.user = None
     if request.endpoint == "static":
         return
-    user_id = session.get("uid")
-    if user_id is None:
+    session_id = session.get("sid")
+    if not isinstance(session_id, str):
+        if "uid" in session:  # a cookie from before server-side sessions
+            _clear_session()
         return
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.session_version != session.get("sv"):
-        # Disabled account or "log out everywhere": this session ends now.
+    row = db.session.execute(_session_row_query(session_id)).scalar_one_or_none()
+    user = db.session.get(User, row.user_id) if row is not None else None
+    if user is None or not user.active:
+        # Logged out, password changed, disabled, expired or "log out everywhere".
         _clear_session()
         return
     g.user = user
@@ -109,25 +125,62 @@ def _clear_session() -> None:
         session["lang"] = lang
 
 
+def start_session(user: User) -> str:
+    """Record a new server-side session for ``user`` and return its id (for the cookie).
+
+    Expired sessions are deleted on the way (each sign-in tidies the table).
+    """
+    now = utcnow()
+    db.session.execute(sa.delete(UserSession).where(UserSession.expires_at <= now))
+    session_id = secrets.token_urlsafe(32)
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    if not isinstance(lifetime, timedelta):
+        lifetime = timedelta(seconds=lifetime)
+    db.session.add(
+        UserSession(
+            id_hash=session_id_hash(session_id),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return session_id
+
+
+def _end_current_session() -> None:
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        db.session.execute(
+            sa.delete(UserSession).where(UserSession.id_hash == session_id_hash(session_id))
+        )
+
+
 def login_user(user: User) -> None:
     """Start a fresh session for ``user`` (nothing from the anonymous session is kept
     but the language, so a planted session cannot be carried over)."""
+    _end_current_session()
     _clear_session()
-    session["uid"] = user.id
-    session["sv"] = user.session_version
+    session["sid"] = start_session(user)
     session.permanent = True
     user.last_login_at = utcnow()
     g.user = user
 
 
 def logout_user() -> None:
+    """End this session on the server: a copy of the cookie no longer signs anyone in."""
+    _end_current_session()
     _clear_session()
     g.user = None
 
 
 def end_all_sessions(user: User) -> None:
-    """End every existing session of ``user`` (on disable or "log out everywhere")."""
-    user.session_version = (user.session_version or 0) + 1
+    """End every session of ``user`` (disable, password change or reset, "log out
+    everywhere")."""
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
+
+
+# Pages a user who must change a one-time password may still open.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "core.set_language"})
 
 
 def _enforce_access():
@@ -145,6 +198,8 @@ def _enforce_access():
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(401)
+    if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
     if user.role not in access:
         abort(403)
     return None
@@ -265,7 +320,7 @@ def _security_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("PRODUCTION"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if "uid" in session or request.endpoint != "static":
+    if "sid" in session or request.endpoint != "static":
         # Pages can show personal data: never store them in shared caches.
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,9 +1,26 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import contains_eager
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.auth.forms import LoginForm, UserForm
-from surveyapp.auth.users import UserInputError, create_user, set_active
+from surveyapp.auth.forms import (
+    ChangePasswordForm,
+    FocalPointsForm,
+    LoginForm,
+    UserEditForm,
+    UserForm,
+)
+from surveyapp.auth.users import (
+    FOCAL_POINT_CSV_HEADER,
+    UserInputError,
+    change_password,
+    create_focal_points,
+    create_user,
+    reset_password,
+    set_active,
+    update_user,
+)
+from surveyapp.csvsafe import csv_response
 from surveyapp.extensions import db
 from surveyapp.i18n import label, t
 from surveyapp.models.units import Unit
@@ -103,25 +120,77 @@ def logout_everywhere():
 # --- account pages (DOHA administrators) -----------------------------------------------
 
 
+@bp.route("/password", methods=["GET", "POST"], endpoint="change_password")
+@login_required
+def change_password_page():
+    """Every user changes their own password (and must, after a reset)."""
+    form = ChangePasswordForm()
+    user = current_user()
+    if form.validate_on_submit():
+        try:
+            change_password(
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                form.confirm_password.data,
+            )
+        except UserInputError as exc:
+            getattr(form, exc.field).errors.append(t(exc.message_vi, exc.message_en))
+        else:
+            flash(
+                t(
+                    "Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.",
+                    "Password changed. Every other session has ended.",
+                ),
+                "info",
+            )
+            return redirect(url_for("core.index"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
+
+
+# --- account pages (DOHA administrators) -----------------------------------------------
+
+USERS_PER_PAGE = 50
+
+
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users():
-    rows = db.session.execute(
-        sa.select(User, Unit.code, Unit.name)
-        .outerjoin(Unit, User.unit_id == Unit.id)
+    query = (
+        sa.select(User)
+        .outerjoin(User.unit)
+        .options(contains_eager(User.unit))
         .order_by(User.username)
-    ).all()
-    return render_template("auth/users.html", rows=rows)
+    )
+    search = request.args.get("q", "").strip()
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.username).like(pattern),
+                sa.func.lower(User.full_name).like(pattern),
+                sa.func.lower(Unit.code).like(pattern),
+            )
+        )
+    if request.args.get("role") in {r.value for r in Role}:
+        query = query.where(User.role == Role(request.args["role"]))
+    page = db.paginate(query, per_page=USERS_PER_PAGE, error_out=False, count=True)
+    return render_template("auth/users.html", page=page, search=search, roles=list(Role))
+
+
+def _role_and_unit_choices(form) -> None:
+    form.role.choices = [SelectChoice(r.value, label(r)) for r in Role]
+    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+    none = SelectChoice("", t("— Không gắn đơn vị —", "— No unit —"))
+    form.unit_code.choices = [none] + [SelectChoice(u.code, f"{u.code} — {u.name}") for u in units]
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def create_account():
     form = UserForm()
-    form.role.choices = [SelectChoice(r.value, label(r)) for r in Role]
-    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
-    none = SelectChoice("", t("— Không gắn đơn vị —", "— No unit —"))
-    form.unit_code.choices = [none] + [SelectChoice(u.code, f"{u.code} — {u.name}") for u in units]
+    _role_and_unit_choices(form)
     if form.validate_on_submit():
         try:
             create_user(
@@ -155,6 +224,82 @@ def set_account_active(user_id: int):
     set_active(user, request.form.get("active") == "1")
     flash(t("Đã cập nhật tài khoản.", "Account updated."), "info")
     return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_account(user_id: int):
+    """Role, unit and name; disabling and the password reset are buttons on this page."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    _role_and_unit_choices(form)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.unit_code.data = user.unit.code if user.unit else ""
+    elif form.validate_on_submit():
+        if user.id == current_user().id and form.role.data != Role.ADMIN.value:
+            form.role.errors.append(
+                t(
+                    "Bạn không thể tự bỏ quyền quản trị của mình.",
+                    "You cannot remove your own administrator role.",
+                )
+            )
+        else:
+            try:
+                update_user(
+                    user, Role(form.role.data), form.unit_code.data or None, form.full_name.data
+                )
+            except UserInputError as exc:
+                field = form.unit_code if exc.field == "unit" else getattr(form, exc.field)
+                field.errors.append(t(exc.message_vi, exc.message_en))
+            else:
+                flash(t("Đã cập nhật tài khoản.", "Account updated."), "info")
+                return redirect(url_for("auth.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_edit.html", form=form, user=user), status
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reset_account_password(user_id: int):
+    """A one-time password, shown once on this response, to be changed at next sign-in."""
+    user = _other_user_or_404(user_id)
+    password = reset_password(user)
+    return render_template("auth/one_time_password.html", user=user, password=password)
+
+
+@bp.route("/users/focal-points", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create_focal_point_accounts():
+    """Focal points for the registry's units that have none, as a CSV of logins and
+    one-time passwords: the response is the only copy (never stored, never cached)."""
+    form = FocalPointsForm()
+    if form.validate_on_submit():
+        codes = [c for c in form.unit_codes.data.replace(",", "\n").split() if c.strip()]
+        try:
+            created = create_focal_points(codes or None)
+        except UserInputError as exc:
+            form.unit_codes.errors.append(t(exc.message_vi, exc.message_en))
+        else:
+            if created:
+                rows = [(a.username, a.password, a.unit_code, a.unit_name) for a in created]
+                response = csv_response(rows, FOCAL_POINT_CSV_HEADER, "dau-moi-mat-khau.csv")
+                response.headers["Cache-Control"] = "no-store"
+                return response
+            form.unit_codes.errors.append(
+                t(
+                    "Mọi đơn vị đã chọn đều đã có đầu mối: không tạo tài khoản nào.",
+                    "Every chosen unit already has a focal point: no account was created.",
+                )
+            )
+    without = db.session.scalar(
+        sa.select(sa.func.count(Unit.id)).where(
+            Unit.active,
+            ~sa.exists().where(User.unit_id == Unit.id, User.role == Role.FOCAL_POINT),
+        )
+    )
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/focal_points.html", form=form, without=without), status
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])

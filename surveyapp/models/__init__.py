@@ -37,7 +37,7 @@ from surveyapp.models.respondents import (
 )
 from surveyapp.models.responses import Ballot, Response, ResponseMode
 from surveyapp.models.units import Registry, Unit
-from surveyapp.models.users import ROLE_LABELS, Role, User
+from surveyapp.models.users import ROLE_LABELS, Role, User, UserSession
 from surveyapp.models.walkin import WalkinLink
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "TargetStatus",
     "Unit",
     "User",
+    "UserSession",
     "WalkinLink",
     "group_label",
 ]

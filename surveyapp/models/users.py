@@ -46,9 +46,9 @@ class User(db.Model):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on "log out everywhere" and when the account is disabled: a session whose
-    # stored version differs is ended on its next request.
-    session_version: Mapped[int] = mapped_column(default=1)
+    # Set by an administrator's password reset: the one-time password only opens the
+    # page that changes it.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -56,3 +56,21 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server so that logout, a password change and
+    disabling the account end it everywhere (several hosts share the database).
+
+    The browser holds the session id (in Flask's signed cookie); the table holds only a
+    keyed hash of it (security.session_id_hash), so reading the database does not give
+    anyone a session.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -24,8 +24,8 @@ Fixtures
                  questionnaire_id="sipas-citizen", questionnaire_version="2024")``,
                  ``factory.add(obj, ...)`` for any other model instance.
 ``login``        ``login(role, **user_kwargs) -> User``: creates a user of that role (a unit
-                 is made for focal points) and signs ``client`` in by writing the session
-                 (no password round trip). ``login(user=existing_user)`` signs in a user.
+                 is made for focal points) and signs ``client`` in by recording a server-side
+                 session and writing its id in the cookie (no password round trip). ``login(user=existing_user)`` signs in a user.
 ``db_session``   context manager: ``with db_session() as s: s.scalars(...)`` runs inside an
                  application context and commits at the end.
 ``PASSWORD``     the password of users made by the factory (module constant).
@@ -261,12 +261,16 @@ def factory(app):
 @pytest.fixture
 def login(client, factory):
     def sign_in(role="admin", user=None, **user_kwargs):
+        from surveyapp.security import start_session
+
         if user is None:
             user = factory.user(role=role, **user_kwargs)
+        with factory.app.app_context():
+            session_id = start_session(user)  # a server-side session, as a sign-in makes
+            db.session.commit()
         with client.session_transaction() as session:
             session.clear()
-            session["uid"] = user.id
-            session["sv"] = user.session_version
+            session["sid"] = session_id
         return user
 
     return sign_in
