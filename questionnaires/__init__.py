@@ -33,6 +33,15 @@ from questionnaires.model import (
 )
 from questionnaires.pdf import render_questionnaire_pdf
 from questionnaires.qr import QrCodeError, QrPlan, qr_matrix
+from questionnaires.relevance import (
+    RelevanceRule,
+    decided_irrelevant,
+    expression_data,
+    irrelevant_questions,
+    relevance_rules,
+    relevant_answers,
+    rule_witnesses,
+)
 from questionnaires.validation import (
     DefinitionError,
     DefinitionSyntaxError,
@@ -75,6 +84,14 @@ __all__ = [
     "parse_questionnaire",
     "parse_xpath",
     "to_definition",
+    # skip logic across pages
+    "RelevanceRule",
+    "decided_irrelevant",
+    "expression_data",
+    "irrelevant_questions",
+    "relevance_rules",
+    "relevant_answers",
+    "rule_witnesses",
     # printable PDFs, QR codes, invitations, batches
     "BatchInputError",
     "BatchResult",

@@ -2,10 +2,17 @@
 
 * A section is shown only when at least one of its questions is relevant given the
   answers so far; Next and Back skip the others.
+* A question whose relevance reads only answers of earlier pages is left out of its page
+  when it does not apply (no script needed), and the draft keeps only answers that still
+  apply (:func:`questionnaires.relevant_answers`): going back and changing an answer
+  removes the later answers it made irrelevant.
+* The counter ("Phần x / y") counts the pages passed that were shown, this page, and the
+  pages ahead that are shown or may still be (their rule reads an answer not given yet),
+  so moving forward adds one to x and y never grows.
 * Within a page, a question whose relevance depends on an answer on the same page is
   shown with a note saying when to answer it; the server neither requires nor keeps its
-  answer when it is not relevant. static/js/citizen.js hides such questions when it can
-  (simple conditions only: ``code = n``, ``code in (...)``, ``selected(code, n)``).
+  answer when it is not relevant. static/js/relevance.js hides such questions (any rule
+  of the relevance language, evaluated like the server does).
 * Answers are kept in the draft as JSON values and turned back into field data here.
 """
 
@@ -22,9 +29,13 @@ from questionnaires import (
     QuestionType,
     build_form_class,
     clean_answers,
+    decided_irrelevant,
+    expression_data,
     parse_expression,
+    relevant_answers,
 )
 from questionnaires.expressions import Compare, InList, Selected
+from questionnaires.relevance import section_of
 
 _FORM_CLASSES: dict[tuple[str, str, str, int], type] = {}
 
@@ -71,6 +82,39 @@ def shown_sections(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> 
     return [
         i for i in range(len(questionnaire.sections)) if section_shown(questionnaire, i, answers)
     ]
+
+
+def counted_sections(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> list[int]:
+    """The pages the counter counts while on page ``index`` (see the module's notes)."""
+    where = section_of(questionnaire)
+
+    def undecided(i: int) -> bool:
+        return any(
+            code not in answers and where.get(code, -1) >= index
+            for q in questionnaire.sections[i].questions
+            if q.relevant
+            for code in parse_expression(q.relevant).references()
+        )
+
+    return [
+        i
+        for i in range(len(questionnaire.sections))
+        if i == index or section_shown(questionnaire, i, answers) or (i > index and undecided(i))
+    ]
+
+
+def hidden_questions(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> frozenset[str]:
+    """Questions of page ``index`` left out: earlier pages' answers make them irrelevant."""
+    return decided_irrelevant(questionnaire, index, answers)
+
+
+def keep_relevant(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft's answers without those that no longer apply."""
+    return relevant_answers(questionnaire, answers)
 
 
 def section_codes(questionnaire: Questionnaire, index: int) -> set[str]:
@@ -152,6 +196,26 @@ def simple_condition(question: Question) -> tuple[str, tuple[str, ...]] | None:
     if isinstance(expression, Selected):
         return expression.code, (str(expression.value),)
     return None
+
+
+def rule_data(question: Question) -> list:
+    """The question's rule for static/js/relevance.js."""
+    return expression_data(parse_expression(question.relevant))
+
+
+def referenced_earlier(
+    questionnaire: Questionnaire, index: int, answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Earlier pages' answers that this page's rules read (the script needs them when a
+    rule mixes an earlier answer with one on this page)."""
+    earlier = answers_before(questionnaire, index, answers)
+    read = {
+        code
+        for q in questionnaire.sections[index].questions
+        if q.relevant
+        for code in parse_expression(q.relevant).references()
+    }
+    return {code: value for code, value in earlier.items() if code in read}
 
 
 def condition_note(

@@ -159,31 +159,35 @@ def _builtin(questionnaire_id: str, version: str):
 
 def _current_index(questionnaire, draft) -> int:
     index = min(max(draft.step, 0), len(questionnaire.sections) - 1)
-    if engine.section_shown(questionnaire, index, draft.answers):
+    answers = engine.keep_relevant(questionnaire, draft.answers)
+    if engine.section_shown(questionnaire, index, answers):
         return index
-    return engine.first_section(questionnaire, draft.answers)
+    return engine.first_section(questionnaire, answers)
 
 
 def _render_form(questionnaire, draft, index, form, status=200):
-    shown = engine.shown_sections(questionnaire, draft.answers)
+    answers = engine.keep_relevant(questionnaire, draft.answers)
+    counted = engine.counted_sections(questionnaire, index, answers)
     lang = current_language()
     section = questionnaire.sections[index]
     unit = db.session.get(Unit, draft.rated_unit_id)
     notes = {
         q.code: engine.condition_note(questionnaire, index, q, lang) for q in section.questions
     }
-    conditions = {q.code: engine.simple_condition(q) for q in section.questions}
+    rules = {q.code: engine.rule_data(q) for q in section.questions if notes[q.code]}
     page = render_template(
         "citizen/form.html",
         questionnaire=questionnaire,
         section=section,
         form=form,
         unit=unit,
-        position=(shown.index(index) + 1 if index in shown else 1, max(len(shown), 1)),
-        has_previous=engine.previous_section(questionnaire, index, draft.answers) is not None,
-        is_last=engine.next_section(questionnaire, index, draft.answers) is None,
+        position=(counted.index(index) + 1, len(counted)),
+        has_previous=engine.previous_section(questionnaire, index, answers) is not None,
+        is_last=engine.next_section(questionnaire, index, answers) is None,
         notes=notes,
-        conditions=conditions,
+        rules=rules,
+        earlier=engine.referenced_earlier(questionnaire, index, answers),
+        hidden=engine.hidden_questions(questionnaire, index, answers),
     )
     return page, status
 
@@ -198,16 +202,20 @@ def form():
     index = _current_index(questionnaire, draft)
     form_cls = engine.form_class(questionnaire, current_language(), index)
     if request.method == "GET":
-        data = engine.field_data(questionnaire, draft.answers)
+        data = engine.field_data(questionnaire, engine.keep_relevant(questionnaire, draft.answers))
         return _render_form(questionnaire, draft, index, form_cls(formdata=None, data=data))
     page_form = form_cls()
-    page_form.earlier_answers = engine.answers_before(questionnaire, index, draft.answers)
+    page_form.earlier_answers = engine.answers_before(
+        questionnaire, index, engine.keep_relevant(questionnaire, draft.answers)
+    )
     valid = page_form.validate()
     csrf_errors = getattr(getattr(page_form, "csrf_token", None), "errors", None)
     if csrf_errors:
         return _render_form(questionnaire, draft, index, page_form, 400)
     page_codes = engine.section_codes(questionnaire, index)
-    answers = engine.merge(draft.answers, page_codes, json_safe(page_form.answers))
+    answers = engine.keep_relevant(
+        questionnaire, engine.merge(draft.answers, page_codes, json_safe(page_form.answers))
+    )
     action = request.form.get("action", "next")
     if action == "back" or action.startswith("lang-"):
         # Keep what was answered on this page, even when incomplete.
