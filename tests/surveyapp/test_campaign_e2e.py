@@ -1,0 +1,500 @@
+"""One whole campaign, run in a real browser by every role (issue 10, "The campaign test").
+
+The administrator of the Department creates a campaign with two respondent groups and
+imports the units; a unit's focal point uploads a messy Excel list of citizens and a list
+of its officials; the administrator uploads a second unit's list for it, previews, draws,
+locks and prints the letters; a citizen opens the link read from the printed letter's QR
+code on a phone; an enumerator logs attempts and a refusal, the supervisor releases a
+reserve and the enumerator interviews it; a clerk keys an official's paper form; the
+administrator closes the campaign, scores it and downloads the file the Department
+imports, which lists every sampled unit, the one nobody answered for included.
+
+Every step goes through the pages as people click them (CSRF on, real logins, downloads
+saved from the browser) and asserts on what pages and files show. Playwright drives
+Debian's chromium; PostgreSQL only (the production database); skipped with the reason
+when chromium, Playwright or PostgreSQL is missing, unless REQUIRE_BROWSER=1 /
+REQUIRE_POSTGRES=1 (then it fails).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from surveyapp.extensions import db
+from surveyapp.models import Unit
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+PHONE = {"width": 390, "height": 844}
+
+UNITS_CSV = (
+    "code,name,level_label,parent_code\n"
+    "P-TANDINH,Phường Tân Định,UBND cấp xã,\n"
+    "P-BENTHANH,Phường Bến Thành,UBND cấp xã,\n"
+    'SNV,Sở Nội vụ,"Sở, ban, ngành",\n'
+)
+
+
+def _browser_or_skip():
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed"
+    if reason is None and not shutil.which(CHROMIUM):
+        reason = f"chromium not found at {CHROMIUM}"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sync_playwright
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url  # the address printed in letters and QR codes
+    yield url
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+# ----------------------------------------------------------------------------- the lists
+
+
+def _day(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def citizens_xlsx(path: Path, today: date) -> Path:
+    """Phường Tân Định's list as a one-stop counter exports it: a title row, Vietnamese
+    headers, phones written every which way (one unusable and no address: excluded; one
+    unusable but with an address: kept), a dossier entered twice, a person listed twice,
+    dates as Excel dates and as text."""
+    done = today - timedelta(days=40)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách"
+    sheet.append(["DANH SÁCH TỔ CHỨC, CÁ NHÂN ĐÃ NHẬN KẾT QUẢ GIẢI QUYẾT TTHC"])
+    sheet.append(
+        ["STT", "Họ và tên", "Số điện thoại", "Địa chỉ", "Mã hồ sơ", "Ngày trả kết quả",
+         "Lĩnh vực"]
+    )  # fmt: skip
+    rows = [
+        ("Nguyễn Văn An", "0912 345 678", "12 Trần Quang Khải", "HS-001", done, "Hộ tịch"),
+        ("TRẦN THỊ BÌNH", "+84 98.765.4321", "", "HS-002", _day(done), "Hộ tịch"),
+        ("Lê  văn   Cường", "0903-111-222", "", "HS-003", done, "Đất đai"),
+        ("Phạm Thị Dung", "12345", "", "HS-004", done, "Đất đai"),  # no contact: excluded
+        ("Hoàng Văn Em", "12345", "45 Hai Bà Trưng", "HS-005", done, "Xây dựng"),  # kept
+        ("Võ Thị Phượng", "0934567890", "", "HS-002", done, "Hộ tịch"),  # dossier twice
+        ("Nguyễn Văn An", "0912345678", "", "HS-006", done, "Hộ tịch"),  # person twice
+        ("Đặng Văn Giang", "0945 678 901", "", "HS-007", _day(done), "Tư pháp"),
+    ]
+    for number, row in enumerate(rows, start=1):
+        sheet.append([number, *row])
+    book.save(path)
+    return path
+
+
+def officials_xlsx(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Họ và tên", "Chức vụ", "Số điện thoại"])
+    for row in [
+        ("Bùi Văn Hải", "Chủ tịch UBND phường", "0911000001"),
+        ("Đỗ Thị Lan", "Công chức Văn phòng - Thống kê", "0911000002"),
+        ("Ngô Văn Minh", "Công chức Tư pháp - Hộ tịch", "0911000003"),
+        ("Trịnh Thị Ngọc", "Viên chức", "0911000004"),
+    ]:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def other_unit_csv(path: Path, today: date) -> Path:
+    done = _day(today - timedelta(days=30))
+    lines = ["Họ và tên,Số điện thoại,Ngày trả kết quả"] + [
+        f"{name},09{n:08d},{done}"
+        for n, name in enumerate(["Cao Văn Quý", "Lý Thị Sen", "Mai Văn Tài", "Tạ Thị Uyên"])
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def sign_in(browser, base: str, username: str, **context):
+    context = browser.new_context(**context)
+    page = context.new_page()
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    assert "/auth/login" not in page.url, page.content()[:2000]
+    return page
+
+
+def download(page, click, folder: Path) -> Path:
+    with page.expect_download() as info:
+        click()
+    target = folder / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+def flash_text(page) -> str:
+    return " ".join(page.locator(".flash, .alert").all_inner_texts())
+
+
+def answer_shown(page, choice: int = 3) -> None:
+    """Answer every shown, unanswered question on the page: radio groups by the label of
+    option ``choice`` (or the last one), number boxes with 3."""
+    for question in page.locator("fieldset.question").all():
+        if not question.is_visible():
+            continue
+        radios = question.locator("input[type=radio]")
+        if radios.count() and not question.locator("input:checked").count():
+            question.locator("label").nth(min(choice, radios.count() - 1)).click()
+    for number in page.locator("input[type=number]").all():
+        if number.is_visible() and not number.input_value():
+            number.fill("3")
+
+
+def pdf_text(pdf: Path) -> list[str]:
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return pages.split("\f")
+
+
+def render(pdf: Path, page: int, prefix: Path) -> Path:
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", "-f", str(page), "-l", str(page),
+         str(pdf), str(prefix)],
+        check=True,
+    )  # fmt: skip
+    return Path(f"{prefix}.png")
+
+
+def qr_links(png: Path) -> list[str]:
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    return [s.data.decode() for s in decode(Image.open(png)) if s.type == "QRCODE"]
+
+
+CODE_RE = re.compile(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b")
+
+
+# ----------------------------------------------------------------------------- the test
+
+
+@pytest.mark.browser
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
+    sync_playwright = _browser_or_skip()
+    base = live_server
+    today = date.today()
+    # Screenshots of each step (E2E_SHOTS=folder keeps them for a person to look at).
+    shots = Path(os.environ.get("E2E_SHOTS") or tmp_path / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    files = shots / "files"
+    files.mkdir(exist_ok=True)
+
+    factory.user("admin", username="doha", full_name="Chuyên viên Sở Nội vụ")
+    factory.user("supervisor", username="giamsat", full_name="Giám sát viên")
+    factory.user("enumerator", username="dtv1", full_name="Điều tra viên Một")
+    factory.user("clerk", username="nhaplieu", full_name="Nhân viên nhập liệu")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        admin = sign_in(browser, base, "doha", accept_downloads=True)
+
+        # --- the administrator imports the units and creates the campaign ----------------
+        units_file = files / "don-vi.csv"
+        units_file.write_text(UNITS_CSV, encoding="utf-8")
+        admin.goto(f"{base}/units/import")
+        admin.get_by_label("Tệp CSV").set_input_files(units_file)
+        admin.get_by_role("button", name="Nhập").click()
+        assert "Đã nhập: 3 đơn vị mới" in flash_text(admin)
+        assert admin.get_by_text("Phường Tân Định").count()
+
+        # The focal point of Phường Tân Định: an account made for the unit just imported.
+        with app.app_context():
+            tan_dinh = db.session.scalar(sa.select(Unit).where(Unit.code == "P-TANDINH"))
+            db.session.expunge(tan_dinh)
+        factory.user("focal_point", username="tandinh", unit=tan_dinh)
+
+        admin.goto(f"{base}/campaigns/new")
+        admin.get_by_label("Mã đợt").fill(f"{today.year}-HCM")
+        admin.get_by_label("Tên đợt khảo sát").fill(f"Khảo sát Chỉ số CCHC năm {today.year}")
+        admin.get_by_label("Bắt đầu khảo sát").fill(_day(today - timedelta(days=150)))
+        admin.get_by_label("Kết thúc khảo sát").fill(_day(today + timedelta(days=30)))
+        admin.get_by_role("button", name="Lưu").click()
+        assert "Đã lưu đợt khảo sát." in flash_text(admin)
+        campaign_url = admin.url
+        campaign_id = int(campaign_url.rstrip("/").rsplit("/", 1)[1])
+
+        for group, questionnaire in (("citizen", "sipas-citizen"), ("official", "par-officials")):
+            choose_group(admin, group)
+            admin.get_by_label("Bảng hỏi", exact=True).select_option(f"{questionnaire}@2025")
+            admin.get_by_role("button", name="Lưu bảng hỏi").click()
+            assert "Đã lưu bảng hỏi cho nhóm." in flash_text(admin)
+        admin.screenshot(path=shots / "01-campaign.png", full_page=True)
+
+        # --- the focal point uploads the unit's two lists --------------------------------
+        focal = sign_in(browser, base, "tandinh")
+        focal.goto(f"{base}/frames/")
+        focal.get_by_role("link", name="Tải lên Người dân, tổ chức").click()
+        focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
+            citizens_xlsx(files / "danh-sach-nguoi-dan.xlsx", today)
+        )
+        focal.get_by_role("button", name="Tải lên và kiểm tra").click()
+        report = focal.locator("main").inner_text()
+        focal.screenshot(path=shots / "02-citizens-report.png", full_page=True)
+        assert "5 dòng hợp lệ" in flash_text(focal), flash_text(focal)
+        assert "1 dòng bị loại" in flash_text(focal)
+        assert "Trùng (giữ một): 2" in report
+        issues = [r.inner_text() for r in focal.locator("tbody tr").all()]
+        assert any(r.startswith("6\t") and "12345" in r and "Lỗi" in r for r in issues), issues
+        assert any("HS-002" in r and "Trùng mã hồ sơ" in r for r in issues), issues
+        assert any("Trùng họ tên và số điện thoại" in r for r in issues), issues
+
+        focal.goto(f"{base}/frames/")
+        focal.get_by_role("link", name="Tải lên Cán bộ, công chức, viên chức").click()
+        focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
+            officials_xlsx(files / "danh-sach-can-bo.xlsx")
+        )
+        focal.get_by_role("button", name="Tải lên và kiểm tra").click()
+        assert "4 dòng hợp lệ" in flash_text(focal), flash_text(focal)
+
+        # --- the administrator uploads Phường Bến Thành's list on its behalf -------------
+        admin.goto(f"{base}/frames/")
+        admin.get_by_label("Tải danh sách thay cho đơn vị").select_option(
+            label="P-BENTHANH — Phường Bến Thành"
+        )
+        admin.get_by_label("Loại danh sách").select_option("citizens")
+        admin.get_by_role("button", name="Tiếp tục").click()
+        admin.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
+            other_unit_csv(files / "ben-thanh.csv", today)
+        )
+        admin.get_by_role("button", name="Tải lên và kiểm tra").click()
+        assert "4 dòng hợp lệ" in flash_text(admin), flash_text(admin)
+
+        # --- the administrator previews, draws and locks ---------------------------------
+        admin.goto(f"{base}/draws/{campaign_id}")
+        assert "13" in admin.locator("main").inner_text()  # 5 + 4 + 4 people in the frame
+        admin.get_by_label("Cỡ mẫu n").fill("2")
+        admin.get_by_label("Dự phòng", exact=True).fill("1")
+        admin.get_by_role("button", name="Xem trước phân bổ").click()
+        preview = admin.locator("section", has=admin.locator("#preview")).inner_text()
+        admin.screenshot(path=shots / "03-preview.png", full_page=True)
+        assert "P-TANDINH" in preview and "P-BENTHANH" in preview, preview
+        admin.get_by_text("Chọn thử với hạt giống tự đặt").click()
+        admin.get_by_label("Hạt giống ngẫu nhiên").fill("20261208")
+        admin.get_by_role("button", name="Chọn mẫu", exact=True).click()
+        assert "Đã chọn mẫu: 6 người chính thức và 3 dự phòng trong 3 tầng" in flash_text(admin), (
+            flash_text(admin)
+        )
+        admin.get_by_label(re.compile("Tôi hiểu: khoá mẫu")).check()
+        admin.get_by_role("button", name="Khoá mẫu").click()
+        assert "Đã khoá mẫu." in flash_text(admin)
+
+        admin.goto(campaign_url)
+        admin.get_by_role("button", name="Bắt đầu khảo sát").click()
+        assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
+
+        # --- letters for Phường Tân Định (both groups) ----------------------------------
+        admin.goto(f"{base}/tokens/")
+        admin.get_by_role("link", name="P-TANDINH — Phường Tân Định").click()
+        admin.get_by_role("button", name="Tạo mã và in thư (PDF)").click()
+        admin.wait_for_url(re.compile(r"/tokens/jobs/"))
+        assert "Đã xong: 4 thư" in admin.locator("main").inner_text()
+        letters = download(
+            admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
+        )
+        pages = pdf_text(letters)
+        by_name = {}
+        for number, text in enumerate(pages, start=1):
+            for name in ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em",
+                         "Đặng Văn Giang", "Bùi Văn Hải", "Đỗ Thị Lan", "Ngô Văn Minh",
+                         "Trịnh Thị Ngọc"):  # fmt: skip
+                if name in text:
+                    by_name[name] = number
+        assert len(by_name) == 4, by_name
+        citizens = [n for n in by_name if n in ("Nguyễn Văn An", "Trần Thị Bình",
+                    "Lê Văn Cường", "Hoàng Văn Em", "Đặng Văn Giang")]  # fmt: skip
+        officials = [n for n in by_name if n not in citizens]
+        assert len(citizens) == 2 and len(officials) == 2, by_name
+        web_citizen, refusing_citizen = citizens
+        png = render(letters, by_name[web_citizen], tmp_path / "letter")
+        (link,) = qr_links(png)
+        assert link.startswith(f"{base}/s/"), link
+        official = officials[0]
+        (official_code,) = CODE_RE.findall(pages[by_name[official] - 1])
+
+        # --- a citizen answers on a phone ------------------------------------------------
+        phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        citizen = phone.new_page()
+        citizen.goto(link)
+        assert citizen.url == f"{base}/s/form"
+        assert "Phường Tân Định" in citizen.locator(".rated-unit").inner_text()
+        shown_sections = []
+        for _ in range(15):
+            if citizen.get_by_role("heading", name="Cảm ơn Ông/Bà!").count():
+                break
+            section = citizen.locator("form#citizen-form").get_attribute("data-section")
+            shown_sections.append(section)
+            if section == "A":
+                citizen.locator("label[for=a6-0]").click()  # in person at the counter
+            if section == "F":
+                citizen.locator("label[for=f1-1]").click()  # gave no feedback
+                assert citizen.locator('[data-show-if="f1"]').is_hidden()
+            answer_shown(citizen)
+            citizen.screenshot(path=shots / f"04-citizen-{section}.png", full_page=True)
+            send = citizen.get_by_role("button", name="Gửi phiếu")
+            if send.count():
+                send.click()
+            else:
+                citizen.get_by_role("button", name="Tiếp tục").click()
+            citizen.wait_for_load_state()
+        assert citizen.get_by_role("heading", name="Cảm ơn Ông/Bà!").is_visible()
+        assert "F" in shown_sections
+        phone.close()
+
+        # --- fieldwork: attempts, a refusal, a reserve, an interview ---------------------
+        supervisor = sign_in(browser, base, "giamsat")
+        supervisor.goto(f"{base}/fieldwork/campaigns/{campaign_id}")
+        supervisor.get_by_role("link", name=re.compile("P-TANDINH")).first.click()
+        supervisor.get_by_label(f"Chọn {refusing_citizen}").check()
+        supervisor.get_by_label("Giao những người đã chọn cho").select_option(
+            label="Điều tra viên Một"
+        )
+        supervisor.get_by_role("button", name="Giao / chuyển giao").click()
+        assert "Đã cập nhật 1 người." in flash_text(supervisor)
+
+        enumerator = sign_in(browser, base, "dtv1", viewport=PHONE)
+        enumerator.goto(f"{base}/fieldwork/mine")
+        enumerator.get_by_role("link", name=refusing_citizen).click()
+        for result in ("no_answer", "refusal"):
+            enumerator.get_by_label("Cách thức").select_option("phone")
+            enumerator.get_by_label("Kết quả", exact=True).select_option(result)
+            enumerator.get_by_role("button", name="Lưu").click()
+            assert "Đã ghi lần liên hệ." in flash_text(enumerator), flash_text(enumerator)
+        attempts = enumerator.locator("table").inner_text()
+        assert "Không trả lời máy" in attempts and "Từ chối" in attempts
+
+        supervisor.reload()
+        supervisor.locator("tr", has_text=refusing_citizen).get_by_role(
+            "button", name="Thay bằng dự phòng"
+        ).click()
+        assert "Đã kích hoạt người dự phòng thứ 1" in flash_text(supervisor)
+
+        enumerator.goto(f"{base}/fieldwork/mine")
+        open_cases = enumerator.locator("ul.case-list").first
+        reserve_link = open_cases.locator("a").first
+        reserve_name = reserve_link.inner_text()
+        assert reserve_name not in (web_citizen, refusing_citizen)
+        reserve_link.click()
+        enumerator.get_by_role("link", name="Phỏng vấn ngay").click()
+        enumerator.locator("fieldset.question", has_text="nộp hồ sơ theo hình thức").locator(
+            "label"
+        ).nth(1).click()  # online
+        answer_shown(enumerator)
+        enumerator.screenshot(path=shots / "05-interview.png", full_page=True)
+        enumerator.get_by_role("button", name=re.compile("Lưu")).last.click()
+        assert "Đã lưu phiếu." in flash_text(enumerator), flash_text(enumerator)
+
+        # --- a clerk keys an official's paper form ---------------------------------------
+        clerk = sign_in(browser, base, "nhaplieu")
+        clerk.goto(f"{base}/fieldwork/paper")
+        clerk.get_by_label("Mã trên phiếu").fill(official_code)
+        clerk.get_by_role("button", name="Mở phiếu").click()
+        answer_shown(clerk)
+        clerk.screenshot(path=shots / "06-paper.png", full_page=True)
+        clerk.get_by_role("button", name=re.compile("Lưu")).last.click()
+        assert "Đã lưu phiếu." in flash_text(clerk), flash_text(clerk)
+
+        # --- the administrator closes, scores and downloads the import file --------------
+        admin.goto(campaign_url)
+        admin.get_by_label(re.compile("Tôi hiểu: kết thúc đợt khảo sát")).check()
+        admin.get_by_role("button", name="Kết thúc đợt khảo sát").click()
+        assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
+
+        admin.goto(f"{base}/results/{campaign_id}")
+        admin.get_by_label("Số phiếu tối thiểu mỗi ô").fill("1")
+        admin.get_by_role("button", name="Tính điểm").click()
+        admin.wait_for_url(re.compile(r"/runs/"))
+        for _ in range(60):
+            if (
+                admin.get_by_text("Tệp Sở Nội vụ nhập vào").count()
+                or admin.locator(".alert-error").count()
+            ):
+                break
+            admin.wait_for_timeout(1000)
+            admin.reload()
+        admin.screenshot(path=shots / "07-results.png", full_page=True)
+        # Every sampled unit is ranked or says why not: Bến Thành, whose people nobody
+        # reached, is on the citizens' table as "no responses".
+        citizens_table = admin.locator("table", has=admin.get_by_text("P-BENTHANH"))
+        ben_thanh = citizens_table.locator("tr", has_text="P-BENTHANH")
+        assert "Không có phiếu trả lời" in ben_thanh.inner_text()
+        tan_dinh_row = citizens_table.locator("tr", has_text="P-TANDINH")
+        assert tan_dinh_row.get_attribute("data-status") == "scored"
+        import_files = {}
+        for note in admin.locator("p", has_text="Tệp Sở Nội vụ nhập vào").all():
+            link = note.get_by_role("link")
+            import_files[link.inner_text()] = download(admin, link.click, files)
+        browser.close()
+
+    assert set(import_files) == {"sipas-citizen/points.xlsx", "par-officials/points.xlsx"}
+    # The Department's import file lists every sampled unit once per criterion, the unit
+    # without responses included, with its status.
+    citizens_points = points_rows(import_files["sipas-citizen/points.xlsx"])
+    criteria = {r["criterion"] for r in citizens_points}
+    for unit in ("P-TANDINH", "P-BENTHANH"):
+        assert {r["criterion"] for r in citizens_points if r["unit"] == unit} == criteria
+    ben_thanh_points = [r for r in citizens_points if r["unit"] == "P-BENTHANH"]
+    assert {r["status"] for r in ben_thanh_points} == {"no_responses"}
+    assert all(r["points"] is None and r["n_respondents"] == 0 for r in ben_thanh_points)
+    assert any(
+        r["status"] == "scored" and r["points"] for r in citizens_points if r["unit"] == "P-TANDINH"
+    )
+    # Officials were listed (and drawn) in Tân Định only; the paper form keyed counts.
+    officials_points = points_rows(import_files["par-officials/points.xlsx"])
+    assert {r["unit"] for r in officials_points} == {"P-TANDINH"}
+    assert {r["n_respondents"] for r in officials_points} == {1}
+
+
+def points_rows(path: Path) -> list[dict]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    header, *body = book["points"].iter_rows(values_only=True)
+    return [dict(zip(header, row, strict=False)) for row in body]
+
+
+def choose_group(page, group: str) -> None:
+    """The respondent group: chosen from a list where the page offers one, typed otherwise."""
+    control = page.locator("#instrument-respondent_group")
+    if control.evaluate("e => e.tagName") == "SELECT":
+        control.select_option(group)
+    else:
+        control.fill(group)
