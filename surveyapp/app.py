@@ -12,6 +12,7 @@ from surveyapp import config as app_config
 from surveyapp import db as app_db
 from surveyapp import (
     i18n,
+    jobs,
     models,  # noqa: F401  (every table on the metadata, for Alembic)
     security,
     throttles,
@@ -67,6 +68,7 @@ COMMANDS = (
     tokens_cli.group,
     results_cli.group,
     demo_cli.demo_command,
+    jobs.worker_command,
 )
 
 
@@ -83,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     db.init_app(app)
+    jobs.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     # Order matters: who the user is and whether they may see the route are decided
     # before the CSRF check, so anonymous POSTs are refused as such.

@@ -15,6 +15,11 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 ``PROXY_HOPS``          number of trusted reverse proxies in front of the service whose
                         X-Forwarded-For / X-Forwarded-Proto are believed (default 0: none; the
                         client's address is then the connection's).
+``RQ_QUEUE``            the RQ queue of this service's jobs (default ``surveyapp``).
+``JOB_TIMEOUT``         longest run of one background job, in seconds (default 3600).
+``JOB_HEARTBEAT_SECONDS`` how often a running job tells the database it is alive (default 10).
+``JOB_HEARTBEAT_TIMEOUT`` a queued or running job not heard of for this many seconds is marked
+                        failed (its worker died); the page then offers a retry (default 120).
 ``BASE_URL``            public address used in printed links and QR codes.
 ``MAX_CONTENT_LENGTH``  largest request body in bytes (default 20 MB).
 ``MAX_UPLOAD_ROWS``     largest number of data rows accepted in an uploaded list.
@@ -64,6 +69,11 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float_env(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the configuration mapping from environment variables.
 
@@ -95,6 +105,10 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "PROXY_HOPS": _int_env("PROXY_HOPS", 0),
         "RATELIMIT_KEY_PREFIX": "surveyapp-throttle",
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE") or "surveyapp",
+        "JOB_TIMEOUT": _int_env("JOB_TIMEOUT", 3600),
+        "JOB_HEARTBEAT_SECONDS": _float_env("JOB_HEARTBEAT_SECONDS", 10.0),
+        "JOB_HEARTBEAT_TIMEOUT": _float_env("JOB_HEARTBEAT_TIMEOUT", 120.0),
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int_env("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
         "MAX_UPLOAD_ROWS": _int_env("MAX_UPLOAD_ROWS", 200_000),

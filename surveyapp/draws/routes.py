@@ -291,12 +291,31 @@ JOB_TEXTS = {
 @roles_required(*VIEW_ROLES)
 def job(campaign_id: int, job_id: uuid.UUID):
     campaign = _campaign_or_404(campaign_id)
-    found = db.session.get(Job, job_id)
-    if found is None or found.kind not in JOB_TEXTS:
-        abort(404)
+    found = _job_or_404(job_id)
+    jobs.check(found)  # a job whose worker died is marked failed (then it can be retried)
     return render_template(
         "draws/job.html", campaign=campaign, job=found, texts=JOB_TEXTS[found.kind]
     )
+
+
+def _job_or_404(job_id: uuid.UUID) -> Job:
+    found = db.session.get(Job, job_id)
+    if found is None or found.kind not in JOB_TEXTS:
+        abort(404)
+    return found
+
+
+@bp.route("/<int:campaign_id>/jobs/<uuid:job_id>/retry", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def retry_job(campaign_id: int, job_id: uuid.UUID):
+    """Run a failed draw (administrator) or check (as for the check button) again."""
+    campaign = _campaign_or_404(campaign_id)
+    found = _job_or_404(job_id)
+    if found.kind == "draw" and current_user().role != Role.ADMIN:
+        abort(403)
+    if not jobs.retry(found):
+        flash(t("Chỉ chạy lại được việc đã lỗi.", "Only a failed job can be run again."), "error")
+    return redirect(url_for("draws.job", campaign_id=campaign.id, job_id=found.id))
 
 
 @bp.route("/<int:campaign_id>/lock", methods=["POST"])

@@ -45,3 +45,11 @@ class Job(db.Model):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # What to run, kept so that a failed job can be queued again (surveyapp/jobs.py retry).
+    func_path: Mapped[str | None] = mapped_column(sa.String(200))
+    args: Mapped[list | None] = mapped_column(sa.JSON)
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Written by the worker every JOB_HEARTBEAT_SECONDS while the job runs: a running job
+    # whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT lost its worker.
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]

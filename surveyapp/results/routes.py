@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 import yaml
-from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from wtforms.fields.choices import SelectChoice
 
 from scoring_bridge import (
@@ -23,11 +23,12 @@ from scoring_bridge import (
     load_mapping,
     spec_from_questionnaire,
 )
+from surveyapp import jobs
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.models.campaigns import Campaign
-from surveyapp.models.jobs import JobStatus
+from surveyapp.models.jobs import Job, JobStatus
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
 from surveyapp.results.bundle import export_bundle as write_bundle
@@ -90,7 +91,7 @@ def _campaign_page(campaign, form=None, mapping_errors=(), status=200):
             "results/campaign.html",
             campaign=campaign,
             runs=runs,
-            jobs={run.id: run.job() for run in runs},
+            jobs={run.id: _checked(run.job()) for run in runs},
             form=form or _run_form(campaign),
             mapping_errors=mapping_errors,
         ),
@@ -249,7 +250,7 @@ def _checked_previous(form: RunForm) -> bytes | None:
 def run_page(campaign_id: int, run_id: uuid.UUID):
     campaign = _campaign_or_404(campaign_id)
     run = _run_or_404(campaign.id, run_id)
-    job = run.job()
+    job = _checked(run.job())
     finished = job is None or job.status in (JobStatus.DONE, JobStatus.FAILED)
     contractor = _contractor()
     rankings = {}
@@ -266,6 +267,21 @@ def run_page(campaign_id: int, run_id: uuid.UUID):
         files=run.files(contractor=contractor),
         contractor=contractor,
     )
+
+
+def _checked(job: Job | None) -> Job | None:
+    """The run's job, marked failed when its worker died (then it can be run again)."""
+    return jobs.check(job) if job is not None else None
+
+
+@bp.route("/<int:campaign_id>/runs/<uuid:run_id>/retry", methods=["POST"])
+@roles_required(Role.ADMIN)
+def retry_run(campaign_id: int, run_id: uuid.UUID):
+    run = _run_or_404(campaign_id, run_id)
+    job = run.job()
+    if job is None or not jobs.retry(job):
+        flash(t("Chỉ chạy lại được việc đã lỗi.", "Only a failed job can be run again."), "error")
+    return redirect(url_for("results.run_page", campaign_id=campaign_id, run_id=run.id))
 
 
 def _add_unit_names(tables) -> None:

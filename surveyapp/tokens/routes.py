@@ -161,9 +161,17 @@ def _letters_job(job_id: uuid.UUID) -> Job:
 @bp.route("/jobs/<uuid:job_id>")
 @roles_required(*STAFF)
 def job(job_id: uuid.UUID):
-    job = _letters_job(job_id)
+    job = jobs.check(_letters_job(job_id))  # a job whose worker died is marked failed
     running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     return render_template("tokens/job.html", job=job, running=running)
+
+
+@bp.route("/jobs/<uuid:job_id>/retry", methods=["POST"])
+@roles_required(*STAFF)
+def retry(job_id: uuid.UUID):
+    if not jobs.retry(_letters_job(job_id)):
+        flash(t("Chỉ chạy lại được việc đã lỗi.", "Only a failed job can be run again."), "error")
+    return redirect(url_for("tokens.job", job_id=job_id))
 
 
 @bp.route("/jobs/<uuid:job_id>/letters.pdf")

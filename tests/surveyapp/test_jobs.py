@@ -88,7 +88,7 @@ def test_rq_jobs_are_queued_only_after_commit(app, job_module, monkeypatch):
 
 
 def test_worker_skips_a_job_whose_row_was_rolled_back(app, monkeypatch):
-    monkeypatch.setattr(worker, "create_app", lambda: app)
+    monkeypatch.setattr(worker, "_app", app)
     worker.perform(str(uuid.uuid4()), "surveyapp_test_jobs:add_units", [2])
     assert codes(app) == set()
 
@@ -99,7 +99,7 @@ def test_jobs_are_queued_for_the_worker_entry_point():
 
 
 def test_worker_entry_point_runs_the_job(app, job_module, monkeypatch):
-    monkeypatch.setattr(worker, "create_app", lambda: app)
+    monkeypatch.setattr(worker, "_app", app)
     with app.app_context(), transaction():
         job = Job(kind="letters")
         db.session.add(job)
