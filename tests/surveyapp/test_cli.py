@@ -16,6 +16,7 @@ PRODUCT_COMMANDS = {
     "units",
     "crosswalk",
     "users",
+    "worker",
     "campaign",
     "tokens",
     "results",
