@@ -1,7 +1,7 @@
 """jobs: what to run (for a retry), attempts, start and heartbeat times
 
 Revision ID: c4d2e8f1a9b3
-Revises: c4d1e8a2f7b3
+Revises: 216162cad47c
 Create Date: 2026-12-08 04:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c4d2e8f1a9b3"
-down_revision = "c4d1e8a2f7b3"
+down_revision = "216162cad47c"
 branch_labels = None
 depends_on = None
 
