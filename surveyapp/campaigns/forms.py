@@ -1,5 +1,3 @@
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -7,9 +5,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from surveyapp.core.fields import DayField
 from surveyapp.i18n import lt
+from surveyapp.models.campaigns import GROUP_LABELS
 from surveyapp.units.importer import clean
-
-GROUP_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
 class CampaignForm(FlaskForm):
@@ -68,23 +65,28 @@ class CampaignForm(FlaskForm):
             )
 
 
-class InstrumentForm(FlaskForm):
-    respondent_group = StringField(
-        "respondent_group",
-        filters=[lambda v: clean(v).lower()],
-        validators=[
-            DataRequired(
-                lt("Nhập nhóm đối tượng (ví dụ citizen)", "Enter a respondent group (e.g. citizen)")
-            ),
-            Regexp(
-                GROUP_PATTERN,
-                message=lt(
-                    "Nhóm đối tượng: chữ thường không dấu, số, _ hoặc -",
-                    "Respondent group: lowercase letters, digits, _ or -",
-                ),
-            ),
-        ],
+# Respondent groups are chosen from the known ones (labelled in the visitor's language), not
+# typed: the lists' group column, letters and results name them by these codes.
+GROUP_CHOICES = [SelectChoice(code, lt(*labels)) for code, labels in GROUP_LABELS.items()]
+UNKNOWN_GROUP = lt(
+    "Chọn một nhóm đối tượng trong danh sách", "Choose a respondent group from the list"
+)
+
+
+def _known_group(form, field) -> None:
+    if field.data not in GROUP_LABELS:
+        raise ValidationError(UNKNOWN_GROUP)
+
+
+def group_field() -> SelectField:
+    # validate_choice off: _known_group says it in both languages.
+    return SelectField(
+        "respondent_group", choices=GROUP_CHOICES, validate_choice=False, validators=[_known_group]
     )
+
+
+class InstrumentForm(FlaskForm):
+    respondent_group = group_field()
     questionnaire = SelectField(
         "questionnaire",
         validators=[DataRequired(lt("Chọn bảng hỏi", "Choose a questionnaire"))],
@@ -92,16 +94,7 @@ class InstrumentForm(FlaskForm):
 
 
 class RatingTargetForm(FlaskForm):
-    respondent_group = StringField(
-        "respondent_group",
-        filters=[lambda v: clean(v).lower()],
-        validators=[
-            DataRequired(lt("Nhập nhóm đối tượng", "Enter a respondent group")),
-            Regexp(
-                GROUP_PATTERN, message=lt("Nhóm đối tượng không hợp lệ", "Invalid respondent group")
-            ),
-        ],
-    )
+    respondent_group = group_field()
     source_unit_id = SelectField("source_unit_id", coerce=int)
     rated_unit_id = SelectField("rated_unit_id", coerce=int)
 

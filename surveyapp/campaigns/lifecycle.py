@@ -13,9 +13,12 @@ A check returns a list of (Vietnamese, English) problems; an empty list means re
 """
 
 from collections.abc import Callable
+from datetime import date, timedelta
 
+from surveyapp.i18n import format_date
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.responses.ballots import seal
+from surveyapp.responses.operations import today as local_today
 
 Problem = tuple[str, str]
 FieldworkCheck = Callable[[Campaign], list[Problem]]
@@ -64,6 +67,44 @@ def can_start_fieldwork(campaign: Campaign) -> list[Problem]:
     for check in _fieldwork_checks:
         problems.extend(check(campaign))
     return problems
+
+
+# Starting fieldwork this close to the survey's end (or after it) is allowed, with a warning:
+# citizens would have days, not weeks, to answer.
+END_WARNING_DAYS = 7
+
+
+def start_warnings(campaign: Campaign, today: date | None = None) -> list[Problem]:
+    """Warnings (not refusals) for draft → fieldwork: the survey's end, or the links'
+    expiry, has passed or is only days away (dates in Vietnam's calendar)."""
+    today = today or local_today()
+    warnings = []
+    end, links = campaign.period_end, campaign.links_expire_on
+    if end is not None and end < today:
+        warnings.append(
+            (
+                f"Ngày kết thúc khảo sát ({format_date(end)}) đã qua: hãy sửa thời gian "
+                "khảo sát trước khi bắt đầu.",
+                f"The survey's end date ({format_date(end)}) has passed: correct the survey "
+                "period before starting.",
+            )
+        )
+    elif end is not None and (end - today).days < END_WARNING_DAYS:
+        days = (end - today).days
+        warnings.append(
+            (
+                f"Khảo sát kết thúc ngày {format_date(end)}, chỉ còn {days} ngày để trả lời.",
+                f"The survey ends on {format_date(end)}: only {days} day(s) left to answer.",
+            )
+        )
+    if links is not None and links != end and links < today + timedelta(END_WARNING_DAYS):
+        warnings.append(
+            (
+                f"Đường dẫn khảo sát hết hạn ngày {format_date(links)}.",
+                f"Survey links expire on {format_date(links)}.",
+            )
+        )
+    return warnings
 
 
 def transition(campaign: Campaign, target: CampaignStatus) -> None:

@@ -5,7 +5,12 @@ from wtforms.fields.choices import SelectChoice
 
 import questionnaires
 from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTargetForm, StatusForm
-from surveyapp.campaigns.lifecycle import TransitionError, can_start_fieldwork, transition
+from surveyapp.campaigns.lifecycle import (
+    TransitionError,
+    can_start_fieldwork,
+    start_warnings,
+    transition,
+)
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language, label, t
 from surveyapp.models.campaigns import (
@@ -134,6 +139,7 @@ def _detail_page(
             unit_names=unit_names,
             problems=problems if problems is not None else can_start_fieldwork(campaign),
             problems_title=problems_title,
+            warnings=start_warnings(campaign) if campaign.status == CampaignStatus.DRAFT else [],
             editable=campaign.status == CampaignStatus.DRAFT,
         ),
         status,
@@ -229,10 +235,13 @@ def change_status(campaign_id: int):
         return _detail_page(
             campaign, problems=[CLOSE_NOT_CONFIRMED], status=422, problems_title=NOT_CLOSED
         )
+    warnings = start_warnings(campaign) if form.status.data == "fieldwork" else []
     try:
         transition(campaign, CampaignStatus(form.status.data))
     except TransitionError as exc:
         return _detail_page(campaign, problems=exc.problems, status=409)
+    for vi, en in warnings:
+        flash(t(vi, en), "warning")
     flash(
         t(
             f"Đợt khảo sát chuyển sang: {label(campaign.status)}",

@@ -83,7 +83,7 @@ def test_instruments_choose_among_builtin_questionnaires(client, admin, factory,
     choice = f"{builtin.id}@{builtin.version}"
     response = client.post(
         f"/campaigns/{campaign.id}/instruments",
-        data={"instrument-respondent_group": "Citizen", "instrument-questionnaire": choice},
+        data={"instrument-respondent_group": "citizen", "instrument-questionnaire": choice},
     )
     assert response.status_code == 302
     # Saving the same group again replaces its questionnaire (one per group).
@@ -106,6 +106,40 @@ def test_instruments_choose_among_builtin_questionnaires(client, admin, factory,
     )
     assert bad.status_code == 422
     assert "Not a valid choice" in bad.get_data(as_text=True)
+
+
+def test_respondent_groups_are_chosen_from_a_list(client, admin, factory, db_session):
+    campaign = factory.campaign()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="instrument-respondent_group".*?</select>', page, re.S)
+    assert select, "the group is a select, not a text box"
+    options = dict(re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', select[0]))
+    assert options == {
+        "citizen": "Người dân",
+        "organisation": "Tổ chức",
+        "official": "Cán bộ, công chức, viên chức",
+    }
+    target = re.search(r'<select[^>]*name="target-respondent_group".*?</select>', page, re.S)
+    assert target and 'value="official"' in target[0]
+    client.get("/lang/en")
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert ">Officials</option>" in page and ">Citizens</option>" in page
+    # A typed code (an old bookmark, a crafted request) is refused in both languages.
+    typed = client.post(
+        f"/campaigns/{campaign.id}/instruments",
+        data={"instrument-respondent_group": "Citizen", "instrument-questionnaire": "x@1"},
+    )
+    assert typed.status_code == 422
+    assert "Choose a respondent group from the list" in typed.get_data(as_text=True)
+    client.get("/lang/vi")
+    typed = client.post(
+        f"/campaigns/{campaign.id}/targets", data={"target-respondent_group": "leaders"}
+    )
+    assert typed.status_code == 422
+    assert "Chọn một nhóm đối tượng trong danh sách" in typed.get_data(as_text=True)
+    with db_session() as session:
+        assert session.scalars(sa.select(CampaignInstrument)).all() == []
+        assert session.scalars(sa.select(RatingTarget)).all() == []
 
 
 def test_rating_targets(client, admin, factory, db_session):
@@ -286,3 +320,34 @@ def test_a_campaign_names_its_previous_year_and_the_rule(client, admin, db_sessi
     bad = client.post(f"/campaigns/{current.id}/edit",
                       data={"code": "2026", "name": "x", "comparison_rule": "median"})  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_starting_fieldwork_near_or_after_the_end_warns(client, admin, factory, db_session):
+    from surveyapp.responses.operations import today
+
+    with client.application.app_context():
+        now = today()
+    late = _ready_campaign(factory)  # its survey ended on 31/10/2024
+    page = client.get(f"/campaigns/{late.id}").get_data(as_text=True)
+    assert "Ngày kết thúc khảo sát (31/10/2024) đã qua" in page
+    started = client.post(
+        f"/campaigns/{late.id}/status", data={"status": "fieldwork"}, follow_redirects=True
+    )
+    assert started.status_code == 200  # a warning, not a refusal
+    assert "flash-warning" in started.get_data(as_text=True)
+    assert "(31/10/2024) đã qua" in started.get_data(as_text=True)
+
+    soon = factory.campaign(period_start=now, period_end=now + dt.timedelta(days=3))
+    client.get("/lang/en")
+    page = client.get(f"/campaigns/{soon.id}").get_data(as_text=True)
+    assert "only 3 day(s) left to answer" in page
+
+    ample = factory.campaign(period_start=now, period_end=now + dt.timedelta(days=40))
+    assert "Mind the dates" not in client.get(f"/campaigns/{ample.id}").get_data(as_text=True)
+    early_links = factory.campaign(
+        period_start=now,
+        period_end=now + dt.timedelta(days=40),
+        token_expires_on=now + dt.timedelta(days=2),
+    )
+    page = client.get(f"/campaigns/{early_links.id}").get_data(as_text=True)
+    assert f"Survey links expire on {(now + dt.timedelta(days=2)):%d/%m/%Y}" in page
