@@ -40,6 +40,7 @@ from questionnaires.relevance import (
     irrelevant_questions,
     relevance_rules,
     relevant_answers,
+    rule_text,
     rule_witnesses,
 )
 from questionnaires.validation import (
@@ -91,6 +92,7 @@ __all__ = [
     "irrelevant_questions",
     "relevance_rules",
     "relevant_answers",
+    "rule_text",
     "rule_witnesses",
     # printable PDFs, QR codes, invitations, batches
     "BatchInputError",

@@ -153,3 +153,33 @@ def rule_witnesses(questionnaire: Questionnaire, rule: RelevanceRule) -> dict[bo
         if len(found) == 2:
             break
     return found
+
+
+def rule_text(questionnaire: Questionnaire, question: Question, lang: str) -> str:
+    """The question's rule as staff read it: the rule's source, with the labels of the
+    choices it names, e.g. ``a6 = 1 (a6: 1 = «Trực tiếp tại Bộ phận một cửa»)``."""
+    expression = parse_expression(question.relevant)
+    labels = []
+    for node in _leaves(expression):
+        values = node.values if isinstance(node, InList) else (getattr(node, "value", None),)
+        try:
+            source = questionnaire.question(node.code)
+        except KeyError:
+            continue
+        for value in values:
+            if isinstance(value, int) and source.type.has_choices:
+                label = source.choice_label(value, lang)
+                if label:
+                    labels.append(f"{node.code}: {value} = «{label}»")
+    text = expression.to_source()
+    return f"{text} ({'; '.join(labels)})" if labels else text
+
+
+def _leaves(expression: Expression):
+    if isinstance(expression, Not):
+        yield from _leaves(expression.operand)
+    elif isinstance(expression, BoolOp):
+        for operand in expression.operands:
+            yield from _leaves(operand)
+    else:
+        yield expression

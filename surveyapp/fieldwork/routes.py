@@ -23,7 +23,14 @@ from flask import (
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from questionnaires import AnswerError, build_form_class
+from questionnaires import (
+    AnswerError,
+    build_form_class,
+    expression_data,
+    irrelevant_questions,
+    parse_expression,
+    rule_text,
+)
 from surveyapp.core.codes import hash_code, is_valid_code
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
@@ -450,6 +457,7 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
     except responses.ResponseError as error:
         _flash_error(error)
         return redirect(done_url)
+    context.update(rated_unit=rated_unit, respondent=respondent, remaining=len(units))
     form_class = build_form_class(questionnaire, current_language(), base=FlaskForm)
     form = form_class()
     status = 200
@@ -465,8 +473,9 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
                     questionnaire=questionnaire,
                 )
             except (responses.ResponseError, AnswerError) as error:
+                # Refused: the page comes back with every value typed, and says why.
                 _flash_error(error)
-                return redirect(done_url)
+                return _entry_page(template, form, questionnaire, 409, **context)
             if respondent.status == RespondentStatus.COMPLETED:
                 ops.note_interview(
                     respondent,
@@ -475,18 +484,27 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
                 )
             flash(t("Đã lưu phiếu.", "Questionnaire saved."), "info")
             return redirect(request.url if len(units) > 1 else done_url)
-    return (
-        render_template(
-            template,
-            form=form,
-            questionnaire=questionnaire,
-            rated_unit=rated_unit,
-            respondent=respondent,
-            remaining=len(units),
-            **context,
-        ),
-        status,
+    return _entry_page(template, form, questionnaire, status, **context)
+
+
+def _entry_page(template: str, form, questionnaire, status: int, **context):
+    """The whole questionnaire on one page, its skip logic shown: each conditional question
+    says when to ask it and static/js/relevance.js hides it while it does not apply; once
+    answers were sent, the questions they rule out are left out of the page (so without
+    the script too). The server never stores an answer that does not apply."""
+    lang = current_language()
+    conditional = [q for q in questionnaire.questions() if q.relevant]
+    hidden = irrelevant_questions(questionnaire, form.answers) if form.is_submitted() else ()
+    page = render_template(
+        template,
+        form=form,
+        questionnaire=questionnaire,
+        rules={q.code: expression_data(parse_expression(q.relevant)) for q in conditional},
+        notes={q.code: rule_text(questionnaire, q, lang) for q in conditional},
+        hidden=frozenset(hidden),
+        **context,
     )
+    return page, status
 
 
 @bp.route("/respondents/<int:respondent_id>/interview", methods=["GET", "POST"])
