@@ -119,18 +119,33 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # Sign-in attempts in a window (s): per account and address, per account (any
+        # address), per address (any account). A browser where the account signed in before
+        # (a signed cookie) is counted on its own instead, so others' typos behind the same
+        # carrier address, or an attack on the account, do not lock its owner out.
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_ACCOUNT_LIMIT": 10,
+        "LOGIN_ADDRESS_LIMIT": 30,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        "LOGIN_DEVICE_DAYS": 180,
         # argon2id parameters (argon2-cffi defaults = RFC 9106 low-memory profile);
         # tests lower them to keep the suite fast.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 4,
+        # Password hashes at once per process, and how long a sign-in waits for a slot
+        # before a 503 (security._hashing_slot).
+        "ARGON2_CONCURRENCY": _int_env("ARGON2_CONCURRENCY", 2),
+        "ARGON2_WAIT_SECONDS": _int_env("ARGON2_WAIT_SECONDS", 10),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "PROVINCE_NAME": os.environ.get("PROVINCE_NAME") or None,
-        # Citizens' link and short-code lookups: failed attempts per IP in a window (s).
+        # Citizens' link and short-code lookups: per address in a window (s); past it, a
+        # budget per hour shared by every address over its own limit, so that a valid code
+        # still opens behind a busy carrier address (SECURITY.md, "Throttles").
         "TOKEN_LOOKUP_LIMIT": 20,
         "TOKEN_LOOKUP_WINDOW": 15 * 60,
+        "TOKEN_LOOKUP_OVERFLOW_LIMIT": 300,
+        "TOKEN_LOOKUP_OVERFLOW_WINDOW": 3600,
         # Walk-in form: submissions per IP in a window (s), and the group they count under.
         "WALKIN_LIMIT": 30,
         "WALKIN_WINDOW": 3600,

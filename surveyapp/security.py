@@ -17,7 +17,9 @@ or :func:`require_unit`.
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from werkzeug.exceptions import ServiceUnavailable
 
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
@@ -249,6 +252,8 @@ def require_unit(unit_id: int | None) -> None:
 
 # --- passwords -------------------------------------------------------------------------
 
+HASHING_SLOTS = "surveyapp.hashing-slots"
+
 
 def _hasher() -> PasswordHasher:
     config = current_app.config
@@ -259,27 +264,54 @@ def _hasher() -> PasswordHasher:
     )
 
 
+@contextmanager
+def _hashing_slot():
+    """One of ARGON2_CONCURRENCY slots for a password hash in this process.
+
+    Each argon2 hash takes ARGON2_MEMORY_COST KiB and a core for its time: unbounded, a
+    burst of bogus sign-ins would starve every other request (citizens' forms included).
+    A request waits up to ARGON2_WAIT_SECONDS for a slot, then gets a 503 asking to try
+    again (Retry-After), never a queue without end.
+    """
+    config = current_app.config
+    slots = current_app.extensions.get(HASHING_SLOTS)
+    if slots is None:
+        semaphore = threading.BoundedSemaphore(max(1, int(config["ARGON2_CONCURRENCY"])))
+        slots = current_app.extensions.setdefault(HASHING_SLOTS, semaphore)
+    if not slots.acquire(timeout=config["ARGON2_WAIT_SECONDS"]):
+        current_app.logger.warning("Password hashing busy: sign-in refused with 503")
+        raise ServiceUnavailable(retry_after=max(1, int(config["ARGON2_WAIT_SECONDS"])))
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 def hash_password(password: str) -> str:
     """argon2id hash of ``password``."""
-    return _hasher().hash(password)
+    with _hashing_slot():
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(password_hash, password)
+        with _hashing_slot():
+            return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-# A hash to verify against when the username is unknown, so both cases take as long.
+# A hash to verify against when the account is unknown or disabled, so that every refused
+# sign-in does the same work.
 _DUMMY_HASHES: dict[tuple, str] = {}
 
 
 def verify_unknown_user(password: str) -> bool:
+    """Verify ``password`` against a dummy hash (same parameters as real ones); False."""
     hasher = _hasher()
     key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
     if key not in _DUMMY_HASHES:
-        _DUMMY_HASHES[key] = hasher.hash("not-a-user")
+        _DUMMY_HASHES[key] = hash_password("not-a-user")
     verify_password(_DUMMY_HASHES[key], password)
     return False
 

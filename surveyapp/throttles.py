@@ -16,12 +16,16 @@ proxies, :func:`init_app` lets werkzeug's ProxyFix take it from ``X-Forwarded-Fo
 """
 
 import hashlib
+import secrets
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from surveyapp.security import derive_key
 
 _EXTENSION = "surveyapp.throttles"
 
@@ -78,3 +82,76 @@ def init_app(app: Flask) -> None:
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+DEVICE_COOKIE = "known_device"
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(derive_key("login-device"), salt="login-device")
+
+
+class LoginAttempt:
+    """The throttles of one sign-in attempt for ``username``.
+
+    Mobile carriers put many people behind one address, so an attempt is counted per
+    account and address (LOGIN_MAX_FAILURES), per account from any address
+    (LOGIN_ACCOUNT_LIMIT: guessing one password from many addresses) and per address for
+    any account (LOGIN_ADDRESS_LIMIT: one password sprayed over many accounts). A browser
+    that signed in to this account before carries a signed cookie naming the account and
+    the device; its attempts are counted for that device alone, so neither others' typos
+    behind the same address nor an attack on the account lock the owner out there.
+
+    Attempts are counted before the password is checked (in one step: concurrent attempts
+    never pass a limit); a success clears the counters of this account on this address or
+    device.
+    """
+
+    def __init__(self, username: str):
+        config = current_app.config
+        self.window = config["LOGIN_WINDOW_SECONDS"]
+        self.account = username.strip().lower()
+        self.address = client_address()
+        self.pair = Throttle("login", config["LOGIN_MAX_FAILURES"], self.window)
+        self.device = self._known_device()
+
+    def _known_device(self) -> str | None:
+        value = request.cookies.get(DEVICE_COOKIE)
+        if not value:
+            return None
+        try:
+            account, device = _device_serializer().loads(value)
+        except (BadSignature, TypeError, ValueError):
+            return None
+        return device if account == self.account else None
+
+    def allowed(self) -> bool:
+        """Count this attempt; False when a limit is reached (refuse without checking)."""
+        if self.device is not None:
+            return self.pair.hit(f"device|{self.device}")
+        config = current_app.config
+        per_account = Throttle("login-account", config["LOGIN_ACCOUNT_LIMIT"], self.window)
+        per_address = Throttle("login-address", config["LOGIN_ADDRESS_LIMIT"], self.window)
+        return (
+            self.pair.hit(f"{self.account}|{self.address}")
+            and per_account.hit(self.account)
+            and per_address.hit(self.address)
+        )
+
+    def succeeded(self, response: Response) -> Response:
+        """Clear this account's counters here and remember the device on ``response``."""
+        self.pair.reset(f"{self.account}|{self.address}")
+        device = self.device or secrets.token_urlsafe(12)
+        self.pair.reset(f"device|{device}")
+        days = current_app.config["LOGIN_DEVICE_DAYS"]
+        response.set_cookie(
+            DEVICE_COOKIE,
+            _device_serializer().dumps([self.account, device]),
+            max_age=days * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+        return response

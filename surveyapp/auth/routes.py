@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import contains_eager
 from wtforms.fields.choices import SelectChoice
 
@@ -37,19 +37,10 @@ from surveyapp.security import (
     verify_password,
     verify_unknown_user,
 )
-from surveyapp.throttles import Throttle, client_address
+from surveyapp.throttles import LoginAttempt
 from surveyapp.units.importer import tree_order
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
-
-
-def login_throttle() -> Throttle:
-    config = current_app.config
-    return Throttle("login", config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
-
-
-def _throttle_key(username: str) -> str:
-    return f"{username.strip().lower()}|{client_address()}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,10 +54,9 @@ def login():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form, next_url=next_url), status
 
-    throttle = login_throttle()
-    key = _throttle_key(form.username.data)
-    if throttle.blocked(key):
-        minutes = max(1, throttle.window // 60)
+    attempt = LoginAttempt(form.username.data)
+    if not attempt.allowed():
+        minutes = max(1, attempt.window // 60)
         form.form_errors.append(
             t(
                 f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
@@ -79,13 +69,12 @@ def login():
     user = db.session.execute(
         sa.select(User).where(sa.func.lower(User.username) == username.lower())
     ).scalar_one_or_none()
-    if user is None:
-        verify_unknown_user(form.password.data)  # same time whether the user exists or not
-        valid = False
+    if user is None or not user.active:
+        # The same work whether the account exists, is disabled or not.
+        valid = verify_unknown_user(form.password.data)
     else:
-        valid = user.active and verify_password(user.password_hash, form.password.data)
+        valid = verify_password(user.password_hash, form.password.data)
     if not valid:
-        throttle.hit(key)
         form.form_errors.append(
             t(
                 "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khoá.",
@@ -94,9 +83,8 @@ def login():
         )
         return render_template("auth/login.html", form=form, next_url=next_url), 401
 
-    throttle.reset(key)
     login_user(user)
-    return redirect(next_url)
+    return attempt.succeeded(redirect(next_url))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -2,7 +2,8 @@
 
 A personal link is checked, a draft opened and the browser REDIRECTED to /s/form, so the
 token does not stay in the address bar, the history or a bookmark; every page sends
-``Referrer-Policy: no-referrer``. Failed lookups are rate-limited per IP address.
+``Referrer-Policy: no-referrer``. Lookups are rate-limited
+(``lookup_allowed``).
 """
 
 import functools
@@ -54,11 +55,28 @@ def _no_referrer(response):
 
 def lookup_throttle() -> Throttle:
     config = current_app.config
+    return Throttle("token-lookup", config["TOKEN_LOOKUP_LIMIT"], config["TOKEN_LOOKUP_WINDOW"])
+
+
+def overflow_throttle() -> Throttle:
+    config = current_app.config
     return Throttle(
-        "token-lookup",
-        config["TOKEN_LOOKUP_LIMIT"],
-        config["TOKEN_LOOKUP_WINDOW"],
+        "token-lookup-overflow",
+        config["TOKEN_LOOKUP_OVERFLOW_LIMIT"],
+        config["TOKEN_LOOKUP_OVERFLOW_WINDOW"],
     )
+
+
+def lookup_allowed() -> bool:
+    """Count one lookup of a link or code; False when it must not be made.
+
+    Lookups are counted per address, before the lookup and in one step (concurrent guesses
+    never pass the limit). Many citizens share a mobile carrier's address, so past its own
+    limit an address draws on a budget shared by every address over theirs: a valid code
+    still opens during a burst of other people's typos, while guessing stays bounded
+    (SECURITY.md, "Throttles", gives the arithmetic).
+    """
+    return lookup_throttle().hit(client_address()) or overflow_throttle().hit("all")
 
 
 class CodeForm(FlaskForm):
@@ -118,8 +136,7 @@ def notice_page(kind: str):
 
 
 def _open(condition, show=notice):
-    # Counted before the lookup, in one step, so concurrent guesses cannot pass the limit.
-    if not lookup_throttle().hit(client_address()):
+    if not lookup_allowed():
         return show("throttled")
     respondent = db.session.scalar(sa.select(Respondent).where(condition))
     if respondent is None or (

@@ -108,11 +108,10 @@ def render_error(code: int, detail_vi: str | None = None, detail_en: str | None 
 
 def _http_error(exc: HTTPException):
     code = exc.code or 500
-    response = render_error(code if code in MESSAGES else 500)
-    if code == 405 and exc.valid_methods:
-        body, status = response
-        return body, status, {"Allow": ", ".join(exc.valid_methods)}
-    return response
+    body, status = render_error(code if code in MESSAGES else 500)
+    # The exception's own headers (Allow on a 405, Retry-After on a 429 or 503).
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return body, status, headers
 
 
 def _server_error(exc: Exception):

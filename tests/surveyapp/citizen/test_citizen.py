@@ -1,6 +1,8 @@
 """The citizen web form: links, short codes, friendly pages, pages, relevance, language."""
 
 import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -9,6 +11,8 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models.respondents import Respondent, RespondentStatus
 from surveyapp.models.responses import Response
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def responses(app):
@@ -121,7 +125,7 @@ def test_unreleased_reserve_cannot_answer(client, survey, issue):
     assert client.get(f"/s/{issued.token}", follow_redirects=True).status_code == 404
 
 
-@pytest.mark.app_config(TOKEN_LOOKUP_LIMIT=3)
+@pytest.mark.app_config(TOKEN_LOOKUP_LIMIT=3, TOKEN_LOOKUP_OVERFLOW_LIMIT=0)
 def test_failed_lookups_are_rate_limited_per_ip(client, survey, issue):
     s = survey()
     (issued,) = issue(s.respondents)
@@ -132,6 +136,56 @@ def test_failed_lookups_are_rate_limited_per_ip(client, survey, issue):
     assert "Quá nhiều" in blocked.get_data(as_text=True)
     other_ip = client.get(f"/s/{issued.token}", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other_ip.status_code == 302
+
+
+@pytest.mark.app_config(TOKEN_LOOKUP_LIMIT=5, TOKEN_LOOKUP_OVERFLOW_LIMIT=4)
+def test_a_valid_code_opens_through_a_burst_of_typos_behind_one_address(client, survey, issue):
+    """A carrier's address: others' wrong codes use up its limit; a valid code still opens
+    while the shared budget lasts, and guessing on past it is refused."""
+    s = survey(respondents=2)
+    first, second = issue(s.respondents)
+    carrier = {"REMOTE_ADDR": "100.64.0.1"}
+    for n in range(5):
+        wrong = client.get(f"/s/typo{n}", environ_base=carrier, follow_redirects=True)
+        assert wrong.status_code == 404
+    citizen = client.application.test_client()
+    opened = citizen.get(f"/s/{first.token}", environ_base=carrier)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/s/form"
+    # The shared budget (4) now holds 1 lookup; 3 more wrong codes use it up.
+    for n in range(3):
+        wrong = client.get(f"/s/guess{n}", environ_base=carrier, follow_redirects=True)
+        assert wrong.status_code == 404
+    refused = client.application.test_client().get(
+        f"/s/{second.token}", environ_base=carrier, follow_redirects=True
+    )
+    assert refused.status_code == 429 and "Quá nhiều lần thử" in refused.get_data(as_text=True)
+    # Another address has its own limit.
+    other = client.application.test_client().get(
+        f"/s/{second.token}", environ_base={"REMOTE_ADDR": "100.64.0.2"}
+    )
+    assert other.status_code == 302
+
+
+def _concurrent_lookups(app, count, threads=12):
+    def lookup(n):
+        client = app.test_client()
+        response = client.get(f"/s/concurrent{n}", environ_base={"REMOTE_ADDR": "100.64.9.9"})
+        return response.headers["Location"].rsplit("/", 1)[-1]  # the notice shown
+
+    with ThreadPoolExecutor(threads) as pool:
+        return Counter(pool.map(lookup, range(count)))
+
+
+@pytest.mark.app_config(REDIS_URL=REDIS_URL, TOKEN_LOOKUP_LIMIT=20, TOKEN_LOOKUP_OVERFLOW_LIMIT=0)
+def test_concurrent_lookups_never_pass_the_limit_in_redis(app):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable: {error}")
+    notices = _concurrent_lookups(app, 120)
+    # Exactly the limit was looked up (and found invalid); every other lookup was refused.
+    assert notices == Counter({"invalid": 20, "throttled": 100})
 
 
 def test_notice_pages_in_english(client):
@@ -256,10 +310,7 @@ def test_drafts_of_a_campaign_can_be_deleted(app, client, survey, issue):
         assert db.session.scalar(sa.select(sa.func.count(FormDraft.id))) == 0
 
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.mark.app_config(REDIS_URL=REDIS_URL, TOKEN_LOOKUP_LIMIT=2)
+@pytest.mark.app_config(REDIS_URL=REDIS_URL, TOKEN_LOOKUP_LIMIT=2, TOKEN_LOOKUP_OVERFLOW_LIMIT=0)
 def test_rate_limit_uses_redis_when_configured(app, client, survey, issue):
     redis = pytest.importorskip("redis")
     try:
