@@ -405,7 +405,7 @@ def _texts(cells: Mapping[str, Any], kind: str, languages: Mapping[str, str]) ->
     """Language → text from the ``kind`` columns (``languages`` maps column → language)."""
     out = {}
     for column, lang in languages.items():
-        if column.split("::")[0] == kind and cells.get(column) is not None:
+        if column.split("::")[0] == kind and str(cells.get(column) or "").strip():
             out[lang] = str(cells[column])
     return out
 
@@ -431,6 +431,38 @@ class _Importer:
 
     def problem(self, sheet: str, row: int | None, column: str | None, vi: str, en: str) -> None:
         self.problems.append(SheetProblem(sheet, row, column, vi, en))
+
+    def texts(self, sheet: str, row: int, cells: Mapping[str, Any], kind: str) -> dict[str, str]:
+        """Language → text of a row's ``kind`` cells. A language the form has but this row
+        leaves empty gets the default language's text, with a warning naming the row (ODK
+        and KoboToolbox accept such forms; pyxform only warns about missing columns)."""
+        columns = self.columns.get(sheet, {})
+        found = _texts(cells, kind, columns)
+        if not found:
+            return found
+        source = next(
+            (lang for lang in (self.default_language, DEFAULT_LANGUAGE) if lang in found),
+            next(iter(found)),
+        )
+        for lang in self.languages:
+            if lang in found:
+                continue
+            found[lang] = found[source]
+            column = next(
+                (
+                    c
+                    for c, language in columns.items()
+                    if language == lang and c.split("::")[0] == kind
+                ),
+                _language_header(kind, lang),
+            )
+            name = LANGUAGE_NAMES.get(source, source)
+            self.notes.append(
+                f"trang {sheet}, dòng {row}, cột «{column}»: để trống, dùng bản «{source}» / "
+                f"sheet {sheet}, row {row}, column «{column}»: empty, the {name} ({source}) "
+                "text is used"
+            )
+        return found
 
     # -- languages
     def detect_languages(self) -> None:
@@ -484,7 +516,7 @@ class _Importer:
                     "list_name or name is missing",
                 )
                 continue
-            labels = _texts(cells, "label", self.columns.get("choices", {}))
+            labels = self.texts(sheet.name, number, cells, "label")
             if not labels:
                 self.problem(
                     sheet.name, number, "label", "lựa chọn không có nhãn", "the choice has no label"
@@ -616,11 +648,10 @@ class _Importer:
         return sections
 
     def group(self, cells: Mapping[str, Any], number: int) -> dict[str, Any]:
-        columns = self.columns.get("survey", {})
         return {
             "code": str(cells.get("name") or f"G{number}"),
-            "title": _texts(cells, "label", columns) or None,
-            "intro": _texts(cells, "hint", columns) or None,
+            "title": self.texts("survey", number, cells, "label") or None,
+            "intro": self.texts("survey", number, cells, "hint") or None,
             "relevant": self.relevance(cells, number),
             "element": cells.get("element"),
             "questions": [],
@@ -706,7 +737,6 @@ class _Importer:
         return expression
 
     def question(self, cells: Mapping[str, Any], number: int, kind: str) -> dict[str, Any] | None:
-        columns = self.columns.get("survey", {})
         name = cells.get("name")
         if name is None:
             self.problem("survey", number, "name", "thiếu name", "name is missing")
@@ -714,8 +744,11 @@ class _Importer:
         code = str(name)
         parts = kind.split()
         xls_type = parts[0].lower()
-        node: dict[str, Any] = {"code": code, "text": _texts(cells, "label", columns) or None}
-        hint = _texts(cells, "hint", columns)
+        node: dict[str, Any] = {
+            "code": code,
+            "text": self.texts("survey", number, cells, "label") or None,
+        }
+        hint = self.texts("survey", number, cells, "hint")
         if hint:
             node["hint"] = hint
         node["required"] = self.required(cells, number)
@@ -880,11 +913,10 @@ class _Importer:
         sheet = self.sheets.get(METADATA_SHEET)
         if sheet is None:
             return {}
-        columns = self.columns.get(METADATA_SHEET, {})
         out: dict[str, Any] = {"elements": []}
         for number, cells in sheet.rows:
             kind = str(cells.get("kind") or "").lower()
-            labels = _texts(cells, "label", columns)
+            labels = self.texts(METADATA_SHEET, number, cells, "label")
             if kind in ("title", "description"):
                 out[kind] = labels
             elif kind == "element":

@@ -249,3 +249,56 @@ def test_any_cell_corruption_gives_a_clear_error_or_a_questionnaire(data):
         build_questionnaire(raw)
     except DefinitionError as error:
         assert error.problems
+
+
+def test_incomplete_translations_fall_back_to_the_default_language_with_warnings(tmp_path):
+    """Labels and hints given in Vietnamese only (a hint column with no English one, an
+    empty English label, an empty English choice label) import as ODK and KoboToolbox
+    accept them: the English text is the Vietnamese one, and each row is named."""
+    vi, en = "label::Vietnamese (vi)", "label::English (en)"
+    path = workbook(
+        tmp_path / "incomplete.xlsx",
+        [
+            ("type", "name", vi, en, "hint::Vietnamese (vi)", "required"),
+            (
+                "select_one kenh",
+                "a6",
+                "Ông/Bà nộp hồ sơ bằng cách nào?",
+                "How did you apply?",
+                "Chọn một",
+                "yes",
+            ),
+            ("text", "g1", "Góp ý của Ông/Bà", None, None, "no"),
+        ],
+        [
+            ("list_name", "name", vi, en),
+            ("kenh", "1", "Trực tiếp", "In person"),
+            ("kenh", "2", "Trực tuyến", None),
+        ],
+        settings={"form_id": "incomplete", "default_language": "Vietnamese (vi)"},
+    )
+    assert "Trực tuyến" in convert_with_pyxform(path)  # the reference accepts it too
+    notes = []
+    q = import_xlsform(path, notes)
+    assert q.languages == ("vi", "en")
+    assert q.question("a6").text["en"] == "How did you apply?"
+    assert q.question("a6").hint["en"] == "Chọn một"
+    assert q.question("g1").text["en"] == "Góp ý của Ông/Bà"
+    assert q.question("a6").choices[1].label["en"] == "Trực tuyến"
+    assert len(notes) == 3
+    assert any("survey, row 2, column «hint::English (en)»" in n for n in notes)
+    assert any("survey, row 3, column «label::English (en)»" in n for n in notes)
+    assert any("choices, row 3, column «label::English (en)»" in n for n in notes)
+    assert all("dòng" in n and "Vietnamese (vi)" in n for n in notes)
+
+
+def test_a_row_with_no_label_in_any_language_is_still_refused(tmp_path):
+    path = workbook(
+        tmp_path / "nolabel.xlsx",
+        [
+            ("type", "name", "label::Vietnamese (vi)", "label::English (en)"),
+            ("text", "g1", None, None),
+        ],
+    )
+    with pytest.raises((XLSFormError, DefinitionError)):
+        import_xlsform(path)
