@@ -8,15 +8,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from surveyapp import config as app_config
-from surveyapp import db as app_db
 from surveyapp import (
+    audit,
     i18n,
     jobs,
     models,  # noqa: F401  (every table on the metadata, for Alembic)
     security,
     throttles,
 )
+from surveyapp import config as app_config
+from surveyapp import db as app_db
+from surveyapp.audit import routes as audit_routes
 from surveyapp.auth import cli as users_cli
 from surveyapp.auth import routes as auth
 from surveyapp.campaigns import routes as campaigns
@@ -56,6 +58,7 @@ BLUEPRINTS = (
     fieldwork.bp,
     dashboard.bp,
     results.bp,
+    audit_routes.bp,
 )
 
 # The service's commands (``surveyapp <command>``, run in an application context). The
@@ -92,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     throttles.init_app(app)
     csrf.init_app(app)
+    audit.init_app(app)  # before app_db: its events are written after the commit
     app_db.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from surveyapp.audit import record
 from surveyapp.auth.users import (
     FOCAL_POINT_CSV_HEADER,
     UserInputError,
@@ -43,7 +44,9 @@ def create_command(username, role, unit_code, full_name, password_stdin):
         password = click.prompt("Mật khẩu / Password", hide_input=True, confirmation_prompt=True)
     try:
         with transaction():
-            create_user(username, Role(role), password, unit_code, full_name)
+            user = create_user(username, Role(role), password, unit_code, full_name)
+            db.session.flush()
+            record("user.create", user, f"role={role} unit={unit_code or '-'}")
     except UserInputError as exc:
         raise click.ClickException(both(exc.message_vi, exc.message_en)) from None
     click.echo(both(f"Đã tạo người dùng {username}", f"Created user {username}"))
@@ -78,6 +81,7 @@ def edit_command(username, role, unit_code, full_name):
                 current_unit if unit_code is None else (unit_code or None),
                 user.full_name if full_name is None else full_name,
             )
+            record("user.update", user, f"{','.join(changed) or '-'}: role={user.role.value}")
     except UserInputError as exc:
         raise click.ClickException(both(exc.message_vi, exc.message_en)) from None
     click.echo(
@@ -90,7 +94,8 @@ def edit_command(username, role, unit_code, full_name):
 def disable_command(username):
     """Khoá tài khoản và kết thúc mọi phiên / Disable an account and end its sessions."""
     with transaction():
-        set_active(_user_or_fail(username), False)
+        set_active(user := _user_or_fail(username), False)
+        record("user.disable", user)
     click.echo(both(f"Đã khoá {username}", f"Disabled {username}"))
 
 
@@ -99,7 +104,8 @@ def disable_command(username):
 def enable_command(username):
     """Mở khoá tài khoản / Enable a disabled account."""
     with transaction():
-        set_active(_user_or_fail(username), True)
+        set_active(user := _user_or_fail(username), True)
+        record("user.enable", user)
     click.echo(both(f"Đã mở khoá {username}", f"Enabled {username}"))
 
 
@@ -111,7 +117,8 @@ def reset_password_command(username):
     Prints the password once (last line); it is stored nowhere.
     """
     with transaction():
-        password = reset_password(_user_or_fail(username))
+        password = reset_password(user := _user_or_fail(username))
+        record("user.password_reset", user)
     click.echo(
         both(
             f"Mật khẩu một lần của {username} (chỉ hiện lần này):",
@@ -139,6 +146,7 @@ def focal_points_command(out, unit_codes):
     try:
         with transaction():
             created = create_focal_points(list(unit_codes) or None)
+            record("user.focal_points_created", None, f"{len(created)} accounts")
             rows = [(a.username, a.password, a.unit_code, a.unit_name) for a in created]
             text = write_csv(rows, FOCAL_POINT_CSV_HEADER, bom=out != "-")
             if out == "-":

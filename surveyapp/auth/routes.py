@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import contains_eager
 from wtforms.fields.choices import SelectChoice
 
+from surveyapp.audit import record
 from surveyapp.auth.forms import (
     ChangePasswordForm,
     FocalPointsForm,
@@ -63,6 +64,7 @@ def login():
                 f"Too many failed sign-ins. Please try again in {minutes} minutes.",
             )
         )
+        record("auth.login_throttled", None, always=True)
         return render_template("auth/login.html", form=form, next_url=next_url), 429
 
     username = form.username.data.strip()
@@ -75,6 +77,7 @@ def login():
     else:
         valid = verify_password(user.password_hash, form.password.data)
     if not valid:
+        record("auth.login_failed", user, "" if user else "unknown username", always=True)
         form.form_errors.append(
             t(
                 "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khoá.",
@@ -84,12 +87,14 @@ def login():
         return render_template("auth/login.html", form=form, next_url=next_url), 401
 
     login_user(user)
+    record("auth.login", user)
     return attempt.succeeded(redirect(next_url))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    record("auth.logout", current_user())
     logout_user()
     flash(t("Bạn đã đăng xuất.", "You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -100,6 +105,7 @@ def logout():
 def logout_everywhere():
     """End every session of this account, on every device."""
     end_all_sessions(current_user())
+    record("auth.logout_everywhere", current_user())
     logout_user()
     flash(t("Đã đăng xuất trên mọi thiết bị.", "You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
@@ -125,6 +131,7 @@ def change_password_page():
         except UserInputError as exc:
             getattr(form, exc.field).errors.append(t(exc.message_vi, exc.message_en))
         else:
+            record("auth.password_changed", user)
             flash(
                 t(
                     "Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.",
@@ -181,7 +188,7 @@ def create_account():
     _role_and_unit_choices(form)
     if form.validate_on_submit():
         try:
-            create_user(
+            user = create_user(
                 form.username.data,
                 Role(form.role.data),
                 form.password.data,
@@ -192,6 +199,8 @@ def create_account():
             field = form.unit_code if exc.field == "unit" else getattr(form, exc.field)
             field.errors.append(t(exc.message_vi, exc.message_en))
         else:
+            db.session.flush()  # the new account's id, for the log
+            record("user.create", user, f"role={user.role.value} unit={form.unit_code.data or '-'}")
             flash(t("Đã tạo tài khoản.", "Account created."), "info")
             return redirect(url_for("auth.users"))
     status = 422 if form.is_submitted() else 200
@@ -210,6 +219,7 @@ def _other_user_or_404(user_id: int) -> User:
 def set_account_active(user_id: int):
     user = _other_user_or_404(user_id)
     set_active(user, request.form.get("active") == "1")
+    record("user.enable" if user.active else "user.disable", user)
     flash(t("Đã cập nhật tài khoản.", "Account updated."), "info")
     return redirect(url_for("auth.users"))
 
@@ -234,13 +244,14 @@ def edit_account(user_id: int):
             )
         else:
             try:
-                update_user(
+                changed = update_user(
                     user, Role(form.role.data), form.unit_code.data or None, form.full_name.data
                 )
             except UserInputError as exc:
                 field = form.unit_code if exc.field == "unit" else getattr(form, exc.field)
                 field.errors.append(t(exc.message_vi, exc.message_en))
             else:
+                record("user.update", user, f"{','.join(changed) or '-'}: role={user.role.value}")
                 flash(t("Đã cập nhật tài khoản.", "Account updated."), "info")
                 return redirect(url_for("auth.users"))
     status = 422 if form.is_submitted() else 200
@@ -253,6 +264,7 @@ def reset_account_password(user_id: int):
     """A one-time password, shown once on this response, to be changed at next sign-in."""
     user = _other_user_or_404(user_id)
     password = reset_password(user)
+    record("user.password_reset", user)
     return render_template("auth/one_time_password.html", user=user, password=password)
 
 
@@ -269,6 +281,7 @@ def create_focal_point_accounts():
         except UserInputError as exc:
             form.unit_codes.errors.append(t(exc.message_vi, exc.message_en))
         else:
+            record("user.focal_points_created", None, f"{len(created)} accounts")
             if created:
                 rows = [(a.username, a.password, a.unit_code, a.unit_name) for a in created]
                 response = csv_response(rows, FOCAL_POINT_CSV_HEADER, "dau-moi-mat-khau.csv")
@@ -293,6 +306,7 @@ def create_focal_point_accounts():
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
 @roles_required(Role.ADMIN)
 def end_account_sessions(user_id: int):
-    end_all_sessions(_other_user_or_404(user_id))
+    end_all_sessions(user := _other_user_or_404(user_id))
+    record("user.end_sessions", user)
     flash(t("Đã kết thúc mọi phiên của tài khoản.", "Every session of the account ended."), "info")
     return redirect(url_for("auth.users"))

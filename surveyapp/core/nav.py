@@ -111,6 +111,11 @@ MENU = (
         ("Người dùng", "Users"),
         ("Tài khoản và vai trò của người dùng.", "Accounts and their roles."),
     ),
+    (
+        "audit.index",
+        ("Nhật ký", "Audit log"),
+        ("Ai đã làm gì và khi nào.", "Who did what, and when."),
+    ),
 )
 
 

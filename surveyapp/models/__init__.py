@@ -5,6 +5,7 @@ imports a feature. Importing this package puts every table on the metadata, whic
 what the migrations (Alembic) compare against.
 """
 
+from surveyapp.models.audit import AuditEvent
 from surveyapp.models.campaigns import (
     CAMPAIGN_STATUS_LABELS,
     Campaign,
@@ -41,6 +42,7 @@ from surveyapp.models.users import ROLE_LABELS, Role, User, UserSession
 from surveyapp.models.walkin import WalkinLink
 
 __all__ = [
+    "AuditEvent",
     "CAMPAIGN_STATUS_LABELS",
     "CONTACT_MODE_LABELS",
     "CONTACT_OUTCOME_LABELS",

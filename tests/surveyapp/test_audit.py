@@ -1,0 +1,121 @@
+"""The audit log (issue 12.11): what is recorded, what never is, and the admin's view."""
+
+import csv
+import io
+
+import sqlalchemy as sa
+
+from surveyapp.audit import escape_controls
+from surveyapp.models.audit import AuditEvent
+
+from .conftest import PASSWORD
+from .test_auth import sign_in
+
+
+def events(db_session, action=None):
+    with db_session() as s:
+        query = sa.select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        rows = s.scalars(query).all()
+        s.expunge_all()
+    return rows
+
+
+def test_sign_in_failure_and_sign_out_are_recorded(client, factory, db_session):
+    user = factory.user(role="supervisor", username="giamsat")
+    assert sign_in(client, "giamsat", "wrong password!").status_code == 401
+    assert sign_in(client, "nobody-here", "my secret password").status_code == 401
+    assert sign_in(client, "giamsat").status_code == 302
+    client.post("/auth/logout")
+    rows = events(db_session)
+    assert [(e.action, e.target_type, e.target_id) for e in rows] == [
+        ("auth.login_failed", "user", str(user.id)),  # kept though the request rolled back
+        ("auth.login_failed", "", ""),
+        ("auth.login", "user", str(user.id)),
+        ("auth.logout", "user", str(user.id)),
+    ]
+    assert rows[2].actor == "giamsat" and rows[2].actor_id == user.id
+    # What was typed for an unknown account (often a password) is never stored.
+    stored = " ".join(f"{e.actor} {e.target_id} {e.detail}" for e in rows)
+    assert "nobody-here" not in stored and "secret" not in stored and PASSWORD not in stored
+
+
+def test_access_denials_are_recorded(client, login, db_session):
+    assert client.post("/auth/users/focal-points").status_code == 401  # anonymous
+    user = login("clerk")
+    assert client.get("/auth/users").status_code == 403
+    rows = events(db_session, "access.denied")
+    assert [(e.actor, e.target_id, e.detail) for e in rows] == [
+        ("", "auth.create_focal_point_accounts", "POST 401"),
+        (user.username, "auth.users", "GET 403"),
+    ]
+
+
+def test_account_changes_are_recorded_and_refused_ones_are_not(client, login, factory, db_session):
+    admin = login("admin")
+    target = factory.user(role="enumerator", username="dtv")
+    client.post(f"/auth/users/{target.id}", data={"role": "focal_point", "unit_code": ""})
+    assert events(db_session, "user.update") == []  # refused (422): nothing happened
+    client.post(f"/auth/users/{target.id}", data={"role": "supervisor", "unit_code": ""})
+    client.post(f"/auth/users/{target.id}/reset-password")
+    client.post(f"/auth/users/{target.id}/active", data={"active": "0"})
+    rows = [e for e in events(db_session) if e.action.startswith("user.")]
+    assert [(e.action, e.target_id, e.actor) for e in rows] == [
+        ("user.update", str(target.id), admin.username),
+        ("user.password_reset", str(target.id), admin.username),
+        ("user.disable", str(target.id), admin.username),
+    ]
+    assert rows[0].detail == "role: role=supervisor"
+
+
+def test_commands_are_recorded_as_the_command_line(app, factory, db_session):
+    factory.user(role="clerk", username="nhaplieu")
+    assert app.test_cli_runner().invoke(args=["users", "disable", "nhaplieu"]).exit_code == 0
+    (row,) = events(db_session, "user.disable")
+    assert row.channel == "cli" and row.actor.startswith("cli:") and row.actor_id is None
+
+
+def test_control_characters_are_escaped(client, login, db_session):
+    login("admin", username="evil\x1b[2J\u202eadmin\x00")
+    client.post("/auth/logout")
+    (row,) = events(db_session, "auth.logout")
+    assert row.actor == "evil\\x1b[2J\\u202eadmin\\x00"
+    assert escape_controls("a\r\nb\tc") == "a\\x0d\\x0ab\\x09c"
+    assert len(escape_controls("x" * 900)) == 500
+
+
+def test_admin_reads_filters_pages_and_exports_the_log(client, login, factory, db_session):
+    admin = login("admin", username="=HYPERLINK(1)")
+    other = factory.user(role="clerk", username="khac")
+    with db_session() as s:
+        for n in range(105):
+            s.add(AuditEvent(action="draw.lock", actor="x", target_type="draw", target_id=str(n)))
+        s.add(
+            AuditEvent(
+                action="user.disable",
+                actor=admin.username,
+                target_type="user",
+                target_id=str(other.id),
+            )
+        )
+    page = client.get("/audit/")
+    assert page.status_code == 200 and 'rel="next"' in page.text
+    filtered = client.get("/audit/?action=user.disable")
+    assert f"user:{other.id}" in filtered.text and "draw:3<" not in filtered.text
+    by_target = client.get("/audit/?target=draw:7")
+    assert "draw:7<" in by_target.text and "draw:8<" not in by_target.text
+    bad = client.get("/audit/?date_from=31/02/2026")
+    assert bad.status_code == 200 and "không hợp lệ" in bad.text
+    export = client.get("/audit/export.csv?action=user.disable")
+    assert export.headers["Cache-Control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1 and rows[0]["nguoi_thuc_hien"] == "'=HYPERLINK(1)"  # csvsafe
+    assert rows[0]["thoi_gian"].endswith("+07:00")
+    assert events(db_session, "audit.export")[0].detail == "1 rows"
+
+
+def test_only_admins_read_the_log(client, login):
+    login("supervisor")
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/audit/export.csv").status_code == 403
