@@ -1,7 +1,7 @@
 """audit log: who did what to which record, and when (issue 12 item 11)
 
 Revision ID: f27bfce498d9
-Revises: 216162cad47c
+Revises: c4d2e8f1a9b3
 Create Date: 2026-12-08 04:04:08.515644
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f27bfce498d9"
-down_revision = "216162cad47c"
+down_revision = "c4d2e8f1a9b3"
 branch_labels = None
 depends_on = None
 
