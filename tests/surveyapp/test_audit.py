@@ -77,10 +77,10 @@ def test_commands_are_recorded_as_the_command_line(app, factory, db_session):
 
 
 def test_control_characters_are_escaped(client, login, db_session):
-    login("admin", username="evil\x1b[2J\u202eadmin\x00")
+    login("admin", username="evil\x1b[2J\u202eadmin\x07")
     client.post("/auth/logout")
     (row,) = events(db_session, "auth.logout")
-    assert row.actor == "evil\\x1b[2J\\u202eadmin\\x00"
+    assert row.actor == "evil\\x1b[2J\\u202eadmin\\x07"
     assert escape_controls("a\r\nb\tc") == "a\\x0d\\x0ab\\x09c"
     assert len(escape_controls("x" * 900)) == 500
 
