@@ -178,7 +178,7 @@ def pdf_text(pdf: Path) -> list[str]:
     pages = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
-    return pages.split("\f")
+    return pages.split("\f")[:-1]  # the text ends with a form feed
 
 
 def render(pdf: Path, page: int, prefix: Path) -> Path:
@@ -197,6 +197,8 @@ def qr_links(png: Path) -> list[str]:
     return [s.data.decode() for s in decode(Image.open(png)) if s.type == "QRCODE"]
 
 
+CITIZENS = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em", "Đặng Văn Giang")
+OFFICIALS = ("Bùi Văn Hải", "Đỗ Thị Lan", "Ngô Văn Minh", "Trịnh Thị Ngọc")
 CODE_RE = re.compile(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b")
 
 
@@ -332,25 +334,27 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         letters = download(
             admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
         )
+        # Each person gets their own group's letter: officials never the citizens' one.
         pages = pdf_text(letters)
-        by_name = {}
+        assert len(pages) == 4, len(pages)
+        citizens, officials = {}, {}
         for number, text in enumerate(pages, start=1):
-            for name in ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em",
-                         "Đặng Văn Giang", "Bùi Văn Hải", "Đỗ Thị Lan", "Ngô Văn Minh",
-                         "Trịnh Thị Ngọc"):  # fmt: skip
-                if name in text:
-                    by_name[name] = number
-        assert len(by_name) == 4, by_name
-        citizens = [n for n in by_name if n in ("Nguyễn Văn An", "Trần Thị Bình",
-                    "Lê Văn Cường", "Hoàng Văn Em", "Đặng Văn Giang")]  # fmt: skip
-        officials = [n for n in by_name if n not in citizens]
-        assert len(citizens) == 2 and len(officials) == 2, by_name
+            (name,) = re.findall(r"Kính gửi: (.+)", text)
+            name = name.strip()
+            if "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ" in text:
+                assert "SIPAS" not in text and name in OFFICIALS, (name, text)
+                assert "Phường Tân Định" in text
+                officials[name] = number
+            else:
+                assert "SIPAS" in text and name in CITIZENS, (name, text)
+                citizens[name] = number
+        assert len(citizens) == 2 and len(officials) == 2, (citizens, officials)
         web_citizen, refusing_citizen = citizens
-        png = render(letters, by_name[web_citizen], tmp_path / "letter")
+        png = render(letters, citizens[web_citizen], tmp_path / "letter")
         (link,) = qr_links(png)
         assert link.startswith(f"{base}/s/"), link
-        official = officials[0]
-        (official_code,) = CODE_RE.findall(pages[by_name[official] - 1])
+        official = next(iter(officials))
+        (official_code,) = CODE_RE.findall(pages[officials[official] - 1])
 
         # --- a citizen answers on a phone ------------------------------------------------
         phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
@@ -358,17 +362,26 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         citizen.goto(link)
         assert citizen.url == f"{base}/s/form"
         assert "Phường Tân Định" in citizen.locator(".rated-unit").inner_text()
-        shown_sections = []
+        shown_sections, counters = [], []
         for _ in range(15):
             if citizen.get_by_role("heading", name="Cảm ơn Ông/Bà!").count():
                 break
             section = citizen.locator("form#citizen-form").get_attribute("data-section")
             shown_sections.append(section)
+            counter = citizen.locator(".progress-text").inner_text()
+            counters.append(tuple(int(n) for n in re.findall(r"\d+", counter)))
             if section == "A":
                 citizen.locator("label[for=a6-0]").click()  # in person at the counter
+            if section == "B":
+                # In person: the counter's grid, never the portal's (b5-b8) nor the post's.
+                assert citizen.locator("#q-b1").is_visible()
+                for code in ("b5", "b6", "b7", "b8", "b9"):
+                    assert not citizen.locator(f"#q-{code}").is_visible(), code
             if section == "F":
-                citizen.locator("label[for=f1-1]").click()  # gave no feedback
-                assert citizen.locator('[data-show-if="f1"]').is_hidden()
+                citizen.locator("label[for=f1-0]").click()  # gave feedback: asked about it
+                assert citizen.locator("#q-f2").is_visible()
+                citizen.locator("label[for=f1-1]").click()  # no: the follow-up goes away
+                assert citizen.locator("#q-f2").is_hidden()
             answer_shown(citizen)
             citizen.screenshot(path=shots / f"04-citizen-{section}.png", full_page=True)
             send = citizen.get_by_role("button", name="Gửi phiếu")
@@ -378,7 +391,11 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
                 citizen.get_by_role("button", name="Tiếp tục").click()
             citizen.wait_for_load_state()
         assert citizen.get_by_role("heading", name="Cảm ơn Ông/Bà!").is_visible()
-        assert "F" in shown_sections
+        assert {"A", "B", "F"} <= set(shown_sections)
+        # "Phần x / y": x goes up by one, y never grows, the last page is y / y.
+        assert [x for x, _ in counters] == list(range(1, len(counters) + 1)), counters
+        totals = [y for _, y in counters]
+        assert totals == sorted(totals, reverse=True) and totals[-1] == len(counters), counters
         phone.close()
 
         # --- fieldwork: attempts, a refusal, a reserve, an interview ---------------------
