@@ -433,9 +433,11 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert reserve_name not in (web_citizen, refusing_citizen)
         reserve_link.click()
         enumerator.get_by_role("link", name="Phỏng vấn ngay").click()
-        enumerator.locator("fieldset.question", has_text="nộp hồ sơ theo hình thức").locator(
-            "label"
-        ).nth(1).click()  # online
+        # Applied online: the portal's grid is asked, the counter's and the post's are not.
+        enumerator.locator("label[for=a6-1]").click()
+        assert enumerator.locator("#q-b5").is_visible()
+        for code in ("a8", "b1", "b4", "b9"):
+            assert enumerator.locator(f"#q-{code}").is_hidden(), code
         answer_shown(enumerator)
         enumerator.screenshot(path=shots / "05-interview.png", full_page=True)
         enumerator.get_by_role("button", name=re.compile("Lưu")).last.click()
@@ -446,6 +448,11 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         clerk.goto(f"{base}/fieldwork/paper")
         clerk.get_by_label("Mã trên phiếu").fill(official_code)
         clerk.get_by_role("button", name="Mở phiếu").click()
+        # The official does not handle procedures (a4 = no): the procedures grid is skipped.
+        clerk.locator("label[for=a4-0]").click()
+        assert clerk.locator("#q-d4").is_visible()
+        clerk.locator("label[for=a4-1]").click()
+        assert clerk.locator("#q-d4").is_hidden()
         answer_shown(clerk)
         clerk.screenshot(path=shots / "06-paper.png", full_page=True)
         clerk.get_by_role("button", name=re.compile("Lưu")).last.click()
