@@ -160,6 +160,9 @@ class Respondent(db.Model):
     # Tokens are stored only as keyed hashes (HMAC-SHA256, key from security.derive_key).
     token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     short_code_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # The letter's token and code sealed with AES-GCM (key from security.derive_key), so a
+    # lost letter can be printed again with the same code; useless without SECRET_KEY.
+    token_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     token_issued_at: Mapped[datetime | None]
     token_expires_on: Mapped[date | None]
     assigned_enumerator_id: Mapped[int | None] = mapped_column(

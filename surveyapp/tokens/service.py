@@ -1,9 +1,10 @@
 """Issuing tokens and producing invitation letters.
 
-Because only hashes are stored, a token can be printed only at the moment it is made:
-:func:`issue_tokens` makes new ones (replacing, and so invalidating, any earlier token
-and code of those respondents) and returns the plaintext to the caller, which puts it
-into letters (:func:`produce_letters`) or a links file and then forgets it.
+Lookups use keyed hashes only. :func:`issue_tokens` makes new tokens and codes (replacing,
+and so invalidating, any earlier ones of those respondents) and also keeps them sealed
+(AES-GCM, key derived from SECRET_KEY) so that a lost letter can be printed again with the
+same code (:func:`existing_token`, :func:`tokens_for_letters`) and the links and codes can
+be downloaded for SMS campaigns; nothing in the database alone reveals a token.
 
 Demo / scripts::
 
@@ -11,22 +12,32 @@ Demo / scripts::
         issued = issue_tokens(respondents)      # [IssuedToken(respondent_id, token, code, url)]
 """
 
+import contextlib
 import datetime as dt
+import ipaddress
+import os
 import shutil
+import tempfile
 import uuid
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from pypdf import PdfWriter
 
 from questionnaires import InvitationEntry, render_invitations
 from surveyapp import jobs
 from surveyapp.core.codes import format_code, generate_code, generate_token, hash_code, hash_token
+from surveyapp.core.downloads import ascii_name
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
-from surveyapp.i18n import DAY_FORMAT, timezone
+from surveyapp.i18n import DAY_FORMAT, both, timezone
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.respondents import (
     Respondent,
@@ -36,6 +47,7 @@ from surveyapp.models.respondents import (
 )
 from surveyapp.models.units import Unit
 from surveyapp.responses.operations import ResponseError, instrument_for, questionnaire_for
+from surveyapp.security import derive_key
 
 # Respondents who get no letter: already answered, out of scope, or replaced by a reserve.
 NOT_INVITED = (RespondentStatus.COMPLETED, RespondentStatus.INELIGIBLE, RespondentStatus.REPLACED)
@@ -52,15 +64,107 @@ class IssuedToken:
     token: str
     code: str  # printed form, ABCDE-FGHJK
     url: str
+    reused: bool = False  # the respondent's existing code, printed again
+
+
+SEAL_PURPOSE = "letter-token"
+_NONCE = 12
+
+
+def _seal(respondent_id: int, token: str, code: str) -> bytes:
+    """Nonce + AES-GCM of ``token`` and ``code``, bound to the respondent's id."""
+    nonce = os.urandom(_NONCE)
+    plain = f"{token}\n{code}".encode()
+    aad = f"respondent:{respondent_id}".encode()
+    return nonce + AESGCM(derive_key(SEAL_PURPOSE)).encrypt(nonce, plain, aad)
+
+
+def existing_token(respondent: Respondent) -> IssuedToken | None:
+    """The respondent's current token and code, when they were sealed at issue and still
+    match the stored hashes (else None: a new code is needed)."""
+    sealed = respondent.token_sealed
+    if not sealed or not respondent.token_hash:
+        return None
+    try:
+        plain = AESGCM(derive_key(SEAL_PURPOSE)).decrypt(
+            sealed[:_NONCE], sealed[_NONCE:], f"respondent:{respondent.id}".encode()
+        )
+    except InvalidTag:  # another SECRET_KEY, or not this respondent's
+        return None
+    token, _, code = plain.decode().partition("\n")
+    if hash_token(token) != respondent.token_hash or hash_code(code) != respondent.short_code_hash:
+        return None
+    return IssuedToken(respondent.id, token, format_code(code), citizen_url(token), reused=True)
+
+
+def base_url_problem() -> tuple[str, str] | None:
+    """Why printed links would not reach anyone (BASE_URL unset: 127.0.0.1), or None."""
+    host = (urlsplit(current_app.config.get("BASE_URL") or "").hostname or "").lower()
+    loopback = host in ("", "localhost") or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):  # a name, not an address
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if not loopback:
+        return None
+    return (
+        f"Chưa đặt BASE_URL: đường dẫn và mã QR trên thư sẽ trỏ tới «{host or '?'}», người "
+        "nhận không mở được. Đặt BASE_URL là địa chỉ công khai của dịch vụ.",
+        f"BASE_URL is not set: the links and QR codes on the letters would point to "
+        f"«{host or '?'}», which recipients cannot open. Set BASE_URL to the service's "
+        "public address.",
+    )
+
+
+def require_public_base_url() -> tuple[str, str] | None:
+    """Refuse (LettersError) in production while links would say 127.0.0.1; elsewhere
+    return the warning to show (the demo and tests print such letters)."""
+    problem = base_url_problem()
+    if problem and current_app.config.get("PRODUCTION"):
+        raise LettersError(*problem)
+    return problem
+
+
+# How close to the end printing letters or issuing codes gets a warning.
+WARN_DAYS_BEFORE_END = 5
+
+
+def timing_warning(campaign: Campaign, today: dt.date | None = None) -> tuple[str, str] | None:
+    """A warning when letters or codes are issued after, or within a few days of, the day
+    the links stop working (the link expiry, else the campaign's end)."""
+    end = campaign.token_expires_on or campaign.period_end
+    if end is None:
+        return None
+    today = today or local_today()
+    day = end.strftime(DAY_FORMAT)
+    if end < today:
+        return (
+            f"Đợt khảo sát đã kết thúc ngày {day}: thư in bây giờ không ghi hạn trả lời và "
+            "mã có thể đã hết hiệu lực.",
+            f"The campaign ended on {day}: letters printed now carry no answer-by date and "
+            "their codes may no longer work.",
+        )
+    if (end - today).days <= WARN_DAYS_BEFORE_END:
+        left = (end - today).days
+        return (
+            f"Chỉ còn {left} ngày đến hạn {day}: thư gửi qua bưu điện có thể đến sau hạn.",
+            f"Only {left} days are left until {day}: letters sent by post may arrive too late.",
+        )
+    return None
 
 
 def citizen_url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/s/{token}"
 
 
-def invitable(campaign_id: int, unit_id: int | None = None, respondent_ids=None, only_new=False):
+def invitable(
+    campaign_id: int,
+    unit_id: int | None = None,
+    respondent_ids=None,
+    only_new=False,
+    *,
+    group: str | None = None,
+):
     """A query of the respondents a letter may go to: primaries and released reserves
-    who have not answered, of one unit and/or an explicit list."""
+    who have not answered, of one unit and/or an explicit list and/or one group."""
     query = sa.select(Respondent).where(
         Respondent.campaign_id == campaign_id,
         sa.or_(Respondent.selection == Selection.PRIMARY, Respondent.released.is_(True)),
@@ -72,6 +176,8 @@ def invitable(campaign_id: int, unit_id: int | None = None, respondent_ids=None,
         query = query.where(Respondent.id.in_([int(i) for i in respondent_ids]))
     if only_new:
         query = query.where(Respondent.token_hash.is_(None))
+    if group:
+        query = query.where(Respondent.respondent_group == group)
     return query.order_by(Respondent.source_unit_id, Respondent.id)
 
 
@@ -94,6 +200,16 @@ def _unused_codes(count: int) -> list[str]:
     return list(codes.values())
 
 
+def tokens_for_letters(
+    respondents: Sequence[Respondent], *, new_codes: bool = False
+) -> list[IssuedToken]:
+    """Each respondent's existing code when it can be printed again (unless ``new_codes``),
+    else a new one (earlier letters of those people then stop working)."""
+    existing = {} if new_codes else {r.id: existing_token(r) for r in respondents}
+    fresh = iter(issue_tokens([r for r in respondents if existing.get(r.id) is None]))
+    return [existing.get(r.id) or next(fresh) for r in respondents]
+
+
 def issue_tokens(respondents: Sequence[Respondent]) -> list[IssuedToken]:
     """New token and short code for each respondent (earlier ones stop working).
 
@@ -110,6 +226,7 @@ def issue_tokens(respondents: Sequence[Respondent]) -> list[IssuedToken]:
         token = generate_token()
         respondent.token_hash = hash_token(token)
         respondent.short_code_hash = hash_code(code)
+        respondent.token_sealed = _seal(respondent.id, token, code)
         respondent.token_issued_at = now
         respondent.token_expires_on = campaign.token_expires_on
         if respondent.status == RespondentStatus.PENDING:
@@ -178,8 +295,10 @@ def produce_letters(
     *,
     lang: str = "vi",
     progress: Progress | None = None,
+    new_codes: bool = False,
 ) -> list[IssuedToken]:
-    """Issue tokens for ``respondents`` and write their letters (one PDF) to ``out``.
+    """Write the letters of ``respondents`` (one PDF) to ``out``: with each person's existing
+    code where it can be printed again, unless ``new_codes``, else with a new code.
 
     Each respondent gets their own group's letter (an official never gets the citizens'
     SIPAS letter); the deadline is printed only while it has not passed.
@@ -189,7 +308,8 @@ def produce_letters(
             "Không có người nào cần gửi thư (đã trả lời, hoặc chưa có mẫu).",
             "Nobody to write to (all have answered, or there is no sample yet).",
         )
-    issued = issue_tokens(respondents)
+    require_public_base_url()
+    issued = tokens_for_letters(respondents, new_codes=new_codes)
     deadline = letter_deadline(campaign)
     render_invitations(
         _entries(campaign, respondents, issued),
@@ -208,10 +328,10 @@ def letters_folder(campaign_id: int) -> Path:
     return Path(current_app.instance_path) / LETTERS_DIR / f"campaign-{campaign_id}"
 
 
-def letters_path(campaign_id: int) -> Path:
+def letters_path(campaign_id: int, suffix: str = ".pdf") -> Path:
     folder = letters_folder(campaign_id)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{uuid.uuid4().hex}.pdf"
+    return folder / f"{uuid.uuid4().hex}{suffix}"
 
 
 def render_letters_job(
@@ -220,26 +340,95 @@ def render_letters_job(
     respondent_ids: list[int] | None,
     only_new: bool,
     lang: str,
+    new_codes: bool = False,
+    group: str | None = None,
+    unit_ids: list[int] | None = None,
 ) -> str:
-    """Background job: issue tokens and render the letters; returns the PDF's path."""
+    """Background job: the letters of one unit (a PDF), or of several units or the whole
+    campaign (``unit_id`` None: a ZIP with one PDF per unit and one combined PDF).
+    Returns the file's path; the job's message says how many codes were kept or new."""
     campaign = db.session.get(Campaign, campaign_id)
-    respondents = db.session.scalars(
-        invitable(campaign_id, unit_id, respondent_ids, only_new)
-    ).all()
-    path = letters_path(campaign_id)
+    query = invitable(campaign_id, unit_id, respondent_ids, only_new, group=group)
+    if unit_ids is not None:
+        query = query.where(Respondent.source_unit_id.in_([int(i) for i in unit_ids]))
+    respondents = db.session.scalars(query).all()
     step = max(1, len(respondents) // 50)
+    done_before = 0
 
     def report(done: int, total: int) -> None:
-        if done % step == 0 or done == total:
-            jobs.progress(done, total)
+        done += done_before
+        if done % step == 0 or done == len(respondents):
+            jobs.progress(done, len(respondents))
 
     jobs.progress(0, len(respondents))
-    try:
-        produce_letters(campaign, respondents, path, lang=lang, progress=report)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    if unit_id is not None:
+        path = letters_path(campaign_id)
+        try:
+            issued = produce_letters(
+                campaign, respondents, path, lang=lang, progress=report, new_codes=new_codes
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    else:
+        if not respondents:
+            produce_letters(campaign, respondents, None)  # raises "nobody to write to"
+        path = letters_path(campaign_id, ".zip")
+        issued = []
+        try:
+            with tempfile.TemporaryDirectory(dir=path.parent) as work:
+                by_unit: dict[int, list[Respondent]] = {}
+                for respondent in respondents:
+                    by_unit.setdefault(respondent.source_unit_id, []).append(respondent)
+                codes = dict(
+                    db.session.execute(
+                        sa.select(Unit.id, Unit.code).where(Unit.id.in_(by_unit))
+                    ).all()
+                )
+                pdfs = []
+                for unit, people in by_unit.items():
+                    pdf = Path(work) / f"{ascii_name(codes[unit])}.pdf"
+                    issued += produce_letters(
+                        campaign, people, pdf, lang=lang, progress=report, new_codes=new_codes
+                    )
+                    done_before += len(people)
+                    pdfs.append(pdf)
+                _write_zip(path, pdfs)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    reused = sum(1 for item in issued if item.reused)
+    jobs.progress(
+        len(respondents),
+        len(respondents),
+        both(
+            f"{reused} thư in lại với mã cũ (thư trước vẫn dùng được), "
+            f"{len(issued) - reused} thư với mã mới.",
+            f"{reused} letters re-printed with their existing code (earlier letters still "
+            f"work), {len(issued) - reused} with a new code.",
+        ),
+    )
     return str(path)
+
+
+COMBINED_NAME = "tat-ca-thu-moi.pdf"  # every unit's letters in one file, for one print run
+
+
+def _write_zip(path: Path, pdfs: Sequence[Path]) -> None:
+    """One PDF per unit and all of them combined (pypdf), in one ZIP."""
+    combined = path.with_suffix(".combined.pdf")
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(str(pdf))
+    with combined.open("wb") as out:
+        writer.write(out)
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for pdf in pdfs:
+                archive.write(pdf, f"don-vi/{pdf.name}")
+            archive.write(combined, COMBINED_NAME)
+    finally:
+        combined.unlink(missing_ok=True)
 
 
 def delete_letters_file(path: str | None) -> None:

@@ -242,3 +242,231 @@ def test_letters_job_records_its_pages(app, client, login, two_groups):
     with app.app_context():
         job = db.session.scalars(sa.select(Job)).one()
         assert job.total == 3 and Path(job.result_path).exists()
+
+
+# --- re-printing, province scale, links, BASE_URL, warnings (10.1, 10.8, 10.6) -------------
+
+
+def _codes_in(pdf_bytes: bytes, tmp_path, pdfcheck, name="x.pdf") -> list[str]:
+    path = tmp_path / name
+    path.write_bytes(pdf_bytes)
+    return [
+        pdfcheck.qr_codes(path, n, tmp_path)[0] for n in range(1, pdfcheck.page_count(path) + 1)
+    ]
+
+
+def test_reprinting_a_lost_letter_keeps_the_code_unless_new_codes_are_asked(
+    app, client, login, survey, tmp_path, pdfcheck
+):
+    s = survey(respondents=1)
+    login("admin")
+    (first,) = _codes_in(_print_unit(client, s), tmp_path, pdfcheck, "first.pdf")
+    page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}").get_data(as_text=True)
+    assert "in lại với mã này" in page  # the page says the code is kept
+    again = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "all", "lang": "vi"}
+    )
+    job_page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "1 thư in lại với mã cũ" in job_page
+    job_id = again.headers["Location"].rstrip("/").split("/")[-1]
+    (reprinted,) = _codes_in(
+        client.get(f"/tokens/jobs/{job_id}/letters.pdf").data, tmp_path, pdfcheck, "again.pdf"
+    )
+    assert reprinted == first
+    citizen = app.test_client()
+    assert citizen.get(first.replace("http://127.0.0.1:5000", "")).headers["Location"] == "/s/form"
+    renewed = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}",
+        data={"scope": "all", "lang": "vi", "new_codes": "y"},
+    )
+    job_id = renewed.headers["Location"].rstrip("/").split("/")[-1]
+    (new,) = _codes_in(
+        client.get(f"/tokens/jobs/{job_id}/letters.pdf").data, tmp_path, pdfcheck, "new.pdf"
+    )
+    assert new != first
+    assert citizen.get(first.replace("http://127.0.0.1:5000", "")).headers.get("Location") != (
+        "/s/form"
+    )
+
+
+def test_a_code_issued_without_its_sealed_copy_gets_a_new_one_and_the_page_says_so(
+    app, client, login, survey, issue
+):
+    from surveyapp.models import Respondent
+
+    s = survey(respondents=1)
+    (old,) = issue(s.respondents)
+    with app.app_context():
+        db.session.get(Respondent, s.respondents[0].id).token_sealed = None
+        db.session.commit()
+    login("admin")
+    page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}").get_data(as_text=True)
+    assert "cần mã mới khi in lại" in page
+    response = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "all", "lang": "vi"}
+    )
+    assert "0 thư in lại với mã cũ" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert app.test_client().get(f"/s/{old.token}").headers.get("Location") != "/s/form"
+
+
+def test_whole_campaign_letters_one_pdf_per_unit_and_a_combined_pdf(
+    app, client, login, two_groups, factory, tmp_path, pdfcheck
+):
+    import io
+    import zipfile
+
+    from surveyapp.models import Respondent
+
+    s = two_groups
+    other = factory.unit(code="XA02", name="UBND xã Long Hải")
+    factory.add(
+        Respondent(
+            draw_id=s.draw.id,
+            campaign_id=s.campaign.id,
+            source_unit_id=other.id,
+            respondent_group="citizen",
+            stratum="XA02/cá nhân",
+            selection="primary",
+            inclusion_prob=0.5,
+            weight=2.0,
+            full_name="Võ Thị Hai",
+            address="Ấp 3, xã Long Hải",
+        )
+    )
+    login("admin")
+    index = client.get("/tokens/").get_data(as_text=True)
+    assert "cả đợt" in index and "CSV" in index
+    response = client.post(
+        f"/tokens/{s.campaign.id}/letters",
+        data={f"c{s.campaign.id}-scope": "new", f"c{s.campaign.id}-lang": "vi"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tải tệp ZIP" in job_page and "4 thư" in job_page
+    job_id = response.headers["Location"].rstrip("/").split("/")[-1]
+    download = client.get(f"/tokens/jobs/{job_id}/letters.zip")
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    names = sorted(archive.namelist())
+    assert names == sorted(["tat-ca-thu-moi.pdf", f"don-vi/{s.unit.code}.pdf", "don-vi/XA02.pdf"])
+    pages = {}
+    for name in names:
+        path = tmp_path / name.replace("/", "-")
+        path.write_bytes(archive.read(name))
+        pages[name] = [
+            flat(pdfcheck.text(path, n)) for n in range(1, pdfcheck.page_count(path) + 1)
+        ]
+    assert len(pages[f"don-vi/{s.unit.code}.pdf"]) == 3 and len(pages["don-vi/XA02.pdf"]) == 1
+    combined = pages["tat-ca-thu-moi.pdf"]
+    assert len(combined) == 4
+    assert any("Võ Thị Hai" in p and "Ấp 3, xã Long Hải" in p for p in combined)
+    assert sum("CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC" in p for p in combined) == 2
+    # Only the officials: the group filter.
+    officials = client.post(
+        f"/tokens/{s.campaign.id}/letters",
+        data={
+            f"c{s.campaign.id}-scope": "all",
+            f"c{s.campaign.id}-lang": "vi",
+            f"c{s.campaign.id}-group": "official",
+        },
+    )
+    assert "2 thư" in client.get(officials.headers["Location"]).get_data(as_text=True)
+
+
+def test_links_csv_for_sms_campaigns(app, client, login, survey, issue):
+    import csv
+    import io
+
+    s = survey(respondents=3)
+    (first,) = issue(s.respondents[:1])
+    login("supervisor")
+    response = client.post(f"/tokens/{s.campaign.id}/links.csv", data={})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["name"], r["url"], r["code"]) for r in rows] == [
+        ("Nguyễn Văn A", first.url, first.code)
+    ]
+    assert rows[0]["phone"] == "0901234567"
+    everyone = client.post(
+        f"/tokens/{s.campaign.id}/links.csv", data={f"l{s.campaign.id}-issue_missing": "y"}
+    )
+    rows = list(csv.DictReader(io.StringIO(everyone.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and rows[0]["code"] == first.code  # existing codes kept
+    for row in rows:
+        assert (
+            app.test_client().get(row["url"].replace("http://127.0.0.1:5000", "")).status_code
+            == 302
+        )
+
+
+@pytest.mark.parametrize("role", ["focal_point", "enumerator", "clerk"])
+def test_links_csv_only_for_roles_that_see_contacts(client, login, survey, role):
+    s = survey()
+    login(role)
+    assert client.post(f"/tokens/{s.campaign.id}/links.csv").status_code == 403
+
+
+@pytest.mark.app_config(PRODUCTION=True)
+def test_links_to_127_0_0_1_are_refused_in_production(app, client, login, survey):
+    s = survey(respondents=1)
+    login("admin")
+    page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}").get_data(as_text=True)
+    assert "BASE_URL" in page
+    refused = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": "vi"}
+    )
+    assert refused.status_code == 409 and "BASE_URL" in refused.get_data(as_text=True)
+    assert client.post(f"/tokens/{s.campaign.id}/links.csv").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
+    result = app.test_cli_runner().invoke(
+        args=["tokens", "issue", "--campaign", s.campaign.code, "--out", "/tmp/never.pdf"]
+    )
+    assert result.exit_code == 1 and "BASE_URL is not set" in result.output
+
+
+@pytest.mark.app_config(BASE_URL="https://khaosat.sonoivu.example.gov.vn")
+def test_a_public_base_url_gives_no_warning(client, login, survey):
+    s = survey(respondents=1)
+    login("admin")
+    page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}").get_data(as_text=True)
+    assert "BASE_URL" not in page
+
+
+def test_demo_warns_about_127_0_0_1_and_prints(client, login, survey):
+    s = survey(respondents=1)
+    login("admin")
+    assert "BASE_URL" in client.get("/tokens/").get_data(as_text=True)
+    response = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": "vi"}
+    )
+    assert response.status_code == 302
+    assert "BASE_URL" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_printing_near_or_after_the_end_warns_on_the_page_and_in_the_cli(
+    app, client, login, survey, tmp_path
+):
+    from surveyapp.tokens.service import local_today
+
+    with app.app_context():
+        soon = local_today() + dt.timedelta(days=2)
+    s = survey(respondents=1, token_expires_on=soon)
+    login("admin")
+    page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}").get_data(as_text=True)
+    assert f"Chỉ còn 2 ngày đến hạn {soon.strftime('%d/%m/%Y')}" in page
+    result = app.test_cli_runner().invoke(
+        args=["tokens", "issue", "--campaign", s.campaign.code, "--out", str(tmp_path / "l.pdf")]
+    )
+    assert result.exit_code == 0 and "Only 2 days are left" in result.output
+    with app.app_context():
+        from surveyapp.models import Campaign
+
+        db.session.get(Campaign, s.campaign.id).token_expires_on = local_today() - dt.timedelta(
+            days=1
+        )
+        db.session.commit()
+    page = client.get("/tokens/").get_data(as_text=True)
+    assert "Đợt khảo sát đã kết thúc ngày" in page

@@ -143,7 +143,7 @@ def test_letters_job_pdf_qr_opens_the_form(app, client, login, survey, tmp_path)
     login("supervisor")
     page = client.get(f"/tokens/{s.campaign.id}/units/{s.unit.id}")
     assert page.status_code == 200 and "Nguyễn Văn A" in page.get_data(as_text=True)
-    assert "không còn dùng được" in page.get_data(as_text=True)  # re-print warning
+    assert "giữ nguyên mã" in page.get_data(as_text=True)  # what re-printing does
     response = client.post(
         f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": "vi"}
     )
@@ -197,15 +197,25 @@ def test_letters_job_failure_is_reported_on_its_page(app, client, login, survey)
     assert "Không tạo được thư" in page and "Nobody to write to" in page
 
 
-def test_reprinting_selected_people_reissues_only_theirs(app, client, login, survey, issue):
+def test_reprinting_selected_people_with_new_codes_reissues_only_theirs(
+    app, client, login, survey, issue
+):
     s = survey(respondents=2)
     first, second = issue(s.respondents)
     login("admin")
     response = client.post(
         f"/tokens/{s.campaign.id}/units/{s.unit.id}",
-        data={"scope": "selected", "lang": "en", "respondent": [str(s.respondents[0].id)]},
+        data={
+            "scope": "selected",
+            "lang": "en",
+            "new_codes": "y",
+            "respondent": [str(s.respondents[0].id)],
+        },
     )
     assert response.status_code == 302
+    assert "0 letters re-printed with their existing code" in client.get(
+        response.headers["Location"]
+    ).get_data(as_text=True)
     citizen = app.test_client()
     assert citizen.get(f"/s/{first.token}", follow_redirects=True).status_code == 404
     assert citizen.get(f"/s/{second.token}").status_code == 302
