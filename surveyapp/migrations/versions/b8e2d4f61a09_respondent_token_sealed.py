@@ -2,7 +2,7 @@
 can be re-printed with the same code
 
 Revision ID: b8e2d4f61a09
-Revises: c4d2e8f1a9b3
+Revises: f27bfce498d9
 Create Date: 2026-12-08 04:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b8e2d4f61a09"
-down_revision = "c4d2e8f1a9b3"
+down_revision = "f27bfce498d9"
 branch_labels = None
 depends_on = None
 
