@@ -332,9 +332,14 @@ def derive_key(purpose: str) -> bytes:
 
 
 def safe_next_url(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
+    """``target`` when it is a path on this site, else ``default`` (no open redirect).
+
+    A control character (CR/LF: a header injection attempt) is a bad request: 400.
+    """
     if not target:
         return default
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        abort(400)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
@@ -353,8 +358,10 @@ def _security_headers(response):
     if current_app.config.get("PRODUCTION"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if "sid" in session or request.endpoint != "static":
-        # Pages can show personal data: never store them in shared caches.
-        headers.setdefault("Cache-Control", "no-store")
+        # Pages and downloads (letters, posters, results, bundles) can carry personal data
+        # or live tokens: never stored, by the browser or a shared cache. Set, not
+        # defaulted: send_file's own "no-cache" still lets them be stored.
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -210,6 +210,7 @@ def test_no_download_and_no_written_file_holds_a_live_formula(app, client, login
             assert response.status_code < 500, (url, response.status_code)
             if response.status_code != 200:
                 continue
+            assert response.headers["Cache-Control"] == "no-store", url  # issue 12.10
             name = _filename(response, url)
             cells = _cells(name, response.data)
             if cells is None:
