@@ -16,6 +16,8 @@ when chromium, Playwright or PostgreSQL is missing, unless REQUIRE_BROWSER=1 /
 REQUIRE_POSTGRES=1 (then it fails).
 """
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -26,11 +28,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 from werkzeug.serving import make_server
-
-from surveyapp.extensions import db
-from surveyapp.models import Unit
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -136,12 +134,12 @@ def other_unit_csv(path: Path, today: date) -> Path:
 # ----------------------------------------------------------------------------- helpers
 
 
-def sign_in(browser, base: str, username: str, **context):
+def sign_in(browser, base: str, username: str, password: str = PASSWORD, **context):
     context = browser.new_context(**context)
     page = context.new_page()
     page.goto(f"{base}/auth/login")
     page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_load_state()
     assert "/auth/login" not in page.url, page.content()[:2000]
@@ -240,11 +238,17 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert "Đã nhập: 3 đơn vị mới" in flash_text(admin)
         assert admin.get_by_text("Phường Tân Định").count()
 
-        # The focal point of Phường Tân Định: an account made for the unit just imported.
-        with app.app_context():
-            tan_dinh = db.session.scalar(sa.select(Unit).where(Unit.code == "P-TANDINH"))
-            db.session.expunge(tan_dinh)
-        factory.user("focal_point", username="tandinh", unit=tan_dinh)
+        # The unit's focal point gets an account with a one-time password (CSV, once).
+        admin.goto(f"{base}/auth/users/focal-points")
+        admin.get_by_label(re.compile("Mã đơn vị")).fill("P-TANDINH")
+        accounts = download(
+            admin,
+            lambda: admin.get_by_role("button", name="Tạo và tải tệp CSV").click(),
+            files,
+        )
+        (account,) = csv.DictReader(io.StringIO(accounts.read_text(encoding="utf-8-sig")))
+        assert account["ma_don_vi"] == "P-TANDINH", account
+        assert account["ten_don_vi"] == "Phường Tân Định", account
 
         admin.goto(f"{base}/campaigns/new")
         admin.get_by_label("Mã đợt").fill(f"{today.year}-HCM")
@@ -264,7 +268,16 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.screenshot(path=shots / "01-campaign.png", full_page=True)
 
         # --- the focal point uploads the unit's two lists --------------------------------
-        focal = sign_in(browser, base, "tandinh")
+        focal = sign_in(
+            browser, base, account["ten_dang_nhap"], password=account["mat_khau_mot_lan"]
+        )
+        # A one-time password: the first page asks for the focal point's own.
+        assert "/auth/password" in focal.url, focal.url
+        focal.get_by_label("Mật khẩu hiện tại").fill(account["mat_khau_mot_lan"])
+        focal.get_by_label(re.compile("Mật khẩu mới")).fill("Tân Định 2026 mật khẩu")
+        focal.get_by_label("Nhập lại mật khẩu mới").fill("Tân Định 2026 mật khẩu")
+        focal.get_by_role("button", name="Đổi mật khẩu").click()
+        assert "/auth/password" not in focal.url, flash_text(focal)
         focal.goto(f"{base}/frames/")
         focal.get_by_role("link", name="Tải lên Người dân, tổ chức").click()
         focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
@@ -488,7 +501,26 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         for note in admin.locator("p", has_text="Tệp Sở Nội vụ nhập vào").all():
             link = note.get_by_role("link")
             import_files[link.inner_text()] = download(admin, link.click, files)
+        microdata = {}
+        for questionnaire in ("sipas-citizen", "par-officials"):
+            link = admin.get_by_role("link", name=f"{questionnaire}/microdata.csv", exact=True)
+            microdata[questionnaire] = download(admin, link.click, files)
         browser.close()
+
+    # The answers as stored: what did not apply was never kept; nobody is named.
+    interview, web = sorted(csv_rows(microdata["sipas-citizen"]), key=lambda r: r["mode"])
+    assert (web["mode"], interview["mode"]) == ("web", "enumerator")
+    assert float(web["a6"]) == 1 and web["b1"] and web["a8"]
+    assert not any(web[c] for c in ("b5", "b6", "b7", "b8", "b9")), web
+    assert float(interview["a6"]) == 2 and interview["b5"]
+    assert not any(interview[c] for c in ("a8", "b1", "b2", "b3", "b4", "b9")), interview
+    assert not any(web[c] for c in ("f2", "f3", "f4", "f5")), web
+    (paper,) = csv_rows(microdata["par-officials"])
+    assert paper["mode"] == "paper" and float(paper["a4"]) == 2 and paper["d1"]
+    assert not any(paper[c] for c in ("d4", "d5", "d6")), paper
+    for path in microdata.values():
+        text = path.read_text(encoding="utf-8-sig")
+        assert not [name for name in CITIZENS + OFFICIALS if name in text]
 
     assert set(import_files) == {"sipas-citizen/points.xlsx", "par-officials/points.xlsx"}
     # The Department's import file lists every sampled unit once per criterion, the unit
@@ -507,6 +539,10 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
     officials_points = points_rows(import_files["par-officials/points.xlsx"])
     assert {r["unit"] for r in officials_points} == {"P-TANDINH"}
     assert {r["n_respondents"] for r in officials_points} == {1}
+
+
+def csv_rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def points_rows(path: Path) -> list[dict]:
