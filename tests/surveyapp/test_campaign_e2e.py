@@ -338,36 +338,39 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.get_by_role("button", name="Bắt đầu khảo sát").click()
         assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
 
-        # --- letters for Phường Tân Định (both groups) ----------------------------------
-        admin.goto(f"{base}/tokens/")
-        admin.get_by_role("link", name="P-TANDINH — Phường Tân Định").click()
-        admin.get_by_role("button", name="Tạo mã và in thư (PDF)").click()
-        admin.wait_for_url(re.compile(r"/tokens/jobs/"))
-        assert "Đã xong: 4 thư" in admin.locator("main").inner_text()
-        letters = download(
-            admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
-        )
+        # --- letters for Phường Tân Định, one print run per group --------------------------
         # Each person gets their own group's letter: officials never the citizens' one.
-        pages = pdf_text(letters)
-        assert len(pages) == 4, len(pages)
+        letters, pages = {}, {}
+        for group in ("citizen", "official"):
+            admin.goto(f"{base}/tokens/")
+            admin.get_by_role("link", name="P-TANDINH — Phường Tân Định").click()
+            admin.get_by_label("Nhóm đối tượng").select_option(group)
+            admin.get_by_role("button", name="In thư (PDF)").click()
+            admin.wait_for_url(re.compile(r"/tokens/jobs/"))
+            assert "Đã xong: 2 thư" in admin.locator("main").inner_text()
+            letters[group] = download(
+                admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
+            )
+            pages[group] = pdf_text(letters[group])
         citizens, officials = {}, {}
-        for number, text in enumerate(pages, start=1):
-            (name,) = re.findall(r"Kính gửi: (.+)", text)
-            name = name.strip()
-            if "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ" in text:
-                assert "SIPAS" not in text and name in OFFICIALS, (name, text)
+        for group, names, found in (("citizen", CITIZENS, citizens),
+                                    ("official", OFFICIALS, officials)):  # fmt: skip
+            assert len(pages[group]) == 2, pages[group]
+            for number, text in enumerate(pages[group], start=1):
+                (name,) = re.findall(r"Kính gửi: (.+)", text)
+                found[name.strip()] = number
+                assert name.strip() in names, (name, text)
+                officials_letter = "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ" in text
+                assert officials_letter == (group == "official"), text
+                assert ("SIPAS" in text) == (group == "citizen"), text
                 assert "Phường Tân Định" in text
-                officials[name] = number
-            else:
-                assert "SIPAS" in text and name in CITIZENS, (name, text)
-                citizens[name] = number
-        assert len(citizens) == 2 and len(officials) == 2, (citizens, officials)
         web_citizen, refusing_citizen = citizens
-        png = render(letters, citizens[web_citizen], tmp_path / "letter")
+        png = render(letters["citizen"], citizens[web_citizen], tmp_path / "letter")
+        admin.screenshot(path=shots / "04-letters-job.png", full_page=True)
         (link,) = qr_links(png)
         assert link.startswith(f"{base}/s/"), link
         official = next(iter(officials))
-        (official_code,) = CODE_RE.findall(pages[officials[official] - 1])
+        (official_code,) = CODE_RE.findall(pages["official"][officials[official] - 1])
 
         # --- a citizen answers on a phone ------------------------------------------------
         phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
