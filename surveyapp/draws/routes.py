@@ -13,7 +13,7 @@ from sampling.commitment import (
     value_date,
 )
 from surveyapp import jobs
-from surveyapp.core.downloads import ascii_name, attachment, csv_download, xlsx_response
+from surveyapp.core.downloads import ascii_name, attachment, csv_download, headers, xlsx_response
 from surveyapp.db import utcnow
 from surveyapp.draws.checks import ALL_STEPS
 from surveyapp.draws.commitments import (
@@ -41,7 +41,7 @@ from surveyapp.draws.operations import (
     snapshot_name,
 )
 from surveyapp.extensions import db
-from surveyapp.i18n import t
+from surveyapp.i18n import label, t
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.draws import DrawCommitment
 from surveyapp.models.frames import FrameRecord, FrameUpload
@@ -474,10 +474,11 @@ def lists_file(campaign_id: int):
     sheets: dict[str, list] = {}
     for code, name, r in db.session.execute(query):
         sheets.setdefault(f"{code} {name}", []).append(
-            [r.stratum, r.selection.value, r.reserve_rank, r.full_name, r.phone, r.email,
+            [r.stratum, label(r.selection), r.reserve_rank, r.full_name, r.phone, r.email,
              r.address, r.dossier_code, r.weight]
         )  # fmt: skip
+    # People read these lists: headers and primary/reserve in the visitor's language.
     return xlsx_response(
-        [(title, LIST_HEADER, rows) for title, rows in sheets.items()],
+        [(title, headers(LIST_HEADER), rows) for title, rows in sheets.items()],
         f"sample-lists-{ascii_name(campaign.code)}.xlsx",
     )
