@@ -49,7 +49,7 @@ def test_existing_uploads_become_versions(tmp_path):
     uri = f"sqlite:///{tmp_path / 'versions.sqlite'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
     with app.app_context():
-        upgrade(revision="c4d1e8a2f7b3")
+        upgrade(revision="b8e2d4f61a09")
         with db.engine.begin() as connection:
             connection.execute(
                 sa.text(

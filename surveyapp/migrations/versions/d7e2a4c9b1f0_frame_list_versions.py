@@ -2,7 +2,7 @@
 confirmation (issue 10.7)
 
 Revision ID: d7e2a4c9b1f0
-Revises: c4d1e8a2f7b3
+Revises: b8e2d4f61a09
 Create Date: 2026-12-08 04:10:00
 
 Every existing upload becomes a version of its own, numbered in upload order per campaign,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d7e2a4c9b1f0"
-down_revision = "c4d1e8a2f7b3"
+down_revision = "b8e2d4f61a09"
 branch_labels = None
 depends_on = None
 
