@@ -480,6 +480,22 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.get_by_role("button", name="Kết thúc đợt khảo sát").click()
         assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
 
+        # Response rates on the dashboard, each group over its own sample.
+        admin.goto(f"{base}/dashboard/{campaign_id}")
+        admin.screenshot(path=shots / "07-dashboard.png", full_page=True)
+        dashboard = {}
+        rates_table = admin.locator("table.figures").first
+        for row in rates_table.locator("tbody tr:not(.subtotal)").all():
+            unit, group, sampled, completed, rr1, _rr3 = row.locator("th, td").all_inner_texts()
+            dashboard[unit.split(" — ")[0], group] = (int(sampled), int(completed), rr1)
+        # Tân Định's citizens: two drawn and the reserve released for the refusal, two
+        # answered (2/3); its officials: one of two; Bến Thành: none of its two.
+        assert dashboard == {
+            ("P-TANDINH", "citizen"): (3, 2, "66.7%"),
+            ("P-TANDINH", "official"): (2, 1, "50.0%"),
+            ("P-BENTHANH", "citizen"): (2, 0, "0.0%"),
+        }, dashboard
+
         admin.goto(f"{base}/results/{campaign_id}")
         admin.get_by_label("Số phiếu tối thiểu mỗi ô").fill("1")
         admin.get_by_role("button", name="Tính điểm").click()
@@ -500,6 +516,14 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert "Không có phiếu trả lời" in ben_thanh.inner_text()
         tan_dinh_row = citizens_table.locator("tr", has_text="P-TANDINH")
         assert tan_dinh_row.get_attribute("data-status") == "scored"
+        # The results page gives the dashboard's response rates.
+        for questionnaire, group in (("sipas-citizen", "citizen"), ("par-officials", "official")):
+            table = admin.locator(f"h2:has-text('— {questionnaire}') ~ div.table-scroll table")
+            header = table.first.locator("thead th").all_inner_texts()
+            for row in table.first.locator("tbody tr").all():
+                cells = dict(zip(header, row.locator("td").all_inner_texts(), strict=True))
+                unit = cells["Đơn vị"].split(" — ")[0]
+                assert f"{cells['RR1 (%)']}%" == dashboard[unit, group][2], (unit, cells)
         import_files = {}
         for note in admin.locator("p", has_text="Tệp Sở Nội vụ nhập vào").all():
             link = note.get_by_role("link")
