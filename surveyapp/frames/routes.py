@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 import sampling
+from surveyapp.audit import record
 from surveyapp.core.downloads import ascii_name, csv_download, headers, xlsx_response
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
@@ -188,6 +189,7 @@ def upload(campaign_id: int, unit_id: int, kind: str):
     user_id = current_user().id
     if current is None:  # the unit's first list: nothing to replace, nothing to confirm
         stored = store_upload(campaign, unit, kind, filename, user_id, valid, issues, summary)
+        record("list.upload", stored, f"unit={unit.id} kind={kind.value} rows={summary['valid']}")
         flash(
             t(
                 f"Đã lưu danh sách: {summary['valid']:,} dòng hợp lệ, {summary['excluded']:,} "
@@ -276,6 +278,7 @@ def confirm(upload_id: int):
                                 kind=kind.value))  # fmt: skip
     adding = upload.pending_action == PendingAction.ADD
     version = confirm_upload(upload, current_user().id)
+    record("list.upload", upload, f"unit={unit.id} v{version.number} add={adding}")
     flash(
         t(
             f"Đã {'thêm tệp vào' if adding else 'thay'} danh sách: phiên bản {version.number}, "
@@ -371,6 +374,7 @@ def restore(campaign_id: int, unit_id: int, kind: str, number: int):
     if closed:
         return _upload_page(campaign, unit, kind, rejection=Rejection(*closed), status=409)
     restored = restore_version(version, current_user().id)
+    record("list.restore", ("unit", unit_id), f"kind={kind.value} v{number} -> v{restored.number}")
     flash(
         t(
             f"Đã khôi phục phiên bản {number} thành phiên bản {restored.number}: "
