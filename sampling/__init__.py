@@ -51,7 +51,6 @@ from sampling.validation import (
     ReportFormatError,
     ValidationError,
     ValidationResult,
-    duplicates_across,
     validate_frame,
 )
 from sampling.verification import Difference, VerificationResult, verify_sample
@@ -111,7 +110,6 @@ __all__ = [
     "read_frame",
     "read_manifest",
     "spreadsheet_safe",
-    "duplicates_across",
     "validate_frame",
     "verify_chain",
     "verify_sample",

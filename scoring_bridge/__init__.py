@@ -18,7 +18,6 @@ from scoring_bridge.errors import (
     MappingError,
     OutputError,
     QuestionnaireSpecError,
-    ResponseProblem,
     ResponsesError,
     ScoringError,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "OtherVariable",
     "OutputError",
     "QuestionnaireSpecError",
-    "ResponseProblem",
     "ResponsesError",
     "ScaleItem",
     "ScoringError",

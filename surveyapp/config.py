@@ -15,6 +15,8 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
 ``PROXY_HOPS``          number of trusted reverse proxies in front of the service whose
                         X-Forwarded-For / X-Forwarded-Proto are believed (default 0: none; the
                         client's address is then the connection's).
+``STORAGE_DIR``         the one folder, shared by every host, for scoring runs' files (default: the
+                        instance folder); their records are in the database.
 ``RQ_QUEUE``            the RQ queue of this service's jobs (default ``surveyapp``).
 ``JOB_TIMEOUT``         longest run of one background job, in seconds (default 3600).
 ``JOB_HEARTBEAT_SECONDS`` how often a running job tells the database it is alive (default 10).
@@ -105,6 +107,7 @@ def config_from_env(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "PROXY_HOPS": _int_env("PROXY_HOPS", 0),
         "RATELIMIT_KEY_PREFIX": "surveyapp-throttle",
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE") or "surveyapp",
         "JOB_TIMEOUT": _int_env("JOB_TIMEOUT", 3600),
         "JOB_HEARTBEAT_SECONDS": _float_env("JOB_HEARTBEAT_SECONDS", 10.0),

@@ -17,16 +17,7 @@ from surveyapp.models.campaigns import (
 from surveyapp.models.crosswalk import Crosswalk, CrosswalkLink
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.draws import CommitmentImmutable, Draw, DrawCommitment
-from surveyapp.models.frames import (
-    LIST_KIND_LABELS,
-    VERSION_ACTION_LABELS,
-    FrameRecord,
-    FrameUpload,
-    FrameVersion,
-    ListKind,
-    PendingAction,
-    VersionAction,
-)
+from surveyapp.models.frames import LIST_KIND_LABELS, FrameRecord, FrameUpload, ListKind
 from surveyapp.models.jobs import JOB_STATUS_LABELS, Job, JobStatus
 from surveyapp.models.respondents import (
     CONTACT_MODE_LABELS,
@@ -46,6 +37,7 @@ from surveyapp.models.respondents import (
     TargetStatus,
 )
 from surveyapp.models.responses import Ballot, Response, ResponseMode
+from surveyapp.models.results import ScoringRun, StoredFile
 from surveyapp.models.units import Registry, Unit
 from surveyapp.models.users import ROLE_LABELS, Role, User, UserSession
 from surveyapp.models.walkin import WalkinLink
@@ -78,10 +70,6 @@ __all__ = [
     "FormDraft",
     "FrameRecord",
     "FrameUpload",
-    "FrameVersion",
-    "PendingAction",
-    "VERSION_ACTION_LABELS",
-    "VersionAction",
     "Job",
     "JobStatus",
     "ListKind",
@@ -93,7 +81,9 @@ __all__ = [
     "Response",
     "ResponseMode",
     "Role",
+    "ScoringRun",
     "Selection",
+    "StoredFile",
     "TargetStatus",
     "Unit",
     "User",

@@ -17,17 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import current_app
 
 import questionnaires
 from questionnaires.model import QuestionType
 from sampling import neutralise_formula
 from scoring_bridge.scrub import Scrubber
 from scoring_bridge.xlsx import write_xlsx
+from surveyapp import storage
 from surveyapp.extensions import db
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import Respondent
 from surveyapp.models.responses import Response
+from surveyapp.models.results import ScoringRun, StoredFile
 
 MICRODATA = "microdata"
 
@@ -92,12 +93,14 @@ def scrub_stored_answers(campaign_id: int, scrubber: Scrubber) -> int:
 
 
 def run_output_folders(campaign_id: int) -> list[Path]:
-    """Every questionnaire folder of the campaign's scoring runs, as
-    surveyapp/results/runs.py lays them out (``<instance>/results/campaign-<id>/<run>/
-    outputs/<questionnaire>/``); read here, not imported, so that the purge (fieldwork)
-    does not depend on the results feature."""
-    root = Path(current_app.instance_path) / "results" / f"campaign-{int(campaign_id)}"
-    return sorted(p for p in root.glob("*/outputs/*") if p.is_dir())
+    """Every questionnaire folder of the campaign's scoring runs, from the runs' stored-file
+    records (models, not the results feature: the purge does not depend on it)."""
+    keys = db.session.scalars(
+        sa.select(StoredFile.key)
+        .join(ScoringRun, ScoringRun.id == StoredFile.run_id)
+        .where(ScoringRun.campaign_id == campaign_id, StoredFile.kind == "output")
+    )
+    return sorted({storage.path(key).parent for key in keys})
 
 
 def scrub_run_outputs(directories: list[Path], scrubber: Scrubber) -> int:
@@ -113,6 +116,7 @@ def scrub_run_outputs(directories: list[Path], scrubber: Scrubber) -> int:
         for path in sorted(folder.glob(f"{MICRODATA}.*")):
             rewrite = _REWRITERS.get(path.suffix)
             if rewrite is not None and texts and rewrite(path, texts, scrubber):
+                storage.refresh(path)
                 rewritten += 1
     return rewritten
 

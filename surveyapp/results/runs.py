@@ -1,10 +1,13 @@
-"""Scoring runs kept in the instance folder, and the background job that fills them.
+"""Scoring runs: their records in the database, their files in the storage location, and
+the background job that fills them.
 
-Layout: ``<instance>/results/campaign-<id>/<run uuid>/`` holds ``run.json`` (who asked,
-when, the settings, the job id), the uploaded ``mapping.yaml`` and ``previous.csv`` when
-given, and ``outputs/<questionnaire id>/`` as written by
-:func:`scoring_bridge.write_outputs` (atomically: a questionnaire's folder appears only
-when complete). No table is added: the job row (``jobs``) carries status and progress.
+A run is a :class:`~surveyapp.models.results.ScoringRun` row (who asked, when, the
+settings, the job) and its files are :class:`~surveyapp.models.results.StoredFile` rows;
+the files lie in the one storage location (``STORAGE_DIR``, surveyapp/storage.py) under
+``results/campaign-<id>/<run uuid>/``: the uploaded ``mapping.yaml`` and ``previous.csv``
+when given, and ``outputs/<questionnaire id>/`` as written by
+:func:`scoring_bridge.write_outputs`. Output files are recorded when the job succeeds, in
+its transaction, so any host lists, shows and serves the same complete runs.
 
 Who downloads what: the Department (admin) owns the results and downloads every file;
 the contractor's supervisor downloads only the anonymised microdata and its codebook
@@ -24,33 +27,53 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import current_app
+import sqlalchemy as sa
 
-from surveyapp import jobs
+from surveyapp import jobs, storage
 from surveyapp.crosswalk.yoy import previous_csv as previous_through_crosswalk
-from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.jobs import Job
-from surveyapp.results.operations import ResultsError, score_campaign, write_json
+from surveyapp.models.results import ScoringRun, StoredFile
+from surveyapp.results.operations import ResultsError, score_campaign
 
 CONTRACTOR_FILES = frozenset(
     {"microdata.csv", "microdata.xlsx", "microdata.sav", "codebook.xlsx", "codebook.pdf"}
 )
 JOB_KIND = "results"
 JOB_FUNCTION = "surveyapp.results.runs:run_scoring_job"
+INPUT, OUTPUT = "input", "output"
+
+
+def campaign_key(campaign_id: int) -> str:
+    return f"results/campaign-{int(campaign_id)}"
 
 
 def campaign_directory(campaign_id: int) -> Path:
-    return Path(current_app.instance_path) / "results" / f"campaign-{int(campaign_id)}"
+    return storage.path(campaign_key(campaign_id))
 
 
 @dataclass
 class Run:
-    """A scoring run on disk (``meta`` is run.json)."""
+    """A scoring run: its record, and its files through their records. ``meta`` (who
+    asked, when, the settings) and ``directory`` are read when the run is loaded."""
 
-    directory: Path
+    record: ScoringRun
     meta: dict[str, Any]
+    directory: Path
+
+    @classmethod
+    def of(cls, record: ScoringRun) -> Run:
+        meta = {
+            "run_id": str(record.id),
+            "campaign_id": record.campaign_id,
+            "campaign_code": record.campaign.code,
+            "created_at": record.created_at.isoformat(timespec="seconds"),
+            "created_by": record.created_by,
+            "job_id": str(record.job_id) if record.job_id else None,
+            **(record.settings or {}),
+        }
+        return cls(record, meta, storage.path(record.storage_key))
 
     @property
     def id(self) -> str:
@@ -64,24 +87,32 @@ class Run:
         job_id = self.meta.get("job_id")
         return db.session.get(Job, uuid.UUID(job_id)) if job_id else None
 
+    def _stored(self, kind: str) -> dict[str, StoredFile]:
+        # Queried (not the record's relationship): a Run may outlive its session.
+        files = db.session.scalars(
+            sa.select(StoredFile).where(
+                StoredFile.run_id == uuid.UUID(self.id), StoredFile.kind == kind
+            )
+        )
+        return {f.name: f for f in files}
+
+    def input_path(self, name: str) -> Path | None:
+        stored = self._stored(INPUT).get(name)
+        return storage.path(stored.key) if stored is not None else None
+
     def files(self, *, contractor: bool = False) -> list[str]:
         """Output files as ``<questionnaire>/<name>`` paths, those the role may download."""
-        if not self.outputs.is_dir():
-            return []
-        names = []
-        for folder in sorted(p for p in self.outputs.iterdir() if p.is_dir()):
-            if folder.name.startswith("."):
-                continue  # a questionnaire still being written
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and (not contractor or path.name in CONTRACTOR_FILES):
-                    names.append(f"{folder.name}/{path.name}")
-        return names
+        return sorted(
+            name
+            for name in self._stored(OUTPUT)
+            if not contractor or name.rsplit("/", 1)[-1] in CONTRACTOR_FILES
+        )
 
     def file_path(self, name: str, *, contractor: bool = False) -> Path | None:
         """The file for a listed ``name`` (anything not listed, e.g. ``..``, is None)."""
         if name not in self.files(contractor=contractor):
             return None
-        return self.outputs / name
+        return storage.path(self._stored(OUTPUT)[name].key)
 
     def questionnaires(self) -> list[str]:
         return sorted({name.split("/", 1)[0] for name in self.files()})
@@ -90,47 +121,65 @@ class Run:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in self.files(contractor=contractor):
-                archive.write(self.outputs / name, arcname=name)
+                archive.write(self.file_path(name, contractor=contractor), arcname=name)
         return buffer.getvalue()
 
     def ranking(self, questionnaire_id: str) -> RankingTable | None:
+        if not any(n.startswith(f"{questionnaire_id}/") for n in self.files()):
+            return None
         return ranking_table(self.outputs / questionnaire_id, self.meta.get("min_n"))
 
 
 def new_run(campaign: Campaign, settings: dict[str, Any], created_by: int | None) -> Run:
-    run_id = str(uuid.uuid4())
-    directory = campaign_directory(campaign.id) / run_id
-    directory.mkdir(parents=True)
-    meta = {
-        "run_id": run_id,
-        "campaign_id": campaign.id,
-        "campaign_code": campaign.code,
-        "created_at": utcnow().isoformat(timespec="seconds"),
-        "created_by": created_by,
-        **settings,
-    }
-    write_json(directory / "run.json", meta)
-    return Run(directory, meta)
+    record = ScoringRun(
+        id=uuid.uuid4(), campaign_id=campaign.id, created_by=created_by, settings=settings
+    )
+    record.storage_key = f"{campaign_key(campaign.id)}/{record.id}"
+    db.session.add(record)
+    db.session.flush()
+    run = Run.of(record)
+    run.directory.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+def store_input(run: Run, name: str, content: bytes) -> None:
+    path = run.directory / name
+    path.write_bytes(content)
+    storage.record(path, name, INPUT, run_id=uuid.UUID(run.id))
+
+
+def register_outputs(run: Run) -> int:
+    """Record the run's complete questionnaire folders (a folder whose name starts with a
+    dot is still being written); returns how many files were recorded."""
+    known = set(run._stored(OUTPUT))
+    count = 0
+    if run.outputs.is_dir():
+        for folder in sorted(p for p in run.outputs.iterdir() if p.is_dir()):
+            if folder.name.startswith("."):
+                continue
+            for path in sorted(p for p in folder.iterdir() if p.is_file()):
+                name = f"{folder.name}/{path.name}"
+                if name not in known:
+                    storage.record(path, name, OUTPUT, run_id=uuid.UUID(run.id))
+                    count += 1
+    db.session.flush()
+    return count
 
 
 def get_run(campaign_id: int, run_id: uuid.UUID | str) -> Run | None:
-    directory = campaign_directory(campaign_id) / str(uuid.UUID(str(run_id)))
-    meta_path = directory / "run.json"
-    if not meta_path.is_file():
+    record = db.session.get(ScoringRun, uuid.UUID(str(run_id)))
+    if record is None or record.campaign_id != int(campaign_id):
         return None
-    return Run(directory, json.loads(meta_path.read_text(encoding="utf-8")))
+    return Run.of(record)
 
 
 def list_runs(campaign_id: int) -> list[Run]:
-    root = campaign_directory(campaign_id)
-    if not root.is_dir():
-        return []
-    runs = []
-    for directory in root.iterdir():
-        meta_path = directory / "run.json"
-        if meta_path.is_file():
-            runs.append(Run(directory, json.loads(meta_path.read_text(encoding="utf-8"))))
-    return sorted(runs, key=lambda r: r.meta.get("created_at", ""), reverse=True)
+    records = db.session.scalars(
+        sa.select(ScoringRun)
+        .where(ScoringRun.campaign_id == campaign_id)
+        .order_by(ScoringRun.created_at.desc(), ScoringRun.id)
+    )
+    return [Run.of(record) for record in records]
 
 
 def previous_campaign_results(campaign: Campaign) -> pd.DataFrame | None:
@@ -142,8 +191,8 @@ def previous_campaign_results(campaign: Campaign) -> pd.DataFrame | None:
     for run in list_runs(previous.id):
         frames = []
         for questionnaire in run.questionnaires():
-            path = run.outputs / questionnaire / "units.csv"
-            if path.is_file():
+            path = run.file_path(f"{questionnaire}/units.csv")
+            if path is not None:
                 frame = pd.read_csv(path, dtype={"unit": str})
                 columns = [c for c in ("unit", "overall_index", "responses") if c in frame]
                 frames.append(frame[columns].assign(questionnaire=questionnaire))
@@ -165,7 +214,8 @@ def start_run(
     previous_csv: bytes | None = None,
     created_by: int | None = None,
 ) -> Run:
-    """Create the run folder and enqueue its job (inline without Redis: runs now).
+    """Create the run (record and folder) and enqueue its job (inline without Redis: runs
+    now).
 
     ``mapping`` is a built-in mapping name, ignored when ``mapping_yaml`` (an uploaded,
     already validated file) is given; ``previous_csv`` holds columns unit, overall_index
@@ -188,31 +238,34 @@ def start_run(
     }
     run = new_run(campaign, settings, created_by)
     if mapping_yaml is not None:
-        (run.directory / "mapping.yaml").write_bytes(mapping_yaml)
+        store_input(run, "mapping.yaml", mapping_yaml)
     if previous_csv is not None:
-        (run.directory / "previous.csv").write_bytes(previous_csv)
+        store_input(run, "previous.csv", previous_csv)
     job = jobs.enqueue(JOB_KIND, JOB_FUNCTION, campaign.id, run.id, created_by=created_by)
+    run.record.job_id = job.id
     run.meta["job_id"] = str(job.id)
-    write_json(run.directory / "run.json", run.meta)
+    db.session.flush()
     return run
 
 
-def run_scoring_job(campaign_id: int, run_id: str) -> str:
-    """The background job: score the campaign into the run's ``outputs`` folder."""
+def run_scoring_job(campaign_id: int, run_id: str) -> None:
+    """The background job: score the campaign into the run's ``outputs`` folder and record
+    its files (committed with the job)."""
     run = get_run(campaign_id, run_id)
     campaign = db.session.get(Campaign, campaign_id)
     if run is None or campaign is None:
         raise ResultsError("Không tìm thấy lần tính điểm.", "The scoring run was not found.")
-    mapping_file = run.directory / "mapping.yaml"
-    previous_file = run.directory / "previous.csv"
+    mapping_file = run.input_path("mapping.yaml")
+    previous_file = run.input_path("previous.csv")
     previous = None
-    if previous_file.is_file():
+    if previous_file is not None:
         previous = pd.read_csv(previous_file, dtype={"unit": str, "questionnaire": str})
+    shutil.rmtree(run.outputs, ignore_errors=True)  # an attempt cut short (worker died)
     try:
         score_campaign(
             campaign,
             run.outputs,
-            mapping=str(mapping_file) if mapping_file.is_file() else run.meta["mapping"],
+            mapping=str(mapping_file) if mapping_file is not None else run.meta["mapping"],
             min_n=run.meta.get("min_n"),
             min_n_basis=run.meta.get("min_n_basis"),
             single_respondent_strata=run.meta.get("single_respondent_strata"),
@@ -221,10 +274,10 @@ def run_scoring_job(campaign_id: int, run_id: str) -> str:
             k=int(run.meta.get("k", 5)),
             progress=lambda done, total, message: jobs.progress(done, total, message),
         )
+        register_outputs(run)
     except BaseException:
         shutil.rmtree(run.outputs, ignore_errors=True)
         raise
-    return str(run.outputs)
 
 
 # --- the ranking table shown on the results page -----------------------------------------------

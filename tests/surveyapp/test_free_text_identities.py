@@ -7,6 +7,7 @@ results bundle (its responses.jsonl and microdata) hold none of them; the purge 
 the stored answers and the microdata an earlier run wrote before this scrubbing existed.
 """
 
+import hashlib
 import io
 import json
 import unicodedata
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 
 from scoring_bridge import prepare_responses, spec_from_questionnaire
 from scoring_bridge.microdata import write_microdata
+from surveyapp import storage
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.fieldwork.purge import purge_pii
@@ -34,10 +36,11 @@ from surveyapp.models import (
     Respondent,
     Response,
     ResponseMode,
+    StoredFile,
 )
 from surveyapp.results import operations
 from surveyapp.results.bundle import export_bundle
-from surveyapp.results.runs import new_run, start_run
+from surveyapp.results.runs import new_run, register_outputs, start_run
 
 PEOPLE = [  # (name, dossier code, address): sampled respondents
     ("Nguyễn Văn An", "000.00.12.H57-240815-0001", "12 Lê Lợi, phường Thắng Tam, Vũng Tàu"),
@@ -179,6 +182,7 @@ def test_purge_scrubs_stored_answers_and_earlier_run_outputs(app, campaign):
         folder = run.outputs / "sipas-citizen"
         folder.mkdir(parents=True)
         write_microdata(prepare_responses(frame, spec), spec, folder)
+        register_outputs(run)
         assert any(leaks(text) for text in _microdata_texts(folder))
         with transaction():
             record.status = "closed"
@@ -189,6 +193,13 @@ def test_purge_scrubs_stored_answers_and_earlier_run_outputs(app, campaign):
         assert not leaks(json.dumps(stored, ensure_ascii=False))
         for text in _microdata_texts(folder):
             assert not leaks(text), leaks(text)
+        stored_files = db.session.scalars(sa.select(StoredFile)).all()
+        assert {f.name for f in stored_files} == {
+            f"sipas-citizen/{p.name}" for p in folder.iterdir()
+        }
+        for stored in stored_files:  # the records follow the rewritten files
+            data = storage.path(stored.key).read_bytes()
+            assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
         meta = pyreadstat.read_sav(str(folder / "microdata.sav"))[1]
         assert meta.column_names_to_labels["k2"]  # labels kept
         with transaction():  # again: nothing left to purge

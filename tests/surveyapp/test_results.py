@@ -7,6 +7,7 @@ import subprocess
 import uuid
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -564,7 +565,7 @@ def test_uploaded_mapping_is_used(app, client, login, scored_campaign):
     assert answer.status_code == 302
     with app.app_context():
         (run,) = list_runs(campaign.id)
-        assert run.meta["mapping"] == "uploaded" and (run.directory / "mapping.yaml").is_file()
+        assert run.meta["mapping"] == "uploaded" and run.input_path("mapping.yaml").is_file()
         document = json.loads((run.outputs / "sipas-citizen" / "points.json").read_text())
     assert document["mapping"]["id"] == "province-own" and document["settings"]["min_n"] == 5
 
@@ -605,9 +606,100 @@ def test_run_page_refreshes_while_queued(app, client, login, scored_campaign):
         job = Job(kind="results", created_by=user.id)
         db.session.add(job)
         db.session.flush()
-        run.meta["job_id"] = str(job.id)
-        operations.write_json(run.directory / "run.json", run.meta)
+        run.record.job_id = job.id
     html = client.get(f"/results/{campaign.id}/runs/{run.id}").get_data(as_text=True)
     assert 'http-equiv="refresh"' in html
     with app.app_context():
         assert get_run(campaign.id, uuid.uuid4()) is None
+
+
+def test_a_run_started_on_one_host_is_listed_shown_and_downloaded_on_another(
+    app, client, login, scored_campaign, tmp_path
+):
+    """Two application instances on one database and one storage location, as two hosts:
+    each has its own instance folder; runs are records, their files in the storage."""
+    from surveyapp.app import create_app
+
+    campaign, _ = scored_campaign
+    storage_dir = tmp_path / "shared-storage"
+    app.config["STORAGE_DIR"] = str(storage_dir)
+    other = create_app({**{k: app.config[k] for k in BASE_KEYS}, "STORAGE_DIR": str(storage_dir)})
+    other.instance_path = str(tmp_path / "other-host")
+    login(Role.ADMIN)
+    started = _start(client, campaign)
+    run_path = started.headers["Location"]
+    with client.session_transaction() as session:
+        signed_in = dict(session)
+    second = other.test_client()
+    with second.session_transaction() as session:
+        session.update(signed_in)
+
+    listing = second.get(f"/results/{campaign.id}").get_data(as_text=True)
+    assert run_path in listing
+    page = second.get(run_path).get_data(as_text=True)
+    assert "UBND xã Số 1" in page and "sipas-citizen/points.xlsx" in page
+    single = second.get(f"{run_path}/files/sipas-citizen/points.csv")
+    assert single.status_code == 200
+    assert single.data == client.get(f"{run_path}/files/sipas-citizen/points.csv").data
+    archive = zipfile.ZipFile(io.BytesIO(second.get(f"{run_path}/download.zip").data))
+    assert "sipas-citizen/report.pdf" in archive.namelist()
+    # Nothing of the run lies in either host's instance folder, and no run.json anywhere.
+    for folder in (app.instance_path, other.instance_path, storage_dir):
+        assert not list(Path(folder).rglob("run.json"))
+    assert not list(Path(app.instance_path).rglob("points.csv"))
+    assert list(storage_dir.rglob("points.csv"))
+    with other.app_context():
+        db.engine.dispose()
+
+
+BASE_KEYS = ("TESTING", "SECRET_KEY", "WTF_CSRF_ENABLED", "REDIS_URL", "SQLALCHEMY_DATABASE_URI")
+BASE_KEYS += ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM", "BALLOT_BOX_SIZE")
+
+
+def test_runs_kept_as_folders_before_the_migration_are_imported(tmp_path):
+    """A deployment upgraded from run.json folders keeps its runs (listed, downloadable)."""
+    from flask_migrate import upgrade
+
+    from surveyapp.app import create_app
+    from surveyapp.models import ScoringRun, StoredFile
+
+    uri = f"sqlite:///{tmp_path / 'upgrade.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
+    app.instance_path = str(tmp_path / "instance")
+    run_id = uuid.uuid4()
+    with app.app_context():
+        for parent in _parents_of(MIGRATION):  # the schema before scoring runs were records
+            upgrade(revision=parent)
+        db.session.execute(sa.text("INSERT INTO campaigns (id, code, name, status, created_at)"
+                                   " VALUES (7, '2024', 'Đợt 2024', 'closed', '2024-11-01')"))  # fmt: skip
+        db.session.commit()
+        folder = Path(app.instance_path) / "results" / "campaign-7" / str(run_id)
+        (folder / "outputs" / "sipas-citizen").mkdir(parents=True)
+        (folder / "outputs" / ".sipas-officials-partial").mkdir()
+        (folder / "outputs" / "sipas-citizen" / "units.csv").write_text("unit\nX1\n")
+        (folder / "mapping.yaml").write_text("criteria: []\n")
+        meta = {"run_id": str(run_id), "campaign_id": 7, "campaign_code": "2024",
+                "created_at": "2024-11-20T03:00:00", "created_by": None, "mapping": "uploaded",
+                "min_n": 3, "job_id": str(uuid.uuid4())}  # fmt: skip
+        (folder / "run.json").write_text(json.dumps(meta))
+        upgrade()
+        record = db.session.get(ScoringRun, run_id)
+        assert record.settings == {"mapping": "uploaded", "min_n": 3} and record.job_id is None
+        files = {f.name: f.kind for f in db.session.scalars(sa.select(StoredFile))}
+        assert files == {"sipas-citizen/units.csv": "output", "mapping.yaml": "input"}
+        (run,) = list_runs(7)
+        assert run.files() == ["sipas-citizen/units.csv"]
+        assert run.file_path("sipas-citizen/units.csv").read_text() == "unit\nX1\n"
+        db.engine.dispose()
+
+
+MIGRATION = "d7e3a1b5c9f2"  # scoring runs and stored files
+
+
+def _parents_of(revision: str) -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    parents = script.get_revision(revision).down_revision
+    return parents if isinstance(parents, tuple) else (parents,)
