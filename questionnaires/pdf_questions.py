@@ -25,6 +25,11 @@ ANSWER_INDENT = 7 * mm
 _TWO_COLUMN_MAX_LABEL = 34  # characters; longer labels get the full width
 _TWO_COLUMN_MIN_CHOICES = 5
 _GRID_PADDING = 1.2 * mm
+# A scale's labels print above its boxes while the tallest fits in this height; longer ones
+# print as a key above the question ("1 = ..., 2 = ...") and the boxes show only the codes,
+# so that no header taller than a page can fail the layout.
+_HEAD_MAX_HEIGHT = 30 * mm
+_GRID_MIN_ITEM_WIDTH = 45 * mm  # the items' column keeps at least this much
 
 _WORDS = {
     "vi": {
@@ -36,6 +41,7 @@ _WORDS = {
         "date": "(ngày / tháng / năm)",
         "range": "(từ {minimum} đến {maximum})",
         "item": "Nội dung",
+        "key": "Các mức trả lời:",
     },
     "en": {
         "number": "Q{n}.",
@@ -46,6 +52,7 @@ _WORDS = {
         "date": "(day / month / year)",
         "range": "(from {minimum} to {maximum})",
         "item": "Item",
+        "key": "Answers:",
     },
 }
 
@@ -158,9 +165,9 @@ class QuestionFlowables:
         if kind.has_choices and not question.all_choices():
             return []  # nothing to tick (the validator refuses this; never fail the layout)
         if kind is QuestionType.GRID:
-            return [self._grid(question)]
+            return self._grid(question)
         if kind is QuestionType.SCALE5:
-            return [self._scale_row(question)]
+            return self._scale_row(question)
         if kind.has_choices:
             return [self._choice_list(question)]
         if kind is QuestionType.TEXT:
@@ -224,8 +231,20 @@ class QuestionFlowables:
         table.setStyle(_plain_table_style([("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return table
 
-    def _scale_row(self, question: Question) -> Table:
-        """A 5-point scale across the page: labels above, a box with its code below each."""
+    def _scale_key(self, question: Question, marks: dict[int, str]) -> Paragraph:
+        """The scale's labels as a key above the boxes: "(1) label; (2) label; ..." (a
+        paragraph, so that a key longer than a page flows on to the next)."""
+        entries = [
+            f"<b>({c.code})</b> {markup(c.label.get(self.lang))}{marks.get(c.code, '')}"
+            for c in question.all_choices()
+        ]
+        text = f"{self.words['key']} " + "; ".join(entries)
+        style = self.styles["choice"].clone("scale_key", leftIndent=ANSWER_INDENT, spaceAfter=2)
+        return Paragraph(text, style)
+
+    def _scale_row(self, question: Question) -> list:
+        """A 5-point scale across the page: labels above, a box with its code below each
+        (labels too long to sit above a box are printed as a key first)."""
         choices = question.all_choices()
         marks = self._jump_marks(question)
         width = (CONTENT_WIDTH - ANSWER_INDENT) / len(choices)
@@ -233,6 +252,9 @@ class QuestionFlowables:
         labels = [
             Paragraph(markup(c.label.get(self.lang)) + marks.get(c.code, ""), head) for c in choices
         ]
+        keyed = _too_tall(labels, width - 2 * mm)
+        if keyed:
+            labels = [Paragraph(f"({c.code})", head) for c in choices]
         code_width = _code_width(c.code for c in choices)
         boxes = [AnswerBox(c.code, code_width=code_width) for c in choices]
         table = Table(
@@ -250,24 +272,30 @@ class QuestionFlowables:
                 ]
             )
         )
-        return table
+        return [self._scale_key(question, marks), table] if keyed else [table]
 
-    def _grid(self, question: Question) -> Table:
+    def _grid(self, question: Question) -> list:
         """Items as rows, the shared scale's codes as columns; the header repeats on a new page."""
         choices = question.all_choices()
         styles = self.styles
         column = min(17 * mm, max(11 * mm, (CONTENT_WIDTH * 0.55) / max(len(choices), 1)))
-        head_style, column = self._grid_head_style(choices, column)
         number_width = 10 * mm
+        widest = (CONTENT_WIDTH - number_width - _GRID_MIN_ITEM_WIDTH) / max(len(choices), 1)
+        head_style, column = self._grid_head_style(choices, min(column, widest))
+        column = min(column, widest)  # longer words are split rather than crowd out the items
         item_width = CONTENT_WIDTH - number_width - column * len(choices)
         code_width = _code_width(c.code for c in choices)
+        heads = [
+            Paragraph(f"{markup(c.label.get(self.lang))}<br/>({c.code})", head_style)
+            for c in choices
+        ]
+        keyed = _too_tall(heads, column - 2 * _GRID_PADDING)
+        if keyed:
+            heads = [Paragraph(f"({c.code})", head_style) for c in choices]
         header = [
             "",
             Paragraph(self.words["item"], styles["grid_head"].clone("grid_item_head", alignment=0)),
-            *[
-                Paragraph(f"{markup(c.label.get(self.lang))}<br/>({c.code})", head_style)
-                for c in choices
-            ],
+            *heads,
         ]
         rows = [header]
         for item in question.items:
@@ -297,7 +325,7 @@ class QuestionFlowables:
         ]
         commands += [("BACKGROUND", (0, row), (-1, row), SHADE) for row in range(2, len(rows), 2)]
         table.setStyle(table_style(commands))
-        return table
+        return [self._scale_key(question, {}), table] if keyed else [table]
 
     def _grid_head_style(self, choices, column: float):
         """A header font size at which no word of a scale label is cut ("Dissatisf-ied"):
@@ -323,6 +351,11 @@ class QuestionFlowables:
                 digits = max(1, len(str(int(abs(question.maximum)))))
             return DigitBoxes([min(digits, 12)])
         return WritingLines(1)
+
+
+def _too_tall(paragraphs: list[Paragraph], width: float) -> bool:
+    """Whether any of ``paragraphs``, wrapped to ``width``, is taller than a header may be."""
+    return any(p.wrap(width, _HEAD_MAX_HEIGHT * 100)[1] > _HEAD_MAX_HEIGHT for p in paragraphs)
 
 
 def _indented(flowable) -> Table:

@@ -51,6 +51,7 @@ from sampling.validation import (
     ReportFormatError,
     ValidationError,
     ValidationResult,
+    duplicates_across,
     validate_frame,
 )
 from sampling.verification import Difference, VerificationResult, verify_sample
@@ -110,6 +111,7 @@ __all__ = [
     "read_frame",
     "read_manifest",
     "spreadsheet_safe",
+    "duplicates_across",
     "validate_frame",
     "verify_chain",
     "verify_sample",

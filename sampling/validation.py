@@ -929,3 +929,58 @@ def _is_text(values: pd.Series) -> bool:
 def _str_series(values: pa.ChunkedArray) -> pd.Series:
     """A pandas str column over the arrow data (no copy)."""
     return pd.Series(values.to_pandas().array, dtype="str")
+
+
+def duplicates_across(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``later`` repeating a row of ``earlier``: another file of the same unit's list,
+    by the rules of :func:`validate_frame` (same dossier code ignoring case and spaces, or
+    same name ignoring case and spacing with the same phone number). Both frames hold valid
+    rows (names tidied, phones canonical, as ``ValidationResult.valid`` or stored).
+
+    Returns one row per repeated row of ``later``: ``later`` and ``earlier`` (positions in
+    each frame; the first matching earlier row), ``column`` and ``code``
+    (``duplicate_dossier`` is looked for first, then ``duplicate_person``).
+    """
+    found = []
+    taken = np.zeros(len(later), dtype=bool)
+    for column, code in (("dossier_code", "duplicate_dossier"), ("full_name", "duplicate_person")):
+        earlier_keys, later_keys = _across_keys(earlier, column), _across_keys(later, column)
+        if earlier_keys is None or later_keys is None:
+            continue
+        first = (
+            pd.DataFrame({"key": earlier_keys, "earlier": np.arange(len(earlier))})
+            .dropna()
+            .drop_duplicates("key")
+        )
+        repeats = pd.DataFrame({"key": later_keys, "later": np.arange(len(later))}).dropna()
+        matched = repeats.merge(first, on="key").sort_values("later")
+        matched = matched[~taken[matched["later"].to_numpy()]]
+        taken[matched["later"].to_numpy()] = True
+        found.append(
+            matched.assign(column=column, code=code)[["later", "earlier", "column", "code"]]
+        )
+    if not found:
+        return pd.DataFrame(columns=["later", "earlier", "column", "code"])
+    return pd.concat(found, ignore_index=True).sort_values("later", ignore_index=True)
+
+
+def _text_array(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """A column as a large_string array ("" for missing) and the mask of filled cells."""
+    texts = values.astype(object).where(values.notna(), "").astype(str)
+    return pa.array(texts.tolist(), pa.large_string()), (texts != "").to_numpy()
+
+
+def _across_keys(frame: pd.DataFrame, column: str) -> pd.Series | None:
+    """The duplicate key of each row for ``column``'s rule (missing where it has none)."""
+    if column == "dossier_code":
+        if "dossier_code" not in frame.columns:
+            return None
+        codes, filled = _text_array(frame["dossier_code"])
+        keys = pd.Series(_dossier_key(codes).to_pylist(), dtype=object)
+        return keys.where(filled, None)
+    if "full_name" not in frame.columns or "phone" not in frame.columns:
+        return None
+    names, named = _text_array(frame["full_name"])
+    phones, reachable = _text_array(frame["phone"])
+    keys = pd.Series(_name_key(names).to_pylist(), dtype=object) + "\x1f" + phones.to_pylist()
+    return keys.where(named & reachable, None)

@@ -18,6 +18,7 @@ from scoring_bridge.errors import (
     MappingError,
     OutputError,
     QuestionnaireSpecError,
+    ResponseProblem,
     ResponsesError,
     ScoringError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "OtherVariable",
     "OutputError",
     "QuestionnaireSpecError",
+    "ResponseProblem",
     "ResponsesError",
     "ScaleItem",
     "ScoringError",

@@ -8,7 +8,7 @@ as ``criteria[2].source``) and the offending ``value``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class ScoringError(Exception):
@@ -32,9 +32,36 @@ class ScoringError(Exception):
         self.value = value
         super().__init__(f"{self.message_vi} / {self.message_en}")
 
+    def full_message(self) -> str:
+        """Both messages, then one line per problem when the error lists several."""
+        lines = [self.message_vi, self.message_en]
+        lines += [f"  {problem.describe()}" for problem in getattr(self, "problems", ())]
+        return "\n".join(lines)
+
+
+class ResponseProblem(NamedTuple):
+    """One bad cell of a responses file: its spreadsheet row (header = row 1), column and
+    value, what is wrong (vi, en) and the row's response id when the file has one."""
+
+    row: int
+    column: str
+    value: Any
+    message_vi: str
+    message_en: str
+    response_id: Any = None
+
+    def describe(self) -> str:
+        where = f"dòng/row {self.row}, cột/column '{self.column}'"
+        if self.response_id is not None:
+            where += f" (response_id {self.response_id})"
+        return f"{where}: {self.value!r} — {self.message_vi} / {self.message_en}"
+
 
 class ResponsesError(ScoringError):
-    """The responses (file or DataFrame) do not fit the questionnaire."""
+    """The responses (file or DataFrame) do not fit the questionnaire. ``problems`` lists
+    every bad cell found (all at once); row, column and value are the first one's."""
+
+    problems: list[ResponseProblem] = []
 
 
 class MappingError(ScoringError):

@@ -682,10 +682,79 @@ def _methods(result: ScoringResult) -> list[str]:
     ]
 
 
+#: Vietnamese headers of the report workbook's columns (the Department reads it; the
+#: machine names stay in indices.csv, points.csv and units.csv, which programs read).
+REPORT_HEADERS = {
+    "unit": "Mã đơn vị",
+    "unit_name": "Tên đơn vị",
+    "status": "Tình trạng",
+    "rank": "Hạng",
+    "rank_low": "Hạng (cận trên khoảng)",
+    "rank_high": "Hạng (cận dưới khoảng)",
+    "rank_group": "Nhóm hạng",
+    "points_total": "Tổng điểm",
+    "max_applicable": "Điểm tối đa áp dụng",
+    "criteria_scored": "Số tiêu chí được chấm",
+    "criteria_not_applicable": "Số tiêu chí không áp dụng",
+    "criteria_below_min_n": "Số tiêu chí dưới ngưỡng phiếu",
+    "criteria_no_responses": "Số tiêu chí không có phiếu",
+    "overall_index": "Chỉ số hài lòng chung",
+    "overall_ci_low": "Chỉ số chung: cận dưới KTC 95%",
+    "overall_ci_high": "Chỉ số chung: cận trên KTC 95%",
+    "overall_se": "Chỉ số chung: sai số chuẩn",
+    "overall_n": "Chỉ số chung: số phiếu",
+    "overall_n_eff": "Chỉ số chung: cỡ mẫu hiệu dụng",
+    "overall_deff": "Chỉ số chung: hệ số thiết kế",
+    "n_respondents": "Số người trả lời",
+    "responses": "Số phiếu trả lời",
+    "walk_in": "Phiếu tự đến (ngoài mẫu)",
+    "previous_overall_index": "Chỉ số chung năm trước",
+    "change": "Thay đổi so với năm trước",
+    "like_for_like": "So sánh cùng phạm vi",
+    "previous_units": "Đơn vị năm trước",
+    "previous_basis": "Cách ghép năm trước",
+    "previous_note": "Ghi chú so sánh",
+    "previous_note_en": "Ghi chú so sánh (tiếng Anh)",
+    "flags": "Ghi chú",
+    "criterion": "Mã tiêu chí",
+    "criterion_name": "Tên tiêu chí",
+    "points": "Điểm",
+    "max_points": "Điểm tối đa",
+    "index": "Chỉ số",
+    "index_unweighted": "Chỉ số (không trọng số)",
+    "n": "Số phiếu",
+    "n_eff": "Cỡ mẫu hiệu dụng",
+    "deff": "Hệ số thiết kế",
+    "se": "Sai số chuẩn",
+    "df": "Bậc tự do",
+    "ci_low": "Cận dưới KTC 95%",
+    "ci_high": "Cận trên KTC 95%",
+    "groups": "Nhóm đối tượng",
+    "group": "Nhóm đối tượng",
+    "source": "Nguồn",
+    "formula": "Công thức",
+    "level": "Cấp chỉ số",
+    "element": "Yếu tố",
+    "code": "Mã",
+    "estimate": "Ước lượng",
+    "estimate_unweighted": "Ước lượng (không trọng số)",
+    "sampled": "Số người trong mẫu",
+    "rr1": "Tỷ lệ trả lời RR1",
+    "rr3": "Tỷ lệ trả lời RR3",
+}
+
+
+def _with_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with Vietnamese column headers where known (codes of criteria and
+    elements, columns of the pivoted sheets, stay as they are)."""
+    return frame.rename(columns=lambda name: REPORT_HEADERS.get(name, name))
+
+
 def write_report_xlsx(
     result: ScoringResult, path: Path, *, unit_names: dict[str, str] | None = None
 ) -> None:
-    """The report's tables as a workbook (one sheet per section, methods as text)."""
+    """The report's tables as a workbook (one sheet per section, methods as text), with
+    Vietnamese column headers (:data:`REPORT_HEADERS`)."""
     names = unit_names or {}
     units = result.units.copy()
     units.insert(1, "unit_name", units.unit.map(lambda u: names.get(u, "")))
@@ -706,6 +775,7 @@ def write_report_xlsx(
     }
     if result.response_rates is not None:
         sheets["Tỷ lệ trả lời"] = result.response_rates
+    sheets = {name: _with_headers(frame) for name, frame in sheets.items()}
     write_xlsx(path, {**sheets, "Phương pháp": methods})
 
 

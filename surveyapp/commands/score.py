@@ -200,7 +200,7 @@ def score(
                 result, out_dir, k=k, overwrite=overwrite, unit_names=unit_names, progress=written
             )
     except ScoringError as exc:
-        raise click.ClickException(f"{exc.message_vi}\n{exc.message_en}") from exc
+        raise click.ClickException(exc.full_message()) from exc
     scored = int((result.points.status == "scored").sum())
     click.echo(
         f"Đã ghi {len(paths)} tệp vào {out_dir} / Wrote {len(paths)} files to {out_dir}: "

@@ -2,6 +2,13 @@
 
 Shared by the features: validation reports, the upload status table,
 the contractor's sample lists.
+
+Column headers. Files people read (the contractor's sample lists, validation reports,
+the lists' status table) have headers in the visitor's language (:func:`headers`,
+Vietnamese unless English is chosen). Files programs read back keep their machine names:
+the sample and frame files ``surveyapp sample verify`` checks, the Department's import
+file (points), and microdata, whose variable names analysts use in R, Stata or SPSS and
+whose labels are in the codebook and the SPSS file's variable labels.
 """
 
 import io
@@ -14,10 +21,50 @@ from flask import Response
 from sampling import spreadsheet_safe
 from scoring_bridge.xlsx import sheet_title, write_xlsx
 from surveyapp.csvsafe import write_csv
+from surveyapp.i18n import t
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence]]
+
+
+#: Column name -> (Vietnamese, English) header of files people read.
+COLUMN_LABELS = {
+    "stratum": ("Tầng mẫu", "Stratum"),
+    "selection": ("Chính / dự phòng", "Primary / reserve"),
+    "reserve_rank": ("Thứ tự dự phòng", "Reserve rank"),
+    "full_name": ("Họ và tên", "Full name"),
+    "phone": ("Số điện thoại", "Phone"),
+    "email": ("Email", "E-mail"),
+    "address": ("Địa chỉ", "Address"),
+    "dossier_code": ("Mã hồ sơ", "Dossier code"),
+    "weight": ("Trọng số thiết kế", "Design weight"),
+    "row": ("Dòng", "Row"),
+    "column": ("Cột", "Column"),
+    "value": ("Giá trị", "Value"),
+    "severity": ("Mức độ", "Severity"),
+    "action": ("Xử lý", "Action"),
+    "code": ("Mã vấn đề", "Problem code"),
+    "reason_vi": ("Vấn đề (tiếng Việt)", "Problem (Vietnamese)"),
+    "reason_en": ("Vấn đề (tiếng Anh)", "Problem (English)"),
+    "unit_code": ("Mã đơn vị", "Unit code"),
+    "unit_name": ("Tên đơn vị", "Unit name"),
+    "level_label": ("Cấp", "Level"),
+    "kind": ("Danh sách", "List"),
+    "uploaded": ("Đã nộp", "Uploaded"),
+    "uploaded_at": ("Thời điểm nộp", "Uploaded at"),
+    "uploaded_by": ("Người nộp", "Uploaded by"),
+    "filename": ("Tệp", "File"),
+    "rows_read": ("Số dòng đọc", "Rows read"),
+    "rows_valid": ("Dòng hợp lệ", "Valid rows"),
+    "rows_excluded": ("Dòng bị loại", "Rows excluded"),
+    "late": ("Trễ hạn", "Late"),
+}
+
+
+def headers(names: Sequence[str]) -> list[str]:
+    """Column headers in the visitor's language (names without a label stay as they are)."""
+    return [t(*COLUMN_LABELS[name]) if name in COLUMN_LABELS else name for name in names]
 
 
 def xlsx_cell(value):

@@ -13,7 +13,8 @@ from sampling.commitment import (
     value_date,
 )
 from surveyapp import jobs
-from surveyapp.core.downloads import ascii_name, attachment, csv_download, xlsx_response
+from surveyapp.audit import record
+from surveyapp.core.downloads import ascii_name, attachment, csv_download, headers, xlsx_response
 from surveyapp.db import utcnow
 from surveyapp.draws.checks import ALL_STEPS
 from surveyapp.draws.commitments import (
@@ -41,7 +42,7 @@ from surveyapp.draws.operations import (
     snapshot_name,
 )
 from surveyapp.extensions import db
-from surveyapp.i18n import t
+from surveyapp.i18n import label, t
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.draws import DrawCommitment
 from surveyapp.models.frames import FrameRecord, FrameUpload
@@ -183,6 +184,7 @@ def design(campaign_id: int):
                 commit_form.value_date.data,
                 current_user().id,
             )
+            record("draw.commit", campaign)
             flash(
                 t(
                     "Đã công bố cam kết. Chọn mẫu khi giá trị ngẫu nhiên công khai được công bố.",
@@ -234,6 +236,7 @@ def _draw(campaign: Campaign, params: DrawParams, commitment_id: int | None = No
     if _frame_size(campaign)[0] == 0:
         raise empty_frame_error()
     args = (campaign.id, params.to_dict(), current_user().id, commitment_id)
+    record("draw.run", campaign, f"commitment={commitment_id or '-'}")
     answer = _run_job(campaign, "draw", "surveyapp.draws.tasks:run_draw_job", *args)
     if answer is not None:
         return answer
@@ -334,6 +337,7 @@ def lock_draw(campaign_id: int):
         return _page(
             campaign, lock_form=lock_form, error=(error.message_vi, error.message_en), status=409
         )
+    record("draw.lock", draw)
     flash(t("Đã khoá mẫu.", "The sample is locked."), "info")
     return redirect(url_for("draws.draw_page", campaign_id=campaign.id))
 
@@ -443,6 +447,7 @@ def frame_file(campaign_id: int):
     contractor's, whose roles download only the sample."""
     campaign = _campaign_or_404(campaign_id)
     _draw_or_404(campaign)
+    record("download.frame", campaign)
     return attachment(frame_snapshot(campaign.id), "text/csv", snapshot_name(campaign))
 
 
@@ -474,10 +479,12 @@ def lists_file(campaign_id: int):
     sheets: dict[str, list] = {}
     for code, name, r in db.session.execute(query):
         sheets.setdefault(f"{code} {name}", []).append(
-            [r.stratum, r.selection.value, r.reserve_rank, r.full_name, r.phone, r.email,
+            [r.stratum, label(r.selection), r.reserve_rank, r.full_name, r.phone, r.email,
              r.address, r.dossier_code, r.weight]
         )  # fmt: skip
+    record("download.sample_lists", campaign)
+    # People read these lists: headers and primary/reserve in the visitor's language.
     return xlsx_response(
-        [(title, LIST_HEADER, rows) for title, rows in sheets.items()],
+        [(title, headers(LIST_HEADER), rows) for title, rows in sheets.items()],
         f"sample-lists-{ascii_name(campaign.code)}.xlsx",
     )

@@ -4,6 +4,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from surveyapp.audit import record
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
@@ -32,6 +33,7 @@ def purge_pii_command(code: str, yes: bool):
     try:
         with transaction():
             counts = purge_pii(campaign)
+            record("campaign.purge_pii", campaign, f"respondents={counts.respondents}")
     except PurgeRefused as error:
         raise click.ClickException(both(error.message_vi, error.message_en)) from None
     click.echo(

@@ -31,6 +31,7 @@ from questionnaires import (
     parse_expression,
     rule_text,
 )
+from surveyapp.audit import record
 from surveyapp.core.codes import hash_code, is_valid_code
 from surveyapp.db import utcnow
 from surveyapp.extensions import db
@@ -662,6 +663,7 @@ def purge(campaign_id: int):
             _flash_error(error)
             status = 409
         else:
+            record("campaign.purge_pii", campaign, f"respondents={counts.respondents}")
             flash(
                 t(
                     f"Đã xoá dữ liệu cá nhân của {counts.respondents} người trả lời và "

@@ -12,9 +12,17 @@ Rules (shown in the page help):
 * Respondent group: the kind's default (``citizen`` / ``official``) unless the row's
   ``group`` cell is one of the campaign's instrument groups (e.g. ``organisation``).
   The ``group`` / ``position`` text itself is kept as ``subgroup`` (usable as a stratum).
-* A rejected file (fatal error or no valid row) stores nothing. An accepted file
-  clears the previous upload's current flag, deletes its records and inserts the new
-  ones with one bulk INSERT, all in the request's transaction.
+* A rejected file (fatal error or no valid row) stores nothing. An accepted file is
+  stored with its records (one bulk INSERT). The unit's first list becomes version 1 at
+  once; when the unit already has a list, the file waits (``pending_action``) until the
+  user confirms replacing the list by it or adding it to the list's files, having seen
+  the rows before and after.
+* A file added to a list is checked together with the list's current files: a row
+  repeating a row of another file (same dossier code, or same name and phone) is not
+  added, and the message names both rows.
+* Every change makes a new numbered version (``FrameVersion``); earlier versions keep
+  their files and records, and restoring one makes a new version of the same files,
+  all or nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +43,14 @@ from surveyapp.db import utcnow
 from surveyapp.draws.operations import current_draw
 from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign, CampaignInstrument
-from surveyapp.models.frames import FrameRecord, FrameUpload, ListKind
+from surveyapp.models.frames import (
+    FrameRecord,
+    FrameUpload,
+    FrameVersion,
+    ListKind,
+    PendingAction,
+    VersionAction,
+)
 from surveyapp.models.units import Unit
 from surveyapp.models.users import User
 from surveyapp.units.importer import tree_order
@@ -64,15 +79,47 @@ def campaign_period(campaign: Campaign) -> tuple[dt.date, dt.date] | None:
     return None
 
 
-def current_upload(campaign_id: int, unit_id: int, kind: ListKind) -> FrameUpload | None:
+def current_version(campaign_id: int, unit_id: int, kind: ListKind) -> FrameVersion | None:
     return db.session.scalar(
-        sa.select(FrameUpload).where(
-            FrameUpload.campaign_id == campaign_id,
-            FrameUpload.unit_id == unit_id,
-            FrameUpload.list_kind == kind,
-            FrameUpload.is_current,
+        sa.select(FrameVersion).where(
+            FrameVersion.campaign_id == campaign_id,
+            FrameVersion.unit_id == unit_id,
+            FrameVersion.list_kind == kind,
+            FrameVersion.is_current,
         )
     )
+
+
+def list_versions(campaign_id: int, unit_id: int, kind: ListKind) -> list[FrameVersion]:
+    """Every version of the list, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(FrameVersion)
+            .where(
+                FrameVersion.campaign_id == campaign_id,
+                FrameVersion.unit_id == unit_id,
+                FrameVersion.list_kind == kind,
+            )
+            .order_by(FrameVersion.number.desc())
+        )
+    )
+
+
+def current_upload(campaign_id: int, unit_id: int, kind: ListKind) -> FrameUpload | None:
+    """The current version's latest file (the list's only file unless one was added)."""
+    version = current_version(campaign_id, unit_id, kind)
+    return version.files[-1] if version is not None and version.files else None
+
+
+def uploader_names(user_ids) -> dict[int, str]:
+    """Full name (or login) of each user id given."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.id, User.full_name, User.username).where(User.id.in_(ids))
+    )
+    return {uid: full_name or username for uid, full_name, username in rows}
 
 
 def uploads_closed(campaign: Campaign) -> tuple[str, str] | None:
@@ -149,9 +196,11 @@ def _merge_issues(issues: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind: ListKind, *,
-               max_bytes: int, max_rows: int, max_cells: int | None = None):  # fmt: skip
+               max_bytes: int, max_rows: int, max_cells: int | None = None,
+               alongside: list[FrameUpload] | None = None):  # fmt: skip
     """(valid rows, issues, summary) of an uploaded file, or a :class:`Rejection`.
-    ``max_cells`` bounds a workbook sheet's rectangle (see :func:`sampling.read_frame`)."""
+    ``max_cells`` bounds a workbook sheet's rectangle (see :func:`sampling.read_frame`).
+    ``alongside``: the files the new one is added to (rows repeating theirs are left out)."""
     try:
         frame = sampling.read_frame(
             data, filename=filename, max_bytes=max_bytes, max_rows=max_rows,
@@ -182,6 +231,12 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
     summary["errors"] += int(foreign.sum())
     summary["valid"] = len(valid)
     issues = _merge_issues(result.issues, issues)
+    if alongside:
+        valid, across = _repeats_of_other_files(valid, alongside)
+        summary["duplicates"] += len(across)
+        summary["warnings"] += len(across)
+        summary["valid"] = len(valid)
+        issues = _merge_issues(issues, across)
     if valid.empty:
         return Rejection(
             "Không còn dòng hợp lệ nào; xem báo cáo lỗi để sửa.",
@@ -190,6 +245,54 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
             summary,
         )
     return valid, issues, summary
+
+
+_ACROSS_LABELS = {"dossier_code": "Mã hồ sơ (dossier_code)", "full_name": "Họ và tên (full_name)"}
+
+
+def _repeats_of_other_files(valid: pd.DataFrame, files: list[FrameUpload]):
+    """(valid rows not repeating a row of ``files``, issues naming both rows)."""
+    earlier = pd.DataFrame(
+        db.session.execute(
+            sa.select(
+                FrameRecord.full_name,
+                FrameRecord.phone,
+                FrameRecord.dossier_code,
+                FrameRecord.source_row,
+                FrameUpload.filename,
+            )  # fmt: skip
+            .join(FrameUpload, FrameUpload.id == FrameRecord.upload_id)
+            .where(FrameRecord.upload_id.in_([f.id for f in files]))
+            .order_by(FrameRecord.upload_id, FrameRecord.source_row)
+        ).all(),
+        columns=["full_name", "phone", "dossier_code", "source_row", "filename"],
+    )
+    found = sampling.duplicates_across(earlier, valid)
+    if found.empty:
+        return valid, pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    later = valid.iloc[found["later"].to_numpy()]
+    first = earlier.iloc[found["earlier"].to_numpy()]
+    reasons = {
+        "duplicate_dossier": ("Trùng mã hồ sơ", "Same dossier code"),
+        "duplicate_person": ("Trùng họ tên và số điện thoại", "Same name and phone number"),
+    }
+    rows = []
+    for (_, code_row), (_, new), (_, old) in zip(
+        found.iterrows(), later.iterrows(), first.iterrows(), strict=True
+    ):
+        column, code = code_row["column"], code_row["code"]
+        vi, en = reasons[code]
+        rows.append({
+            "row": int(new["source_row"]), "column": _ACROSS_LABELS[column],
+            "value": new.get(column), "severity": "warning", "action": "merged", "code": code,
+            "reason_vi": f"{vi} với dòng {int(old['source_row'])} của tệp «{old['filename']}» "
+                         "đã có trong danh sách; dòng này không được thêm.",
+            "reason_en": f"{en} as row {int(old['source_row'])} of «{old['filename']}», "
+                         "already in the list; this row is not added.",
+        })  # fmt: skip
+    keep = np.ones(len(valid), dtype=bool)
+    keep[found["later"].to_numpy()] = False
+    return valid.loc[keep].reset_index(drop=True), pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
 
 
 # ----------------------------------------------------------------------------- storing
@@ -265,18 +368,22 @@ def issues_json(issues: pd.DataFrame) -> list[list]:
 
 
 def store_upload(campaign: Campaign, unit: Unit, kind: ListKind, filename: str, user_id: int,
-                 valid: pd.DataFrame, issues: pd.DataFrame, summary: dict) -> FrameUpload:  # fmt: skip
-    """Replace the current list of (campaign, unit, kind) by the new one.
+                 valid: pd.DataFrame, issues: pd.DataFrame, summary: dict,
+                 pending: PendingAction | None = None) -> FrameUpload:  # fmt: skip
+    """Store a checked file and its records, in the caller's transaction.
 
-    Runs in the caller's transaction: the old upload loses its current flag and its
-    records, the new upload and its records are inserted; a failure anywhere rolls all
-    of it back, so the previous list stays.
+    ``pending`` None: the file becomes the list at once (a new version of that one file).
+    Otherwise it waits for :func:`confirm_upload` (replacing the list or joining its
+    files); an earlier file still waiting for the same list is dropped. The report notes
+    the version the file was checked against, so that a confirmation after someone else
+    changed the list is refused.
     """
-    previous = current_upload(campaign.id, unit.id, kind)
-    if previous is not None:
-        previous.is_current = False
-        db.session.flush()  # the partial unique index allows one current row
-        db.session.execute(sa.delete(FrameRecord).where(FrameRecord.upload_id == previous.id))
+    based_on = current_version(campaign.id, unit.id, kind)
+    if pending is not None:
+        drop_pending(campaign.id, unit.id, kind)
+    report = {"summary": summary, "columns": list(ISSUE_COLUMNS), "issues": issues_json(issues)}
+    if pending is not None:
+        report["based_on_version"] = based_on.number if based_on is not None else None
     upload = FrameUpload(
         campaign_id=campaign.id,
         unit_id=unit.id,
@@ -287,13 +394,130 @@ def store_upload(campaign: Campaign, unit: Unit, kind: ListKind, filename: str, 
         rows_read=int(summary["rows_read"]),
         rows_valid=int(summary["valid"]),
         rows_excluded=int(summary["excluded"]),
-        is_current=True,
-        report={"summary": summary, "columns": list(ISSUE_COLUMNS), "issues": issues_json(issues)},
+        is_current=False,
+        pending_action=pending,
+        report=report,
     )
     db.session.add(upload)
     db.session.flush()
     insert_records(record_rows(valid, upload.id, kind, _group_lookup(campaign.id)))
+    if pending is None:
+        new_version(upload.campaign_id, upload.unit_id, kind, [upload], VersionAction.UPLOAD,
+                    user_id)  # fmt: skip
     return upload
+
+
+def drop_pending(campaign_id: int, unit_id: int, kind: ListKind) -> None:
+    """Delete the files still waiting for confirmation for this list (and their records)."""
+    waiting = sa.select(FrameUpload.id).where(
+        FrameUpload.campaign_id == campaign_id,
+        FrameUpload.unit_id == unit_id,
+        FrameUpload.list_kind == kind,
+        FrameUpload.pending_action.is_not(None),
+    )
+    ids = list(db.session.scalars(waiting))
+    if ids:
+        db.session.execute(sa.delete(FrameRecord).where(FrameRecord.upload_id.in_(ids)))
+        db.session.execute(
+            sa.delete(FrameUpload)
+            .where(FrameUpload.id.in_(ids))
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+def stale_confirmation(upload: FrameUpload) -> FrameVersion | None:
+    """The list's current version when it is not the one ``upload`` was checked against."""
+    current = current_version(upload.campaign_id, upload.unit_id, upload.list_kind)
+    expected = (upload.report or {}).get("based_on_version")
+    number = current.number if current is not None else None
+    return current if number != expected else None
+
+
+def files_after(upload: FrameUpload) -> list[FrameUpload]:
+    """The files the list will have once ``upload`` is confirmed."""
+    if upload.pending_action == PendingAction.ADD:
+        current = current_version(upload.campaign_id, upload.unit_id, upload.list_kind)
+        return [*(current.files if current else []), upload]
+    return [upload]
+
+
+def confirm_upload(upload: FrameUpload, user_id: int) -> FrameVersion:
+    """The waiting file replaces the list or joins its files: a new version."""
+    files = files_after(upload)
+    action = (
+        VersionAction.ADD if upload.pending_action == PendingAction.ADD else VersionAction.UPLOAD
+    )
+    upload.pending_action = None
+    return new_version(upload.campaign_id, upload.unit_id, upload.list_kind, files, action,
+                       user_id)  # fmt: skip
+
+
+def unrestorable_files(version: FrameVersion) -> list[FrameUpload]:
+    """Files of ``version`` whose rows are gone (removed before versions were kept, or by
+    the purge of personal data): such a version cannot be restored."""
+    ids = [f.id for f in version.files]
+    counts = dict(
+        db.session.execute(
+            sa.select(FrameRecord.upload_id, sa.func.count())
+            .where(FrameRecord.upload_id.in_(ids))
+            .group_by(FrameRecord.upload_id)
+        ).all()
+    )
+    return [f for f in version.files if f.rows_valid and not counts.get(f.id)]
+
+
+def restore_version(version: FrameVersion, user_id: int) -> FrameVersion:
+    """A new version made of ``version``'s files (their records are kept)."""
+    return new_version(
+        version.campaign_id, version.unit_id, version.list_kind, list(version.files),
+        VersionAction.RESTORE, user_id, restored_from=version.number,
+    )  # fmt: skip
+
+
+def new_version(campaign_id: int, unit_id: int, kind: ListKind, files: list[FrameUpload],
+                action: VersionAction, user_id: int | None,
+                restored_from: int | None = None) -> FrameVersion:  # fmt: skip
+    """Make ``files`` the list's current version, in the caller's transaction: the old
+    version loses its flag, exactly ``files`` are marked current, a failure anywhere rolls
+    all of it back."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(FrameVersion.number)).where(
+            FrameVersion.campaign_id == campaign_id,
+            FrameVersion.unit_id == unit_id,
+            FrameVersion.list_kind == kind,
+        )
+    )
+    previous = current_version(campaign_id, unit_id, kind)
+    if previous is not None:
+        previous.is_current = False
+        db.session.flush()  # the partial unique index allows one current version
+    ids = [f.id for f in files]
+    db.session.execute(
+        sa.update(FrameUpload)
+        .where(
+            FrameUpload.campaign_id == campaign_id,
+            FrameUpload.unit_id == unit_id,
+            FrameUpload.list_kind == kind,
+        )
+        .values(is_current=FrameUpload.id.in_(ids))
+        .execution_options(synchronize_session="fetch")
+    )
+    version = FrameVersion(
+        campaign_id=campaign_id,
+        unit_id=unit_id,
+        list_kind=kind,
+        number=(last or 0) + 1,
+        action=action,
+        restored_from=restored_from,
+        created_by=user_id,
+        created_at=utcnow(),
+        rows_valid=sum(f.rows_valid for f in files),
+        is_current=True,
+        files=list(files),
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
 
 
 # --------------------------------------------------------------------------- status
@@ -302,7 +526,7 @@ def store_upload(campaign: Campaign, unit: Unit, kind: ListKind, filename: str, 
 @dataclass
 class UnitStatus:
     unit: Unit
-    uploads: dict  # ListKind -> (FrameUpload, uploader name) | None
+    uploads: dict  # ListKind -> (latest FrameUpload, its uploader, valid, excluded) | None
     late: bool
     missing: list
     late_reason: tuple[str, str] | None = None
@@ -317,9 +541,17 @@ def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitS
         .outerjoin(User, User.id == FrameUpload.uploaded_by)
         .where(FrameUpload.campaign_id == campaign.id, FrameUpload.is_current)
     ).all()
+    # A list of several files: its latest file, who uploaded it, and the rows of all files.
     by_unit: dict = {}
-    for upload, username, full_name in found:
-        by_unit.setdefault(upload.unit_id, {})[upload.list_kind] = (upload, full_name or username)
+    for upload, username, full_name in sorted(found, key=lambda f: (f[0].uploaded_at, f[0].id)):
+        lists = by_unit.setdefault(upload.unit_id, {})
+        _, _, valid, excluded = lists.get(upload.list_kind, (None, None, 0, 0))
+        lists[upload.list_kind] = (
+            upload,
+            full_name or username,
+            valid + upload.rows_valid,
+            excluded + upload.rows_excluded,
+        )
     today = today or utcnow().date()
     due = campaign.lists_due_on
     rows = []

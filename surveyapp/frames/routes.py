@@ -2,21 +2,31 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 import sampling
-from surveyapp.core.downloads import ascii_name, csv_download, xlsx_response
+from surveyapp.audit import record
+from surveyapp.core.downloads import ascii_name, csv_download, headers, xlsx_response
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
-from surveyapp.frames.forms import CheckForm, DueDateForm, UploadForm
+from surveyapp.frames.forms import CheckForm, ConfirmForm, DueDateForm, UploadForm
 from surveyapp.frames.operations import (
     Rejection,
     check_file,
+    confirm_upload,
     current_upload,
+    current_version,
+    drop_pending,
+    files_after,
+    list_versions,
+    restore_version,
+    stale_confirmation,
     status_table,
     store_upload,
+    unrestorable_files,
+    uploader_names,
     uploads_closed,
 )
 from surveyapp.i18n import t
 from surveyapp.models.campaigns import Campaign, CampaignStatus
-from surveyapp.models.frames import FrameUpload, ListKind
+from surveyapp.models.frames import FrameUpload, FrameVersion, ListKind, PendingAction
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
 from surveyapp.security import current_user, require_unit, roles_required
@@ -79,12 +89,12 @@ def index():
     campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.code.desc())).all()
     own = {}
     if user.role == Role.FOCAL_POINT:
-        uploads = db.session.scalars(
-            sa.select(FrameUpload).where(
-                FrameUpload.unit_id == user.unit_id, FrameUpload.is_current
+        lists = db.session.scalars(
+            sa.select(FrameVersion).where(
+                FrameVersion.unit_id == user.unit_id, FrameVersion.is_current
             )
         )
-        own = {(u.campaign_id, u.list_kind): u for u in uploads}
+        own = {(v.campaign_id, v.list_kind): v for v in lists}
     admin_units = []
     if user.role == Role.ADMIN:
         admin_units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
@@ -114,6 +124,7 @@ def choose_unit(campaign_id: int):
 
 def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=None, status=200):
     current = current_upload(campaign.id, unit.id, kind)
+    version = current_version(campaign.id, unit.id, kind)
     issues = None
     if rejection is not None and rejection.issues is not None:
         shown = rejection.issues.head(ISSUES_PER_PAGE).astype(object)
@@ -127,6 +138,8 @@ def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=Non
             form=form or UploadForm(),
             check_form=check_form or CheckForm(prefix="check"),
             current=current,
+            version=version,
+            uploaders=uploader_names(f.uploaded_by for f in (version.files if version else [])),
             closed=uploads_closed(campaign),
             rejection=rejection,
             issues=issues,
@@ -166,21 +179,212 @@ def upload(campaign_id: int, unit_id: int, kind: str):
     if not form.validate():
         return _upload_page(campaign, unit, kind, form, status=422)
     data, filename = _read_upload(form)
-    outcome = check_file(data, filename, campaign, unit, kind, **_limits())
+    current = current_version(campaign.id, unit.id, kind)
+    adding = current is not None and form.mode.data == "add"
+    outcome = check_file(data, filename, campaign, unit, kind, **_limits(),
+                         alongside=current.files if adding else None)  # fmt: skip
     if isinstance(outcome, Rejection):
         return _upload_page(campaign, unit, kind, form, rejection=outcome, status=422)
     valid, issues, summary = outcome
-    stored = store_upload(campaign, unit, kind, filename, current_user().id, valid, issues, summary)
+    user_id = current_user().id
+    if current is None:  # the unit's first list: nothing to replace, nothing to confirm
+        stored = store_upload(campaign, unit, kind, filename, user_id, valid, issues, summary)
+        record("list.upload", stored, f"unit={unit.id} kind={kind.value} rows={summary['valid']}")
+        flash(
+            t(
+                f"Đã lưu danh sách: {summary['valid']:,} dòng hợp lệ, {summary['excluded']:,} "
+                "dòng bị loại.",
+                f"List stored: {summary['valid']:,} valid rows, {summary['excluded']:,} rows "
+                "excluded.",
+            ),
+            "info",
+        )
+        return redirect(url_for("frames.report", upload_id=stored.id))
+    pending = PendingAction.ADD if adding else PendingAction.REPLACE
+    stored = store_upload(campaign, unit, kind, filename, user_id, valid, issues, summary,
+                          pending=pending)  # fmt: skip
+    return redirect(url_for("frames.confirm", upload_id=stored.id))
+
+
+def _confirm_page(campaign, unit, kind, before, after, *, upload=None, restoring=None,
+                  status=200):  # fmt: skip
+    """The list before and after a change (files, who uploaded them, when, rows)."""
+    files = [*(before.files if before else []), *after]
+    issues = None
+    if upload is not None:
+        issues = (upload.report or {}).get("issues", [])[:ISSUES_PER_PAGE]
+    return (
+        render_template(
+            "frames/confirm.html",
+            campaign=campaign,
+            unit=unit,
+            kind=kind,
+            before=before,
+            before_rows=before.rows_valid if before else 0,
+            after=after,
+            after_rows=sum(f.rows_valid for f in after),
+            upload=upload,
+            restoring=restoring,
+            issues=issues,
+            total_issues=len((upload.report or {}).get("issues", [])) if upload else 0,
+            uploaders=uploader_names(f.uploaded_by for f in files),
+            form=ConfirmForm(),
+            closed=uploads_closed(campaign),
+        ),
+        status,
+    )
+
+
+def _pending_or_404(upload_id: int) -> FrameUpload:
+    upload = _upload_for_user(upload_id)
+    if upload.pending_action is None:
+        abort(404)
+    return upload
+
+
+@bp.route("/uploads/<int:upload_id>/confirm", methods=["GET", "POST"])
+@roles_required(*UPLOAD_ROLES)
+def confirm(upload_id: int):
+    """Replace the list by a checked file, or add the file to it, once the user has seen
+    the rows before and after."""
+    upload = db.session.get(FrameUpload, upload_id) or abort(404)
+    require_unit(upload.unit_id)
+    campaign = _campaign_or_404(upload.campaign_id)
+    unit = db.session.get(Unit, upload.unit_id)
+    kind = upload.list_kind
+    if upload.pending_action is None:  # confirmed already (a second click): its report
+        return redirect(url_for("frames.report", upload_id=upload.id))
+    before = current_version(campaign.id, unit.id, kind)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _confirm_page(campaign, unit, kind, before, files_after(upload), upload=upload)
+    closed = uploads_closed(campaign)
+    if closed:
+        return _upload_page(campaign, unit, kind, rejection=Rejection(*closed), status=409)
+    changed = stale_confirmation(upload)
+    if changed is not None:
+        drop_pending(campaign.id, unit.id, kind)
+        flash(
+            t(
+                f"Danh sách đã được thay đổi trong lúc chờ xác nhận (phiên bản {changed.number}). "
+                "Tệp chưa được lưu; hãy tải lên lại để kiểm tra với danh sách mới.",
+                f"The list changed while this file waited for confirmation (version "
+                f"{changed.number}). The file was not stored; upload it again to check it "
+                "against the new list.",
+            ),
+            "error",
+        )
+        return redirect(url_for("frames.upload", campaign_id=campaign.id, unit_id=unit.id,
+                                kind=kind.value))  # fmt: skip
+    adding = upload.pending_action == PendingAction.ADD
+    version = confirm_upload(upload, current_user().id)
+    record("list.upload", upload, f"unit={unit.id} v{version.number} add={adding}")
     flash(
         t(
-            f"Đã lưu danh sách: {summary['valid']:,} dòng hợp lệ, {summary['excluded']:,} dòng "
-            "bị loại. Danh sách này thay cho danh sách trước.",
-            f"List stored: {summary['valid']:,} valid rows, {summary['excluded']:,} rows "
-            "excluded. It replaces the previous list.",
+            f"Đã {'thêm tệp vào' if adding else 'thay'} danh sách: phiên bản {version.number}, "
+            f"{version.rows_valid:,} dòng hợp lệ (trước: "
+            f"{before.rows_valid if before else 0:,}). Phiên bản trước vẫn được giữ.",
+            f"List {'file added' if adding else 'replaced'}: version {version.number}, "
+            f"{version.rows_valid:,} valid rows (before: {before.rows_valid if before else 0:,})."
+            " The earlier version is kept.",
         ),
         "info",
     )
-    return redirect(url_for("frames.report", upload_id=stored.id))
+    return redirect(url_for("frames.report", upload_id=upload.id))
+
+
+@bp.route("/uploads/<int:upload_id>/cancel", methods=["POST"])
+@roles_required(*UPLOAD_ROLES)
+def cancel(upload_id: int):
+    upload = _pending_or_404(upload_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = url_for("frames.upload", campaign_id=upload.campaign_id, unit_id=upload.unit_id,
+                     kind=upload.list_kind.value)  # fmt: skip
+    drop_pending(upload.campaign_id, upload.unit_id, upload.list_kind)
+    flash(t("Đã huỷ: danh sách hiện tại được giữ nguyên.",
+            "Cancelled: the current list is unchanged."), "info")  # fmt: skip
+    return redirect(target)
+
+
+@bp.route("/<int:campaign_id>/units/<int:unit_id>/<kind>/versions")
+@roles_required(*VIEW_ROLES)
+def versions(campaign_id: int, unit_id: int, kind: str):
+    campaign = _campaign_or_404(campaign_id)
+    kind = _kind_or_404(kind)
+    unit = _unit_for_user(unit_id)
+    found = list_versions(campaign.id, unit.id, kind)
+    users = {v.created_by for v in found} | {f.uploaded_by for v in found for f in v.files}
+    return render_template(
+        "frames/versions.html",
+        campaign=campaign,
+        unit=unit,
+        kind=kind,
+        versions=found,
+        uploaders=uploader_names(users),
+        closed=uploads_closed(campaign),
+    )
+
+
+def _version_or_404(campaign_id: int, unit_id: int, kind: ListKind, number: int) -> FrameVersion:
+    return db.session.scalar(
+        sa.select(FrameVersion).where(
+            FrameVersion.campaign_id == campaign_id,
+            FrameVersion.unit_id == unit_id,
+            FrameVersion.list_kind == kind,
+            FrameVersion.number == number,
+        )
+    ) or abort(404)
+
+
+@bp.route("/<int:campaign_id>/units/<int:unit_id>/<kind>/versions/<int:number>/restore",
+          methods=["GET", "POST"])  # fmt: skip
+@roles_required(*UPLOAD_ROLES)
+def restore(campaign_id: int, unit_id: int, kind: str, number: int):
+    """Make an earlier version the list again (all its files, or nothing)."""
+    campaign = _campaign_or_404(campaign_id)
+    kind = _kind_or_404(kind)
+    unit = _unit_for_user(unit_id)
+    version = _version_or_404(campaign.id, unit.id, kind, number)
+    before = current_version(campaign.id, unit.id, kind)
+    back = url_for("frames.versions", campaign_id=campaign.id, unit_id=unit.id, kind=kind.value)
+    if version.is_current:
+        flash(t("Phiên bản này đang được dùng.", "This version is the current one."), "info")
+        return redirect(back)
+    missing = unrestorable_files(version)
+    if missing:
+        names = ", ".join(f"«{f.filename}»" for f in missing)
+        flash(
+            t(
+                f"Không thể khôi phục phiên bản {number}: các dòng của tệp {names} không còn "
+                "được lưu (đã xoá khi thay danh sách trước khi có phiên bản, hoặc khi xoá dữ "
+                "liệu cá nhân). Không có gì thay đổi.",
+                f"Version {number} cannot be restored: the rows of {names} are no longer "
+                "stored (removed when the list was replaced before versions were kept, or by "
+                "the purge of personal data). Nothing was changed.",
+            ),
+            "error",
+        )
+        return redirect(back)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _confirm_page(campaign, unit, kind, before, list(version.files), restoring=version)
+    closed = uploads_closed(campaign)
+    if closed:
+        return _upload_page(campaign, unit, kind, rejection=Rejection(*closed), status=409)
+    restored = restore_version(version, current_user().id)
+    record("list.restore", ("unit", unit_id), f"kind={kind.value} v{number} -> v{restored.number}")
+    flash(
+        t(
+            f"Đã khôi phục phiên bản {number} thành phiên bản {restored.number}: "
+            f"{restored.rows_valid:,} dòng hợp lệ (trước: {before.rows_valid if before else 0:,}).",
+            f"Version {number} restored as version {restored.number}: {restored.rows_valid:,} "
+            f"valid rows (before: {before.rows_valid if before else 0:,}).",
+        ),
+        "info",
+    )
+    return redirect(back)
 
 
 @bp.route("/<int:campaign_id>/units/<int:unit_id>/<kind>/check", methods=["POST"])
@@ -205,9 +409,10 @@ def check(campaign_id: int, unit_id: int, kind: str):
 
 
 def _report_download(rows: list, fmt: str, name: str):
+    header = headers(ISSUE_HEADER)  # people read the report: headers in their language
     if fmt == "xlsx":
-        return xlsx_response([("issues", ISSUE_HEADER, rows)], f"{name}.xlsx")
-    return csv_download(ISSUE_HEADER, rows, f"{name}.csv")
+        return xlsx_response([(t("Vấn đề", "Problems"), header, rows)], f"{name}.xlsx")
+    return csv_download(header, rows, f"{name}.csv")
 
 
 @bp.route("/uploads/<int:upload_id>")
@@ -281,18 +486,20 @@ def status_csv(campaign_id: int):
     for row in status_table(campaign):
         for kind in ListKind:
             found = row.uploads[kind]
-            upload, by = found if found else (None, None)
+            upload, by, valid, excluded = found if found else (None, None, "", "")
             lines.append(
                 [
                     row.unit.code, row.unit.name, row.unit.level_label, kind.value,
                     "yes" if upload else "no",
                     upload.uploaded_at.isoformat(sep=" ", timespec="minutes") if upload else "",
                     by or "", upload.filename if upload else "",
-                    upload.rows_read if upload else "", upload.rows_valid if upload else "",
-                    upload.rows_excluded if upload else "", "yes" if row.late else "no",
+                    upload.rows_read if upload else "", valid, excluded,
+                    "yes" if row.late else "no",
                 ]
             )  # fmt: skip
-    return csv_download(STATUS_HEADER, lines, f"lists-status-{ascii_name(campaign.code)}.csv")
+    return csv_download(
+        headers(STATUS_HEADER), lines, f"lists-status-{ascii_name(campaign.code)}.csv"
+    )
 
 
 @bp.route("/<int:campaign_id>/due", methods=["POST"])

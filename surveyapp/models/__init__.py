@@ -17,7 +17,16 @@ from surveyapp.models.campaigns import (
 from surveyapp.models.crosswalk import Crosswalk, CrosswalkLink
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.draws import CommitmentImmutable, Draw, DrawCommitment
-from surveyapp.models.frames import LIST_KIND_LABELS, FrameRecord, FrameUpload, ListKind
+from surveyapp.models.frames import (
+    LIST_KIND_LABELS,
+    VERSION_ACTION_LABELS,
+    FrameRecord,
+    FrameUpload,
+    FrameVersion,
+    ListKind,
+    PendingAction,
+    VersionAction,
+)
 from surveyapp.models.jobs import JOB_STATUS_LABELS, Job, JobStatus
 from surveyapp.models.respondents import (
     CONTACT_MODE_LABELS,
@@ -70,6 +79,10 @@ __all__ = [
     "FormDraft",
     "FrameRecord",
     "FrameUpload",
+    "FrameVersion",
+    "PendingAction",
+    "VERSION_ACTION_LABELS",
+    "VersionAction",
     "Job",
     "JobStatus",
     "ListKind",

@@ -511,7 +511,8 @@ def _units(content: bytes) -> list[dict[str, str]]:
 
 
 def _records(content: bytes, unit_codes: set[str]) -> list[dict[str, Any]]:
-    records = []
+    """The bundle's responses, or a BundleError naming every bad line at once."""
+    records, problems = [], []
     for number, line in enumerate(content.decode("utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -519,16 +520,21 @@ def _records(content: bytes, unit_codes: set[str]) -> list[dict[str, Any]]:
             record = json.loads(line)
             _check_record(record, unit_codes)
         except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-            raise BundleError(
-                f"responses.jsonl, dòng {number}: {exc}", f"responses.jsonl, line {number}: {exc}"
-            ) from exc
+            problems.append((number, exc))
+            continue
         records.append(record)
     ids = Counter(r["id"] for r in records)
     repeated = [i for i, c in ids.items() if c > 1]
-    if repeated:
+    if problems or repeated:
+        lines_vi = [f"dòng {number}: {exc}" for number, exc in problems]
+        lines_en = [f"line {number}: {exc}" for number, exc in problems]
+        if repeated:
+            lines_vi.append(f"mã phiếu trùng: {', '.join(repeated)}")
+            lines_en.append(f"repeated response ids: {', '.join(repeated)}")
         raise BundleError(
-            f"responses.jsonl có mã phiếu trùng: {repeated[0]}.",
-            f"responses.jsonl repeats a response id: {repeated[0]}.",
+            f"responses.jsonl có {len(lines_vi)} lỗi, không nhập gì:\n  " + "\n  ".join(lines_vi),
+            f"responses.jsonl has {len(lines_en)} problem(s), nothing imported:\n  "
+            + "\n  ".join(lines_en),
         )
     return records
 

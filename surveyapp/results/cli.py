@@ -30,6 +30,8 @@ def _campaign(code: str) -> Campaign:
 
 
 def _fail(exc) -> click.ClickException:
+    if isinstance(exc, ScoringError):  # every problem of a responses file, one a line
+        return click.ClickException(exc.full_message())
     return click.ClickException(f"{exc.message_vi}\n{exc.message_en}")
 
 

@@ -24,6 +24,7 @@ from scoring_bridge import (
     spec_from_questionnaire,
 )
 from surveyapp import jobs
+from surveyapp.audit import record
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
@@ -302,6 +303,7 @@ def download(campaign_id: int, run_id: uuid.UUID, name: str):
     if path is None:
         abort(404)
     download_name = f"{run.meta.get('campaign_code', campaign_id)}-{name.replace('/', '-')}"
+    record("download.results", ("run", run.id), name)
     return send_file(path, as_attachment=True, download_name=download_name)
 
 
@@ -313,6 +315,7 @@ def download_zip(campaign_id: int, run_id: uuid.UUID):
     if not run.files(contractor=contractor):
         abort(404)
     suffix = "microdata" if contractor else "results"
+    record("download.results", ("run", run.id), f"{suffix}.zip")
     return send_file(
         io.BytesIO(run.zip_bytes(contractor=contractor)),
         mimetype="application/zip",
@@ -334,6 +337,7 @@ def export_bundle(campaign_id: int):
         except (ResultsError, ScoringError) as exc:
             return render_error(409, exc.message_vi, exc.message_en)
         data = path.read_bytes()
+    record("download.bundle", campaign)
     return send_file(
         io.BytesIO(data),
         mimetype="application/zip",

@@ -14,6 +14,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from surveyapp.audit import record
 from surveyapp.core.progress import progress_bar
 from surveyapp.csvsafe import write_csv
 from surveyapp.db import transaction
@@ -84,6 +85,7 @@ def issue_command(campaign_code, unit_code, only_new, new_codes, group, lang, ou
                     encoding="utf-8",
                 )
             os.replace(partial, out)
+            record("letters.print", campaign, f"unit={unit_id or 'all'} letters={len(issued)}")
     except ResponseError as error:
         partial.unlink(missing_ok=True)
         _fail(both(error.message_vi, error.message_en))

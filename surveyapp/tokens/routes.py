@@ -14,6 +14,7 @@ from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from surveyapp import jobs
+from surveyapp.audit import record
 from surveyapp.core.downloads import ascii_name, csv_download
 from surveyapp.extensions import db
 from surveyapp.i18n import DAY_FORMAT, lt, t
@@ -225,6 +226,7 @@ def campaign_letters(campaign_id: int):
         unit_ids,
         created_by=current_user().id,
     )
+    record("letters.print", campaign, f"units={len(unit_ids) if unit_ids else 'all'} job={job.id}")
     return redirect(url_for("tokens.job", job_id=job.id))
 
 
@@ -274,6 +276,7 @@ def links_csv(campaign_id: int):
             ]
         )
     header = ["unit_code", "unit", "group", "name", "phone", "url", "code", "expires"]
+    record("download.links", campaign, f"unit={unit_id or 'all'} rows={len(rows)}")
     response = csv_download(header, rows, f"links-{ascii_name(campaign.code)}.csv")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -349,6 +352,7 @@ def unit_letters(campaign_id: int, unit_id: int):
         group,
         created_by=current_user().id,
     )
+    record("letters.print", unit, f"campaign={campaign.id} {form.scope.data} job={job.id}")
     return redirect(url_for("tokens.job", job_id=job.id))
 
 
@@ -383,6 +387,7 @@ def download(job_id: uuid.UUID):
     if job.status != JobStatus.DONE or not job.result_path or not Path(job.result_path).exists():
         abort(404)
     is_zip = job.result_path.endswith(".zip")
+    record("download.letters", job)
     response = send_file(
         job.result_path,
         mimetype="application/zip" if is_zip else "application/pdf",

@@ -115,3 +115,32 @@ def test_unsupported_file_type(small_spec, tmp_path):
     path.write_text("{}")
     with pytest.raises(ResponsesError, match="not supported"):
         prepare_responses(path, small_spec)
+
+
+def test_every_problem_is_reported_at_once(small_spec, hand_responses):
+    """Problems in several columns and rows (and a missing column) come in one error, each
+    bad cell with its row, column and value."""
+    bad = hand_responses.astype({"q1": object}).drop(columns="stratum")
+    bad.loc[0, "q1"] = "rất tốt"
+    bad.loc[3, "q2"] = 7
+    bad.loc[4, "q2"] = 8
+    bad.loc[1, "weight"] = -2.0
+    bad.loc[2, "unit"] = ""
+    with pytest.raises(ResponsesError) as caught:
+        prepare_responses(bad, small_spec)
+    error = caught.value
+    cells = {(p.row, p.column, p.value) for p in error.problems}
+    assert cells == {
+        (2, "q1", "rất tốt"),
+        (5, "q2", 7),
+        (6, "q2", 8),
+        (3, "weight", -2.0),
+        (4, "unit", ""),
+    }
+    assert [p.row for p in error.problems] == sorted(p.row for p in error.problems)
+    assert "'stratum'" in error.message_en and error.column == "stratum"
+    for text in ("row 2", "row 5", "row 6", "row 3", "row 4", "not a number", "positive"):
+        assert text in error.message_en
+    assert "dòng 6" in error.message_vi and "response_id r5" in error.message_en
+    full = error.full_message()
+    assert len([line for line in full.splitlines() if line.startswith("  ")]) == 5

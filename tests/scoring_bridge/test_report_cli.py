@@ -149,6 +149,20 @@ def test_cli_reports_bad_input_without_traceback(citizen_responses, tmp_path):
     assert not out.exists()
 
 
+def test_cli_lists_every_bad_cell_of_the_responses_file(citizen_responses, tmp_path):
+    broken = citizen_responses.copy()
+    broken.loc[5, "d2"] = 6
+    broken.loc[9, "d2"] = 7
+    broken.loc[12, "b1"] = 0
+    result, out = _run(broken, tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for row, column, value in ((7, "d2", 6), (11, "d2", 7), (14, "b1", 0)):
+        assert f"row {row}, cột/column '{column}'" in result.output
+        assert f": '{value}" in result.output  # as the CSV has it (6 or 6.0)
+    assert "3 problem(s)" in result.output
+    assert not out.exists()
+
+
 def test_cli_rejects_a_mapping_with_unknown_element(citizen_responses, tmp_path):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(

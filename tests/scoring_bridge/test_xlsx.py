@@ -9,7 +9,7 @@ import pytest
 
 from scoring_bridge.inputs import prepare_responses
 from scoring_bridge.microdata import microdata_frame, write_microdata
-from scoring_bridge.report import write_report_xlsx
+from scoring_bridge.report import REPORT_HEADERS, write_report_xlsx
 from scoring_bridge.scoring import score
 from scoring_bridge.xlsx import column_letter, write_csv, write_xlsx
 
@@ -126,6 +126,12 @@ def test_report_workbook_holds_what_to_excel_wrote(citizen_spec, citizen_respons
         result.points.to_excel(writer, sheet_name="points", index=False)
         result.indices.to_excel(writer, sheet_name="indices", index=False)
     theirs = cell_values(tmp_path / "pandas.xlsx")
-    assert ours["Điểm tiêu chí"] == theirs["pivot"]
-    assert ours["Điểm (chi tiết)"] == theirs["points"]
-    assert ours["Chỉ số"] == theirs["indices"]
+    # Same cells; the headers are Vietnamese labels of the machine names (issue 10.11).
+    for sheet, pandas_sheet in (("Điểm tiêu chí", "pivot"), ("Điểm (chi tiết)", "points"),
+                                ("Chỉ số", "indices")):  # fmt: skip
+        assert ours[sheet][1:] == theirs[pandas_sheet][1:]
+        assert ours[sheet][0] == [REPORT_HEADERS.get(h, h) for h in theirs[pandas_sheet][0]]
+    assert ours["Điểm (chi tiết)"][0][:4] == ["Mã đơn vị", "Mã tiêu chí", "Điểm", "Điểm tối đa"]
+    unlabelled = [h for sheet in ("Xếp hạng", "Điểm (chi tiết)", "Chỉ số") for h in ours[sheet][0]
+                  if h.isascii() and "_" in h]  # fmt: skip
+    assert unlabelled == []

@@ -3,6 +3,7 @@
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.audit import escape_controls
@@ -10,6 +11,8 @@ from surveyapp.models.audit import AuditEvent
 
 from .conftest import PASSWORD
 from .test_auth import sign_in
+from .test_draws import CONFIRM, post_design
+from .test_draws import setup as draws_setup
 
 
 def events(db_session, action=None):
@@ -119,3 +122,39 @@ def test_only_admins_read_the_log(client, login):
     login("supervisor")
     assert client.get("/audit/").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
+
+
+@pytest.fixture
+def setup(factory, db_session):
+    """test_draws' campaign with two units' lists."""
+    return draws_setup.__wrapped__(factory, db_session)
+
+
+def test_draws_locks_and_downloads_of_personal_data_are_recorded(client, login, setup, db_session):
+    campaign, *_ = setup
+    admin = login("admin")
+    post_design(client, campaign, "draw", seed="1")
+    assert client.post(f"/draws/{campaign.id}/lock", data=CONFIRM).status_code == 302
+    assert client.get(f"/draws/{campaign.id}/frame.csv").status_code == 200
+    assert client.get(f"/draws/{campaign.id}/lists.xlsx").status_code == 200
+    rows = [e for e in events(db_session) if not e.action.startswith("auth.")]
+    assert [(e.action, e.target_type, e.actor) for e in rows] == [
+        ("draw.run", "campaign", admin.username),
+        ("draw.lock", "draw", admin.username),
+        ("download.frame", "campaign", admin.username),
+        ("download.sample_lists", "campaign", admin.username),
+    ]
+    # Ids and counts only: no name, phone or dossier code of the lists.
+    text = " ".join(f"{e.target_id} {e.detail}" for e in rows)
+    assert "Dân" not in text and "09" not in text and "HS" not in text
+
+
+def test_purges_are_recorded(client, login, factory, db_session):
+    campaign = factory.campaign(code="2023", status="closed")
+    login("admin")
+    response = client.post(
+        f"/fieldwork/campaigns/{campaign.id}/purge", data={"confirm_code": "2023"}
+    )
+    assert response.status_code == 302
+    (row,) = events(db_session, "campaign.purge_pii")
+    assert (row.target_type, row.target_id) == ("campaign", str(campaign.id))

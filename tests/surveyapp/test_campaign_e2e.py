@@ -16,6 +16,8 @@ when chromium, Playwright or PostgreSQL is missing, unless REQUIRE_BROWSER=1 /
 REQUIRE_POSTGRES=1 (then it fails).
 """
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -26,11 +28,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 from werkzeug.serving import make_server
-
-from surveyapp.extensions import db
-from surveyapp.models import Unit
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -136,12 +134,12 @@ def other_unit_csv(path: Path, today: date) -> Path:
 # ----------------------------------------------------------------------------- helpers
 
 
-def sign_in(browser, base: str, username: str, **context):
+def sign_in(browser, base: str, username: str, password: str = PASSWORD, **context):
     context = browser.new_context(**context)
     page = context.new_page()
     page.goto(f"{base}/auth/login")
     page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_load_state()
     assert "/auth/login" not in page.url, page.content()[:2000]
@@ -240,11 +238,17 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert "Đã nhập: 3 đơn vị mới" in flash_text(admin)
         assert admin.get_by_text("Phường Tân Định").count()
 
-        # The focal point of Phường Tân Định: an account made for the unit just imported.
-        with app.app_context():
-            tan_dinh = db.session.scalar(sa.select(Unit).where(Unit.code == "P-TANDINH"))
-            db.session.expunge(tan_dinh)
-        factory.user("focal_point", username="tandinh", unit=tan_dinh)
+        # The unit's focal point gets an account with a one-time password (CSV, once).
+        admin.goto(f"{base}/auth/users/focal-points")
+        admin.get_by_label(re.compile("Mã đơn vị")).fill("P-TANDINH")
+        accounts = download(
+            admin,
+            lambda: admin.get_by_role("button", name="Tạo và tải tệp CSV").click(),
+            files,
+        )
+        (account,) = csv.DictReader(io.StringIO(accounts.read_text(encoding="utf-8-sig")))
+        assert account["ma_don_vi"] == "P-TANDINH", account
+        assert account["ten_don_vi"] == "Phường Tân Định", account
 
         admin.goto(f"{base}/campaigns/new")
         admin.get_by_label("Mã đợt").fill(f"{today.year}-HCM")
@@ -264,7 +268,16 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.screenshot(path=shots / "01-campaign.png", full_page=True)
 
         # --- the focal point uploads the unit's two lists --------------------------------
-        focal = sign_in(browser, base, "tandinh")
+        focal = sign_in(
+            browser, base, account["ten_dang_nhap"], password=account["mat_khau_mot_lan"]
+        )
+        # A one-time password: the first page asks for the focal point's own.
+        assert "/auth/password" in focal.url, focal.url
+        focal.get_by_label("Mật khẩu hiện tại").fill(account["mat_khau_mot_lan"])
+        focal.get_by_label(re.compile("Mật khẩu mới")).fill("Tân Định 2026 mật khẩu")
+        focal.get_by_label("Nhập lại mật khẩu mới").fill("Tân Định 2026 mật khẩu")
+        focal.get_by_role("button", name="Đổi mật khẩu").click()
+        assert "/auth/password" not in focal.url, flash_text(focal)
         focal.goto(f"{base}/frames/")
         focal.get_by_role("link", name="Tải lên Người dân, tổ chức").click()
         focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
@@ -325,36 +338,39 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.get_by_role("button", name="Bắt đầu khảo sát").click()
         assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
 
-        # --- letters for Phường Tân Định (both groups) ----------------------------------
-        admin.goto(f"{base}/tokens/")
-        admin.get_by_role("link", name="P-TANDINH — Phường Tân Định").click()
-        admin.get_by_role("button", name="Tạo mã và in thư (PDF)").click()
-        admin.wait_for_url(re.compile(r"/tokens/jobs/"))
-        assert "Đã xong: 4 thư" in admin.locator("main").inner_text()
-        letters = download(
-            admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
-        )
+        # --- letters for Phường Tân Định, one print run per group --------------------------
         # Each person gets their own group's letter: officials never the citizens' one.
-        pages = pdf_text(letters)
-        assert len(pages) == 4, len(pages)
+        letters, pages = {}, {}
+        for group in ("citizen", "official"):
+            admin.goto(f"{base}/tokens/")
+            admin.get_by_role("link", name="P-TANDINH — Phường Tân Định").click()
+            admin.get_by_label("Nhóm đối tượng").select_option(group)
+            admin.get_by_role("button", name="In thư (PDF)").click()
+            admin.wait_for_url(re.compile(r"/tokens/jobs/"))
+            assert "Đã xong: 2 thư" in admin.locator("main").inner_text()
+            letters[group] = download(
+                admin, lambda: admin.get_by_role("link", name="Tải tệp PDF").click(), files
+            )
+            pages[group] = pdf_text(letters[group])
         citizens, officials = {}, {}
-        for number, text in enumerate(pages, start=1):
-            (name,) = re.findall(r"Kính gửi: (.+)", text)
-            name = name.strip()
-            if "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ" in text:
-                assert "SIPAS" not in text and name in OFFICIALS, (name, text)
+        for group, names, found in (("citizen", CITIZENS, citizens),
+                                    ("official", OFFICIALS, officials)):  # fmt: skip
+            assert len(pages[group]) == 2, pages[group]
+            for number, text in enumerate(pages[group], start=1):
+                (name,) = re.findall(r"Kính gửi: (.+)", text)
+                found[name.strip()] = number
+                assert name.strip() in names, (name, text)
+                officials_letter = "THƯ MỜI THAM GIA KHẢO SÁT CÁN BỘ" in text
+                assert officials_letter == (group == "official"), text
+                assert ("SIPAS" in text) == (group == "citizen"), text
                 assert "Phường Tân Định" in text
-                officials[name] = number
-            else:
-                assert "SIPAS" in text and name in CITIZENS, (name, text)
-                citizens[name] = number
-        assert len(citizens) == 2 and len(officials) == 2, (citizens, officials)
         web_citizen, refusing_citizen = citizens
-        png = render(letters, citizens[web_citizen], tmp_path / "letter")
+        png = render(letters["citizen"], citizens[web_citizen], tmp_path / "letter")
+        admin.screenshot(path=shots / "04-letters-job.png", full_page=True)
         (link,) = qr_links(png)
         assert link.startswith(f"{base}/s/"), link
         official = next(iter(officials))
-        (official_code,) = CODE_RE.findall(pages[officials[official] - 1])
+        (official_code,) = CODE_RE.findall(pages["official"][officials[official] - 1])
 
         # --- a citizen answers on a phone ------------------------------------------------
         phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
@@ -464,6 +480,22 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.get_by_role("button", name="Kết thúc đợt khảo sát").click()
         assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
 
+        # Response rates on the dashboard, each group over its own sample.
+        admin.goto(f"{base}/dashboard/{campaign_id}")
+        admin.screenshot(path=shots / "07-dashboard.png", full_page=True)
+        dashboard = {}
+        rates_table = admin.locator("table.figures").first
+        for row in rates_table.locator("tbody tr:not(.subtotal)").all():
+            unit, group, sampled, completed, rr1, _rr3 = row.locator("th, td").all_inner_texts()
+            dashboard[unit.split(" — ")[0], group] = (int(sampled), int(completed), rr1)
+        # Tân Định's citizens: two drawn and the reserve released for the refusal, two
+        # answered (2/3); its officials: one of two; Bến Thành: none of its two.
+        assert dashboard == {
+            ("P-TANDINH", "citizen"): (3, 2, "66.7%"),
+            ("P-TANDINH", "official"): (2, 1, "50.0%"),
+            ("P-BENTHANH", "citizen"): (2, 0, "0.0%"),
+        }, dashboard
+
         admin.goto(f"{base}/results/{campaign_id}")
         admin.get_by_label("Số phiếu tối thiểu mỗi ô").fill("1")
         admin.get_by_role("button", name="Tính điểm").click()
@@ -484,11 +516,38 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert "Không có phiếu trả lời" in ben_thanh.inner_text()
         tan_dinh_row = citizens_table.locator("tr", has_text="P-TANDINH")
         assert tan_dinh_row.get_attribute("data-status") == "scored"
+        # The results page gives the dashboard's response rates.
+        for questionnaire, group in (("sipas-citizen", "citizen"), ("par-officials", "official")):
+            table = admin.locator(f"h2:has-text('— {questionnaire}') ~ div.table-scroll table")
+            header = table.first.locator("thead th").all_inner_texts()
+            for row in table.first.locator("tbody tr").all():
+                cells = dict(zip(header, row.locator("td").all_inner_texts(), strict=True))
+                unit = cells["Đơn vị"].split(" — ")[0]
+                assert f"{cells['RR1 (%)']}%" == dashboard[unit, group][2], (unit, cells)
         import_files = {}
         for note in admin.locator("p", has_text="Tệp Sở Nội vụ nhập vào").all():
             link = note.get_by_role("link")
             import_files[link.inner_text()] = download(admin, link.click, files)
+        microdata = {}
+        for questionnaire in ("sipas-citizen", "par-officials"):
+            link = admin.get_by_role("link", name=f"{questionnaire}/microdata.csv", exact=True)
+            microdata[questionnaire] = download(admin, link.click, files)
         browser.close()
+
+    # The answers as stored: what did not apply was never kept; nobody is named.
+    interview, web = sorted(csv_rows(microdata["sipas-citizen"]), key=lambda r: r["mode"])
+    assert (web["mode"], interview["mode"]) == ("web", "enumerator")
+    assert float(web["a6"]) == 1 and web["b1"] and web["a8"]
+    assert not any(web[c] for c in ("b5", "b6", "b7", "b8", "b9")), web
+    assert float(interview["a6"]) == 2 and interview["b5"]
+    assert not any(interview[c] for c in ("a8", "b1", "b2", "b3", "b4", "b9")), interview
+    assert not any(web[c] for c in ("f2", "f3", "f4", "f5")), web
+    (paper,) = csv_rows(microdata["par-officials"])
+    assert paper["mode"] == "paper" and float(paper["a4"]) == 2 and paper["d1"]
+    assert not any(paper[c] for c in ("d4", "d5", "d6")), paper
+    for path in microdata.values():
+        text = path.read_text(encoding="utf-8-sig")
+        assert not [name for name in CITIZENS + OFFICIALS if name in text]
 
     assert set(import_files) == {"sipas-citizen/points.xlsx", "par-officials/points.xlsx"}
     # The Department's import file lists every sampled unit once per criterion, the unit
@@ -507,6 +566,10 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
     officials_points = points_rows(import_files["par-officials/points.xlsx"])
     assert {r["unit"] for r in officials_points} == {"P-TANDINH"}
     assert {r["n_respondents"] for r in officials_points} == {1}
+
+
+def csv_rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def points_rows(path: Path) -> list[dict]:

@@ -297,12 +297,19 @@ def test_contractor_lists_xlsx(client, login, setup, db_session):
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["XA01 UBND xã Một", "XA02 UBND xã Hai"]
     rows = list(book["XA02 UBND xã Hai"].iter_rows(values_only=True))
-    assert rows[0] == ("stratum", "selection", "reserve_rank", "full_name", "phone", "email",
-                       "address", "dossier_code", "weight")  # fmt: skip
+    # People read these lists: Vietnamese headers and values (English with the switch).
+    assert rows[0] == ("Tầng mẫu", "Chính / dự phòng", "Thứ tự dự phòng", "Họ và tên",
+                       "Số điện thoại", "Email", "Địa chỉ", "Mã hồ sơ", "Trọng số thiết kế")  # fmt: skip
     names = {row[3] for row in rows[1:]}
     assert len(rows) == 13 and '\'=HYPERLINK("x")' in names
     assert not any(isinstance(n, str) and n.startswith("=") for n in names)
-    assert {row[1] for row in rows[1:]} == {"primary"}
+    assert {row[1] for row in rows[1:]} == {"Chính"}
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    book = load_workbook(io.BytesIO(client.get(f"/draws/{campaign.id}/lists.xlsx").data))
+    rows = list(book["XA02 UBND xã Hai"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Stratum", "Primary / reserve", "Reserve rank", "Full name")
+    assert {row[1] for row in rows[1:]} == {"Primary"}
     assert len(list(book["XA01 UBND xã Một"].iter_rows())) == 1 + 20 + 8
 
 

@@ -187,14 +187,18 @@ def test_rows_of_another_unit_are_excluded(client, focal, campaign, factory, db_
 
 
 def test_new_upload_replaces_previous_atomically(client, focal, campaign, db_session):
+    """A second list replaces the first once confirmed; the first is kept as version 1."""
     _, unit = focal
     post_file(client, campaign, unit, citizens_csv(4))
-    post_file(client, campaign, unit, citizens_csv(2, start=10))
+    response = post_file(client, campaign, unit, citizens_csv(2, start=10))
+    assert "/confirm" in response.headers["Location"]
+    assert len(current_records(db_session, unit.id)) == 4  # nothing changes before confirming
+    client.post(response.headers["Location"])
     assert [r.full_name for r in current_records(db_session, unit.id)] == ["Người 10", "Người 11"]
     with db_session() as session:
         uploads = session.scalars(sa.select(FrameUpload).order_by(FrameUpload.id)).all()
         assert [u.is_current for u in uploads] == [False, True]
-        assert session.scalar(sa.select(sa.func.count(FrameRecord.id))) == 2
+        assert session.scalar(sa.select(sa.func.count(FrameRecord.id))) == 6
 
 
 def test_crash_mid_upload_keeps_previous_list(client, focal, campaign, db_session, monkeypatch):
@@ -264,6 +268,17 @@ def test_reports_download_neutralised(client, focal, campaign, db_session):
     book = load_workbook(io.BytesIO(client.get(f"/frames/uploads/{upload_id}/report.xlsx").data))
     values = [cell.value for row in book.active.iter_rows() for cell in row]
     assert "'=1+2" in values and "=1+2" not in values
+    assert values[:3] == ["Dòng", "Cột", "Giá trị"] and book.sheetnames == ["Vấn đề"]
+    with client.session_transaction() as session:
+        session["lang"] = "en"  # the language switch
+    assert (
+        client.get(f"/frames/uploads/{upload_id}/report.csv")
+        .get_data(as_text=True)
+        .lstrip("\ufeff")
+        .startswith("Row,Column,Value,Severity,Action,Problem code")
+    )
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
     # Checking a file stores nothing and returns the whole report.
     response = client.post(
         f"/frames/{campaign.id}/units/{unit.id}/citizens/check",
@@ -308,7 +323,7 @@ def test_status_table_and_csv(client, login, factory, db_session):
     page = client.get(f"/frames/{campaign.id}/status").get_data(as_text=True)
     assert "Sở, ban, ngành" in page and "Chưa nộp" in page and user.username in page
     lines = status_lines(client, campaign)
-    assert lines[0][:4] == ["unit_code", "unit_name", "level_label", "kind"]
+    assert lines[0][:4] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Danh sách"]
     a1 = {line[3]: line for line in lines if line[0] == "A1"}
     assert a1["citizens"][2] == "Sở, ban, ngành"
     assert (a1["citizens"][4], a1["citizens"][9], a1["officials"][4]) == ("yes", "3", "no")

@@ -37,3 +37,62 @@ def test_downgrade_then_upgrade_round_trip(tmp_path):
         upgrade()
         assert set(db.metadata.tables) <= set(sa.inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_existing_uploads_become_versions(tmp_path):
+    """Issue 10.7's migration: each upload before it becomes a version of its own, numbered
+    in upload order per list, the current upload's version current."""
+    from flask_migrate import upgrade
+
+    from surveyapp.app import create_app
+
+    uri = f"sqlite:///{tmp_path / 'versions.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade(revision="b8e2d4f61a09")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO units (id, code, name, level_label, active) "
+                    "VALUES (1, 'X1', 'Xã 1', 'UBND cấp xã', true)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO campaigns (id, code, name, status, created_at) "
+                    "VALUES (1, 'C1', 'Đợt 1', 'draft', '2024-01-01 00:00:00')"
+                )
+            )
+            for upload_id, day, current, kind in (
+                (1, "2024-03-01", False, "citizens"),
+                (2, "2024-03-05", True, "citizens"),
+                (3, "2024-03-02", True, "officials"),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO frame_uploads (id, campaign_id, unit_id, list_kind, "
+                        "filename, uploaded_at, rows_read, rows_valid, rows_excluded, "
+                        "is_current) VALUES (:id, 1, 1, :kind, :name, :day, 5, 4, 1, :current)"
+                    ),
+                    {"id": upload_id, "kind": kind, "name": f"f{upload_id}.csv", "day": day,
+                     "current": current},
+                )  # fmt: skip
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT v.list_kind, v.number, v.action, v.is_current, v.rows_valid, "
+                    "f.upload_id FROM frame_versions v JOIN frame_version_files f "
+                    "ON f.version_id = v.id ORDER BY v.list_kind, v.number"
+                )
+            ).all()
+            pending = connection.execute(
+                sa.text("SELECT count(*) FROM frame_uploads WHERE pending_action IS NOT NULL")
+            ).scalar()
+        db.engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("citizens", 1, "upload", False, 4, 1),
+        ("citizens", 2, "upload", True, 4, 2),
+        ("officials", 1, "upload", True, 4, 3),
+    ]
+    assert pending == 0

@@ -371,3 +371,39 @@ def test_import_into_another_campaign_code(app, other_app, source, tmp_path):
     again = other_app.test_cli_runner().invoke(args=["results", "import", str(bundle)])
     assert again.exit_code == 1 and "already belongs to another campaign" in again.output
     assert snapshot(other_app)["campaigns"] == ["2024-NT"]
+
+
+def test_a_bundle_with_bad_responses_names_every_line(app, other_app, source, tmp_path):
+    """A contractor's bundle whose responses.jsonl (checksums redone) has several bad lines:
+    one refusal naming each line, nothing imported."""
+    data = export(app, tmp_path)
+    original = zipfile.ZipFile(io.BytesIO(data))
+    lines = original.read("responses.jsonl").decode().splitlines()
+    first, third = json.loads(lines[0]), json.loads(lines[2])
+    first["weight"] = -1
+    third["unit"] = "NOWHERE"
+    lines[0], lines[2] = json.dumps(first), json.dumps(third)
+    lines[4] = "{not json"
+    content = ("\n".join(lines) + "\n").encode()
+    manifest = json.loads(original.read("manifest.json"))
+    for entry in manifest["files"]:
+        if entry["path"] == "responses.jsonl":
+            entry["size"], entry["sha256"] = len(content), hashlib.sha256(content).hexdigest()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in original.infolist():
+            if info.filename == "manifest.json":
+                archive.writestr(info.filename, json.dumps(manifest))
+            elif info.filename == "responses.jsonl":
+                archive.writestr(info.filename, content)
+            else:
+                archive.writestr(info.filename, original.read(info))
+    path = tmp_path / "edited.zip"
+    path.write_bytes(out.getvalue())
+    empty = snapshot(other_app)
+    result = other_app.test_cli_runner().invoke(args=["results", "import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "3 problem(s), nothing imported" in result.output
+    for text in ("line 1: ", "invalid weight: -1", "line 3: ", "NOWHERE", "line 5: "):
+        assert text in result.output
+    assert snapshot(other_app) == empty

@@ -1,7 +1,7 @@
 """scoring runs and stored files in the database (run.json folders imported)
 
 Revision ID: d7e3a1b5c9f2
-Revises: b8e2d4f61a09
+Revises: d7e2a4c9b1f0
 Create Date: 2026-12-08 04:20:00
 
 """
@@ -18,7 +18,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = "d7e3a1b5c9f2"
-down_revision = "b8e2d4f61a09"
+down_revision = "d7e2a4c9b1f0"
 branch_labels = None
 depends_on = None
 
