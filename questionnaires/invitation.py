@@ -210,8 +210,11 @@ def render_invitations(
     contact: str | None = None,
     lang: str = "vi",
     progress: Progress | None = None,
+    preview: bool = False,
 ) -> int:
     """Write one A4 invitation page per entry to ``out`` (path or binary file); return pages.
+
+    ``preview`` marks every page «BẢN XEM TRƯỚC — KHÔNG GỬI / PREVIEW — DO NOT SEND».
 
     ``entries`` are :class:`InvitationEntry` or ``(url, code[, addressee[, unit]])`` items;
     an entry's unit overrides ``unit_name``. The letter's texts come from the entry's
@@ -254,11 +257,24 @@ def render_invitations(
             canvas.endForm()
         canvas.doForm(forms[key])
         _draw_personal_part(canvas, styles, head, survey, letter, plan)
+        if preview:
+            _draw_preview_mark(canvas)
         canvas.showPage()
         if progress is not None:
             progress(done, len(letters))
     canvas.save()
     return len(letters)
+
+
+def _draw_preview_mark(canvas) -> None:
+    """A red line above the letterhead and below the footer (the layout stays readable)."""
+    canvas.saveState()
+    canvas.setFillColorRGB(0.75, 0.1, 0.1)
+    canvas.setFont(fonts.BOLD, 11)
+    mark = "BẢN XEM TRƯỚC — KHÔNG GỬI · PREVIEW — DO NOT SEND"
+    canvas.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 11 * mm, mark)
+    canvas.drawCentredString(PAGE_WIDTH / 2, 8 * mm, mark)
+    canvas.restoreState()
 
 
 def _questionnaire_title(questionnaire: object | None, lang: str) -> str | None:

@@ -30,7 +30,7 @@ from surveyapp.responses.scrub import (
 from surveyapp.tokens.service import delete_campaign_letters
 
 RESPONDENT_PII = ("full_name", "phone", "email", "address", "dossier_code")
-RESPONDENT_SECRETS = ("token_hash", "short_code_hash")
+RESPONDENT_SECRETS = ("token_hash", "short_code_hash", "token_sealed")
 
 
 class PurgeRefused(Exception):

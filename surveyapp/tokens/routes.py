@@ -4,6 +4,7 @@ follow its progress, download the PDF, delete it.
 Only DOHA administrators and contractor supervisors: letters carry names and live tokens.
 """
 
+import io
 import uuid
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from surveyapp.audit import record
 from surveyapp.core.downloads import ascii_name, csv_download
 from surveyapp.extensions import db
 from surveyapp.i18n import DAY_FORMAT, lt, t
-from surveyapp.models.campaigns import Campaign, CampaignStatus, group_label
+from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus, group_label
 from surveyapp.models.jobs import Job, JobStatus
 from surveyapp.models.respondents import Respondent, RespondentStatus, Selection
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
+from surveyapp.responses.operations import instrument_for
 from surveyapp.security import current_user, roles_required
 from surveyapp.tokens.service import (
     LettersError,
@@ -31,6 +33,7 @@ from surveyapp.tokens.service import (
     existing_token,
     invitable,
     issue_tokens,
+    render_preview,
     require_public_base_url,
     timing_warning,
 )
@@ -153,7 +156,7 @@ def index():
     campaigns = db.session.scalars(
         sa.select(Campaign).where(Campaign.status != CampaignStatus.CLOSED).order_by(Campaign.code)
     ).all()
-    rows, forms, warnings = {}, {}, {}
+    rows, forms, warnings, previews = {}, {}, {}, {}
     for campaign in campaigns:
         rows[campaign.id] = db.session.execute(
             sa.select(
@@ -174,6 +177,11 @@ def index():
         ).all()
         forms[campaign.id] = _campaign_forms(campaign)
         warnings[campaign.id] = _warnings(campaign)
+        previews[campaign.id] = db.session.scalars(
+            sa.select(CampaignInstrument.respondent_group)
+            .where(CampaignInstrument.campaign_id == campaign.id)
+            .order_by(CampaignInstrument.respondent_group)
+        ).all()
     recent = db.session.scalars(
         sa.select(Job).where(Job.kind == JOB_KIND).order_by(Job.created_at.desc()).limit(20)
     ).all()
@@ -184,6 +192,7 @@ def index():
         recent=recent,
         forms=forms,
         warnings=warnings,
+        previews=previews,
     )
 
 
@@ -354,6 +363,24 @@ def unit_letters(campaign_id: int, unit_id: int):
     )
     record("letters.print", unit, f"campaign={campaign.id} {form.scope.data} job={job.id}")
     return redirect(url_for("tokens.job", job_id=job.id))
+
+
+@bp.route("/<int:campaign_id>/preview/<group>.pdf")
+@roles_required(*STAFF)
+def preview(campaign_id: int, group: str):
+    """The group's letter for a made-up respondent, to read before printing."""
+    campaign = _campaign_or_404(campaign_id)
+    lang = request.args.get("lang", "vi")
+    if lang not in ("vi", "en") or instrument_for(campaign.id, group) is None:
+        abort(404)
+    buffer = io.BytesIO()
+    render_preview(campaign, group, lang, buffer)
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype="application/pdf",
+        download_name=f"xem-truoc-thu-{ascii_name(group)}-{lang}.pdf",
+    )
 
 
 def _letters_job(job_id: uuid.UUID) -> Job:

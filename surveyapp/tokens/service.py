@@ -288,6 +288,68 @@ def _entries(
     ]
 
 
+PREVIEW_CODE = "XXXXX-XXXXX"
+_SAMPLE = {
+    "vi": ("Nguyễn Văn Mẫu", "Số 1 đường Mẫu, phường Mẫu", "Đơn vị mẫu"),
+    "en": ("Sample Respondent", "1 Sample Street, Sample Ward", "Sample unit"),
+}
+
+
+def render_preview(campaign: Campaign, group: str, lang: str, out) -> None:
+    """A letter of ``group`` as it will print, for a made-up respondent (no token issued,
+    no one's name): the unit and rated units of the group's first sampled person if any."""
+    questionnaire = questionnaire_for(campaign.id, group)  # ResponseError without one
+    name, address, unit_name = _SAMPLE[lang]
+    someone = db.session.scalars(
+        sa.select(Respondent)
+        .where(Respondent.campaign_id == campaign.id, Respondent.respondent_group == group)
+        .order_by(Respondent.id)
+        .limit(1)
+    ).first()
+    rated: tuple[str, ...] = ()
+    with_address = False
+    if someone is not None:
+        unit_name = db.session.get(Unit, someone.source_unit_id).name
+        rated = tuple(
+            db.session.scalars(
+                sa.select(Unit.name)
+                .join(RespondentTarget, RespondentTarget.rated_unit_id == Unit.id)
+                .where(RespondentTarget.respondent_id == someone.id)
+                .order_by(RespondentTarget.id)
+            )
+        )
+        with_address = bool(
+            db.session.scalar(
+                sa.select(sa.func.count(Respondent.id)).where(
+                    Respondent.campaign_id == campaign.id,
+                    Respondent.respondent_group == group,
+                    Respondent.address.is_not(None),
+                    Respondent.address != "",
+                )
+            )
+        )
+    deadline = letter_deadline(campaign)
+    render_invitations(
+        [
+            InvitationEntry(
+                url=f"{current_app.config['BASE_URL']}/s/xem-truoc",
+                code=PREVIEW_CODE,
+                addressee=name,
+                unit=unit_name,
+                address=address if with_address else None,
+                rated_units=rated,
+                questionnaire=questionnaire,
+            )
+        ],
+        out,
+        province=current_app.config.get("PROVINCE_NAME"),
+        year=campaign.code if campaign.code.isdigit() else None,
+        deadline=deadline.strftime(DAY_FORMAT) if deadline else None,
+        lang=lang,
+        preview=True,
+    )
+
+
 def produce_letters(
     campaign: Campaign,
     respondents: Sequence[Respondent],

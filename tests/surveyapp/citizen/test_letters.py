@@ -470,3 +470,45 @@ def test_printing_near_or_after_the_end_warns_on_the_page_and_in_the_cli(
         db.session.commit()
     page = client.get("/tokens/").get_data(as_text=True)
     assert "Đợt khảo sát đã kết thúc ngày" in page
+
+
+def test_each_groups_letter_can_be_previewed_before_printing(
+    app, client, login, two_groups, tmp_path, pdfcheck
+):
+    s = two_groups
+    login("admin")
+    index = client.get("/tokens/").get_data(as_text=True)
+    assert f"/tokens/{s.campaign.id}/preview/official.pdf?lang=vi" in index
+    assert f"/tokens/{s.campaign.id}/preview/citizen.pdf?lang=en" in index
+    response = client.get(f"/tokens/{s.campaign.id}/preview/official.pdf?lang=vi")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = tmp_path / "preview.pdf"
+    pdf.write_bytes(response.data)
+    text = flat(pdfcheck.text(pdf))
+    assert "BẢN XEM TRƯỚC" in text and "Nguyễn Văn Mẫu" in text
+    assert "CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC" in text and "Sở Tư pháp, Sở Xây dựng" in text
+    assert "Trần Thị Công Chức" not in text and "Số 12 đường Lê Lợi" not in text  # nobody real
+    assert "Số 1 đường Mẫu" in text  # the group's list has addresses: the block is shown
+    citizen = tmp_path / "citizen-en.pdf"
+    citizen.write_bytes(client.get(f"/tokens/{s.campaign.id}/preview/citizen.pdf?lang=en").data)
+    assert "SIPAS" in flat(pdfcheck.text(citizen)) and "PREVIEW" in flat(pdfcheck.text(citizen))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
+        from surveyapp.models import Respondent
+
+        assert db.session.scalar(sa.select(sa.func.count(Respondent.token_hash))) == 0
+    assert client.get(f"/tokens/{s.campaign.id}/preview/nobody.pdf").status_code == 404
+
+
+def test_purge_removes_the_sealed_codes(app, client, login, survey, issue):
+    from surveyapp.models import Campaign, Respondent
+
+    s = survey(respondents=1)
+    issue(s.respondents)
+    with app.app_context():
+        db.session.get(Campaign, s.campaign.id).status = "closed"
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["campaign", "purge-pii", s.campaign.code, "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(Respondent.token_sealed)) is None
