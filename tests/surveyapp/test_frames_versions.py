@@ -246,3 +246,115 @@ def test_names_are_tidied_when_the_list_is_stored(client, focal, campaign, db_se
             + "CÔNG TY TNHH ABC,0912345602,H2,15/03/2024\n").encode()  # fmt: skip
     post_file(client, campaign, unit, data)
     assert current_names(db_session, unit.id) == ["Nguyễn Văn An", "CÔNG TY TNHH ABC"]
+
+
+def xlsx_list(path, rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["STT", "Họ và tên", "Số ĐT", "Mã hồ sơ", "Ngày trả kết quả"])
+    for i, row in enumerate(rows, start=1):
+        sheet.append([i, *row])
+    book.save(path)
+    return str(path)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_focal_point_adds_replaces_and_restores_in_the_browser(app, factory, tmp_path):
+    """The focal point's pages in chromium: a first list, a second file added after a
+    confirmation naming the repeats, a replacement cancelled, an earlier version restored."""
+    import os
+    import shutil
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.surveyapp.conftest import PASSWORD
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not shutil.which("/usr/bin/chromium"):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Playwright or /usr/bin/chromium is missing")
+        pytest.skip("Playwright or /usr/bin/chromium is missing")
+    unit = factory.unit(code="P-TANDINH", name="Phường Tân Định")
+    factory.campaign(**PERIOD)
+    factory.user(Role.FOCAL_POINT, username="tandinh", unit=unit, full_name="Lê Thị Đầu Mối")
+    first = xlsx_list(tmp_path / "dot-1.xlsx", [
+        ("NGUYỄN VĂN AN", "0912 345 601", "HS-001", "15/03/2024"),
+        ("Trần Thị Bình", "+84912345602", "HS-002", "16/03/2024"),
+        ("Lê Văn Cường", "12345", "HS-003", "17/03/2024"),  # no valid phone: excluded
+        ("Phạm Thị Dung", "0912345604", "HS-004", "18/03/2024"),
+    ])  # fmt: skip
+    second = xlsx_list(tmp_path / "dot-2.xlsx", [
+        ("Võ Văn Em", "0912345605", "HS-005", "19/03/2024"),
+        ("Trần Thị Bình", "0912345699", "hs-002", "16/03/2024"),  # the dossier of dot-1 row 3
+    ])  # fmt: skip
+    replacement = xlsx_list(
+        tmp_path / "moi.xlsx", [("Đỗ Văn Giang", "0912345607", "HS-9", "1/4/2024")]
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def flashes(page) -> str:
+        return " ".join(page.locator(".flash, .alert").all_inner_texts())
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{base}/auth/login")
+            page.fill("input[name=username]", "tandinh")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/frames/")
+            page.get_by_role("link", name="Tải lên Người dân, tổ chức").click()
+            assert page.get_by_text("Tệp này sẽ").count() == 0  # nothing to replace yet
+            page.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(first)
+            page.get_by_role("button", name="Tải lên và kiểm tra").click()
+            assert "Đã lưu danh sách: 3 dòng hợp lệ, 1 dòng bị loại" in flashes(page)
+
+            page.goto(f"{base}/frames/")
+            page.get_by_role("link", name="Thay hoặc thêm tệp Người dân, tổ chức").click()
+            page.get_by_label("Thêm tệp này vào danh sách hiện tại (tệp thứ hai)").check()
+            page.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(second)
+            page.get_by_role("button", name="Tải lên và kiểm tra").click()
+            assert page.get_by_role("heading", name="Xác nhận thêm tệp vào danh sách").is_visible()
+            assert "Số dòng hợp lệ: 3 → 4" in page.locator("#change-summary").inner_text()
+            main = page.locator("main").inner_text()
+            assert "Trùng mã hồ sơ với dòng 3 của tệp «dot-1.xlsx»" in main
+            assert "Lê Thị Đầu Mối" in main and "(UTC+7)" in main
+            page.screenshot(path=str(tmp_path / "confirm-add.png"), full_page=True)
+            page.get_by_role("button", name="Thêm tệp vào danh sách").click()
+            assert "Đã thêm tệp vào danh sách: phiên bản 2, 4 dòng hợp lệ" in flashes(page)
+
+            page.goto(f"{base}/frames/")
+            page.get_by_role("link", name="Thay hoặc thêm tệp Người dân, tổ chức").click()
+            page.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(replacement)
+            page.get_by_role("button", name="Tải lên và kiểm tra").click()
+            assert page.get_by_role("heading", name="Xác nhận thay danh sách").is_visible()
+            assert "Số dòng hợp lệ: 4 → 1" in page.locator("#change-summary").inner_text()
+            page.get_by_role("button", name="Huỷ, giữ danh sách hiện tại").click()
+            assert "danh sách hiện tại được giữ nguyên" in flashes(page)
+
+            page.get_by_role("link", name="các phiên bản trước và khôi phục").click()
+            page.locator("#version-1").get_by_role("link", name="Khôi phục phiên bản này").click()
+            assert "Số dòng hợp lệ: 4 → 3" in page.locator("#change-summary").inner_text()
+            page.get_by_role("button", name="Khôi phục phiên bản 1").click()
+            assert "Đã khôi phục phiên bản 1 thành phiên bản 3" in flashes(page)
+            assert page.locator("#version-3").get_by_text("đang dùng").is_visible()
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
