@@ -294,9 +294,11 @@ def _province_title(province: str) -> str:
 
 
 def _in_province(province: str, lang: str) -> str:
+    title = _province_title(province)
     if lang == "vi":
-        title = _province_title(province)
         return " " + markup(title[0].lower() + title[1:])
+    if title == province:  # named with its kind (Thành phố X, Tỉnh X): no "province" added
+        return " of " + markup(province)
     return _TEXT[lang]["in_province"].format(province=markup(province))
 
 

@@ -142,6 +142,11 @@ def timing_warning(campaign: Campaign, today: dt.date | None = None) -> tuple[st
             f"The campaign ended on {day}: letters printed now carry no answer-by date and "
             "their codes may no longer work.",
         )
+    if end == today:
+        return (
+            f"Hôm nay ({day}) là ngày cuối để trả lời: thư gửi bây giờ sẽ đến sau hạn.",
+            f"Today ({day}) is the last day to answer: letters sent now will arrive too late.",
+        )
     if (end - today).days <= WARN_DAYS_BEFORE_END:
         left = (end - today).days
         return (

@@ -94,3 +94,20 @@ def test_bad_entries_are_refused_with_a_clear_message(entries, message):
 def test_text_too_long_for_the_letter_is_a_clear_error_not_an_overlap():
     with pytest.raises(QuestionnaireError, match="too long to leave room for the QR code"):
         render_invitations([ENTRIES[1]], io.BytesIO(), unit_name="Ủy ban nhân dân " * 60)
+
+
+@pytest.mark.parametrize(
+    ("province", "lang", "expected", "unexpected"),
+    [
+        ("Đà Nẵng", "vi", "Sở Nội vụ tỉnh Đà Nẵng", None),
+        ("Thành phố Hồ Chí Minh", "vi", "Sở Nội vụ thành phố Hồ Chí Minh", "tỉnh Thành phố"),
+        ("Thành phố Hồ Chí Minh", "en", "Affairs of Thành phố Hồ Chí Minh is", "Minh province"),
+        ("Đà Nẵng", "en", "Affairs of Đà Nẵng province", None),
+    ],
+)
+def test_the_province_is_named_as_given(tmp_path, pdfcheck, province, lang, expected, unexpected):
+    path = tmp_path / "p.pdf"
+    render_invitations([ENTRIES[1]], path, province=province, lang=lang)
+    text = flat(pdfcheck.text(path))
+    assert expected in text
+    assert unexpected is None or unexpected not in text

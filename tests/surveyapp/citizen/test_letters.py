@@ -512,3 +512,27 @@ def test_purge_removes_the_sealed_codes(app, client, login, survey, issue):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(sa.select(Respondent.token_sealed)) is None
+
+
+@pytest.mark.parametrize(
+    ("days_left", "expected"),
+    [
+        (30, None),
+        (6, None),
+        (5, "Only 5 days are left until 15/09/2026"),
+        (0, "Today (15/09/2026) is the last day to answer"),
+        (-3, "The campaign ended on 15/09/2026"),
+    ],
+)
+def test_timing_warning_by_days_left(days_left, expected):
+    from types import SimpleNamespace
+
+    from surveyapp.tokens.service import timing_warning
+
+    end = dt.date(2026, 9, 15)
+    campaign = SimpleNamespace(token_expires_on=None, period_end=end)
+    warning = timing_warning(campaign, today=end - dt.timedelta(days=days_left))
+    if expected is None:
+        assert warning is None
+    else:
+        assert expected in warning[1] and warning[0]  # and its Vietnamese twin
