@@ -11,7 +11,9 @@ import copy
 
 import click
 from flask.cli import FlaskGroup
+from flask_migrate.cli import db as migrate_group
 
+from surveyapp import backup
 from surveyapp.app import create_app
 from surveyapp.commands import questionnaire, sample, score
 
@@ -41,3 +43,8 @@ def cli() -> None:
 
 for command in LIBRARY_COMMANDS:
     cli.add_command(command)
+
+# ``surveyapp db`` is Flask-Migrate's group (loaded as a Flask plugin); backup and restore
+# sit beside its upgrade.
+migrate_group.add_command(backup.backup_command)
+migrate_group.add_command(backup.restore_command)
