@@ -106,6 +106,17 @@ def citizens_xlsx(path: Path, today: date) -> Path:
     return path
 
 
+def late_citizens_csv(path: Path, today: date) -> Path:
+    done = _day(today - timedelta(days=10))
+    path.write_text(
+        "Họ và tên,Số điện thoại,Mã hồ sơ,Ngày trả kết quả\n"
+        f"Đinh Thị Hoa,0967 123 456,HS-101,{done}\n"
+        f"Đặng Văn Giang,0945678901,HS-102,{done}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def officials_xlsx(path: Path) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -195,7 +206,10 @@ def qr_links(png: Path) -> list[str]:
     return [s.data.decode() for s in decode(Image.open(png)) if s.type == "QRCODE"]
 
 
-CITIZENS = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em", "Đặng Văn Giang")
+CITIZENS = (
+    "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Văn Em", "Đặng Văn Giang",
+    "Đinh Thị Hoa",
+)  # fmt: skip
 OFFICIALS = ("Bùi Văn Hải", "Đỗ Thị Lan", "Ngô Văn Minh", "Trịnh Thị Ngọc")
 CODE_RE = re.compile(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b")
 
@@ -294,6 +308,22 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         assert any("HS-002" in r and "Trùng mã hồ sơ" in r for r in issues), issues
         assert any("Trùng họ tên và số điện thoại" in r for r in issues), issues
 
+        # Two more people turn up in the counter's late register: a second file, one of
+        # whose rows repeats the first file's; the focal point confirms seeing 5 -> 6.
+        focal.goto(f"{base}/frames/")
+        focal.get_by_role("link", name="Thay hoặc thêm tệp Người dân, tổ chức").click()
+        focal.get_by_label("Thêm tệp này vào danh sách hiện tại").check()
+        focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
+            late_citizens_csv(files / "bo-sung.csv", today)
+        )
+        focal.get_by_role("button", name="Tải lên và kiểm tra").click()
+        summary = focal.locator("#change-summary").inner_text()
+        focal.screenshot(path=shots / "02-add-file.png", full_page=True)
+        assert "Số dòng hợp lệ: 5 → 6" in summary, summary
+        assert "Đặng Văn Giang" in focal.locator("main").inner_text()  # the repeated row
+        focal.get_by_role("button", name="Thêm tệp vào danh sách").click()
+        assert "6 dòng hợp lệ (trước: 5)" in flash_text(focal), flash_text(focal)
+
         focal.goto(f"{base}/frames/")
         focal.get_by_role("link", name="Tải lên Cán bộ, công chức, viên chức").click()
         focal.get_by_label("Tệp danh sách (Excel .xlsx hoặc CSV)").set_input_files(
@@ -317,7 +347,8 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
 
         # --- the administrator previews, draws and locks ---------------------------------
         admin.goto(f"{base}/draws/{campaign_id}")
-        assert "13" in admin.locator("main").inner_text()  # 5 + 4 + 4 people in the frame
+        frame = admin.locator("main p", has_text="Khung mẫu hiện tại").inner_text()
+        assert "14 người trong danh sách của 2 đơn vị" in frame, frame  # 6 + 4 + 4
         admin.get_by_label("Cỡ mẫu n").fill("2")
         admin.get_by_label("Dự phòng", exact=True).fill("1")
         admin.get_by_role("button", name="Xem trước phân bổ").click()
