@@ -17,6 +17,8 @@ Environment variables (all optional except ``SECRET_KEY`` in production):
                         client's address is then the connection's).
 ``STORAGE_DIR``         the one folder, shared by every host, for scoring runs' files (default: the
                         instance folder); their records are in the database.
+``ARGON2_CONCURRENCY``  password hashes at once per process (default 2); a sign-in waits up to
+``ARGON2_WAIT_SECONDS`` (default 10) for a slot, then gets a 503 asking to retry.
 ``RQ_QUEUE``            the RQ queue of this service's jobs (default ``surveyapp``).
 ``JOB_TIMEOUT``         longest run of one background job, in seconds (default 3600).
 ``JOB_HEARTBEAT_SECONDS`` how often a running job tells the database it is alive (default 10).
