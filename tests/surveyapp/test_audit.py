@@ -1,6 +1,7 @@
 """The audit log (issue 12.11): what is recorded, what never is, and the admin's view."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from .conftest import PASSWORD
 from .test_auth import sign_in
 from .test_draws import CONFIRM, post_design
 from .test_draws import setup as draws_setup
+from .test_frames import citizens_csv, post_file
 
 
 def events(db_session, action=None):
@@ -158,3 +160,17 @@ def test_purges_are_recorded(client, login, factory, db_session):
     assert response.status_code == 302
     (row,) = events(db_session, "campaign.purge_pii")
     assert (row.target_type, row.target_id) == ("campaign", str(campaign.id))
+
+
+def test_list_uploads_are_recorded_without_their_rows(client, login, factory, db_session):
+    campaign = factory.campaign(period_start=dt.date(2024, 1, 1), period_end=dt.date(2024, 9, 30))
+    unit = factory.unit(code="XA01")
+    focal = login("focal_point", unit=unit)
+    assert post_file(client, campaign, unit, citizens_csv(5)).status_code == 302
+    replace = post_file(client, campaign, unit, citizens_csv(3, start=10), filename="b.csv")
+    assert client.post(replace.headers["Location"]).status_code == 302  # confirmed
+    rows = events(db_session, "list.upload")
+    assert [(e.actor, e.target_type) for e in rows] == [(focal.username, "frame_upload")] * 2
+    assert rows[0].detail == f"unit={unit.id} kind=citizens rows=5"
+    assert rows[1].detail.startswith(f"unit={unit.id} v2")
+    assert not any("Người" in e.detail or "HS-" in e.detail for e in rows)
