@@ -2,6 +2,7 @@
 no data: neither their SQL parameters nor the database's detail line (which quotes values,
 e.g. a duplicate key's)."""
 
+import logging
 import traceback
 from types import TracebackType
 
@@ -164,7 +165,27 @@ def _log_exception(app: Flask, exc_info: tuple[type, BaseException, TracebackTyp
     )  # fmt: skip
 
 
+class DatabaseErrorFilter(logging.Filter):
+    """Any record the app's logger writes with a database error attached (a job's
+    ``logger.exception``, say) keeps the message and the code path but not the error's
+    text, which may quote values (PostgreSQL's DETAIL line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = database_error(record.exc_info[1]) if record.exc_info else None
+        if error is not None:
+            stack = "".join(traceback.format_tb(record.exc_info[2]))
+            record.msg = (
+                f"{record.getMessage()}: {describe_database_error(error)}\n"
+                f"Traceback (without values):\n{stack}"
+            )
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def init_app(app: Flask) -> None:
     app.log_exception = lambda exc_info: _log_exception(app, exc_info)
+    app.logger.addFilter(DatabaseErrorFilter())
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)

@@ -118,3 +118,24 @@ def test_a_database_error_is_logged_without_the_rows(
             db.session.execute(FrameRecord.__table__.insert(), rows)
         db.session.rollback()
     assert PHONES[0] not in str(raised.value) and "parameters hidden" in str(raised.value)
+
+
+def test_a_logged_database_error_leaves_out_the_values_it_quotes(app, backend, factory, caplog):
+    """PostgreSQL's DETAIL line quotes the values of a refused row (a duplicate key): a job
+    or view that logs such an error through the app's logger writes no value."""
+    if backend != "postgresql":
+        pytest.skip("the DETAIL line is PostgreSQL's")
+    from surveyapp.models import Unit
+
+    factory.unit(code=PHONES[3], name=NAMES[3])
+    caplog.set_level(logging.DEBUG)
+    with app.app_context():
+        try:
+            db.session.add(Unit(code=PHONES[3], name=NAMES[4], level_label="UBND cấp xã"))
+            db.session.flush()
+        except sa.exc.IntegrityError as error:
+            assert PHONES[3] in str(error.orig)  # the database quotes it ...
+            db.session.rollback()
+            app.logger.exception("Inline job 7 failed")
+    assert "Inline job 7 failed: IntegrityError (UniqueViolation, SQLSTATE 23505)" in caplog.text
+    assert personal_data_in(caplog) == []  # ... the log does not
