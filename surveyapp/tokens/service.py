@@ -32,7 +32,7 @@ from flask import current_app
 from pypdf import PdfWriter
 
 from questionnaires import InvitationEntry, render_invitations
-from surveyapp import jobs
+from surveyapp import jobs, storage
 from surveyapp.core.codes import format_code, generate_code, generate_token, hash_code, hash_token
 from surveyapp.core.downloads import ascii_name
 from surveyapp.db import utcnow
@@ -391,8 +391,10 @@ def produce_letters(
 
 
 def letters_folder(campaign_id: int) -> Path:
-    """A campaign's letters (they carry names): ``purge-pii`` removes the whole folder."""
-    return Path(current_app.instance_path) / LETTERS_DIR / f"campaign-{campaign_id}"
+    """A campaign's letters (they carry names): ``purge-pii`` removes the whole folder.
+    In the storage location every host shares (STORAGE_DIR), so a letters job run by a
+    worker on one host is downloaded from any web host."""
+    return storage.root() / LETTERS_DIR / f"campaign-{campaign_id}"
 
 
 def letters_path(campaign_id: int, suffix: str = ".pdf") -> Path:
@@ -502,7 +504,7 @@ def delete_letters_file(path: str | None) -> None:
     """Remove a letters PDF, only inside the instance's letters folder (or a campaign's)."""
     if not path:
         return
-    root = (Path(current_app.instance_path) / LETTERS_DIR).resolve()
+    root = (storage.root() / LETTERS_DIR).resolve()
     target = Path(path).resolve()
     if root in (target.parent, target.parent.parent):  # older files lie in the root itself
         target.unlink(missing_ok=True)

@@ -536,3 +536,16 @@ def test_timing_warning_by_days_left(days_left, expected):
         assert warning is None
     else:
         assert expected in warning[1] and warning[0]  # and its Vietnamese twin
+
+
+def test_letters_are_written_to_the_shared_storage_location(app, client, login, survey, tmp_path):
+    shared = tmp_path / "shared-storage"
+    app.config["STORAGE_DIR"] = str(shared)
+    s = survey(respondents=1)
+    login("admin")
+    assert _print_unit(client, s).startswith(b"%PDF")
+    with app.app_context():
+        job = db.session.scalars(sa.select(Job)).one()
+        assert Path(job.result_path).parent == shared / "letters" / f"campaign-{s.campaign.id}"
+    assert client.post(f"/tokens/jobs/{job.id}/delete").status_code == 302
+    assert not Path(job.result_path).exists()
