@@ -371,6 +371,19 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
 
         # --- letters for Phường Tân Định, one print run per group --------------------------
         # Each person gets their own group's letter: officials never the citizens' one.
+        # First each group's letter as previewed for a made-up recipient.
+        admin.goto(f"{base}/tokens/")
+        for group, title in (("citizen", "SIPAS"), ("official", "KHẢO SÁT CÁN BỘ")):
+            href = admin.locator(f"a[href*='/preview/{group}.pdf'][href*='lang=vi']").get_attribute(
+                "href"
+            )
+            answer = admin.request.get(f"{base}{href}")
+            assert answer.ok and answer.headers["content-type"] == "application/pdf"
+            preview = files / f"preview-{group}.pdf"
+            preview.write_bytes(answer.body())
+            text = pdf_text(preview)[0]
+            assert "BẢN XEM TRƯỚC" in text and title in text, text
+            assert not [name for name in CITIZENS + OFFICIALS if name in text]
         letters, pages = {}, {}
         for group in ("citizen", "official"):
             admin.goto(f"{base}/tokens/")
