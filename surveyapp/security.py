@@ -294,11 +294,19 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    hasher = _hasher()
     try:
         with _hashing_slot():
-            return _hasher().verify(password_hash, password)
+            valid = hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
-        return False
+        valid = False
+    try:
+        lighter = hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        lighter = False
+    if lighter:  # e.g. a one-time password's light hash: take as long as any other check
+        verify_unknown_user(password)
+    return valid
 
 
 # A hash to verify against when the account is unknown or disabled, so that every refused

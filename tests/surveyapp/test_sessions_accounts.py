@@ -8,7 +8,9 @@ the account is disabled or reset.
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, extract_parameters
 
 from surveyapp.models.users import Role, User, UserSession
 
@@ -248,3 +250,26 @@ def test_users_commands_edit_reset_enable_and_focal_points(app, factory, db_sess
     with db_session() as s:
         user = s.scalar(sa.select(User).where(User.username == "cli-user"))
         assert user.role == Role.SUPERVISOR and user.active and user.must_change_password
+
+
+@pytest.mark.app_config(ARGON2_MEMORY_COST=2048)
+def test_a_pending_one_time_password_takes_as_long_to_check_as_any(
+    app, client, login, factory, monkeypatch
+):
+    """One-time passwords have a light hash (random, 79 bits); checking one also runs a
+    full-cost check, so the time of a refused sign-in does not tell which accounts wait
+    for their first sign-in."""
+    target = factory.user(role="clerk", username="waiting")
+    login("admin")
+    client.post(f"/auth/users/{target.id}/reset-password")
+    seen = []
+    original = PasswordHasher.verify
+
+    def verify(self, hash, password):
+        seen.append(hash)
+        return original(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    assert sign_in(app.test_client(), "waiting", "wrong password").status_code == 401
+    costs = sorted(PasswordHasher.from_parameters(extract_parameters(h)).memory_cost for h in seen)
+    assert costs == [1024, 2048]  # the one-time hash, then one at the configured cost
