@@ -21,6 +21,7 @@ from questionnaires.loader import (
     to_definition,
 )
 from questionnaires.model import (
+    LEFT_BLANK,
     Choice,
     Element,
     GridItem,
@@ -61,6 +62,7 @@ __all__ = [
     "build_form_class",
     "clean_answers",
     "Choice",
+    "LEFT_BLANK",
     "DefinitionError",
     "DefinitionSyntaxError",
     "DefinitionValidationError",

@@ -160,6 +160,11 @@ YESNO_CHOICES: tuple[Choice, ...] = (
 DEFAULT_NOT_APPLICABLE = Choice(
     9, Text(vi="Không biết / không áp dụng", en="Don't know / not applicable")
 )
+# A paper form on which the respondent left a question unanswered, as the clerk keys it:
+# distinct from "don't know / not applicable" (a respondent's answer). Recorded only for
+# single-answer choice questions and grid items (``Question.takes_left_blank``); a user-
+# missing code in exports and left out of every denominator. No choice may use this code.
+LEFT_BLANK = Choice(98, Text(vi="Để trống trên phiếu", en="Left blank on the form"))
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,11 @@ class Question:
 
     def valid_codes(self) -> frozenset[int]:
         return frozenset(choice.code for choice in self.all_choices())
+
+    @property
+    def takes_left_blank(self) -> bool:
+        """A paper form's "left blank" can be keyed for it (one-answer choice questions)."""
+        return self.type.has_choices and self.type is not QuestionType.MULTIPLE
 
     def choice_label(self, code: int, lang: str = DEFAULT_LANGUAGE) -> str | None:
         for choice in self.all_choices():
@@ -329,6 +339,8 @@ class Questionnaire:
 
 def _variables_of(q: Question) -> Iterator[Variable]:
     missing = (q.not_applicable.code,) if q.not_applicable else ()
+    if q.takes_left_blank:
+        missing = (*missing, LEFT_BLANK.code)
     if q.type is QuestionType.GRID:
         for item in q.items:
             yield Variable(
@@ -336,7 +348,7 @@ def _variables_of(q: Question) -> Iterator[Variable]:
                 item.text,
                 q.code,
                 q.type,
-                q.all_choices(),
+                (*q.all_choices(), LEFT_BLANK),
                 "ordinal",
                 item.element or q.element,
                 missing,
@@ -347,7 +359,8 @@ def _variables_of(q: Question) -> Iterator[Variable]:
             yield Variable(f"{q.code}_{choice.code}", label, q.code, q.type, _SELECTED)
     elif q.type.has_choices:
         measure = "ordinal" if q.type is QuestionType.SCALE5 else "nominal"
-        yield Variable(q.code, q.text, q.code, q.type, q.all_choices(), measure, q.element, missing)
+        labels = (*q.all_choices(), LEFT_BLANK)
+        yield Variable(q.code, q.text, q.code, q.type, labels, measure, q.element, missing)
     else:
         measure = "scale" if q.type is QuestionType.NUMBER else "nominal"
         yield Variable(q.code, q.text, q.code, q.type, (), measure, q.element)

@@ -43,6 +43,7 @@ from questionnaires.expressions import (
 )
 from questionnaires.model import (
     DEFAULT_LANGUAGE,
+    LEFT_BLANK,
     LETTER_KEYS,
     LETTER_PLACEHOLDERS,
     QuestionType,
@@ -687,7 +688,7 @@ class _Checker:
                 )
         na = node.get("not_applicable")
         if na is None or na is False:
-            return codes
+            return self.check_left_blank_free(code, codes, line)
         if na is True:
             default = self.raw.get("not_applicable")
             na_code = default.get("code") if isinstance(default, Mapping) else 9
@@ -711,7 +712,19 @@ class _Checker:
                 f"choice code {na_code} is used twice (not-applicable clashes with a choice)",
                 line,
             )
-        return [*codes, na_code] if isinstance(na_code, int) else codes
+        codes = [*codes, na_code] if isinstance(na_code, int) else codes
+        return self.check_left_blank_free(code, codes, line)
+
+    def check_left_blank_free(self, code: str, codes: list[int], line: int | None) -> list[int]:
+        if LEFT_BLANK.code in codes:
+            self.add(
+                "question",
+                code,
+                f"mã {LEFT_BLANK.code} dành cho «để trống trên phiếu»; hãy dùng mã khác",
+                f"code {LEFT_BLANK.code} is kept for «left blank on the form»; use another code",
+                line,
+            )
+        return codes
 
     def check_items(self, code: str, node: Mapping, codes: list[int] | None) -> None:
         line = line_of(node)

@@ -39,7 +39,14 @@ try:
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # WTForms < 3.3
     SelectChoice = None
-from questionnaires.model import DEFAULT_LANGUAGE, Question, Questionnaire, QuestionType, nfc
+from questionnaires.model import (
+    DEFAULT_LANGUAGE,
+    LEFT_BLANK,
+    Question,
+    Questionnaire,
+    QuestionType,
+    nfc,
+)
 
 DEFAULT_MAX_TEXT = 2000
 
@@ -93,13 +100,16 @@ def _as_int(value: Any) -> int:
     raise ValueError(value)
 
 
-def _clean_value(q: Question, value: Any) -> Any:
-    """Convert one non-empty answer to the stored form; ``(vi, en)`` ValueError if invalid."""
+def _clean_value(q: Question, value: Any, left_blank: bool = False) -> Any:
+    """Convert one non-empty answer to the stored form; ``(vi, en)`` ValueError if invalid.
+    With ``left_blank`` (paper forms) the left-blank code is a valid answer where it applies."""
     if q.type in (QuestionType.SCALE5, QuestionType.SINGLE, QuestionType.YESNO, QuestionType.GRID):
         try:
             code = _as_int(value)
         except ValueError:
             raise ValueError(("mã trả lời không hợp lệ", "not a valid answer code")) from None
+        if left_blank and code == LEFT_BLANK.code:
+            return code
         if code not in q.valid_codes():
             raise ValueError(
                 (
@@ -174,12 +184,23 @@ def _clean_date(value: Any) -> dt.date:
 _REQUIRED = ("Vui lòng trả lời câu hỏi này", "Please answer this question")
 
 
+_REQUIRED_ON_PAPER = (
+    "Chọn một câu trả lời, hoặc «để trống trên phiếu» nếu phiếu bỏ trống câu này",
+    "Choose an answer, or «left blank on the form» if the form leaves it blank",
+)
+
+
 def _clean(
     questions: tuple[Question, ...],
     value_of: Callable[[str], Any],
     earlier: Mapping[str, Any],
+    left_blank: bool = False,
 ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], set[str]]:
-    """Walk questions in order: (answers to store, problems by code, codes dropped)."""
+    """Walk questions in order: (answers to store, problems by code, codes dropped).
+
+    ``left_blank`` (a paper form keyed in): a one-answer choice question takes the
+    left-blank code, and must get it when the form leaves it blank; other questions the
+    form leaves blank stay unanswered."""
     context = dict(earlier)
     answers: dict[str, Any] = {}
     problems: dict[str, tuple[str, str]] = {}
@@ -191,11 +212,13 @@ def _clean(
         for code in q.answer_codes():
             value = value_of(code)
             if _is_empty(value):
-                if q.required:
+                if q.required and not left_blank:
                     problems[code] = _REQUIRED
+                elif q.required and q.takes_left_blank:
+                    problems[code] = _REQUIRED_ON_PAPER
                 continue
             try:
-                answers[code] = context[code] = _clean_value(q, value)
+                answers[code] = context[code] = _clean_value(q, value, left_blank)
             except ValueError as error:
                 problems[code] = error.args[0]
     return answers, problems, dropped
@@ -219,17 +242,20 @@ def clean_answers(
     *,
     section: str | None = None,
     earlier_answers: Mapping[str, Any] | None = None,
+    left_blank: bool = False,
 ) -> dict[str, Any]:
     """The answers to store from submitted values keyed by answer code.
 
     Non-relevant answers are dropped; unknown keys (``csrf_token``, ``submit``) ignored;
     codes become ``int``, multiple choice a sorted ``tuple`` of ``int``, dates
-    :class:`datetime.date`. Raises :class:`AnswerError` listing every problem.
+    :class:`datetime.date`. ``left_blank``: a keyed-in paper form (see :func:`_clean`).
+    Raises :class:`AnswerError` listing every problem.
     """
     answers, problems, _ = _clean(
         _questions(questionnaire, section),
         lambda code: form_data.get(code),
         earlier_answers or {},
+        left_blank,
     )
     if problems:
         raise AnswerError(problems)
@@ -261,8 +287,11 @@ class CodeCheckboxField(fields.SelectMultipleField):
         return None
 
 
-def _choices(q: Question, lang: str) -> list[Any]:
-    pairs = [(c.code, c.label.get(lang)) for c in q.all_choices()]
+def _choices(q: Question, lang: str, left_blank: bool = False) -> list[Any]:
+    options = (
+        (*q.all_choices(), LEFT_BLANK) if left_blank and q.takes_left_blank else q.all_choices()
+    )
+    pairs = [(c.code, c.label.get(lang)) for c in options]
     if SelectChoice is None:  # WTForms < 3.3 only knows (value, label) pairs
         return pairs
     return [SelectChoice(code, label) for code, label in pairs]
@@ -281,14 +310,17 @@ class _BrowserRequired:
         return None
 
 
-def _field_for(q: Question, lang: str, label: str, description: str) -> fields.Field:
+def _field_for(
+    q: Question, lang: str, label: str, description: str, left_blank: bool = False
+) -> fields.Field:
     common: dict[str, Any] = {"label": label, "description": description}
     # Only a question that is always shown may carry HTML `required`; on checkboxes it
     # would demand every box, so multiple choice never does.
-    if q.required and not q.relevant and q.type is not QuestionType.MULTIPLE:
+    required = q.required and not (left_blank and not q.takes_left_blank)
+    if required and not q.relevant and q.type is not QuestionType.MULTIPLE:
         common["validators"] = [_BrowserRequired()]
     if q.type in (QuestionType.SCALE5, QuestionType.SINGLE, QuestionType.YESNO, QuestionType.GRID):
-        return CodeRadioField(choices=_choices(q, lang), coerce=int, **common)
+        return CodeRadioField(choices=_choices(q, lang, left_blank), coerce=int, **common)
     if q.type is QuestionType.MULTIPLE:
         return CodeCheckboxField(choices=_choices(q, lang), coerce=int, **common)
     if q.type is QuestionType.NUMBER:
@@ -323,15 +355,19 @@ def build_form_class(
     *,
     section: str | None = None,
     base: type[wtforms.Form] = wtforms.Form,
+    left_blank: bool = False,
 ) -> type[wtforms.Form]:
     """A form class for the whole questionnaire, or one section of it.
+
+    ``left_blank``: a form for keying in paper forms: one-answer choice questions get
+    the «left blank on the form» option (see :func:`clean_answers`).
 
     The class carries ``questionnaire``, ``lang``, ``section`` and ``answer_fields``
     (question code → the field names it owns, in order) for templates. Classes are
     cached per (questionnaire, lang, section, base): trees are immutable, so requests
     share one class (do not modify it).
     """
-    return _cached_form_class(questionnaire, lang, section, base)
+    return _cached_form_class(questionnaire, lang, section, base, left_blank)
 
 
 @functools.lru_cache(maxsize=64)
@@ -340,6 +376,7 @@ def _cached_form_class(
     lang: str,
     section: str | None,
     base: type[wtforms.Form],
+    left_blank: bool,
 ) -> type[wtforms.Form]:
     questions = _questions(questionnaire, section)
     attributes: dict[str, Any] = {}
@@ -354,11 +391,15 @@ def _cached_form_class(
         if q.type is QuestionType.GRID:
             for item in q.items:
                 attributes[item.code] = _field_for(
-                    q, lang, item.text.get(lang), _description(q.text, q.hint, lang=lang)
+                    q,
+                    lang,
+                    item.text.get(lang),
+                    _description(q.text, q.hint, lang=lang),
+                    left_blank,
                 )
         else:
             attributes[q.code] = _field_for(
-                q, lang, q.text.get(lang), _description(q.hint, lang=lang)
+                q, lang, q.text.get(lang), _description(q.hint, lang=lang), left_blank
             )
         answer_fields[q.code] = q.answer_codes()
 
@@ -370,7 +411,10 @@ def _cached_form_class(
                 extra = (extra_validators or {}).get(name, ())
                 success = field.validate(self, extra) and success
         answers, problems, dropped = _clean(
-            questions, lambda code: _field_value(self[code]), getattr(self, "earlier_answers", {})
+            questions,
+            lambda code: _field_value(self[code]),
+            getattr(self, "earlier_answers", {}),
+            left_blank,
         )
         for code in question_fields:
             field = self[code]

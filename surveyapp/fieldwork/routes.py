@@ -459,7 +459,9 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
         _flash_error(error)
         return redirect(done_url)
     context.update(rated_unit=rated_unit, respondent=respondent, remaining=len(units))
-    form_class = build_form_class(questionnaire, current_language(), base=FlaskForm)
+    form_class = build_form_class(
+        questionnaire, current_language(), base=FlaskForm, left_blank=mode == "paper"
+    )
     form = form_class()
     status = 200
     if form.is_submitted():

@@ -209,7 +209,8 @@ def record_response(
         raise NotAccepting(reason)
     if questionnaire is None:
         questionnaire = questionnaire_for(respondent.campaign_id, respondent.respondent_group)
-    cleaned = clean_answers(questionnaire, answers)
+    # A paper form keyed in may record «left blank on the form» (questionnaires.LEFT_BLANK).
+    cleaned = clean_answers(questionnaire, answers, left_blank=mode is ResponseMode.PAPER)
     completed = _claim(respondent, unit_id, token_hash if mode is ResponseMode.WEB else None)
     _delete_draft(draft_id)
     cast(

@@ -83,8 +83,10 @@ def test_multiple_choice_exports_one_dummy_per_choice(demo):
 
 def test_scale_variables_carry_value_labels_and_missing_code(demo):
     g1 = next(v for v in demo.variables() if v.name == "g1")
-    assert [c.code for c in g1.value_labels] == [1, 2, 3, 4, 5, 9]
-    assert g1.missing_codes == (9,)
+    # 98: «left blank on the form», a paper form's own missing code (issue 10.9)
+    assert [c.code for c in g1.value_labels] == [1, 2, 3, 4, 5, 9, 98]
+    assert g1.value_labels[-1].label["vi"] == "Để trống trên phiếu"
+    assert g1.missing_codes == (9, 98)
     assert g1.measure == "ordinal"
     assert g1.element == "E1"
     q3 = next(v for v in demo.variables() if v.name == "q3")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,15 +117,25 @@ def test_sav_reads_back_with_variable_and_value_labels(citizen_spec, citizen_res
     assert meta.column_names_to_labels["d1"] == citizen_spec.item("d1").label_vi
     assert meta.variable_value_labels["d1"][4] == "Hài lòng"
     assert meta.variable_value_labels["d1"][9] == "Không biết / không áp dụng"
-    assert meta.missing_ranges["d1"] == [{"lo": 9.0, "hi": 9.0}]
-    assert meta.variable_value_labels["h1"] == {1: "Nam", 2: "Nữ"}
+    # «left blank on the form» (98) is a user-missing code of its own (issue 10.9)
+    assert meta.variable_value_labels["d1"][98] == "Để trống trên phiếu"
+    assert meta.missing_ranges["d1"] == [{"lo": 9.0, "hi": 9.0}, {"lo": 98.0, "hi": 98.0}]
+    assert meta.variable_value_labels["h1"] == {1: "Nam", 2: "Nữ", 98: "Để trống trên phiếu"}
     assert "phone" not in data.columns
     codebook = pd.read_excel(tmp_path / "codebook.xlsx", engine="calamine")
     replicates = pd.read_csv(tmp_path / "replicate_weights.csv.gz")
     reps = [c for c in replicates.columns if c.startswith("rep_")]
     assert list(codebook["variable"]) == [*data.columns, f"rep_1 … rep_{len(reps)}"]
     assert "svrepdesign" in codebook["label_en"].iloc[-1]
-    assert codebook.set_index("variable").loc["d1", "missing_codes"] == 9
+    d1 = codebook.set_index("variable").loc["d1"]
+    assert d1["missing_codes"] == "9, 98" and "98 = Để trống trên phiếu" in d1["values"]
+    from pypdf import PdfReader
+
+    pages = PdfReader(tmp_path / "codebook.pdf").pages
+    pdf_text = unicodedata.normalize(
+        "NFC", " ".join(" ".join(p.extract_text().split()) for p in pages)
+    )
+    assert "Để trống trên phiếu" in pdf_text and "Không biết / không áp dụng" in pdf_text
     assert {"variance_stratum", "fpc", "weight"} <= set(data.columns)
     # one row per probability respondent, joined by the anonymous respondent number
     probability = data[data.is_probability == 1]

@@ -191,3 +191,57 @@ def test_the_interview_page_script_follows_every_rule(
         server.shutdown()
         thread.join(timeout=10)
     assert checked == 2 * len(relevance_rules(questionnaire))
+
+
+def test_a_paper_form_records_left_blank_apart_from_dont_know(
+    app, client, login, db_session, case_for
+):
+    """On paper entry every one-answer question offers «left blank on the form» (98), apart
+    from «don't know / not applicable» (9); a required one left empty must be marked so;
+    the interview form has no such option; 98 reaches the scoring spec as a missing code."""
+    from questionnaires import LEFT_BLANK, load_builtin
+    from scoring_bridge import spec_from_questionnaire
+
+    sipas = load_builtin("sipas-citizen", "2025")
+    person = case_for(sipas)
+    with app.app_context():
+        code = generate_code()
+    with db_session() as s:
+        s.get(Respondent, person.id).short_code_hash = hash_code(code)
+    login(Role.CLERK)
+    client.post("/fieldwork/paper", data={"code": code})
+    page = client.get("/fieldwork/paper/form").get_data(as_text=True)
+    assert page.count("Để trống trên phiếu") == sum(
+        len(q.answer_codes()) for q in sipas.questions() if q.takes_left_blank
+    )
+    data = complete_answers(sipas, {"a6": 1})
+    del data["c2"], data["a5"]  # c2 left empty without saying so; a5 (a number) left blank
+    refused = client.post("/fieldwork/paper/form", data=data)
+    assert refused.status_code == 422
+    assert "«left blank on the form»" in refused.get_data(as_text=True) or (
+        "«để trống trên phiếu»" in refused.get_data(as_text=True)
+    )
+    data |= {"c2": str(LEFT_BLANK.code), "c3": "9"}
+    assert client.post("/fieldwork/paper/form", data=data).status_code == 302
+    stored = _stored(db_session)
+    assert stored["c2"] == 98 and stored["c3"] == 9 and "a5" not in stored
+
+    spec = spec_from_questionnaire(sipas)
+    c2 = spec.item("c2")
+    assert 98 in c2.not_applicable and 9 in c2.not_applicable and 98 not in c2.scale
+    assert c2.value_labels[98] == "Để trống trên phiếu"
+
+
+def test_the_web_and_interview_forms_never_take_left_blank(client, login, db_session, case_for):
+    from questionnaires import load_builtin
+
+    sipas = load_builtin("sipas-citizen", "2025")
+    person = case_for(sipas)
+    me = login(Role.ENUMERATOR)
+    with db_session() as s:
+        s.get(Respondent, person.id).assigned_enumerator_id = me.id
+    url = f"/fieldwork/respondents/{person.id}/interview"
+    assert "Để trống trên phiếu" not in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data=complete_answers(sipas, {"a6": 1, "c2": 98}))
+    assert refused.status_code == 422
+    assert "98" in refused.get_data(as_text=True)
