@@ -5,7 +5,8 @@ seconds. :meth:`Throttle.hit` checks and counts in one step (a Lua script on Red
 in memory), so concurrent requests never pass more than the limit: call it BEFORE the
 work it guards (the lookup, the password check) and refuse the request when it returns
 False. Counters in memory are per process (development, tests, a single-process server);
-several processes or hosts share them only through Redis.
+several processes or hosts share them only through Redis. While Redis cannot be reached,
+each process counts in its own memory (a warning is logged) rather than failing requests.
 
 Keys (addresses, usernames) are hashed before they reach the storage, so Redis holds no
 personal data. ``RATELIMIT_KEY_PREFIX`` separates the counters of several deployments (or
@@ -21,6 +22,7 @@ import secrets
 from flask import Flask, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -28,6 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from surveyapp.security import derive_key
 
 _EXTENSION = "surveyapp.throttles"
+_FALLBACK = "surveyapp.throttles.fallback"
 
 
 def _limiter() -> MovingWindowRateLimiter:
@@ -38,11 +41,34 @@ def _limiter() -> MovingWindowRateLimiter:
         config = current_app.config
         prefix = config.get("RATELIMIT_KEY_PREFIX") or "surveyapp-throttle"
         if config.get("REDIS_URL"):
-            storage = storage_from_string(config["REDIS_URL"], key_prefix=prefix)
+            storage = storage_from_string(
+                config["REDIS_URL"], key_prefix=prefix, wrap_exceptions=True
+            )
         else:
             storage = storage_from_string("memory://")
         limiter = extensions.setdefault(_EXTENSION, MovingWindowRateLimiter(storage))
     return limiter
+
+
+def _fallback() -> MovingWindowRateLimiter:
+    """This process's own counters, used while Redis cannot be reached: limits stay in force
+    (per process) instead of every sign-in and lookup failing."""
+    limiter = current_app.extensions.get(_FALLBACK)
+    if limiter is None:
+        limiter = MovingWindowRateLimiter(storage_from_string("memory://"))
+        limiter = current_app.extensions.setdefault(_FALLBACK, limiter)
+    return limiter
+
+
+def _call(method: str, *args):
+    try:
+        return getattr(_limiter(), method)(*args)
+    except StorageError as error:
+        current_app.logger.warning(
+            "Rate-limit storage unreachable (%s): counting in this process",
+            type(error.storage_error).__name__,
+        )
+        return getattr(_fallback(), method)(*args)
 
 
 def _hashed(key: str) -> str:
@@ -60,16 +86,16 @@ class Throttle:
         """Count one hit for ``key``; False (and nothing counted) when the limit is reached."""
         if self.limit <= 0:
             return False
-        return _limiter().hit(self._item, self.scope, _hashed(key))
+        return _call("hit", self._item, self.scope, _hashed(key))
 
     def blocked(self, key: str) -> bool:
         """Whether the next hit for ``key`` would be refused (a look, not a count)."""
         if self.limit <= 0:
             return True
-        return not _limiter().test(self._item, self.scope, _hashed(key))
+        return not _call("test", self._item, self.scope, _hashed(key))
 
     def reset(self, key: str) -> None:
-        _limiter().clear(self._item, self.scope, _hashed(key))
+        _call("clear", self._item, self.scope, _hashed(key))
 
 
 def client_address() -> str:

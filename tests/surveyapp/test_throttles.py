@@ -186,3 +186,12 @@ def test_concurrent_sign_ins_never_pass_the_address_limit_in_redis(app, factory)
     with ThreadPoolExecutor(12) as pool:
         statuses = Counter(pool.map(attempt, range(40)))
     assert statuses == Counter({401: 10, 429: 30})
+
+
+@pytest.mark.app_config(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+def test_an_unreachable_redis_keeps_the_limits_in_this_process(app, client, factory, caplog):
+    factory.user(username="outage")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert sign_in(client, "outage", password="nope").status_code == 401
+    assert sign_in(client, "outage").status_code == 429
+    assert "Rate-limit storage unreachable" in caplog.text
