@@ -49,6 +49,13 @@ from scoring_bridge.xlsx import write_csv, write_xlsx
 DEFAULT_K = 5
 
 
+#: Sheet titles of published_tables.xlsx (its columns: the unit code, then the groups).
+PUBLISHED_TITLES = {
+    "respondents": "Số người trả lời",
+    "overall_index": "Chỉ số hài lòng chung (%)",
+}
+
+
 def write_outputs(
     result: ScoringResult,
     directory: str | Path,
@@ -83,7 +90,10 @@ def write_outputs(
         tables = published_tables(result.responses, result.indices, k)
         write_xlsx(
             staging / "published_tables.xlsx",
-            {name: table.reset_index() for name, table in tables.items()},  # unit codes first
+            {  # unit codes first; Vietnamese sheet and column titles (tables people publish)
+                PUBLISHED_TITLES[name]: table.reset_index().rename(columns={"unit": "Mã đơn vị"})
+                for name, table in tables.items()
+            },
         )
         if microdata:
             step("microdata")

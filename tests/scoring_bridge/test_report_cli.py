@@ -95,6 +95,10 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
         "published_tables.xlsx",
     } <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial")]
+    # Tables people publish have Vietnamese titles; the machine files keep their names.
+    published = pd.read_excel(out / "published_tables.xlsx", sheet_name=None, engine="calamine")
+    assert list(published) == ["Số người trả lời", "Chỉ số hài lòng chung (%)"]
+    assert all(table.columns[0] == "Mã đơn vị" for table in published.values())
 
     points = pd.read_csv(out / "points.csv", dtype={"criterion": str, "unit": str})
     assert list(points.columns[:10]) == [
