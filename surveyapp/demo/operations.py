@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from questionnaires import load_builtin
+from surveyapp import storage
 from surveyapp.auth.users import create_user
 from surveyapp.campaigns.lifecycle import transition
 from surveyapp.crosswalk import operations as crosswalks
@@ -325,7 +326,7 @@ def erase_database() -> None:
         tables.drop_all(bind=engine)
         engine.dispose()
     for folder in ("results", "letters"):
-        shutil.rmtree(Path(current_app.instance_path) / folder, ignore_errors=True)
+        shutil.rmtree(storage.root() / folder, ignore_errors=True)
 
 
 def database_location() -> str:

@@ -501,7 +501,7 @@ def _write_zip(path: Path, pdfs: Sequence[Path]) -> None:
 
 
 def delete_letters_file(path: str | None) -> None:
-    """Remove a letters PDF, only inside the instance's letters folder (or a campaign's)."""
+    """Remove a letters PDF, only inside the storage's letters folder (or a campaign's)."""
     if not path:
         return
     root = (storage.root() / LETTERS_DIR).resolve()

@@ -703,3 +703,27 @@ def _parents_of(revision: str) -> tuple[str, ...]:
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     parents = script.get_revision(revision).down_revision
     return parents if isinstance(parents, tuple) else (parents,)
+
+
+def test_a_failed_run_is_run_again_from_its_page(app, client, login, factory):
+    """The scoring failed (no answers yet); once the answers are in, «Run again» on the
+    run's page scores the same run (administrator only)."""
+    rng = np.random.default_rng(7)
+    unit = factory.unit(code="X1", name="UBND xã Số 1")
+    campaign = factory.campaign(code="2024", status="fieldwork")
+    factory.instrument(campaign)
+    login(Role.ADMIN)
+    run_path = _start(client, campaign).headers["Location"]
+    page = client.get(run_path).get_data(as_text=True)
+    assert "Chạy lại" in page and f"{run_path}/retry" in page
+    factory.add(*[response(campaign, unit, rng) for _ in range(4)])
+    login(Role.SUPERVISOR)
+    assert client.post(f"{run_path}/retry").status_code == 403
+    login(Role.ADMIN)
+    assert client.post(f"{run_path}/retry").headers["Location"].endswith(run_path)
+    page = client.get(run_path).get_data(as_text=True)
+    assert "Chạy lại" not in page and "UBND xã Số 1" in page
+    with app.app_context():
+        (run,) = list_runs(campaign.id)
+        assert run.job().status is JobStatus.DONE and run.job().attempts == 2
+        assert "sipas-citizen/points.xlsx" in run.files()

@@ -176,6 +176,36 @@ def test_letters_job_pdf_qr_opens_the_form(app, client, login, survey, tmp_path)
     assert client.get(f"/tokens/jobs/{job.id}/letters.pdf").status_code == 404
 
 
+def test_a_letters_file_lies_in_the_shared_storage_and_another_host_serves_it(
+    app, client, login, survey, tmp_path
+):
+    from surveyapp.app import create_app
+
+    s = survey(respondents=2)
+    app.config["STORAGE_DIR"] = str(tmp_path / "shared")
+    keys = ("TESTING", "SECRET_KEY", "WTF_CSRF_ENABLED", "REDIS_URL", "SQLALCHEMY_DATABASE_URI")
+    other = create_app(
+        {**{k: app.config[k] for k in keys}, "STORAGE_DIR": str(tmp_path / "shared")}
+    )
+    other.instance_path = str(tmp_path / "other-host")
+    login("supervisor")
+    started = client.post(
+        f"/tokens/{s.campaign.id}/units/{s.unit.id}", data={"scope": "new", "lang": "vi"}
+    )
+    with client.session_transaction() as session:
+        signed_in = dict(session)
+    second = other.test_client()
+    with second.session_transaction() as session:
+        session.update(signed_in)
+    job_id = started.headers["Location"].rsplit("/", 1)[1]
+    download = second.get(f"/tokens/jobs/{job_id}/letters.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert list((tmp_path / "shared" / "letters").rglob("*.pdf"))
+    assert not list(Path(app.instance_path).rglob("*.pdf"))
+    with other.app_context():
+        db.engine.dispose()
+
+
 def test_letters_job_failure_is_reported_on_its_page(app, client, login, survey):
     s = survey(respondents=0)
     login("admin")
