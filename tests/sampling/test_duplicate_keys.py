@@ -57,3 +57,31 @@ def test_rows_with_lower_case_space_or_non_ascii_bytes():
     assert rows_with_bytes(codes, folding).tolist() == [
         False, True, True, False, False, True, False,
     ]  # fmt: skip
+
+
+def test_duplicates_across_files_follow_the_validation_rules():
+    """A second file of a unit's list against its first (issue 10.7): same dossier code
+    ignoring case and spaces, or same name ignoring case and spacing with the same phone;
+    a row matching both is reported once, by its dossier code."""
+    import sampling
+
+    earlier = pd.DataFrame({
+        "full_name": ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"],
+        "phone": ["0912345601", "0912345602", None],
+        "dossier_code": ["HS-001", None, "HS-003"],
+    })  # fmt: skip
+    later = pd.DataFrame({
+        "full_name": ["nguyễn  văn an", "Trần Thị Bình", "Phạm Dung", "Lê Văn Cường", "Ngô Em"],
+        "phone": ["0912345601", "0912345699", "0912345605", "0912345606", "0912345601"],
+        "dossier_code": ["hs - 001", None, "hs-0 03", None, None],
+    })  # fmt: skip
+    found = sampling.duplicates_across(earlier, later)
+    assert found.to_dict("records") == [
+        {"later": 0, "earlier": 0, "column": "dossier_code", "code": "duplicate_dossier"},
+        {"later": 2, "earlier": 2, "column": "dossier_code", "code": "duplicate_dossier"},
+    ]
+    # Same name and phone, no dossier codes: the person rule.
+    found = sampling.duplicates_across(
+        earlier[["full_name", "phone"]], later[["full_name", "phone"]]
+    )
+    assert found[["later", "earlier", "code"]].values.tolist() == [[0, 0, "duplicate_person"]]
