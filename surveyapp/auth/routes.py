@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import contains_eager
 from wtforms.fields.choices import SelectChoice
 
@@ -38,7 +38,7 @@ from surveyapp.security import (
     verify_password,
     verify_unknown_user,
 )
-from surveyapp.throttles import LoginAttempt
+from surveyapp.throttles import LoginAttempt, Throttle
 from surveyapp.units.importer import tree_order
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", template_folder="templates")
@@ -114,6 +114,13 @@ def logout_everywhere():
 # --- account pages (DOHA administrators) -----------------------------------------------
 
 
+def _password_change_throttle() -> Throttle:
+    """Attempts to change the password, per account: a stolen session cannot guess the
+    current password at leisure (the sign-in's limits, counted apart)."""
+    config = current_app.config
+    return Throttle("password-change", config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"])
+
+
 @bp.route("/password", methods=["GET", "POST"], endpoint="change_password")
 @login_required
 def change_password_page():
@@ -121,6 +128,15 @@ def change_password_page():
     form = ChangePasswordForm()
     user = current_user()
     if form.validate_on_submit():
+        if not _password_change_throttle().hit(str(user.id)):
+            record("auth.password_change_throttled", user, always=True)
+            form.form_errors.append(
+                t(
+                    "Nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+                    "Too many attempts. Please try again in a few minutes.",
+                )
+            )
+            return render_template("auth/password.html", form=form), 429
         try:
             change_password(
                 user,
@@ -130,6 +146,8 @@ def change_password_page():
             )
         except UserInputError as exc:
             getattr(form, exc.field).errors.append(t(exc.message_vi, exc.message_en))
+            if exc.field == "current_password":
+                record("auth.password_change_failed", user, always=True)
         else:
             record("auth.password_changed", user)
             flash(

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher, extract_parameters
 
+from surveyapp.models.audit import AuditEvent
 from surveyapp.models.users import Role, User, UserSession
 
 from .conftest import PASSWORD
@@ -273,3 +274,19 @@ def test_a_pending_one_time_password_takes_as_long_to_check_as_any(
     assert sign_in(app.test_client(), "waiting", "wrong password").status_code == 401
     costs = sorted(PasswordHasher.from_parameters(extract_parameters(h)).memory_cost for h in seen)
     assert costs == [1024, 2048]  # the one-time hash, then one at the configured cost
+
+
+def test_guessing_the_current_password_is_limited_and_recorded(client, login, db_session):
+    user = login("supervisor")
+    wrong = {"current_password": "guess guess", "new_password": NEW_PASSWORD,
+             "confirm_password": NEW_PASSWORD}  # fmt: skip
+    statuses = [client.post("/auth/password", data=wrong).status_code for _ in range(6)]
+    assert statuses == [422] * 5 + [429]
+    right = {**wrong, "current_password": PASSWORD}
+    assert client.post("/auth/password", data=right).status_code == 429  # still waiting
+    with db_session() as s:
+        actions = s.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.actor_id == user.id)
+        ).all()
+    assert actions.count("auth.password_change_failed") == 5
+    assert actions.count("auth.password_change_throttled") == 2
