@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from surveyapp.core.fields import DayField
 from surveyapp.i18n import lt
 from surveyapp.models.campaigns import GROUP_LABELS
+from surveyapp.responses.operations import today
 from surveyapp.units.importer import clean
 
 
@@ -38,6 +39,7 @@ class CampaignForm(FlaskForm):
     period_start = DayField("period_start", validators=[Optional()])
     period_end = DayField("period_end", validators=[Optional()])
     token_expires_on = DayField("token_expires_on", validators=[Optional()])
+    entry_deadline = DayField("entry_deadline", validators=[Optional()])
     previous_campaign_id = SelectField("previous_campaign_id", coerce=int, default=0)
     comparison_rule = SelectField(
         "comparison_rule",
@@ -54,6 +56,11 @@ class CampaignForm(FlaskForm):
             raise ValidationError(
                 lt("Ngày kết thúc phải sau ngày bắt đầu", "The end date must follow the start date")
             )
+
+    def validate_entry_deadline(self, field):
+        end = self.period_end.data
+        if field.data and end and field.data < end:
+            raise ValidationError(ENTRY_BEFORE_END)
 
     def validate_token_expires_on(self, field):
         if field.data and self.period_start.data and field.data < self.period_start.data:
@@ -108,7 +115,30 @@ class RatingTargetForm(FlaskForm):
             )
 
 
+ENTRY_BEFORE_END = lt(
+    "Hạn nhập phiếu không thể trước ngày kết thúc khảo sát",
+    "The data-entry deadline cannot be before the survey's end",
+)
+ENTRY_IN_THE_PAST = lt(
+    "Hạn nhập phiếu phải từ hôm nay trở đi", "The data-entry deadline must be today or later"
+)
+
+
+def _not_in_the_past(form, field) -> None:
+    if field.data and field.data < today():
+        raise ValidationError(ENTRY_IN_THE_PAST)
+
+
 class StatusForm(FlaskForm):
     status = SelectField("status", choices=["fieldwork", "closed"])
     # Closing cannot be undone: the administrator ticks this first.
     confirm_close = BooleanField("confirm_close")
+    # Interviews and paper forms already in hand can be entered until this day.
+    entry_deadline = DayField("entry_deadline", validators=[Optional(), _not_in_the_past])
+
+
+class EntryForm(FlaskForm):
+    """After closing: move the data-entry deadline, or end data entry now."""
+
+    entry_deadline = DayField("entry_deadline", validators=[Optional(), _not_in_the_past])
+    action = SelectField("action", choices=["save", "end"], default="save")

@@ -1,4 +1,11 @@
-"""Campaign status transitions: draft → fieldwork → closed, with checks.
+"""Campaign status transitions: draft → fieldwork → closed, with checks, and the data entry
+that goes on after closing.
+
+Closing stops web and walk-in answers at once. Interviews and paper forms already in
+hand can still be entered until the campaign's ``entry_deadline``; their answers wait in
+the ballot box and leave it together when data entry ends (:func:`end_data_entry`: the
+administrator ends it, or the deadline passes), so the closing's guarantees (one
+transaction id, random order) hold again afterwards.
 
 Other features add conditions for starting fieldwork (e.g. the draw feature requires a
 locked draw) with :func:`fieldwork_check`::
@@ -15,9 +22,11 @@ A check returns a list of (Vietnamese, English) problems; an empty list means re
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from surveyapp.db import utcnow
+from surveyapp.extensions import db
 from surveyapp.i18n import format_date
 from surveyapp.models.campaigns import Campaign, CampaignStatus
-from surveyapp.responses.ballots import seal
+from surveyapp.responses.ballots import seal, waiting
 from surveyapp.responses.operations import today as local_today
 
 Problem = tuple[str, str]
@@ -126,4 +135,46 @@ def transition(campaign: Campaign, target: CampaignStatus) -> None:
     if target == CampaignStatus.CLOSED:
         # Every answer out of the ballot box, every response rewritten in random order.
         seal(campaign.id)
+        deadline = campaign.entry_deadline
+        if deadline is None or deadline < local_today():
+            campaign.entry_closed_at = utcnow()  # no data entry after closing
     campaign.status = target
+
+
+# --- data entry after closing ------------------------------------------------------------------
+
+
+def entry_state(campaign: Campaign) -> str | None:
+    """For a closed campaign: "open" (interviews and paper forms still entered), "due"
+    (the deadline passed, or answers arrived after the end, and data entry has not been
+    ended yet) or "ended"; None before closing."""
+    if campaign.status != CampaignStatus.CLOSED:
+        return None
+    if campaign.entry_closed_at is None:
+        deadline = campaign.entry_deadline
+        return "open" if deadline is not None and deadline >= local_today() else "due"
+    # A save that committed while data entry was being ended left its ballot behind.
+    return "due" if waiting(campaign.id) else "ended"
+
+
+def end_data_entry(campaign: Campaign) -> int:
+    """End data entry after closing (the caller commits): the answers entered since the
+    closing leave the ballot box, and every response of the campaign is rewritten in
+    random order again (ballots.seal). Returns the number of answers that left the box."""
+    if campaign.status != CampaignStatus.CLOSED:
+        raise TransitionError(
+            [("Đợt khảo sát chưa kết thúc.", "The campaign has not been closed.")]
+        )
+    if campaign.entry_closed_at is None:
+        campaign.entry_closed_at = utcnow()
+        db.session.flush()  # the claims of later saves see data entry ended
+    return seal(campaign.id)
+
+
+def end_data_entry_if_due(campaign: Campaign) -> bool:
+    """End data entry when its deadline has passed (called where results are read and on
+    the campaign's page, and by ``surveyapp campaign end-entry --due``); True if it did."""
+    if entry_state(campaign) != "due":
+        return False
+    end_data_entry(campaign)
+    return True

@@ -4,15 +4,24 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 import questionnaires
-from surveyapp.campaigns.forms import CampaignForm, InstrumentForm, RatingTargetForm, StatusForm
+from surveyapp.campaigns.forms import (
+    CampaignForm,
+    EntryForm,
+    InstrumentForm,
+    RatingTargetForm,
+    StatusForm,
+)
 from surveyapp.campaigns.lifecycle import (
     TransitionError,
     can_start_fieldwork,
+    end_data_entry,
+    end_data_entry_if_due,
+    entry_state,
     start_warnings,
     transition,
 )
 from surveyapp.extensions import db
-from surveyapp.i18n import current_language, label, t
+from surveyapp.i18n import current_language, format_date, label, t
 from surveyapp.models.campaigns import (
     Campaign,
     CampaignInstrument,
@@ -22,6 +31,7 @@ from surveyapp.models.campaigns import (
 )
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
+from surveyapp.responses.ballots import waiting
 from surveyapp.security import roles_required
 from surveyapp.units.importer import tree_order
 
@@ -115,7 +125,14 @@ def _unit_choices() -> list[SelectChoice]:
 
 
 def _detail_page(
-    campaign, instrument_form=None, target_form=None, problems=None, status=200, problems_title=None
+    campaign,
+    instrument_form=None,
+    target_form=None,
+    problems=None,
+    status=200,
+    problems_title=None,
+    status_form=None,
+    entry_form=None,
 ):
     instrument_form = instrument_form or InstrumentForm(prefix="instrument")
     instrument_form.questionnaire.choices = questionnaire_choices()
@@ -134,12 +151,15 @@ def _detail_page(
             campaign=campaign,
             instrument_form=instrument_form,
             target_form=target_form,
-            status_form=StatusForm(),
+            status_form=status_form or StatusForm(entry_deadline=campaign.entry_deadline),
             targets=targets,
             unit_names=unit_names,
             problems=problems if problems is not None else can_start_fieldwork(campaign),
             problems_title=problems_title,
             warnings=start_warnings(campaign) if campaign.status == CampaignStatus.DRAFT else [],
+            entry=entry_state(campaign),
+            entry_form=entry_form or EntryForm(entry_deadline=campaign.entry_deadline),
+            waiting=waiting(campaign.id) if campaign.status == CampaignStatus.CLOSED else 0,
             editable=campaign.status == CampaignStatus.DRAFT,
         ),
         status,
@@ -150,6 +170,9 @@ def _detail_page(
 @roles_required(*VIEW_ROLES)
 def detail(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
+    # Data entry ends by itself once its deadline has passed: the first visit after it
+    # lets the late answers out of the ballot box.
+    end_data_entry_if_due(campaign)
     problems = can_start_fieldwork(campaign) if campaign.status == CampaignStatus.DRAFT else []
     return _detail_page(campaign, problems=problems)
 
@@ -230,11 +253,18 @@ def change_status(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     form = StatusForm()
     if not form.validate_on_submit():
-        abort(400)
+        if not form.entry_deadline.errors:
+            abort(400)
+        problems = [(str(e), str(e)) for e in form.entry_deadline.errors]
+        return _detail_page(
+            campaign, problems=problems, status=422, problems_title=NOT_CLOSED, status_form=form
+        )
     if form.status.data == CampaignStatus.CLOSED.value and not form.confirm_close.data:
         return _detail_page(
             campaign, problems=[CLOSE_NOT_CONFIRMED], status=422, problems_title=NOT_CLOSED
         )
+    if form.status.data == CampaignStatus.CLOSED.value and form.entry_deadline.data:
+        campaign.entry_deadline = form.entry_deadline.data
     warnings = start_warnings(campaign) if form.status.data == "fieldwork" else []
     try:
         transition(campaign, CampaignStatus(form.status.data))
@@ -249,4 +279,43 @@ def change_status(campaign_id: int):
         ),
         "info",
     )
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/entry", methods=["POST"])
+@roles_required(Role.ADMIN)
+def data_entry(campaign_id: int):
+    """After closing: move the data-entry deadline (reopening data entry that ended, so that
+    a form refused after the end can still be entered), or end data entry now."""
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status != CampaignStatus.CLOSED:
+        abort(409)
+    form = EntryForm()
+    if not form.validate_on_submit():
+        return _detail_page(campaign, entry_form=form, status=422)
+    if form.action.data == "end":
+        opened = end_data_entry(campaign)
+        flash(
+            t(
+                f"Đã kết thúc nhập phiếu; {opened} phiếu nhập sau khi kết thúc đợt đã vào kết quả.",
+                f"Data entry ended; {opened} answers entered after closing joined the results.",
+            ),
+            "info",
+        )
+    elif form.entry_deadline.data is None:
+        form.entry_deadline.errors.append(
+            t("Nhập hạn nhập phiếu (dd/mm/yyyy)", "Enter the data-entry deadline (dd/mm/yyyy)")
+        )
+        return _detail_page(campaign, entry_form=form, status=422)
+    else:
+        # Also reopens data entry that had ended: its answers wait in the box until the end.
+        campaign.entry_deadline = form.entry_deadline.data
+        campaign.entry_closed_at = None
+        flash(
+            t(
+                f"Nhận nhập phiếu đến hết ngày {format_date(campaign.entry_deadline)}.",
+                f"Data entry is open until {format_date(campaign.entry_deadline)}.",
+            ),
+            "info",
+        )
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))

@@ -1,10 +1,16 @@
-"""``surveyapp campaign purge-pii CODE``: remove personal data of a closed campaign."""
+"""``surveyapp campaign purge-pii CODE``: remove personal data of a closed campaign;
+``surveyapp campaign end-entry CODE | --due``: end data entry after closing."""
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from surveyapp.audit import record
+from surveyapp.campaigns.lifecycle import (
+    TransitionError,
+    end_data_entry,
+    end_data_entry_if_due,
+)
 from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
@@ -48,5 +54,48 @@ def purge_pii_command(code: str, yes: bool):
             f"{counts.frame_reports} validation reports, {counts.drafts} form drafts, "
             f"{counts.letter_files} letter files; scrubbed {counts.free_texts} free-text answers "
             f"and {counts.output_files} output files.",
+        )
+    )
+
+
+@group.command("end-entry")
+@click.argument("code", required=False)
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Mọi đợt đã quá hạn nhập phiếu (chạy hằng ngày) / Every campaign past its "
+    "data-entry deadline (run daily).",
+)
+def end_entry_command(code: str | None, due: bool):
+    """Kết thúc nhập phiếu sau khi đóng đợt / End data entry after closing: the answers
+    entered since the closing join the results, in random order."""
+    if due == bool(code):
+        raise click.UsageError(both("Cho mã đợt hoặc --due", "Give a campaign code or --due"))
+    if due:
+        ended = []
+        with transaction():
+            for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.code)):
+                if end_data_entry_if_due(campaign):
+                    ended.append(campaign.code)
+        click.echo(
+            both(
+                f"Đã kết thúc nhập phiếu: {', '.join(ended) or 'không đợt nào'}.",
+                f"Data entry ended: {', '.join(ended) or 'no campaign'}.",
+            )
+        )
+        return
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise click.ClickException(both(f"Không có đợt khảo sát «{code}»", f"No campaign «{code}»"))
+    try:
+        with transaction():
+            opened = end_data_entry(campaign)
+    except TransitionError as error:
+        vi, en = error.problems[0]
+        raise click.ClickException(both(vi, en)) from None
+    click.echo(
+        both(
+            f"Đã kết thúc nhập phiếu của đợt {code}; {opened} phiếu vào kết quả.",
+            f"Data entry of campaign {code} ended; {opened} answers joined the results.",
         )
     )

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from surveyapp.campaigns.lifecycle import end_data_entry_if_due, entry_state
 from surveyapp.citizen.drafts import delete_drafts
 from surveyapp.extensions import db
+from surveyapp.i18n import format_date
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.frames import FrameRecord, FrameUpload
 from surveyapp.models.respondents import ContactAttempt, Respondent
@@ -61,6 +63,15 @@ def purge_pii(campaign: Campaign) -> PurgeCounts:
         raise PurgeRefused(
             f"Đợt {campaign.code} chưa kết thúc: chỉ xoá dữ liệu cá nhân sau khi đóng đợt.",
             f"Campaign {campaign.code} is not closed: personal data is purged only after it.",
+        )
+    # Answers entered after closing must have left the ballot box (and been scrubbed below).
+    end_data_entry_if_due(campaign)
+    if entry_state(campaign) == "open":
+        raise PurgeRefused(
+            f"Đợt {campaign.code} còn nhận nhập phiếu đến {format_date(campaign.entry_deadline)}: "
+            "kết thúc nhập phiếu trước khi xoá dữ liệu cá nhân.",
+            f"Campaign {campaign.code} takes data entry until "
+            f"{format_date(campaign.entry_deadline)}: end data entry before purging.",
         )
     counts = PurgeCounts()
     # First, while the lists still name everyone: identities typed into free text.

@@ -37,6 +37,7 @@ from surveyapp.db import utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork import operations as ops
 from surveyapp.fieldwork.dispositions import info
+from surveyapp.fieldwork.entry_drafts import as_formdata, keep_entry, kept_entry
 from surveyapp.fieldwork.forms import (
     AssignNextForm,
     AssignSelectedForm,
@@ -46,7 +47,7 @@ from surveyapp.fieldwork.forms import (
     ShortCodeForm,
 )
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
-from surveyapp.i18n import current_language, label, t, timezone
+from surveyapp.i18n import current_language, format_datetime, label, t, timezone
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.respondents import (
     BackcheckDraw,
@@ -462,7 +463,12 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
     form_class = build_form_class(
         questionnaire, current_language(), base=FlaskForm, left_blank=mode == "paper"
     )
-    form = form_class()
+    kept = kept_entry(respondent, rated_unit.id, questionnaire)
+    if kept is not None and request.method == "GET":
+        form = form_class(formdata=as_formdata(kept))
+        flash(_restored_note(kept.updated_at), "info")
+    else:
+        form = form_class()
     status = 200
     if form.is_submitted():
         status = 422
@@ -474,10 +480,13 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
                     answers=form.answers,
                     mode=mode,
                     questionnaire=questionnaire,
+                    draft_id=kept.id if kept is not None else None,
                 )
             except (responses.ResponseError, AnswerError) as error:
-                # Refused: the page comes back with every value typed, and says why.
+                # Refused: the page comes back with every value typed, and says why; what
+                # was typed is also kept as a draft for when the case is opened again.
                 _flash_error(error)
+                _keep_typed(respondent, rated_unit, questionnaire, error)
                 return _entry_page(template, form, questionnaire, 409, **context)
             if respondent.status == RespondentStatus.COMPLETED:
                 ops.note_interview(
@@ -487,7 +496,31 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
                 )
             flash(t("Đã lưu phiếu.", "Questionnaire saved."), "info")
             return redirect(request.url if len(units) > 1 else done_url)
+        _keep_typed(respondent, rated_unit, questionnaire)
     return _entry_page(template, form, questionnaire, status, **context)
+
+
+def _keep_typed(respondent, rated_unit, questionnaire, error=None) -> None:
+    """A refused save: its request rolls back, what was typed is kept as a draft."""
+    db.session.rollback()
+    keep_entry(respondent, rated_unit.id, questionnaire, request.form)
+    if error is not None and getattr(error, "reason", None) != "entry_closed":
+        flash(
+            t(
+                "Những gì đã nhập được giữ lại làm bản nháp cho lần mở phiếu sau.",
+                "What you typed is kept as a draft for when this form is opened again.",
+            ),
+            "info",
+        )
+
+
+def _restored_note(saved_at) -> str:
+    return t(
+        f"Đã điền lại phiếu đang nhập dở (bản nháp lúc {format_datetime(saved_at)}): "
+        "kiểm tra rồi lưu phiếu.",
+        f"The form is filled in from the draft kept at {format_datetime(saved_at)}: "
+        "check it, then save.",
+    )
 
 
 def _entry_page(template: str, form, questionnaire, status: int, **context):

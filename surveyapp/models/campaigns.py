@@ -45,6 +45,11 @@ class Campaign(db.Model):
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     token_expires_on: Mapped[date | None]
+    # Closing stops web answers; interviews and paper forms already in hand can still be
+    # entered until this day (Vietnam's calendar). entry_closed_at: when data entry ended
+    # (deadline passed or ended by the administrator) and the late answers left the box.
+    entry_deadline: Mapped[date | None]
+    entry_closed_at: Mapped[datetime | None]
     # Units' lists are due by this day (frames status table marks later uploads as late).
     lists_due_on: Mapped[date | None]
     # Year on year: last year's campaign (its units may be of an earlier structure, then

@@ -14,6 +14,9 @@ shares its transaction id with its batch, not with one respondent, and the order
 follows the batches, not the claims. Closing the campaign (:func:`seal`) empties the box
 and rewrites every response of the campaign in one transaction, in random order, so that
 afterwards no transaction id and no row order says anything about who answered when.
+Interviews and paper forms entered after closing (until the data-entry deadline) are not
+mixed in batches: they wait in the box, and :func:`seal` runs again when data entry ends
+(campaigns/lifecycle.py, ``end_data_entry``).
 SECURITY.md ("Anonymity design") gives the reasoning and the limits.
 
 ``BALLOT_BOX_SIZE`` 0 mixes every ballot after each commit (the tests of other features
@@ -39,6 +42,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from surveyapp.extensions import db
+from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.responses import Ballot, Response
 from surveyapp.security import derive_key
 
@@ -95,6 +99,14 @@ def mix(engine: sa.Engine, campaign_id: int, key: bytes, size: int) -> int:
     ``2 × size`` (everything when ``size`` is 0), each batch in its own transaction;
     returns the number of responses written."""
     written = 0
+    with engine.connect() as connection:
+        status = connection.scalar(
+            sa.select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == campaign_id)
+        )
+    if status != CampaignStatus.FIELDWORK:
+        # Closed: interviews and paper forms entered until the data-entry deadline wait in
+        # the box, and leave it all at once when data entry ends (seal).
+        return written
     while True:
         with engine.connect() as connection:
             count = connection.scalar(

@@ -30,7 +30,7 @@ from questionnaires import Questionnaire, clean_answers, load_builtin
 from surveyapp.core.codes import hash_token
 from surveyapp.db import monday_of
 from surveyapp.extensions import db
-from surveyapp.i18n import timezone
+from surveyapp.i18n import format_date, timezone
 from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.respondents import (
@@ -63,16 +63,39 @@ class AlreadyRecorded(ResponseError):
 
 
 class NotAccepting(ResponseError):
-    """The campaign does not take responses now; ``reason`` is not_open|closed|expired."""
+    """The campaign does not take this response now; ``reason`` is not_open | closed |
+    expired | entry_closed (an interview or paper form after data entry ended)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, entry_deadline: dt.date | None = None):
         self.reason = reason
         texts = {
             "not_open": ("Đợt khảo sát chưa bắt đầu.", "The survey has not started yet."),
             "closed": ("Đợt khảo sát đã kết thúc.", "The survey has ended."),
             "expired": ("Đường dẫn đã hết hạn.", "The link has expired."),
         }
-        super().__init__(*texts[reason])
+        if reason == "entry_closed":
+            super().__init__(*_entry_closed_texts(entry_deadline))
+        else:
+            super().__init__(*texts[reason])
+
+
+def _entry_closed_texts(deadline: dt.date | None) -> tuple[str, str]:
+    ended_vi = (
+        f"Đã hết hạn nhập phiếu (ngày {format_date(deadline)})"
+        if deadline
+        else "Đợt khảo sát đã kết thúc và không nhận nhập thêm phiếu"
+    )
+    ended_en = (
+        f"Data entry ended on {format_date(deadline)}"
+        if deadline
+        else "The campaign is closed and takes no more data entry"
+    )
+    return (
+        f"{ended_vi}. Phiếu đang nhập chưa được lưu vào kết quả nhưng được giữ lại làm bản "
+        "nháp; đề nghị quản trị viên gia hạn nhập phiếu rồi mở lại phiếu này.",
+        f"{ended_en}. This form was not added to the results, but what you typed is kept as "
+        "a draft; ask the administrator to extend data entry, then open this form again.",
+    )
 
 
 # --- helpers shared with the citizen form ----------------------------------------------------
@@ -84,12 +107,40 @@ def today() -> dt.date:
     return dt.datetime.now(timezone()).date()
 
 
-def campaign_state(campaign: Campaign, *, token: bool = False) -> str | None:
-    """None when ``campaign`` takes responses now, else not_open | closed | expired."""
+def _entry_ended_on(campaign: Campaign) -> dt.date | None:
+    """The day data entry ended (or ends): when it was ended, else its deadline."""
+    if campaign.entry_closed_at is not None:
+        return _local_day(campaign.entry_closed_at)
+    return campaign.entry_deadline
+
+
+def _local_day(moment: dt.datetime) -> dt.date:
+    return moment.replace(tzinfo=dt.UTC).astimezone(timezone()).date()
+
+
+def entry_open(campaign: Campaign) -> bool:
+    """Interviews and paper forms can be entered: in fieldwork, or once closed until the
+    data-entry deadline (inclusive) unless the administrator ended data entry."""
+    if campaign.status == CampaignStatus.FIELDWORK:
+        return True
+    return (
+        campaign.status == CampaignStatus.CLOSED
+        and campaign.entry_closed_at is None
+        and campaign.entry_deadline is not None
+        and campaign.entry_deadline >= today()
+    )
+
+
+def campaign_state(campaign: Campaign, *, token: bool = False, entry: bool = False) -> str | None:
+    """None when ``campaign`` takes the response now, else not_open | closed | expired |
+    entry_closed. ``token``: a citizen's link (it expires); ``entry``: an interview or a
+    paper form, which a closed campaign takes until its data-entry deadline."""
     if campaign.status == CampaignStatus.DRAFT:
         return "not_open"
     if campaign.status == CampaignStatus.CLOSED:
-        return "closed"
+        if not entry:
+            return "closed"
+        return None if entry_open(campaign) else "entry_closed"
     expires_on = campaign.links_expire_on
     if token and expires_on is not None and expires_on < today():
         return "expired"
@@ -204,9 +255,10 @@ def record_response(
         if token is None:
             raise ResponseError("Thiếu mã truy cập.", "A web response needs the token.")
         token_hash = hash_token(token)
-    reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB)
+    entry = mode in (ResponseMode.ENUMERATOR, ResponseMode.PAPER)
+    reason = campaign_state(campaign_row, token=mode is ResponseMode.WEB, entry=entry)
     if reason:
-        raise NotAccepting(reason)
+        raise NotAccepting(reason, _entry_ended_on(campaign_row))
     if questionnaire is None:
         questionnaire = questionnaire_for(respondent.campaign_id, respondent.respondent_group)
     # A paper form keyed in may record «left blank on the form» (questionnaires.LEFT_BLANK).
@@ -296,8 +348,9 @@ def _record_walkin(campaign, unit_id, answers, questionnaire, respondent_group) 
 def _claimable(respondent_id: int, token_hash: str | None) -> list:
     """The conditions for the respondent row to be claimable now, in SQL.
 
-    Not answered yet, a primary or a released reserve, the campaign in fieldwork, and
-    for the web the token's hash and its expiry. They are on the updated row itself (not
+    Not answered yet, a primary or a released reserve, the campaign in fieldwork (for
+    interviews and paper forms also closed within its data-entry deadline), and for the
+    web not replaced, the token's hash and its expiry. They are on the updated row itself (not
     in a sub-query on the same table): a PostgreSQL UPDATE that waited for a concurrent
     one re-checks its conditions on the new row version, a sub-query keeps the
     statement's old snapshot.
@@ -307,8 +360,18 @@ def _claimable(respondent_id: int, token_hash: str | None) -> list:
         Respondent.status != RespondentStatus.COMPLETED,
         sa.or_(Respondent.selection == Selection.PRIMARY, Respondent.released.is_(True)),
     ]
-    open_campaigns = sa.select(Campaign.id).where(Campaign.status == CampaignStatus.FIELDWORK)
-    if token_hash is not None:
+    in_fieldwork = Campaign.status == CampaignStatus.FIELDWORK
+    open_campaigns = sa.select(Campaign.id).where(in_fieldwork)
+    if token_hash is None:
+        # Interviews and paper forms: also a closed campaign until its data-entry deadline
+        # (the same rule as entry_open).
+        entering = sa.and_(
+            Campaign.status == CampaignStatus.CLOSED,
+            Campaign.entry_closed_at.is_(None),
+            Campaign.entry_deadline >= today(),
+        )
+        open_campaigns = sa.select(Campaign.id).where(sa.or_(in_fieldwork, entering))
+    else:
         # A replaced citizen's form, opened before the reserve was released, is refused.
         conditions.append(Respondent.status != RespondentStatus.REPLACED)
         conditions.append(Respondent.token_hash == token_hash)

@@ -117,7 +117,8 @@ def test_closed_campaign_and_wrong_unit(app, survey, factory):
             record_response(
                 respondent=s.respondents[0].id, unit=s.unit.id, answers=COMPLETE, mode="paper"
             )
-        assert caught.value.reason == "closed"
+        # A paper form on a closed campaign without data entry open (issue 10.5).
+        assert caught.value.reason == "entry_closed"
     open_survey = survey()
     elsewhere = factory.unit()
     with app.app_context(), pytest.raises(ResponseError), transaction():
