@@ -6,7 +6,7 @@ deadline passed, or the administrator ended it) and the late answers left the ba
 (issue 10 item 5).
 
 Revision ID: 5e7a1c0d9b42
-Revises: c4d2e8f1a9b3
+Revises: d7e2a4c9b1f0
 Create Date: 2026-12-08 04:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e7a1c0d9b42"
-down_revision = "c4d2e8f1a9b3"
+down_revision = "d7e2a4c9b1f0"
 branch_labels = None
 depends_on = None
 
