@@ -6,7 +6,7 @@ deadline passed, or the administrator ended it) and the late answers left the ba
 (issue 10 item 5).
 
 Revision ID: 5e7a1c0d9b42
-Revises: d7e2a4c9b1f0
+Revises: d7e3a1b5c9f2
 Create Date: 2026-12-08 04:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e7a1c0d9b42"
-down_revision = "d7e2a4c9b1f0"
+down_revision = "d7e3a1b5c9f2"
 branch_labels = None
 depends_on = None
 
