@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     send_file,
@@ -22,6 +23,7 @@ from questionnaires.invitation import duration_label
 from surveyapp.citizen import flow
 from surveyapp.citizen.drafts import open_for_walkin
 from surveyapp.extensions import db
+from surveyapp.i18n import t
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
@@ -33,6 +35,7 @@ from surveyapp.responses.operations import (
 )
 from surveyapp.security import current_user, public, require_unit, roles_required
 from surveyapp.throttles import client_address
+from surveyapp.tokens.service import LettersError, base_url_problem, require_public_base_url
 from surveyapp.walkin.poster import poster_link, render_poster
 
 bp = Blueprint("walkin", __name__, template_folder="templates")
@@ -79,7 +82,13 @@ def posters():
     if user.role == Role.FOCAL_POINT:
         query = query.where(Unit.id == user.unit_id)
     units = db.session.scalars(query).all()
-    return render_template("walkin/posters.html", campaigns=_open_campaigns(), units=units)
+    problem = base_url_problem()
+    return render_template(
+        "walkin/posters.html",
+        campaigns=_open_campaigns(),
+        units=units,
+        base_url_warning=t(*problem) if problem else None,
+    )
 
 
 @bp.route("/posters/<int:campaign_id>/<int:unit_id>.pdf")
@@ -92,6 +101,11 @@ def poster(campaign_id: int, unit_id: int):
         abort(404)
     if campaign.status == CampaignStatus.CLOSED:
         abort(409)
+    try:
+        require_public_base_url()  # a poster's link to 127.0.0.1 reaches nobody
+    except LettersError as error:
+        flash(t(error.message_vi, error.message_en), "error")
+        return redirect(url_for("walkin.posters"))
     link = poster_link(campaign, unit)
     url = f"{current_app.config['BASE_URL']}/w/{link.slug}"
     buffer = io.BytesIO()

@@ -549,3 +549,20 @@ def test_letters_are_written_to_the_shared_storage_location(app, client, login, 
         assert Path(job.result_path).parent == shared / "letters" / f"campaign-{s.campaign.id}"
     assert client.post(f"/tokens/jobs/{job.id}/delete").status_code == 302
     assert not Path(job.result_path).exists()
+
+
+@pytest.mark.app_config(PRODUCTION=True)
+def test_a_poster_linking_to_127_0_0_1_is_refused_in_production(client, login, survey):
+    s = survey(respondents=0)
+    login("admin")
+    response = client.get(f"/posters/{s.campaign.id}/{s.unit.id}.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/posters/")
+    page = client.get("/posters/").get_data(as_text=True)
+    assert "BASE_URL" in page and "127.0.0.1" in page
+
+
+def test_the_demo_warns_on_the_posters_page_and_still_prints(client, login, survey):
+    s = survey(respondents=0)
+    login("admin")
+    assert "BASE_URL" in client.get("/posters/").get_data(as_text=True)
+    assert client.get(f"/posters/{s.campaign.id}/{s.unit.id}.pdf").data.startswith(b"%PDF")
