@@ -4,7 +4,7 @@ point only their own unit's aggregate figures (never a person)."""
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from surveyapp.csvsafe import csv_response
 from surveyapp.dashboard.chart import Bar, response_rate_svg
@@ -20,6 +20,7 @@ from surveyapp.extensions import db
 from surveyapp.i18n import t
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.users import Role
+from surveyapp.responses import ballots
 from surveyapp.security import current_user, roles_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -75,8 +76,17 @@ def campaign(campaign_id: int):
             ),
             legends={"rr1": "AAPOR RR1", "rr3": "AAPOR RR3"},
         )
+    # Answers cast but not yet mixed into responses (responses/ballots.py): a count for
+    # the whole campaign (a ballot's unit is sealed), so not shown to a unit's focal point.
+    waiting = None if _visible_units() is not None else ballots.waiting(campaign.id)
     return render_template(
-        "dashboard/campaign.html", campaign=campaign, progress=progress, rates=rates, chart=chart
+        "dashboard/campaign.html",
+        campaign=campaign,
+        progress=progress,
+        rates=rates,
+        chart=chart,
+        waiting=waiting,
+        box_size=current_app.config["BALLOT_BOX_SIZE"],
     )
 
 

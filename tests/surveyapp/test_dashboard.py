@@ -2,6 +2,7 @@
 
 import csv
 import io
+import uuid
 
 import pytest
 
@@ -210,3 +211,25 @@ def test_chart_shortens_very_long_labels_with_an_ellipsis():
     assert shorten(long).endswith("…") and len(shorten(long)) <= MAX_LABEL_CHARS
     assert long.startswith(shorten(long)[:-1])
     assert shorten("Phường 1") == "Phường 1"
+
+
+@pytest.mark.app_config(BALLOT_BOX_SIZE=10)
+def test_answers_waiting_in_the_ballot_box_are_counted_never_shown(
+    client, login, factory, one_unit
+):
+    from surveyapp.models import Ballot
+    from surveyapp.responses.ballots import seal_values
+
+    campaign, unit = one_unit
+    login(Role.SUPERVISOR)
+    assert 'id="ballot-box"' not in client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    with client.application.app_context():
+        key = b"k" * 32
+        sealed = [seal_values({"k2": "Bí mật riêng"}, campaign.id, key) for _ in range(4)]
+    factory.add(*[Ballot(id=uuid.uuid4(), campaign_id=campaign.id, sealed=s) for s in sealed])
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "<strong>4</strong> phiếu trả lời đang chờ trong hòm phiếu" in page
+    assert "(mỗi đợt 10, khi có từ 20 phiếu chờ)" in page
+    assert "Bí mật" not in page
+    login(Role.FOCAL_POINT, unit=unit)  # a count for the whole campaign: not a unit's figure
+    assert 'id="ballot-box"' not in client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
