@@ -444,6 +444,7 @@ def report_file(upload_id: int, fmt: str):
         abort(404)
     unit = db.session.get(Unit, upload.unit_id)
     rows = (upload.report or {}).get("issues", [])
+    record("download.list_report", upload, fmt)  # the report quotes rows' values
     return _report_download(rows, fmt, f"report-{ascii_name(unit.code)}-{upload.id}")
 
 

@@ -174,3 +174,6 @@ def test_list_uploads_are_recorded_without_their_rows(client, login, factory, db
     assert rows[0].detail == f"unit={unit.id} kind=citizens rows=5"
     assert rows[1].detail.startswith(f"unit={unit.id} v2")
     assert not any("Người" in e.detail or "HS-" in e.detail for e in rows)
+    assert client.get(f"/frames/uploads/{rows[0].target_id}/report.csv").status_code == 200
+    (report,) = events(db_session, "download.list_report")
+    assert (report.target_id, report.detail) == (rows[0].target_id, "csv")
