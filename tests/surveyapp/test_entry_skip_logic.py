@@ -7,7 +7,9 @@ script and a note saying when to ask it; after answers are sent, the questions t
 out are left out of the page; only answers that apply are stored.
 """
 
+import os
 import re
+import shutil
 import threading
 
 import pytest
@@ -19,6 +21,25 @@ from questionnaires.model import QuestionType
 from surveyapp.core.codes import generate_code, hash_code
 from surveyapp.models import Draw, Respondent, RespondentStatus, Response
 from surveyapp.models.users import Role
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _browser_or_skip():
+    """Playwright's sync API, or a skip with the reason (a failure with REQUIRE_BROWSER=1)."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed"
+    if reason is None and not shutil.which(CHROMIUM):
+        reason = f"chromium not found at {CHROMIUM}"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sync_playwright
+
 
 CASES = [
     pytest.param(q, rule, holds, answers, id=f"{q.key}-{rule.question.code}-{holds}")
@@ -155,8 +176,6 @@ def test_the_interview_page_script_follows_every_rule(
 ):
     """In chromium, choosing the answer a rule reads shows or hides its question, for
     every rule of the questionnaire and both outcomes."""
-    from tests.surveyapp.citizen.test_browser import CHROMIUM, _browser_or_skip
-
     sync_playwright = _browser_or_skip()
     questionnaire = next(q for q in list_builtin() if q.key == key)
     person = case_for(questionnaire)
