@@ -257,3 +257,16 @@ def test_the_worker_builds_the_app_once_for_many_jobs_and_draws(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Respondent.id))) == 5
         assert db.session.scalar(sa.select(Draw)).verification["ok"] is True
+
+
+def test_a_failed_letters_job_is_run_again_from_its_page(app, client, login, tmp_path):
+    ready = tmp_path / "ready"
+    job_id = enqueue(app, "letters", "surveyapp_worker_test_jobs:fail_unless", str(ready))
+    login(Role.SUPERVISOR)
+    page = client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
+    assert "the file is not there yet" in page and f"/tokens/jobs/{job_id}/retry" in page
+    ready.touch()
+    answer = client.post(f"/tokens/jobs/{job_id}/retry")
+    assert answer.headers["Location"].endswith(f"/tokens/jobs/{job_id}")
+    assert job_row(app, job_id).status is JobStatus.DONE
+    assert "Chạy lại" not in client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
