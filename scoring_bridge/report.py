@@ -374,9 +374,11 @@ def _comparison_notes(result: ScoringResult, names) -> list[str]:
 def _overview(result: ScoringResult) -> list[str]:
     s = result.settings
     groups = markup(", ".join(s["groups"]))
+    # The units table holds every sampled unit; the forms come from those with responses.
+    answered = int((result.units.n_respondents > 0).sum())
     lines = [
         f"Số phiếu hợp lệ đưa vào tính toán: <b>{_count(s['responses_used'])}</b> phiếu của "
-        f"<b>{len(result.units)}</b> cơ quan, đơn vị; nhóm đối tượng: {groups}; "
+        f"<b>{answered}</b> cơ quan, đơn vị; nhóm đối tượng: {groups}; "
         f"số tầng chọn mẫu: {s['strata']}.",
         f"Bảng hỏi <b>{s['questionnaire']}</b>"
         + (

@@ -138,6 +138,8 @@ def test_cli_writes_every_output_and_a_vietnamese_report(citizen_responses, tmp_
         assert heading in text
     words = " ".join(text.split())  # table cells wrap
     assert "UBND xã Phước Hưng" in words and "Năm trước" in words and "Sở Tư pháp" in words
+    # The forms came from the four units that answered, of the five in the sample.
+    assert "phiếu của 4 cơ quan, đơn vị" in words and "Trong 5 đơn vị của mẫu" in words
     fonts = _fonts(reader)
     assert fonts and all(fonts.values()), fonts
     assert all("DejaVu" in name for name in fonts)
