@@ -572,10 +572,12 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         for note in admin.locator("p", has_text="Tệp Sở Nội vụ nhập vào").all():
             link = note.get_by_role("link")
             import_files[link.inner_text()] = download(admin, link.click, files)
-        microdata = {}
+        microdata, reports = {}, {}
         for questionnaire in ("sipas-citizen", "par-officials"):
             link = admin.get_by_role("link", name=f"{questionnaire}/microdata.csv", exact=True)
             microdata[questionnaire] = download(admin, link.click, files)
+            link = admin.get_by_role("link", name=f"{questionnaire}/report.pdf", exact=True)
+            reports[questionnaire] = download(admin, link.click, files)
         browser.close()
 
     # The answers as stored: what did not apply was never kept; nobody is named.
@@ -589,6 +591,11 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
     (paper,) = csv_rows(microdata["par-officials"])
     assert paper["mode"] == "paper" and float(paper["a4"]) == 2 and paper["d1"]
     assert not any(paper[c] for c in ("d4", "d5", "d6")), paper
+    # The report: Bến Thành in the ranking with its status, the forms counted where they
+    # came from.
+    report = " ".join(" ".join(pdf_text(reports["sipas-citizen"])).split())
+    assert "2 phiếu của 1 cơ quan, đơn vị" in report, report[:1500]
+    assert "1 không có phiếu trả lời" in report and "Phường Bến Thành" in report
     for path in microdata.values():
         text = path.read_text(encoding="utf-8-sig")
         assert not [name for name in CITIZENS + OFFICIALS if name in text]
