@@ -5,9 +5,10 @@ imports the units; a unit's focal point uploads a messy Excel list of citizens a
 of its officials; the administrator uploads a second unit's list for it, previews, draws,
 locks and prints the letters; a citizen opens the link read from the printed letter's QR
 code on a phone; an enumerator logs attempts and a refusal, the supervisor releases a
-reserve and the enumerator interviews it; a clerk keys an official's paper form; the
-administrator closes the campaign, scores it and downloads the file the Department
-imports, which lists every sampled unit, the one nobody answered for included.
+reserve and the enumerator interviews it; the administrator closes the campaign with a
+data-entry deadline, a clerk keys an official's paper form after the closing, the
+administrator ends data entry, scores and downloads the file the Department imports, which
+lists every sampled unit, the one nobody answered for included.
 
 Every step goes through the pages as people click them (CSRF on, real logins, downloads
 saved from the browser) and asserts on what pages and files show. Playwright drives
@@ -503,7 +504,27 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         enumerator.get_by_role("button", name=re.compile("Lưu")).last.click()
         assert "Đã lưu phiếu." in flash_text(enumerator), flash_text(enumerator)
 
-        # --- a clerk keys an official's paper form ---------------------------------------
+        # --- the administrator closes fieldwork; paper forms in hand until a deadline ------
+        admin.goto(campaign_url)
+        admin.get_by_label("Nhận nhập phiếu phỏng vấn, phiếu giấy đến hết ngày").fill(
+            _day(today + timedelta(days=7))
+        )
+        admin.get_by_label(re.compile("Tôi hiểu: kết thúc đợt khảo sát")).check()
+        admin.get_by_role("button", name="Kết thúc đợt khảo sát").click()
+        assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
+        entry = admin.locator("section.entry-state").inner_text()
+        assert _day(today + timedelta(days=7)) in entry, entry
+
+        # The web stops: the other official's letter now leads to "the survey has ended".
+        late = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+        late_official = list(officials)[1]
+        late.goto(
+            qr_links(render(letters["official"], officials[late_official], tmp_path / "l"))[0]
+        )
+        assert late.get_by_role("heading", name="Khảo sát đã kết thúc").is_visible()
+        late.context.close()
+
+        # --- a clerk keys an official's paper form after closing ---------------------------
         clerk = sign_in(browser, base, "nhaplieu")
         clerk.goto(f"{base}/fieldwork/paper")
         clerk.get_by_label("Mã trên phiếu").fill(official_code)
@@ -518,11 +539,13 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         clerk.get_by_role("button", name=re.compile("Lưu")).last.click()
         assert "Đã lưu phiếu." in flash_text(clerk), flash_text(clerk)
 
-        # --- the administrator closes, scores and downloads the import file --------------
+        # It waits in the ballot box until the administrator ends data entry.
         admin.goto(campaign_url)
-        admin.get_by_label(re.compile("Tôi hiểu: kết thúc đợt khảo sát")).check()
-        admin.get_by_role("button", name="Kết thúc đợt khảo sát").click()
-        assert "Đợt khảo sát chuyển sang" in flash_text(admin), flash_text(admin)
+        entry = admin.locator("section.entry-state").inner_text()
+        assert re.search(r"\b1\s+phiếu đang chờ", entry), entry
+        admin.get_by_role("button", name="Kết thúc nhập phiếu ngay").click()
+        entry = admin.locator("section.entry-state").inner_text()
+        assert "Đã kết thúc nhập phiếu lúc" in entry, entry
 
         # Response rates on the dashboard, each group over its own sample.
         admin.goto(f"{base}/dashboard/{campaign_id}")
