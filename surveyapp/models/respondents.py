@@ -140,7 +140,7 @@ class Respondent(db.Model):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
     source_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     respondent_group: Mapped[str] = mapped_column(sa.String(64))
-    stratum: Mapped[str] = mapped_column(sa.String(255))
+    stratum: Mapped[str] = mapped_column(sa.Text)
     selection: Mapped[Selection] = mapped_column(enum_column(Selection, "selection"))
     reserve_rank: Mapped[int | None]
     inclusion_prob: Mapped[float]

@@ -53,7 +53,7 @@ class Response(db.Model):
     questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
     rated_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
     respondent_group: Mapped[str] = mapped_column(sa.String(64))
-    stratum: Mapped[str | None] = mapped_column(sa.String(255))
+    stratum: Mapped[str | None] = mapped_column(sa.Text)
     weight: Mapped[float | None]
     mode: Mapped[ResponseMode] = mapped_column(enum_column(ResponseMode, "response_mode"))
     is_probability: Mapped[bool]

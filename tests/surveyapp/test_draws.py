@@ -719,3 +719,19 @@ def test_anyone_can_ask_for_a_fresh_check_at_most_every_few_minutes(
     with db_session() as session:
         kinds = session.scalars(sa.select(Job.kind)).all()
     assert sorted(kinds) == ["draw", "draw-check"]  # the draw's job, one public check
+
+
+def test_long_list_texts_as_strata_are_stored(client, login, factory, db_session):
+    """A stratum label joins the unit, group, subgroup and field texts of the list, each
+    within the list's cell limits; the label itself has no limit of its own (issue 12.8:
+    no database error from list data at the draw)."""
+    campaign = factory.campaign(code="2025", **PERIOD)
+    unit = factory.unit(code="XA09", name="UBND xã Chín")
+    long_field = "Lĩnh vực đất đai, tài nguyên, môi trường và xây dựng " * 6  # ~300 characters
+    add_list(db_session, campaign, unit, ListKind.CITIZENS, [f"Dân {i}" for i in range(6)],
+             fields=[long_field.strip()])  # fmt: skip
+    login(Role.ADMIN)
+    response = post_design(client, campaign, "draw", n="3", reserve="1", field="y")
+    assert response.status_code in (200, 302), response.status_code
+    strata = {r.stratum for r in respondents(db_session)}
+    assert len(strata) == 1 and len(next(iter(strata))) > 255
