@@ -2,7 +2,7 @@
 within the list's cell limits, so it can pass 255 characters (issue 12.8)
 
 Revision ID: e1f4b7c2a8d3
-Revises: d7e3a1b5c9f2
+Revises: 5e7a1c0d9b42
 Create Date: 2026-12-08 04:55:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e1f4b7c2a8d3"
-down_revision = "d7e3a1b5c9f2"
+down_revision = "5e7a1c0d9b42"
 branch_labels = None
 depends_on = None
 
