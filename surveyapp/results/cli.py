@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from scoring_bridge import ScoringError
 from scoring_bridge.raking import read_totals
+from surveyapp.audit import record
 from surveyapp.core.progress import progress_bar
 from surveyapp.db import transaction
 from surveyapp.extensions import db
@@ -137,7 +138,9 @@ def export_command(code, out_path):
     """Xuất gói kết quả cho bên khảo sát / Write a contractor's results bundle (.zip)."""
 
     try:
-        manifest = export_bundle(_campaign(code), out_path)
+        with transaction():
+            manifest = export_bundle(campaign := _campaign(code), out_path)
+            record("download.bundle", campaign, "command line")
     except (ResultsError, ScoringError) as exc:
         raise _fail(exc) from exc
     counts = manifest["counts"]
@@ -160,6 +163,7 @@ def import_command(bundle, code):
     try:
         with transaction():
             result = import_bundle(bundle, campaign_code=code)
+            record("results.import", ("campaign", result.campaign_code), f"{result.inserted}")
     except ResultsError as exc:
         raise _fail(exc) from exc
     click.echo(

@@ -364,6 +364,7 @@ def import_bundle():
                     result = load_bundle(
                         storage.read(), campaign_code=form.campaign_code.data or None
                     )
+                record("results.import", ("campaign", result.campaign_code), f"{result.inserted}")
             except ResultsError as exc:
                 error = (t(exc.message_vi, exc.message_en),)
     status = 422 if error else 200

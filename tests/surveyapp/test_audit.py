@@ -15,6 +15,8 @@ from .test_auth import sign_in
 from .test_draws import CONFIRM, post_design
 from .test_draws import setup as draws_setup
 from .test_frames import citizens_csv, post_file
+from .test_results_bundle import export
+from .test_results_bundle import source as bundle_source
 
 
 def events(db_session, action=None):
@@ -177,3 +179,15 @@ def test_list_uploads_are_recorded_without_their_rows(client, login, factory, db
     assert client.get(f"/frames/uploads/{rows[0].target_id}/report.csv").status_code == 200
     (report,) = events(db_session, "download.list_report")
     assert (report.target_id, report.detail) == (rows[0].target_id, "csv")
+
+
+@pytest.fixture
+def source(factory):
+    """test_results_bundle's campaign 2024 with responses."""
+    return bundle_source.__wrapped__(factory)
+
+
+def test_bundle_exports_from_the_command_line_are_recorded(app, source, tmp_path, db_session):
+    export(app, tmp_path)
+    (row,) = events(db_session, "download.bundle")
+    assert (row.channel, row.target_type, row.detail) == ("cli", "campaign", "command line")
