@@ -49,7 +49,7 @@ class InvitationEntry:
 
     ``address`` (when the list has one) is printed under the addressee, where a window
     envelope shows it; ``rated_units`` names the units an official rates; ``questionnaire``
-    (the respondent group's) chooses the letter's texts.
+    (the respondent group's) and ``group`` choose the letter's texts.
     """
 
     url: str
@@ -59,6 +59,7 @@ class InvitationEntry:
     address: str | None = None
     rated_units: tuple[str, ...] = ()
     questionnaire: object | None = None
+    group: str | None = None  # the respondent group, for its own texts (letter: groups:)
 
     @classmethod
     def coerce(cls, item: object, position: int) -> InvitationEntry:
@@ -173,11 +174,15 @@ def duration_label(questionnaire: object | None, lang: str = "vi") -> str | None
     )
 
 
-def letter_texts(questionnaire: object | None, lang: str) -> dict[str, str]:
-    """The letter's texts in ``lang``: the questionnaire's own ``letter:`` over the neutral
-    letter; the subtitle defaults to the questionnaire's title."""
+def letter_texts(
+    questionnaire: object | None, lang: str, group: str | None = None
+) -> dict[str, str]:
+    """The letter's texts in ``lang``: the questionnaire's own ``letter:`` (with the texts
+    ``groups: <group>:`` changes for ``group``) over the neutral letter; the subtitle
+    defaults to the questionnaire's title."""
     texts = dict(_GENERIC_LETTER[lang])
     own = dict(getattr(questionnaire, "letter", ()) or ())
+    own.update(dict(dict(getattr(questionnaire, "letter_groups", ()) or ()).get(group, ())))
     if not own:
         title = _questionnaire_title(questionnaire, lang)
         if title:
@@ -238,7 +243,8 @@ def render_invitations(
     )
     plan = QrPlan.for_texts(letter.url for letter in letters)
     canvas = BinaryCanvas(out)
-    canvas.setTitle(letter_texts(letters[0].questionnaire or questionnaire, lang)["title"])
+    first = letters[0]
+    canvas.setTitle(letter_texts(first.questionnaire or questionnaire, lang, first.group)["title"])
     forms: dict[tuple, str] = {}
     # With any address in the batch, every letter leaves room for one (same layout).
     with_address = any(letter.address for letter in letters)
@@ -247,12 +253,20 @@ def render_invitations(
         survey = letter.questionnaire or questionnaire
         unit = letter.unit or unit_name
         web = web_address_for(letter.url)
-        key = (unit, letter.rated_units, web, id(survey), with_address)
+        key = (unit, letter.rated_units, web, id(survey), letter.group, with_address)
         if key not in forms:
             forms[key] = f"invitation{len(forms)}"
             canvas.beginForm(forms[key])
             _draw_static_letter(
-                canvas, styles, head, survey, unit, letter.rated_units, web, with_address
+                canvas,
+                styles,
+                head,
+                survey,
+                letter.group,
+                unit,
+                letter.rated_units,
+                web,
+                with_address,
             )
             canvas.endForm()
         canvas.doForm(forms[key])
@@ -336,13 +350,14 @@ def _draw_static_letter(
     styles,
     head: _Letterhead,
     survey: object | None,
+    group: str | None,
     unit: str | None,
     rated_units: tuple[str, ...],
     web: str,
     with_address: bool,
 ) -> None:
     text = _TEXT[head.lang]
-    letter = letter_texts(survey, head.lang)
+    letter = letter_texts(survey, head.lang, group)
     top = PAGE_HEIGHT - _MARGIN
     half = _WIDTH / 2
     agency = styles["agency"]
@@ -500,7 +515,7 @@ def _draw_personal_part(
     canvas, styles, head: _Letterhead, survey: object | None, letter: InvitationEntry, plan
 ) -> None:
     text = _TEXT[head.lang]
-    default = letter_texts(survey, head.lang)["salutation"]
+    default = letter_texts(survey, head.lang, letter.group)["salutation"]
     addressee = markup(letter.addressee or default)
     y = _paragraph(
         canvas,

@@ -235,7 +235,13 @@ def _build(raw: Mapping) -> Questionnaire:
             Element(str(e["code"]), _text(e["title"])) for e in raw.get("elements") or ()
         ),
         duration_minutes=_duration(raw.get("duration_minutes")),
-        letter=tuple((str(k), _text(v)) for k, v in (raw.get("letter") or {}).items()),
+        letter=tuple(
+            (str(k), _text(v)) for k, v in (raw.get("letter") or {}).items() if k != "groups"
+        ),
+        letter_groups=tuple(
+            (str(group), tuple((str(k), _text(v)) for k, v in texts.items()))
+            for group, texts in ((raw.get("letter") or {}).get("groups") or {}).items()
+        ),
     )
 
 
@@ -387,8 +393,13 @@ def to_definition(questionnaire: Questionnaire) -> dict:
     if q.duration_minutes is not None:
         low, high = q.duration_minutes
         out["duration_minutes"] = low if low == high else [low, high]
-    if q.letter:
+    if q.letter or q.letter_groups:
         out["letter"] = {key: _text_out(text) for key, text in q.letter}
+        if q.letter_groups:
+            out["letter"]["groups"] = {
+                group: {key: _text_out(text) for key, text in texts}
+                for group, texts in q.letter_groups
+            }
     out["sections"] = []
     for s in q.sections:
         section: dict[str, Any] = {"code": s.code, "title": _text_out(s.title)}

@@ -295,6 +295,10 @@ class Questionnaire:
     duration_minutes: tuple[int, int] | None = field(default=None, compare=False)
     # The invitation letter's texts (key -> Text), see LETTER_KEYS.
     letter: tuple[tuple[str, Text], ...] = field(default=(), compare=False)
+    # Per respondent group, texts that differ from ``letter`` (group -> key -> Text).
+    letter_groups: tuple[tuple[str, tuple[tuple[str, Text], ...]], ...] = field(
+        default=(), compare=False
+    )
 
     @property
     def key(self) -> str:

@@ -51,6 +51,7 @@ from questionnaires.model import (
 
 CODE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+GROUP_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}")  # as the campaign's group codes
 
 _PLACE_VI = {
     "file": "tệp",
@@ -382,14 +383,42 @@ class _Checker:
         if not isinstance(letter, Mapping):
             self.add("letter", "", "phải là một bảng khoá: giá trị", "must be a key: value mapping")
             return
-        self.unknown_keys("letter", "", letter, set(LETTER_KEYS))
+        self.unknown_keys("letter", "", letter, {*LETTER_KEYS, "groups"})
+        self.check_letter_texts(letter, "")
+        groups = letter.get("groups")
+        if groups is None:
+            return
+        if not isinstance(groups, Mapping):
+            self.add(
+                "letter",
+                "groups",
+                "phải là bảng nhóm đối tượng → các đoạn thư của nhóm đó",
+                "must map a respondent group to that group's letter texts",
+                line_of(letter),
+            )
+            return
+        for group, texts in groups.items():
+            place = f"groups.{group}"
+            if not GROUP_PATTERN.fullmatch(str(group)) or not isinstance(texts, Mapping):
+                self.add(
+                    "letter",
+                    place,
+                    "mã nhóm chữ thường không dấu (citizen, official, ...) và các đoạn thư",
+                    "a lower-case ASCII group code (citizen, official, ...) with letter texts",
+                    line_of(groups),
+                )
+                continue
+            self.unknown_keys("letter", place, texts, set(LETTER_KEYS))
+            self.check_letter_texts(texts, place + ".")
+
+    def check_letter_texts(self, texts: Mapping, prefix: str) -> None:
         for key in LETTER_KEYS:
-            self.text("letter", key, letter, key, required=False)
-            value = letter.get(key)
+            self.text("letter", prefix + key, texts, key, required=False)
+            value = texts.get(key)
             translations = value.values() if isinstance(value, Mapping) else [value]
             for text in translations:
                 if isinstance(text, str):
-                    self.check_placeholders(key, text, line_of(letter))
+                    self.check_placeholders(prefix + key, text, line_of(texts))
 
     def check_placeholders(self, key: str, text: str, line: int | None) -> None:
         allowed = ", ".join("{" + name + "}" for name in LETTER_PLACEHOLDERS)

@@ -288,6 +288,7 @@ def _entries(
             address=respondent.address or None,
             rated_units=tuple(unit_names[u] for u in rated.get(respondent.id, ())),
             questionnaire=questionnaires.get(respondent.respondent_group),
+            group=respondent.respondent_group,
         )
         for respondent, item in zip(respondents, issued, strict=True)
     ]
@@ -344,6 +345,7 @@ def render_preview(campaign: Campaign, group: str, lang: str, out) -> None:
                 address=address if with_address else None,
                 rated_units=rated,
                 questionnaire=questionnaire,
+                group=group,
             )
         ],
         out,

@@ -566,3 +566,55 @@ def test_the_demo_warns_on_the_posters_page_and_still_prints(client, login, surv
     login("admin")
     assert "BASE_URL" in client.get("/posters/").get_data(as_text=True)
     assert client.get(f"/posters/{s.campaign.id}/{s.unit.id}.pdf").data.startswith(b"%PDF")
+
+
+def test_a_group_can_have_its_own_texts_in_the_same_questionnaire(
+    app, client, login, survey, factory, tmp_path, pdfcheck
+):
+    """Organisations answer the citizens' questionnaire but get their own salutation."""
+    from surveyapp.models import CampaignInstrument, Respondent
+
+    s = survey(respondents=1)
+    factory.add(
+        CampaignInstrument(
+            campaign_id=s.campaign.id,
+            respondent_group="organisation",
+            questionnaire_id="sipas-citizen",
+            questionnaire_version="2024",
+        ),
+        Respondent(
+            draw_id=s.draw.id,
+            campaign_id=s.campaign.id,
+            source_unit_id=s.unit.id,
+            respondent_group="organisation",
+            stratum=f"{s.unit.code}/tổ chức",
+            selection="primary",
+            inclusion_prob=0.5,
+            weight=2.0,
+            full_name="Công ty TNHH Hải Đăng",
+        ),
+    )
+    login("admin")
+    pdf = tmp_path / "letters.pdf"
+    pdf.write_bytes(_print_unit(client, s))
+    pages = [flat(pdfcheck.text(pdf, n)) for n in (1, 2)]
+    organisation = next(p for p in pages if "Hải Đăng" in p)
+    citizen = next(p for p in pages if "Nguyễn Văn A" in p)
+    assert "Quý cơ quan, tổ chức được chọn ngẫu nhiên" in organisation
+    assert "Ý kiến của Quý cơ quan, tổ chức" in organisation and "SIPAS" in organisation
+    assert "Quý cơ quan" not in citizen and "Ông/Bà được chọn ngẫu nhiên" in citizen
+
+
+def test_group_texts_are_validated():
+    bad = BASE_YAML + (
+        "letter:\n"
+        "  groups:\n"
+        "    Official Staff: {salutation: {vi: 'x', en: 'y'}}\n"
+        "    organisation: {greeting: {vi: 'x', en: 'y'}, thanks: {vi: 'Cảm ơn {who}', en: 'x'}}\n"
+    )
+    with pytest.raises(DefinitionValidationError) as caught:
+        parse_questionnaire(bad)
+    message = str(caught.value)
+    assert "[letter groups.Official Staff]" in message
+    assert "unknown key «greeting»" in message
+    assert "[letter groups.organisation.thanks] unknown placeholder" in message
