@@ -557,10 +557,11 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
             dashboard[unit.split(" — ")[0], group] = (int(sampled), int(completed), rr1)
         # Tân Định's citizens: two drawn and the reserve released for the refusal, two
         # answered (2/3); its officials: one of two; Bến Thành: none of its two.
+        # Groups by their Vietnamese names, never the codes.
         assert dashboard == {
-            ("P-TANDINH", "citizen"): (3, 2, "66.7%"),
-            ("P-TANDINH", "official"): (2, 1, "50.0%"),
-            ("P-BENTHANH", "citizen"): (2, 0, "0.0%"),
+            ("P-TANDINH", "Người dân"): (3, 2, "66.7%"),
+            ("P-TANDINH", "Cán bộ, công chức, viên chức"): (2, 1, "50.0%"),
+            ("P-BENTHANH", "Người dân"): (2, 0, "0.0%"),
         }, dashboard
 
         admin.goto(f"{base}/results/{campaign_id}")
@@ -584,7 +585,10 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         tan_dinh_row = citizens_table.locator("tr", has_text="P-TANDINH")
         assert tan_dinh_row.get_attribute("data-status") == "scored"
         # The results page gives the dashboard's response rates.
-        for questionnaire, group in (("sipas-citizen", "citizen"), ("par-officials", "official")):
+        for questionnaire, group in (
+            ("sipas-citizen", "Người dân"),
+            ("par-officials", "Cán bộ, công chức, viên chức"),
+        ):
             table = admin.locator(f"h2:has-text('— {questionnaire}') ~ div.table-scroll table")
             header = table.first.locator("thead th").all_inner_texts()
             for row in table.first.locator("tbody tr").all():
