@@ -96,6 +96,24 @@ def format_date(day: date | datetime | str | None) -> str:
     return day.strftime(DAY_FORMAT)
 
 
+def local_day(moment: datetime) -> date:
+    """The local calendar day of a stored time (naive UTC, or aware)."""
+    return _local(moment).date()
+
+
+def local_today() -> date:
+    """Today in the local zone (Asia/Ho_Chi_Minh unless configured otherwise)."""
+    return datetime.now(timezone()).date()
+
+
+def local_isoformat(moment: datetime | None) -> str:
+    """A stored time for CSV/XLSX cells: local, ISO 8601 with its offset, to the minute
+    (``2026-12-08 11:52+07:00``), so spreadsheets sort it and nobody reads UTC as local."""
+    if moment is None:
+        return ""
+    return _local(moment).isoformat(sep=" ", timespec="minutes")
+
+
 def _local(moment: datetime) -> datetime:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(timezone())

@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 import questionnaires
+from surveyapp.audit import record
 from surveyapp.campaigns.forms import (
     CampaignForm,
     EntryForm,
@@ -270,6 +271,7 @@ def change_status(campaign_id: int):
         transition(campaign, CampaignStatus(form.status.data))
     except TransitionError as exc:
         return _detail_page(campaign, problems=exc.problems, status=409)
+    record("campaign.status", campaign, f"{campaign.status.value} entry={campaign.entry_deadline}")
     for vi, en in warnings:
         flash(t(vi, en), "warning")
     flash(
@@ -295,6 +297,7 @@ def data_entry(campaign_id: int):
         return _detail_page(campaign, entry_form=form, status=422)
     if form.action.data == "end":
         opened = end_data_entry(campaign)
+        record("campaign.end_entry", campaign, f"answers={opened}")
         flash(
             t(
                 f"Đã kết thúc nhập phiếu; {opened} phiếu nhập sau khi kết thúc đợt đã vào kết quả.",
@@ -311,6 +314,7 @@ def data_entry(campaign_id: int):
         # Also reopens data entry that had ended: its answers wait in the box until the end.
         campaign.entry_deadline = form.entry_deadline.data
         campaign.entry_closed_at = None
+        record("campaign.entry_deadline", campaign, str(campaign.entry_deadline))
         flash(
             t(
                 f"Nhận nhập phiếu đến hết ngày {format_date(campaign.entry_deadline)}.",

@@ -466,6 +466,8 @@ def _create_campaign(plan: CampaignPlan, previous: DemoSummary | None) -> Campai
         period_start=plan.period[0],
         period_end=plan.period[1],
         lists_due_on=plan.lists_due,
+        # This year's paper forms and interviews can be keyed two weeks after the end.
+        entry_deadline=plan.period[1] + dt.timedelta(days=14) if previous else None,
         previous_campaign_id=previous.campaign_id if previous else None,
         comparison_rule="responses",
     )

@@ -76,6 +76,7 @@ def end_entry_command(code: str | None, due: bool):
         with transaction():
             for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.code)):
                 if end_data_entry_if_due(campaign):
+                    record("campaign.end_entry", campaign, "due")
                     ended.append(campaign.code)
         click.echo(
             both(
@@ -90,6 +91,7 @@ def end_entry_command(code: str | None, due: bool):
     try:
         with transaction():
             opened = end_data_entry(campaign)
+            record("campaign.end_entry", campaign, f"answers={opened}")
     except TransitionError as error:
         vi, en = error.problems[0]
         raise click.ClickException(both(vi, en)) from None

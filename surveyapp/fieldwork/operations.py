@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from surveyapp.db import monday_of, utcnow
 from surveyapp.extensions import db
 from surveyapp.fieldwork.dispositions import info, merged_disposition
+from surveyapp.i18n import local_today
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.respondents import (
     BackcheckDraw,
@@ -230,7 +231,7 @@ def note_interview(respondent: Respondent, by_user: User | None, mode: ContactMo
     if by_user is not None and by_user.role == Role.ENUMERATOR:
         # Stamped with the Monday of the week, like the response itself: no page may
         # show when a case was completed more precisely than the response's week.
-        week = datetime.combine(monday_of(utcnow().date()), time())
+        week = datetime.combine(monday_of(local_today()), time())
         db.session.add(
             ContactAttempt(
                 respondent_id=respondent.id,

@@ -42,6 +42,7 @@ from sampling.validation import ISSUE_COLUMNS
 from surveyapp.db import utcnow
 from surveyapp.draws.operations import current_draw
 from surveyapp.extensions import db
+from surveyapp.i18n import local_day, local_today
 from surveyapp.models.campaigns import Campaign, CampaignInstrument
 from surveyapp.models.frames import (
     FrameRecord,
@@ -552,14 +553,14 @@ def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitS
             valid + upload.rows_valid,
             excluded + upload.rows_excluded,
         )
-    today = today or utcnow().date()
+    today = today or local_today()  # the due day is a day in Vietnam
     due = campaign.lists_due_on
     rows = []
     for unit in units:
         uploads = {kind: by_unit.get(unit.id, {}).get(kind) for kind in ListKind}
         missing = [kind for kind, value in uploads.items() if value is None]
         late_upload = any(
-            value is not None and due is not None and value[0].uploaded_at.date() > due
+            value is not None and due is not None and local_day(value[0].uploaded_at) > due
             for value in uploads.values()
         )
         reason = None

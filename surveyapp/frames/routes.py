@@ -24,7 +24,7 @@ from surveyapp.frames.operations import (
     uploader_names,
     uploads_closed,
 )
-from surveyapp.i18n import t
+from surveyapp.i18n import local_isoformat, t
 from surveyapp.models.campaigns import Campaign, CampaignStatus
 from surveyapp.models.frames import FrameUpload, FrameVersion, ListKind, PendingAction
 from surveyapp.models.units import Unit
@@ -492,7 +492,7 @@ def status_csv(campaign_id: int):
                 [
                     row.unit.code, row.unit.name, row.unit.level_label, kind.value,
                     "yes" if upload else "no",
-                    upload.uploaded_at.isoformat(sep=" ", timespec="minutes") if upload else "",
+                    local_isoformat(upload.uploaded_at) if upload else "",
                     by or "", upload.filename if upload else "",
                     upload.rows_read if upload else "", valid, excluded,
                     "yes" if row.late else "no",

@@ -30,7 +30,7 @@ from questionnaires import Questionnaire, clean_answers, load_builtin
 from surveyapp.core.codes import hash_token
 from surveyapp.db import monday_of
 from surveyapp.extensions import db
-from surveyapp.i18n import format_date, timezone
+from surveyapp.i18n import format_date, local_day, local_today
 from surveyapp.models.campaigns import Campaign, CampaignInstrument, CampaignStatus
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.respondents import (
@@ -104,18 +104,14 @@ def _entry_closed_texts(deadline: dt.date | None) -> tuple[str, str]:
 def today() -> dt.date:
     """Today in the survey's zone (Asia/Ho_Chi_Minh): a link valid "until 31/10" works
     until midnight there, and the week of an answer is the local week."""
-    return dt.datetime.now(timezone()).date()
+    return local_today()
 
 
 def _entry_ended_on(campaign: Campaign) -> dt.date | None:
     """The day data entry ended (or ends): when it was ended, else its deadline."""
     if campaign.entry_closed_at is not None:
-        return _local_day(campaign.entry_closed_at)
+        return local_day(campaign.entry_closed_at)
     return campaign.entry_deadline
-
-
-def _local_day(moment: dt.datetime) -> dt.date:
-    return moment.replace(tzinfo=dt.UTC).astimezone(timezone()).date()
 
 
 def entry_open(campaign: Campaign) -> bool:

@@ -12,6 +12,7 @@ from questionnaires import load_builtin
 from questionnaires.model import QuestionType
 from surveyapp.core.codes import generate_code, hash_code
 from surveyapp.models import Campaign, Draw, Respondent, RespondentStatus, Response
+from surveyapp.models.audit import AuditEvent
 from surveyapp.models.drafts import FormDraft
 from surveyapp.models.responses import Ballot
 from surveyapp.models.users import Role
@@ -134,6 +135,9 @@ def test_paper_forms_are_entered_until_the_deadline_and_wait_in_the_box(
     assert counts(db_session) == (before[0] + 2, 0)
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Đã kết thúc nhập phiếu lúc" in page
+    with db_session() as s:
+        actions = s.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["campaign.status", "campaign.end_entry"]
     past = client.post(
         f"/campaigns/{campaign.id}/entry",
         data={"action": "save", "entry_deadline": "01/01/2020"},

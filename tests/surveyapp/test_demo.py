@@ -147,8 +147,11 @@ def test_demo_links_logins_dashboard_and_rerun(app):
         assert campaign.code == str(today.year) and campaign.status.value == "fieldwork"
         assert campaign.period_start <= today < campaign.period_end
         assert campaign.lists_due_on < today
+        assert campaign.links_expire_on == campaign.period_end  # a current link works
+        assert campaign.period_end < campaign.entry_deadline  # paper forms keyed after
         previous = campaign.previous_campaign
         assert previous.code == "2024" and previous.status.value == "closed"
+        assert previous.entry_closed_at is not None and previous.links_expire_on < today
         versions = {i.questionnaire_version for i in campaign.instruments}
         assert versions == {"2025"}
     comparison = COMPARISON.search(output).group(1)
