@@ -25,6 +25,50 @@ from surveyapp.security import current_user
 
 DETAIL_LIMIT = 500
 
+# What each action code means, for the administrator's page (the code stays in the CSV).
+ACTION_LABELS = {
+    "access.denied": ("Bị từ chối truy cập", "Access denied"),
+    "audit.export": ("Tải nhật ký kiểm toán", "Audit log downloaded"),
+    "auth.login": ("Đăng nhập", "Signed in"),
+    "auth.login_failed": ("Đăng nhập sai", "Failed sign-in"),
+    "auth.login_throttled": ("Đăng nhập bị tạm chặn", "Sign-in throttled"),
+    "auth.logout": ("Đăng xuất", "Signed out"),
+    "auth.logout_everywhere": ("Đăng xuất mọi nơi", "Signed out everywhere"),
+    "auth.password_changed": ("Đổi mật khẩu", "Password changed"),
+    "auth.password_change_failed": ("Đổi mật khẩu sai", "Failed password change"),
+    "auth.password_change_throttled": ("Đổi mật khẩu bị tạm chặn", "Password change throttled"),
+    "campaign.purge_pii": ("Xoá dữ liệu cá nhân của đợt", "Campaign's personal data purged"),
+    "download.bundle": ("Tải gói kết quả", "Results bundle downloaded"),
+    "download.frame": ("Tải danh sách đầy đủ", "Full list downloaded"),
+    "download.letters": ("Tải thư mời", "Letters downloaded"),
+    "download.links": ("Tải đường dẫn và mã", "Links and codes downloaded"),
+    "download.list_report": ("Tải báo cáo kiểm tra danh sách", "List check report downloaded"),
+    "download.results": ("Tải kết quả", "Results downloaded"),
+    "download.sample_lists": ("Tải danh sách mẫu", "Sample lists downloaded"),
+    "draw.commit": ("Công bố cam kết chọn mẫu", "Draw commitment published"),
+    "draw.lock": ("Khoá mẫu", "Sample locked"),
+    "draw.run": ("Chọn mẫu", "Sample drawn"),
+    "letters.print": ("In thư mời", "Letters printed"),
+    "list.restore": ("Khôi phục phiên bản danh sách", "List version restored"),
+    "list.upload": ("Tải lên danh sách", "List uploaded"),
+    "results.import": ("Nhập gói kết quả", "Results bundle imported"),
+    "user.create": ("Tạo tài khoản", "Account created"),
+    "user.disable": ("Khoá tài khoản", "Account disabled"),
+    "user.enable": ("Mở lại tài khoản", "Account re-enabled"),
+    "user.end_sessions": ("Kết thúc phiên đăng nhập của tài khoản", "Account's sessions ended"),
+    "user.focal_points_created": (
+        "Tạo tài khoản đầu mối hàng loạt",
+        "Focal points created in bulk",
+    ),
+    "user.password_reset": ("Đặt lại mật khẩu", "Password reset"),
+    "user.update": ("Sửa tài khoản", "Account changed"),
+}
+
+
+def action_label(action: str) -> tuple[str, str]:
+    """The (vi, en) label of an action code; an unknown code is its own label."""
+    return ACTION_LABELS.get(action, (action, action))
+
 
 def escape_controls(text, limit: int = DETAIL_LIMIT) -> str:
     """``text`` with control and format characters (newlines, escapes, bidi overrides)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from surveyapp.audit import record
+from surveyapp.audit import action_label, record
 from surveyapp.audit.forms import AuditFilterForm
 from surveyapp.csvsafe import csv_response
 from surveyapp.extensions import db
@@ -43,7 +43,7 @@ def _local_iso(moment: datetime) -> str:
 def _filtered(form: AuditFilterForm):
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by("action"))
     form.action.choices = [SelectChoice("", t("Mọi hành động", "Every action"))] + [
-        SelectChoice(a, a) for a in actions
+        SelectChoice(a, t(*action_label(a))) for a in actions
     ]
     query = sa.select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if not form.validate():
@@ -69,7 +69,7 @@ def _filtered(form: AuditFilterForm):
 def index():
     form = AuditFilterForm(request.args)
     page = db.paginate(_filtered(form), per_page=PER_PAGE, error_out=False)
-    return render_template("audit/index.html", form=form, page=page)
+    return render_template("audit/index.html", form=form, page=page, action_label=action_label)
 
 
 @bp.route("/export.csv")

@@ -3,11 +3,14 @@
 import csv
 import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.audit import escape_controls
+import surveyapp
+from surveyapp.audit import ACTION_LABELS, escape_controls
 from surveyapp.models.audit import AuditEvent
 
 from .conftest import PASSWORD
@@ -110,6 +113,7 @@ def test_admin_reads_filters_pages_and_exports_the_log(client, login, factory, d
     assert page.status_code == 200 and 'rel="next"' in page.text
     filtered = client.get("/audit/?action=user.disable")
     assert f"user:{other.id}" in filtered.text and "draw:3<" not in filtered.text
+    assert "Khoá tài khoản" in filtered.text  # the action's label, not only its code
     by_target = client.get("/audit/?target=draw:7")
     assert "draw:7<" in by_target.text and "draw:8<" not in by_target.text
     bad = client.get("/audit/?date_from=31/02/2026")
@@ -191,3 +195,17 @@ def test_bundle_exports_from_the_command_line_are_recorded(app, source, tmp_path
     export(app, tmp_path)
     (row,) = events(db_session, "download.bundle")
     assert (row.channel, row.target_type, row.detail) == ("cli", "campaign", "command line")
+
+
+def test_every_recorded_action_has_a_label_in_both_languages():
+    """The administrator reads what happened, not internal codes: every action the code
+    records has a Vietnamese and an English label."""
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in Path(surveyapp.__file__).parent.rglob("*.py")
+    )
+    recorded = set(re.findall(r'(?:record\(|action=)\s*"([a-z_]+\.[a-z_.]+)"', source))
+    recorded |= set(re.findall(r'"(user\.(?:en|dis)able)"', source))
+    assert len(recorded) > 20
+    assert recorded <= set(ACTION_LABELS)
+    for vi, en in ACTION_LABELS.values():
+        assert vi and en and vi != en
