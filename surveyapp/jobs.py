@@ -66,6 +66,15 @@ LOST_EN = (
     "down); nothing half-done was kept. Press “Run again” to run it again."
 )
 LOST_MESSAGE = f"{LOST_VI} / {LOST_EN}"
+NO_WORKER_VI = (
+    "Không có worker nào nhận việc này (worker chưa chạy?). Hãy khởi động worker "
+    "(surveyapp worker) rồi bấm «Chạy lại»."
+)
+NO_WORKER_EN = (
+    "No worker took this job (is the worker running?). Start the worker (surveyapp "
+    "worker), then press “Run again”."
+)
+NO_WORKER_MESSAGE = f"{NO_WORKER_VI} / {NO_WORKER_EN}"
 
 log = logging.getLogger(__name__)
 
@@ -130,33 +139,42 @@ def retry(job: Job) -> bool:
 def check(job: Job) -> Job:
     """Mark ``job`` failed when its worker is gone (see the module's docstring); the
     caller's transaction stores it."""
-    if job.status in ACTIVE and _lost(job):
+    message = _lost(job) if job.status in ACTIVE else None
+    if message is not None:
         log.warning("Job %s (%s) lost its worker; marked failed", job.id, job.kind)
         job.status = JobStatus.FAILED
-        job.message = LOST_MESSAGE
+        job.message = message
         job.finished_at = utcnow()
         db.session.flush()
     return job
 
 
-def _lost(job: Job) -> bool:
+def _lost(job: Job) -> str | None:
+    """Why the job will never finish (its message), or None while it may."""
     timeout = timedelta(seconds=float(current_app.config["JOB_HEARTBEAT_TIMEOUT"]))
     silent = utcnow() - (job.heartbeat_at or job.started_at or job.created_at)
     if job.status is JobStatus.RUNNING and silent > timeout:
-        return True
+        return LOST_MESSAGE
     redis = redis_client()
     if redis is None:
         # Inline jobs finish before their row is committed: an unfinished row was left by
         # a process that died, or by a host with a worker that is no longer heard of.
-        return silent > timeout
+        return LOST_MESSAGE if silent > timeout else None
     try:
-        status = RQJob.fetch(str(job.id), connection=redis).get_status(refresh=False)
+        rq_job = RQJob.fetch(str(job.id), connection=redis)
+        status = rq_job.get_status(refresh=False)
+        idle = status is RQStatus.QUEUED and Worker.count(queue=_queue()) == 0
     except NoSuchJobError:
         # Queued just after the commit that stored the row: allow for that moment.
-        return utcnow() - job.created_at > timeout
+        return LOST_MESSAGE if utcnow() - job.created_at > timeout else None
     except RedisError:
-        return False  # cannot tell; the heartbeat rule still applies to running jobs
-    return status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED)
+        return None  # cannot tell; the heartbeat rule still applies to running jobs
+    if status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED):
+        return LOST_MESSAGE
+    if idle and utcnow() - job.created_at > timeout:
+        rq_job.cancel()  # a worker started later must not run it behind the page's back
+        return NO_WORKER_MESSAGE
+    return None
 
 
 def progress(done: int, total: int | None = None, message: str | None = None) -> None:

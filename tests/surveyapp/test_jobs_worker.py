@@ -270,3 +270,19 @@ def test_a_failed_letters_job_is_run_again_from_its_page(app, client, login, tmp
     assert answer.headers["Location"].endswith(f"/tokens/jobs/{job_id}")
     assert job_row(app, job_id).status is JobStatus.DONE
     assert "Chạy lại" not in client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
+
+
+@pytest.mark.app_config(**WORKER_CONFIG)
+def test_a_job_no_worker_takes_is_failed_and_queued_again(app, client, login, redis_server):
+    job_id = enqueue(app, "letters", "surveyapp_worker_test_jobs:which_app")
+    login(Role.SUPERVISOR)
+    page = client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
+    assert jobs.NO_WORKER_VI not in page and 'http-equiv="refresh"' in page  # still waiting
+    with app.app_context(), transaction():
+        db.session.get(Job, job_id).created_at = utcnow() - dt.timedelta(minutes=5)
+    page = client.get(f"/tokens/jobs/{job_id}").get_data(as_text=True)
+    assert jobs.NO_WORKER_VI in page and "Chạy lại" in page
+    assert job_row(app, job_id).status is JobStatus.FAILED
+    client.post(f"/tokens/jobs/{job_id}/retry")
+    assert job_row(app, job_id).status is JobStatus.QUEUED
+    assert redis_server.lrange(f"rq:queue:{QUEUE}", 0, -1) == [str(job_id).encode()]
