@@ -32,7 +32,8 @@ BASIS_CHOICES = [
 
 
 class RunForm(FlaskForm):
-    """Settings of a scoring run; the mapping and previous-year files are checked in routes."""
+    """Settings of a scoring run; the mapping, previous-year and totals files are checked in
+    routes."""
 
     mapping = SelectField("mapping", choices=[])
     mapping_file = FileField("mapping_file")
@@ -49,6 +50,7 @@ class RunForm(FlaskForm):
     )
     include_walkin = BooleanField("include_walkin")
     previous_file = FileField("previous_file")
+    totals_file = FileField("totals_file")
     k = IntegerField(
         "k",
         default=5,

@@ -23,6 +23,7 @@ from scoring_bridge import (
     load_mapping,
     spec_from_questionnaire,
 )
+from scoring_bridge.raking import read_totals
 from surveyapp import jobs
 from surveyapp.audit import record
 from surveyapp.core.errors import render_error
@@ -85,7 +86,7 @@ def index():
     return render_template("results/index.html", campaigns=campaigns, runs=runs)
 
 
-def _campaign_page(campaign, form=None, mapping_errors=(), status=200):
+def _campaign_page(campaign, form=None, mapping_errors=(), totals_errors=(), status=200):
     runs = list_runs(campaign.id)
     return (
         render_template(
@@ -95,6 +96,7 @@ def _campaign_page(campaign, form=None, mapping_errors=(), status=200):
             jobs={run.id: _checked(run.job()) for run in runs},
             form=form or _run_form(campaign),
             mapping_errors=mapping_errors,
+            totals_errors=totals_errors,
         ),
         status,
     )
@@ -117,8 +119,9 @@ def run(campaign_id: int):
     if form.mapping.data == UPLOAD:
         mapping_yaml, mapping_errors = _checked_mapping(campaign, form.mapping_file.data)
     previous_csv = _checked_previous(form)
-    if mapping_errors or form.errors:
-        return _campaign_page(campaign, form, mapping_errors, status=422)
+    totals, totals_errors = _checked_totals(form.totals_file.data)
+    if mapping_errors or totals_errors or form.errors:
+        return _campaign_page(campaign, form, mapping_errors, totals_errors, status=422)
     run = start_run(
         campaign,
         mapping=form.mapping.data,
@@ -129,6 +132,7 @@ def run(campaign_id: int):
         k=form.k.data or 5,
         mapping_yaml=mapping_yaml,
         previous_csv=previous_csv,
+        totals=totals,
         created_by=current_user().id,
     )
     return redirect(url_for("results.run_page", campaign_id=campaign.id, run_id=run.id))
@@ -244,6 +248,38 @@ def _checked_previous(form: RunForm) -> bytes | None:
         return None
     columns = [c for c in ("unit", "overall_index", "questionnaire") if c in frame.columns]
     return frame[columns].to_csv(index=False).encode("utf-8")
+
+
+def _checked_totals(storage) -> tuple[pd.DataFrame | None, list[dict]]:
+    """The uploaded known totals (CSV/XLSX: unit, variable, category, total), read and
+    checked by the library as ``--totals`` is on the command line, and their problems."""
+    if storage is None or not getattr(storage, "filename", ""):
+        return None, []
+    name = Path(storage.filename.replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        name = "totals.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name  # the library's messages name the file the user chose
+        storage.save(path)
+        try:
+            totals = read_totals(path)
+        except ScoringError as exc:
+            where = ", ".join(
+                part
+                for part in (
+                    f"dòng/row {exc.row}" if exc.row else "",
+                    f"cột/column {exc.column}" if exc.column else "",
+                )
+                if part
+            )
+            return None, [_problem(where, exc.message_vi, exc.message_en)]
+    if totals.empty:
+        return None, [
+            _problem(
+                "", "Tệp tổng số đã biết không có dòng nào.", "The known totals file has no rows."
+            )
+        ]
+    return totals, []
 
 
 @bp.route("/<int:campaign_id>/runs/<uuid:run_id>")

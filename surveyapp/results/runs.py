@@ -4,8 +4,8 @@ the background job that fills them.
 A run is a :class:`~surveyapp.models.results.ScoringRun` row (who asked, when, the
 settings, the job) and its files are :class:`~surveyapp.models.results.StoredFile` rows;
 the files lie in the one storage location (``STORAGE_DIR``, surveyapp/storage.py) under
-``results/campaign-<id>/<run uuid>/``: the uploaded ``mapping.yaml`` and ``previous.csv``
-when given, and ``outputs/<questionnaire id>/`` as written by
+``results/campaign-<id>/<run uuid>/``: the uploaded ``mapping.yaml``, ``previous.csv`` and
+``totals.csv`` (known totals the weights are raked to) when given, and ``outputs/<questionnaire id>/`` as written by
 :func:`scoring_bridge.write_outputs`. Output files are recorded when the job succeeds, in
 its transaction, so any host lists, shows and serves the same complete runs.
 
@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from scoring_bridge.raking import read_totals
 from surveyapp import jobs, storage
 from surveyapp.crosswalk.yoy import previous_csv as previous_through_crosswalk
 from surveyapp.extensions import db
@@ -43,6 +44,7 @@ CONTRACTOR_FILES = frozenset(
 JOB_KIND = "results"
 JOB_FUNCTION = "surveyapp.results.runs:run_scoring_job"
 INPUT, OUTPUT = "input", "output"
+TOTALS_FILE = "totals.csv"
 
 
 def campaign_key(campaign_id: int) -> str:
@@ -212,6 +214,7 @@ def start_run(
     k: int = 5,
     mapping_yaml: bytes | None = None,
     previous_csv: bytes | None = None,
+    totals: pd.DataFrame | None = None,
     created_by: int | None = None,
 ) -> Run:
     """Create the run (record and folder) and enqueue its job (inline without Redis: runs
@@ -222,7 +225,9 @@ def start_run(
     and optionally questionnaire. Without one, the campaign's previous campaign (if it
     names one) gives last year's figures; either way they go through the confirmed
     crosswalk when last year's units were of another structure
-    (:mod:`surveyapp.crosswalk.yoy`). The caller's transaction commits the job row.
+    (:mod:`surveyapp.crosswalk.yoy`). ``totals`` (checked by
+    :func:`scoring_bridge.raking.read_totals`) rakes the weights to the Department's known
+    totals; the settings name the variables raked to. The caller's transaction commits the job row.
     """
     last_year = previous_campaign_results(campaign) if previous_csv is None else None
     previous_csv, previous_source = previous_through_crosswalk(campaign, previous_csv, last_year)
@@ -235,12 +240,15 @@ def start_run(
         "k": k,
         "previous": previous_csv is not None,
         "previous_source": previous_source,
+        "raking": sorted(set(totals["variable"])) if totals is not None else [],
     }
     run = new_run(campaign, settings, created_by)
     if mapping_yaml is not None:
         store_input(run, "mapping.yaml", mapping_yaml)
     if previous_csv is not None:
         store_input(run, "previous.csv", previous_csv)
+    if totals is not None:
+        store_input(run, TOTALS_FILE, totals.to_csv(index=False).encode("utf-8"))
     job = jobs.enqueue(JOB_KIND, JOB_FUNCTION, campaign.id, run.id, created_by=created_by)
     run.record.job_id = job.id
     run.meta["job_id"] = str(job.id)
@@ -260,6 +268,7 @@ def run_scoring_job(campaign_id: int, run_id: str) -> None:
     previous = None
     if previous_file is not None:
         previous = pd.read_csv(previous_file, dtype={"unit": str, "questionnaire": str})
+    totals_file = run.input_path(TOTALS_FILE)
     shutil.rmtree(run.outputs, ignore_errors=True)  # an attempt cut short (worker died)
     try:
         score_campaign(
@@ -271,6 +280,7 @@ def run_scoring_job(campaign_id: int, run_id: str) -> None:
             single_respondent_strata=run.meta.get("single_respondent_strata"),
             include_walkin=bool(run.meta.get("include_walkin")),
             previous=previous,
+            raking_totals=read_totals(totals_file) if totals_file is not None else None,
             k=int(run.meta.get("k", 5)),
             progress=lambda done, total, message: jobs.progress(done, total, message),
         )

@@ -727,3 +727,69 @@ def test_a_failed_run_is_run_again_from_its_page(app, client, login, factory):
         (run,) = list_runs(campaign.id)
         assert run.job().status is JobStatus.DONE and run.job().attempts == 2
         assert "sipas-citizen/points.xlsx" in run.files()
+
+
+# --- raking to known totals from the web form (issue 14.7) ---------------------------------------
+
+
+def test_totals_uploaded_on_the_web_rake_the_weights_as_the_command_line_does(
+    app, client, login, scored_campaign, tmp_path
+):
+    from surveyapp.models import Response
+
+    campaign, _ = scored_campaign
+    with app.app_context():
+        seen: dict[int, int] = {}
+        for row in db.session.scalars(sa.select(Response).where(Response.is_probability)):
+            # every unit has individuals (1) and organisations (2)
+            seen[row.rated_unit_id] = seen.get(row.rated_unit_id, 0) + 1
+            row.answers = {**row.answers, "a7": 1 + seen[row.rated_unit_id] % 2}
+        db.session.commit()
+    totals = tmp_path / "totals.csv"
+    totals.write_text(
+        "unit,variable,category,total\nX1,a7,1,300\nX1,a7,2,100\nX2,a7,1,50\nX2,a7,2,150\n"
+        "X3,a7,1,20\nX3,a7,2,80\n",
+        encoding="utf-8",
+    )
+    login(Role.ADMIN)
+    assert _start(client, campaign).status_code == 302
+    started = _start(client, campaign, totals_file=(io.BytesIO(totals.read_bytes()), "tổng.csv"))
+    assert started.status_code == 302
+    out = tmp_path / "cli"
+    args = ["results", "score", "--campaign", "2024", "--out", str(out), "--mapping", "brvt-2024"]
+    args += ["--min-n", "3", "--k", "5", "--totals", str(totals)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        runs = list_runs(campaign.id)
+        (raked,) = [run for run in runs if run.meta["raking"]]
+        (plain,) = [run for run in runs if run is not raked]
+        assert raked.job().status == JobStatus.DONE, raked.job().message
+        assert raked.meta["raking"] == ["a7"]
+        assert raked.input_path("totals.csv").is_file() and plain.input_path("totals.csv") is None
+        web = pd.read_csv(raked.outputs / "sipas-citizen" / "indices.csv", dtype={"unit": str})
+        before = pd.read_csv(plain.outputs / "sipas-citizen" / "indices.csv", dtype={"unit": str})
+        report = json.loads((raked.outputs / "sipas-citizen" / "points.json").read_text())
+    cli = pd.read_csv(out / "sipas-citizen" / "indices.csv", dtype={"unit": str})
+    pd.testing.assert_frame_equal(web, cli)
+    assert not web.equals(before)  # the totals changed the figures
+    assert report["settings"]["raking"] == ["a7"]
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Trọng số đã được điều chỉnh theo tổng số đã biết của Sở (raking) theo: a7" in page
+
+
+def test_a_bad_totals_file_names_its_rows_and_starts_no_run(app, client, login, scored_campaign):
+    campaign, _ = scored_campaign
+    login(Role.ADMIN)
+    bad = b"unit,variable,category,total\nX1,a7,1,300\nX1,a7,2,-5\nX2,a7,1,abc\n"
+    answer = _start(client, campaign, totals_file=(io.BytesIO(bad), "totals.csv"))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "Tệp tổng số đã biết có lỗi; chưa tính điểm." in html
+    assert "row 3: &#39;-5&#39;; row 4: &#39;abc&#39;" in html and "dòng 3: &#39;-5&#39;" in html
+    assert "Column total must hold positive numbers" in html
+    no_column = b"unit,variable,total\nX1,a7,300\n"
+    answer = _start(client, campaign, totals_file=(io.BytesIO(no_column), "totals.csv"))
+    assert answer.status_code == 422 and "category" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert list_runs(campaign.id) == [] and db.session.scalar(sa.select(Job.id)) is None
