@@ -44,7 +44,6 @@ What :func:`scoring_inputs` hands to :func:`scoring_bridge.score`, per questionn
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -608,10 +607,6 @@ def _previous_for(previous: pd.DataFrame | None, questionnaire_id: str) -> pd.Da
         rows = previous[previous["questionnaire"].astype(str) == questionnaire_id]
         return rows if len(rows) else None
     return previous
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
 def iter_chunks(values: list, size: int = 500) -> Iterable[list]:
