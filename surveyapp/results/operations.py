@@ -410,14 +410,14 @@ def scoring_inputs(campaign: Campaign) -> ScoringInputs:
             f"Đợt khảo sát {campaign.code} chưa có phiếu trả lời nào"
             + (
                 f" ngoài {boxed} phiếu còn trong hòm phiếu (được trộn theo lô, hết khi kết "
-                "thúc đợt)."
+                "thúc đợt, hoặc khi kết thúc nhập phiếu sau đợt)."
                 if boxed
                 else "."
             ),
             f"Campaign {campaign.code} has no responses yet"
             + (
                 f" besides {boxed} still in the ballot box (mixed out in batches, all of them "
-                "when the campaign closes)."
+                "when the campaign closes, or when data entry after closing ends)."
                 if boxed
                 else "."
             ),

@@ -26,6 +26,7 @@ from scoring_bridge import (
 from scoring_bridge.raking import read_totals
 from surveyapp import jobs
 from surveyapp.audit import record
+from surveyapp.campaigns.lifecycle import end_data_entry_if_due
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.i18n import t
@@ -122,6 +123,8 @@ def run(campaign_id: int):
     totals, totals_errors = _checked_totals(form.totals_file.data)
     if mapping_errors or totals_errors or form.errors:
         return _campaign_page(campaign, form, mapping_errors, totals_errors, status=422)
+    # Answers entered after closing join the results once data entry is over (issue 10.5).
+    end_data_entry_if_due(campaign)
     run = start_run(
         campaign,
         mapping=form.mapping.data,

@@ -308,3 +308,25 @@ def test_end_entry_command(app, client, login, db_session, campaign_in_fieldwork
     assert ended.exit_code == 0, ended.output
     assert "1 answers joined the results" in ended.output
     assert counts(db_session)[1] == 0
+
+
+def test_a_scoring_run_after_the_deadline_takes_the_late_answers(
+    app, client, login, db_session, campaign_in_fieldwork
+):
+    campaign, people, codes = campaign_in_fieldwork
+    with app.app_context():
+        deadline = today() + dt.timedelta(days=1)
+    close(client, login, campaign, entry_deadline=deadline)
+    login(Role.CLERK)
+    assert key_paper_form(client, codes[0], typed_answers()).status_code == 302
+    responses, ballots = counts(db_session)
+    assert ballots == 1
+    with db_session() as s:
+        s.get(Campaign, campaign.id).entry_deadline = today() - dt.timedelta(days=1)
+    login(Role.ADMIN)
+    client.post(
+        f"/results/{campaign.id}/run",
+        data={"mapping": "hcm-2026", "min_n": "3", "k": "5"},
+        content_type="multipart/form-data",
+    )
+    assert counts(db_session) == (responses + 1, 0)
