@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -227,11 +227,16 @@ class Question:
             return tuple(item.code for item in self.items)
         return (self.code,)
 
-    def is_relevant(self, answers: Mapping[str, Any]) -> bool:
-        """Evaluate the relevance condition against earlier answers."""
+    def is_relevant(self, answers: Mapping[str, Any], unknown: Collection[str] = ()) -> bool:
+        """Evaluate the relevance condition against earlier answers. A condition that reads
+        an ``unknown`` answer (left blank on a paper form) holds: what the form has written
+        under it is kept."""
         if not self.relevant:
             return True
-        return parse_expression(self.relevant).evaluate(answers)
+        expression = parse_expression(self.relevant)
+        if unknown and any(code in unknown for code in expression.references()):
+            return True
+        return expression.evaluate(answers)
 
 
 @dataclass(frozen=True)

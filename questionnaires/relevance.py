@@ -4,6 +4,8 @@ page leaves out, and the relevance rules as data a browser script can evaluate.
 * :func:`relevant_answers` keeps only the answers of questions that are relevant given
   the answers kept before them (in questionnaire order), so an answer that an earlier
   change made irrelevant is removed, and so is whatever depended on it in turn.
+* An answer «left blank on the form» (:data:`~questionnaires.model.LEFT_BLANK`, paper entry
+  only) is unknown: a rule that reads it holds, so what the paper has under it is kept.
 * :func:`decided_irrelevant` names the questions of a section whose relevance reads only
   answers of earlier sections and is false: a page never shows them.
 * :func:`relevance_rules` lists every relevance rule (question, rule, the codes it reads)
@@ -30,7 +32,7 @@ from questionnaires.expressions import (
     Selected,
     parse_expression,
 )
-from questionnaires.model import Question, Questionnaire, QuestionType
+from questionnaires.model import LEFT_BLANK, Question, Questionnaire, QuestionType
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,28 @@ def relevant_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
     """The answers that still count: those of questions relevant given the answers kept
     before them. Unknown keys are dropped too."""
     kept: dict[str, Any] = {}
+    blankable = left_blank_codes(questionnaire)
     for q in questionnaire.questions():
-        if not q.is_relevant(kept):
+        if not q.is_relevant(kept, unknown(kept, blankable)):
             continue
         for code in q.answer_codes():
             if code in answers:
                 kept[code] = answers[code]
     return kept
+
+
+def left_blank_codes(questionnaire: Questionnaire) -> frozenset[str]:
+    """Answer codes that a paper form's «left blank» can be keyed for."""
+    return frozenset(
+        code for q in questionnaire.questions() if q.takes_left_blank for code in q.answer_codes()
+    )
+
+
+def unknown(answers: Mapping[str, Any], blankable: frozenset[str]) -> frozenset[str]:
+    """The codes whose answer is «left blank on the form»: unknown for relevance."""
+    return frozenset(
+        code for code, value in answers.items() if code in blankable and value == LEFT_BLANK.code
+    )
 
 
 def section_of(questionnaire: Questionnaire) -> dict[str, int]:
@@ -92,7 +109,8 @@ def decided_irrelevant(
             continue
         expression = parse_expression(q.relevant)
         reads_earlier = all(where.get(code, index) < index for code in expression.references())
-        if reads_earlier and not expression.evaluate(earlier):
+        blank = unknown(earlier, left_blank_codes(questionnaire))
+        if reads_earlier and not q.is_relevant(earlier, blank):
             hidden.add(q.code)
     return frozenset(hidden)
 
@@ -122,7 +140,8 @@ def irrelevant_questions(
     """Codes of the questions that are not relevant given ``answers`` (read in order, as
     :func:`relevant_answers` keeps them)."""
     kept = relevant_answers(questionnaire, answers)
-    return frozenset(q.code for q in questionnaire.questions() if not q.is_relevant(kept))
+    blank = unknown(kept, left_blank_codes(questionnaire))
+    return frozenset(q.code for q in questionnaire.questions() if not q.is_relevant(kept, blank))
 
 
 def _candidates(question: Question) -> list[Any]:

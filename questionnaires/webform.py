@@ -200,25 +200,31 @@ def _clean(
 
     ``left_blank`` (a paper form keyed in): a one-answer choice question takes the
     left-blank code, and must get it when the form leaves it blank; other questions the
-    form leaves blank stay unanswered."""
+    form leaves blank stay unanswered. A left-blank answer is unknown for relevance: the
+    questions whose rule reads it keep what the paper has under them, and may be empty."""
     context = dict(earlier)
     answers: dict[str, Any] = {}
     problems: dict[str, tuple[str, str]] = {}
     dropped: set[str] = set()
+    unknown: set[str] = set()  # left blank on paper: a rule reading it holds (nothing lost)
     for q in questions:
-        if not q.is_relevant(context):
+        applies = q.is_relevant(context)
+        if not applies and not q.is_relevant(context, unknown):
             dropped.update(q.answer_codes())
             continue
+        required = q.required and applies  # whether it applies is unknown: optional
         for code in q.answer_codes():
             value = value_of(code)
             if _is_empty(value):
-                if q.required and not left_blank:
+                if required and not left_blank:
                     problems[code] = _REQUIRED
-                elif q.required and q.takes_left_blank:
+                elif required and q.takes_left_blank:
                     problems[code] = _REQUIRED_ON_PAPER
                 continue
             try:
                 answers[code] = context[code] = _clean_value(q, value, left_blank)
+                if left_blank and q.takes_left_blank and answers[code] == LEFT_BLANK.code:
+                    unknown.add(code)
             except ValueError as error:
                 problems[code] = error.args[0]
     return answers, problems, dropped

@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from questionnaires import (
+    LEFT_BLANK,
     AnswerError,
     build_form_class,
     expression_data,
@@ -460,6 +461,8 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
         _flash_error(error)
         return redirect(done_url)
     context.update(rated_unit=rated_unit, respondent=respondent, remaining=len(units))
+    # On paper, «left blank» is unknown: the questions whose rule reads it stay shown.
+    context.update(left_blank=LEFT_BLANK.code if mode == "paper" else None)
     form_class = build_form_class(
         questionnaire, current_language(), base=FlaskForm, left_blank=mode == "paper"
     )

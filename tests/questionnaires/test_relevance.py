@@ -31,6 +31,16 @@ def test_in_person_drops_the_portal_grid_and_the_postal_item(sipas):
     assert decided_irrelevant(sipas, section_b, {"a6": 2}) == {"gb1", "b9"}
 
 
+def test_a_filter_left_blank_on_paper_leaves_its_dependents_open(sipas):
+    """«Left blank on the form» (98) is unknown: every rule reading it holds, nothing
+    written under it is dropped."""
+    answers = {"a6": 98, "b5": 5, "b6": 4, "b9": 3, "f1": 98, "f2": 4}
+    assert relevant_answers(sipas, answers) == answers
+    assert not {"a8", "gb1", "gb2", "b9", "gf"} & irrelevant_questions(sipas, answers)
+    section_b = [s.code for s in sipas.sections].index("B")
+    assert decided_irrelevant(sipas, section_b, {"a6": 98}) == frozenset()
+
+
 def test_a_rule_read_on_its_own_page_is_not_decided_by_earlier_pages(sipas):
     section_f = [s.code for s in sipas.sections].index("F")
     assert decided_irrelevant(sipas, section_f, {"a6": 1}) == frozenset()

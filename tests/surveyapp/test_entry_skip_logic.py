@@ -12,6 +12,7 @@ import re
 import shutil
 import threading
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
@@ -264,3 +265,92 @@ def test_the_web_and_interview_forms_never_take_left_blank(client, login, db_ses
     refused = client.post(url, data=complete_answers(sipas, {"a6": 1, "c2": 98}))
     assert refused.status_code == 422
     assert "98" in refused.get_data(as_text=True)
+
+
+def test_a_filter_left_blank_on_paper_keeps_the_answers_written_under_it(
+    app, client, login, db_session, case_for
+):
+    """a6 (how the application was submitted) left blank on the paper, b5-b8 (the online
+    questions) answered: whether they apply is unknown, so they are kept, and the other
+    questions that depend on a6 may stay empty; the scoring counts b5-b8 as given."""
+    from questionnaires import LEFT_BLANK, load_builtin
+    from scoring_bridge import prepare_responses, spec_from_questionnaire
+
+    sipas = load_builtin("sipas-citizen", "2025")
+    person = case_for(sipas)
+    with app.app_context():
+        code = generate_code()
+    with db_session() as s:
+        s.get(Respondent, person.id).short_code_hash = hash_code(code)
+    login(Role.CLERK)
+    client.post("/fieldwork/paper", data={"code": code})
+    page = client.get("/fieldwork/paper/form").get_data(as_text=True)
+    assert f'data-left-blank="{LEFT_BLANK.code}"' in page
+    data = complete_answers(sipas, {"a6": LEFT_BLANK.code, "b5": 5, "b6": 4, "b7": 4, "b8": 2})
+    online = ("b5", "b6", "b7", "b8")
+    others = [
+        code
+        for q in sipas.questions()
+        if q.relevant and "a6" in q.relevant
+        for code in q.answer_codes()
+        if code not in online
+    ]
+    assert others  # a8, b1-b4, b9: nothing on the paper under the other ways
+    for code in others:
+        data.pop(code, None)
+    saved = client.post("/fieldwork/paper/form", data=data)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:800]
+    stored = _stored(db_session)
+    assert stored["a6"] == LEFT_BLANK.code
+    assert [stored[code] for code in online] == [5, 4, 4, 2]
+    assert not any(code in stored for code in others)
+    spec = spec_from_questionnaire(sipas)
+    row = {"response_id": "1", "unit": "XA01", "group": "citizen", "stratum": "S1"}
+    row |= {"weight": 10.0} | {item: stored.get(item) for item in spec.item_codes}
+    prepared = prepare_responses(pd.DataFrame([row]), spec)
+    assert [prepared.loc[0, item] for item in ("b5", "b6", "b7", "b8")] == [5, 4, 4, 2]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_paper_page_keeps_showing_what_depends_on_a_blank_filter(
+    app, client, login, db_session, case_for
+):
+    """In chromium, on paper entry: a6 marked «left blank» shows every question that
+    depends on a6 (b5-b8 among them); a6 = 1 hides the online ones again."""
+    from questionnaires import load_builtin
+
+    sync_playwright = _browser_or_skip()
+    sipas = load_builtin("sipas-citizen", "2025")
+    person = case_for(sipas)
+    with app.app_context():
+        code = generate_code()
+    with db_session() as s:
+        s.get(Respondent, person.id).short_code_hash = hash_code(code)
+    login(Role.CLERK)
+    assert client.post("/fieldwork/paper", data={"code": code}).status_code == 302
+    cookie = client.get_cookie("session")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    blank = len(sipas.question("a6").all_choices())  # «left blank» comes after the choices
+    dependents = [q.code for q in sipas.questions() if q.relevant and "a6" in q.relevant]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            context = browser.new_context()
+            context.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
+            page = context.new_page()
+            page.goto(f"{base}/fieldwork/paper/form")
+            page.locator("label[for=a6-0]").click()
+            assert not page.locator("#question-gb2").is_visible()
+            page.locator(f"label[for=a6-{blank}]").click()
+            visible = {c: page.locator(f"#question-{c}").is_visible() for c in dependents}
+            assert all(visible.values()) and "gb2" in visible, visible
+            assert page.locator("input[name=b5]").first.is_enabled()
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -4,7 +4,9 @@
  * given on earlier pages, from the form's data-earlier='{"code": value}'. Hidden questions'
  * inputs are disabled, so they are not sent; the server ignores them in any case. The rules
  * follow questionnaires/expressions.py: an unanswered question makes =, <, <=, >, >=, in and
- * selected false and != true. Without this script every question stays visible with its
+ * selected false and != true. On a paper form keyed in (data-left-blank='<code>'), an answer
+ * «left blank on the form» is unknown: a rule that reads it holds, so nothing written is lost.
+ * Without this script every question stays visible with its
  * note, and the server keeps only the answers that apply.
  */
 (function () {
@@ -55,10 +57,20 @@
     return compareValue(kind, valueOf(rule[1]), rule[2]);
   }
 
+  function references(rule) {
+    var kind = rule[0];
+    if (kind === "and" || kind === "or") {
+      return rule.slice(1).reduce(function (codes, r) { return codes.concat(references(r)); }, []);
+    }
+    if (kind === "not") { return references(rule[1]); }
+    return [rule[1]];
+  }
+
   function enhance(form) {
     var dependents = form.querySelectorAll("[data-relevant]");
     if (!dependents.length) { return; }
     var earlier = JSON.parse(form.getAttribute("data-earlier") || "{}");
+    var leftBlank = form.getAttribute("data-left-blank");
 
     function valueOf(code) {
       var inputs = form.querySelectorAll('[name="' + code + '"]');
@@ -84,7 +96,10 @@
       // Document order is questionnaire order: a rule reads answers already settled.
       for (var i = 0; i < dependents.length; i++) {
         var element = dependents[i];
-        var show = holds(JSON.parse(element.getAttribute("data-relevant")), valueOf);
+        var rule = JSON.parse(element.getAttribute("data-relevant"));
+        var show = references(rule).some(function (code) {
+          return leftBlank !== null && valueOf(code) === leftBlank;
+        }) || holds(rule, valueOf);
         element.hidden = !show;
         var inputs = element.querySelectorAll("input, textarea, select");
         for (var j = 0; j < inputs.length; j++) { inputs[j].disabled = !show; }
