@@ -330,3 +330,23 @@ def test_a_scoring_run_after_the_deadline_takes_the_late_answers(
         content_type="multipart/form-data",
     )
     assert counts(db_session) == (responses + 1, 0)
+
+
+def test_personal_data_is_not_purged_while_data_entry_is_open(
+    app, client, login, db_session, campaign_in_fieldwork
+):
+    campaign, people, codes = campaign_in_fieldwork
+    with app.app_context():
+        deadline = today() + dt.timedelta(days=3)
+    close(client, login, campaign, entry_deadline=deadline)
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["campaign", "purge-pii", "2026", "--yes"])
+    assert refused.exit_code != 0
+    assert f"takes data entry until {deadline:%d/%m/%Y}" in refused.output
+    with db_session() as s:
+        assert s.get(Respondent, people[0].id).full_name == "Lê Thị A"
+    assert runner.invoke(args=["campaign", "end-entry", "2026"]).exit_code == 0
+    purged = runner.invoke(args=["campaign", "purge-pii", "2026", "--yes"])
+    assert purged.exit_code == 0, purged.output
+    with db_session() as s:
+        assert s.get(Respondent, people[0].id).full_name is None
