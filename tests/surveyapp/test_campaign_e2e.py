@@ -1,7 +1,8 @@
 """One whole campaign, run in a real browser by every role (issue 10, "The campaign test").
 
-The administrator of the Department creates a campaign with two respondent groups and
-imports the units; a unit's focal point uploads a messy Excel list of citizens and a list
+The administrator of the Department imports the units, makes the contractor's staff
+accounts and the unit's focal point (one-time password, changed at first sign-in) and
+creates a campaign with two respondent groups; a unit's focal point uploads a messy Excel list of citizens and a list
 of its officials; the administrator uploads a second unit's list for it, previews, draws,
 locks and prints the letters; a citizen opens the link read from the printed letter's QR
 code on a phone; an enumerator logs attempts and a refusal, the supervisor releases a
@@ -231,10 +232,9 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
     files = shots / "files"
     files.mkdir(exist_ok=True)
 
+    # The Department's administrator exists (made at deployment, `surveyapp users`);
+    # everyone else's account is made through the pages below.
     factory.user("admin", username="doha", full_name="Chuyên viên Sở Nội vụ")
-    factory.user("supervisor", username="giamsat", full_name="Giám sát viên")
-    factory.user("enumerator", username="dtv1", full_name="Điều tra viên Một")
-    factory.user("clerk", username="nhaplieu", full_name="Nhân viên nhập liệu")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -252,6 +252,20 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         admin.get_by_role("button", name="Nhập").click()
         assert "Đã nhập: 3 đơn vị mới" in flash_text(admin)
         assert admin.get_by_text("Phường Tân Định").count()
+
+        # The contractor's staff get their accounts.
+        for username, full_name, role in (
+            ("giamsat", "Giám sát viên", "supervisor"),
+            ("dtv1", "Điều tra viên Một", "enumerator"),
+            ("nhaplieu", "Nhân viên nhập liệu", "clerk"),
+        ):
+            admin.goto(f"{base}/auth/users/new")
+            admin.get_by_label("Tên đăng nhập").fill(username)
+            admin.get_by_label("Họ tên").fill(full_name)
+            admin.get_by_label("Vai trò").select_option(role)
+            admin.get_by_label(re.compile("Mật khẩu")).fill(PASSWORD)
+            admin.get_by_role("button", name="Tạo", exact=True).click()
+            assert "Đã tạo tài khoản." in flash_text(admin), flash_text(admin)
 
         # The unit's focal point gets an account with a one-time password (CSV, once).
         admin.goto(f"{base}/auth/users/focal-points")
