@@ -15,6 +15,7 @@ from surveyapp.db import transaction
 from surveyapp.extensions import db
 from surveyapp.i18n import both
 from surveyapp.models.campaigns import Campaign
+from surveyapp.responses.ballots import waiting
 from surveyapp.results.bundle import export_bundle, import_bundle
 from surveyapp.results.operations import ResultsError, default_mapping, score_campaign
 
@@ -129,6 +130,14 @@ def score_command(
                     f"{outcome.directory}",
                 )
             )
+    boxed = waiting(campaign.id)
+    if boxed:
+        click.echo(
+            both(
+                f"Kết quả tạm thời: {boxed} phiếu còn trong hòm phiếu chưa được tính.",
+                f"Interim results: {boxed} answers still in the ballot box are not counted.",
+            )
+        )
 
 
 @group.command("export")

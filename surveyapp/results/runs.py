@@ -36,6 +36,7 @@ from surveyapp.extensions import db
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.jobs import Job
 from surveyapp.models.results import ScoringRun, StoredFile
+from surveyapp.responses.ballots import waiting
 from surveyapp.results.operations import ResultsError, score_campaign
 
 CONTRACTOR_FILES = frozenset(
@@ -285,6 +286,11 @@ def run_scoring_job(campaign_id: int, run_id: str) -> None:
             progress=lambda done, total, message: jobs.progress(done, total, message),
         )
         register_outputs(run)
+        # Answers still in the ballot box are not in this run: the page says how many.
+        run.record.settings = {
+            **(run.record.settings or {}),
+            "ballots_waiting": waiting(campaign_id),
+        }
     except BaseException:
         shutil.rmtree(run.outputs, ignore_errors=True)
         raise

@@ -210,3 +210,36 @@ def test_answers_wait_in_the_box_until_a_batch_is_full_or_the_campaign_closes(ap
         assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
         answers = db.session.scalars(sa.select(Response.answers)).all()
         assert len(answers) == 3 and all(a["k2"] == "Tốt" for a in answers)
+
+
+@pytest.mark.app_config(BALLOT_BOX_SIZE=2)
+def test_interim_results_say_how_many_answers_wait_in_the_box(app, survey, issue, client, login):
+    """Five answers, box of 2: one batch of 2 is out, 3 wait. A scoring run counts the 2 and
+    its page (and the command line) says that 3 answers received are not counted yet."""
+    from surveyapp.db import transaction
+    from surveyapp.models import Ballot, Campaign
+    from surveyapp.responses.operations import record_response
+    from surveyapp.results.runs import start_run
+
+    s = survey(respondents=5)
+    with app.app_context():
+        for item in issue(s.respondents):
+            with transaction():
+                record_response(
+                    respondent=item.respondent_id, token=item.token, unit=s.unit.id,
+                    answers=COMPLETE, mode="web",
+                )  # fmt: skip
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 2
+        with transaction():
+            run = start_run(db.session.get(Campaign, s.campaign.id), min_n=1)
+        run_id, code = run.id, s.campaign.code
+    login("admin")
+    page = client.get(f"/results/{s.campaign.id}/runs/{run_id}")
+    assert page.status_code == 200
+    assert "3 phiếu đã nhận còn trong hòm phiếu chưa được tính" in page.text
+    out = app.test_cli_runner().invoke(
+        args=["results", "score", "--campaign", code, "--out", str(app.instance_path) + "/x"]
+    )
+    assert out.exit_code == 0, out.output
+    assert "3 phiếu còn trong hòm phiếu chưa được tính" in out.output
