@@ -35,8 +35,11 @@ same estimate from a simple random sample of the same size n drawn from the doma
 weighted element variance of the valid answers over n), times ``(1 − n/Ŵ)`` when the
 finite population correction is in use (R's ``svymean(deff = TRUE)``; without it R's
 ``deff = "replace"``). Kish's effective sample size ``n_eff = (Σw)²/Σw²`` of the valid
-answers shows the loss from unequal weights alone; for an element or overall index it is
-the smallest of its items', like n. The minimum-responses rule uses n or n_eff
+answers shows the loss from unequal weights alone. The n of an element, item set or overall
+index counts the respondents who gave a valid answer to at least one of its items, and its
+n_eff is Kish's over the same respondents: items asked only of some respondents (online
+services, postal delivery) are each estimated on their own base and do not shrink the
+composite's n to that of its rarest item. The minimum-responses rule uses n or n_eff
 (``min_n_basis``); a cell whose basis is below half the minimum is flagged
 ``unreliable``. 95% intervals: Korn–Graubard (:mod:`scoring_bridge.intervals`).
 
@@ -262,10 +265,8 @@ def compute_indices(
                 )
     if groups:
         sums = _linearised_sums(design, spec, groups, bins, codes, combos, report)
-        for combo, (group_sums, overall_sums) in zip(combos, sums, strict=True):
-            tables.append(
-                _composite_frames(design, spec, groups, combo, group_sums, overall_sums, rules)
-            )
+        for combo, combo_sums in zip(combos, sums, strict=True):
+            tables.append(_composite_frames(design, spec, groups, combo, *combo_sums, rules))
     result = pd.concat(tables, ignore_index=True).loc[:, list(INDEX_COLUMNS)]
     result.attrs["design"] = _design_summary(design, selection, single_respondent_strata)
     return result
@@ -814,30 +815,59 @@ def _linearised_sums(design, spec, groups, bins, codes, combos, report):
             np.bincount(design.atom, u * values, natoms),
         )
 
+    def atom_base(answered):
+        """Per atom: respondents with a valid answer, and their Σw and Σw² (n and n_eff)."""
+        w = answered * design.weight
+        return (
+            np.bincount(design.atom, answered, natoms),
+            np.bincount(design.atom, w, natoms),
+            np.bincount(design.atom, w * design.weight, natoms),
+        )
+
     group_sums: list[list] = [[] for _ in combos]
+    group_bases: list[list] = [[] for _ in combos]
+    group_answered = np.empty((len(combos), nrows), dtype=bool)
+    overall_answered = np.zeros((len(combos), nrows), dtype=bool)
     total = sum(len(g.items) for g in groups)
     done = 0
     for g, group in enumerate(groups):
         group_z.fill(0.0)
+        group_answered.fill(False)
         for code in group.items:
             k = position[code]
             np.add(offset, codes[k], out=index)
             for c, combo in enumerate(combos):
                 group_z[c] += np.take(combo.answer_table(g, k), index)
+                # A respondent counts towards a composite's n when they gave a valid answer
+                # to at least one of its items (an item asked only of some is on its own base).
+                group_answered[c] |= np.take(combo.est.valid[k], codes[k]) > 0
             done += 1
             report("composites", done, total)
         for c in range(len(combos)):
             group_sums[c].append(atom_sums(group_z[c]))
+            group_bases[c].append(atom_base(group_answered[c].astype(np.float64)))
         if group.level == "element":
             overall_z += group_z
+            overall_answered |= group_answered
     results = []
     for c, combo in enumerate(combos):
         overall = overall_z[c] * np.take(combo.overall_factor_of_atom(), design.atom)
-        results.append((group_sums[c], atom_sums(overall)))
+        overall_base = atom_base(overall_answered[c].astype(np.float64))
+        results.append((group_sums[c], atom_sums(overall), group_bases[c], overall_base))
     return results
 
 
-def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overall_sums, rules):
+def _composite_frames(
+    design,
+    spec,
+    groups,
+    combo: _Composite,
+    group_sums,
+    overall_sums,
+    group_bases,
+    overall_base,
+    rules,
+):
     est, ndomains = combo.est, combo.est.ratio.shape[0]
     members = combo.members
     domain_of_atom = combo.domain_of_atom
@@ -854,12 +884,13 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
                 srs = srs * np.clip(1.0 - respondents / weight_total, 0.0, 1.0)
         return variance, srs
 
-    def smallest(values, has):
-        least = np.where(has, values, np.inf).min(axis=1)
-        return np.where(np.isinf(least), 0, least)
+    def base(atom_values):
+        """n (respondents with a valid answer to any item) and Kish's n_eff of a domain."""
+        count, wsum, w2sum = (_sum_by(domain_of_atom, v, ndomains) for v in atom_values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return count, np.where(count > 0, wsum**2 / w2sum, 0.0)
 
-    group_n = np.stack([smallest(est.n_valid[:, m], combo.has_data[:, m]) for m in members], 1)
-    group_kish = np.stack([smallest(est.kish[:, m], combo.has_data[:, m]) for m in members], 1)
+    group_n, group_kish = (np.stack(v, 1) for v in zip(*map(base, group_bases), strict=True))
     group_unweighted = _nanmean_groups(est.unweighted, combo.has_data, members)
     sizes = np.array([len(m) for m in members])
     partial = combo.group_has & (combo.items_with_data < sizes)
@@ -892,7 +923,7 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
     ]
     elements = combo.is_element
     if elements.any():
-        element_has = combo.group_has[:, elements]
+        overall_n, overall_kish = base(overall_base)
         partial_overall = (combo.elements_with_data < elements.sum()) | partial[:, elements].any(
             axis=1
         )
@@ -901,8 +932,8 @@ def _composite_frames(design, spec, groups, combo: _Composite, group_sums, overa
                 level="overall",
                 element="",
                 code="overall",
-                n=smallest(group_n[:, elements], element_has),
-                kish=smallest(group_kish[:, elements], element_has),
+                n=overall_n,
+                kish=overall_kish,
                 estimate=combo.overall_estimate,
                 variances=variances(overall_sums),
                 unweighted=_nanmean_rows(group_unweighted[:, elements]),

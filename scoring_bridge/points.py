@@ -10,7 +10,8 @@ per unit × criterion, columns in this order:
 ``max_points``       the criterion's maximum
 ``index``            the design-weighted index the points come from (0–100, or 1–5
                      for ``mean_score``)
-``n``                valid answers behind the index (smallest item base for means)
+``n``                valid answers behind the index (for a mean of items: respondents
+                     with a valid answer to at least one of them)
 ``ci_low``           lower end of the 95% confidence interval of the index
 ``ci_high``          upper end
 ``status``           ``scored``; ``not_applicable`` (respondents, but no valid answers for
@@ -224,7 +225,8 @@ def unit_summary(
 
     ``status``: ``no_responses`` (sampled, nobody answered), ``not_applicable`` (every
     criterion not applicable), ``below_min_n`` (a criterion, or the overall index, below
-    its minimum: the unit is not ranked) or ``scored``. Only ``scored`` units are ranked,
+    its minimum: the unit is not ranked) or ``scored``. ``points_total`` is given only for
+    ``scored`` units (empty otherwise). Only ``scored`` units are ranked,
     by the overall satisfaction index of all respondent groups pooled, with a rank
     interval and a group of units that cannot be told apart (:mod:`scoring_bridge.ranks`);
     the others follow, unranked.
@@ -271,6 +273,10 @@ def unit_summary(
         lambda v: v if pd.isna(v) else round_half_up(v, decimals)
     )
     summary.insert(0, "status", _unit_status(summary, min_n, basis))
+    # A unit that is not scored as a whole gets no total: a sum of the criteria that happened
+    # to reach their minimum would be imported as the unit's points (its criteria stay in
+    # the points table with their own status).
+    summary.loc[summary.status != SCORED, "points_total"] = np.nan
     ranked = (summary.status == SCORED) & summary.overall_index.notna()
     ranks = rank_table(
         summary.overall_index[ranked],

@@ -491,7 +491,9 @@ def _ranking_notes(result: ScoringResult) -> list[str]:
             f"Chỉ xếp hạng đơn vị mà mọi tiêu chí đều đạt ngưỡng tối thiểu ({s['min_n']} theo "
             f"{basis}). {len(unranked)} đơn vị trong mẫu không được xếp hạng và đứng cuối bảng "
             "với tình trạng của mình (chưa đủ số phiếu tối thiểu, không có phiếu trả lời hoặc "
-            "không áp dụng); chỉ số của các đơn vị này, nếu có, chỉ để tham khảo."
+            "không áp dụng); chỉ số của các đơn vị này, nếu có, chỉ để tham khảo. Các đơn vị "
+            "này không có tổng điểm (“–”); điểm của từng tiêu chí đạt ngưỡng vẫn có trong bảng "
+            "điểm (points.xlsx)."
         )
     flags = units["flags"].fillna("").astype(str)
     if flags.str.contains("unreliable").any():

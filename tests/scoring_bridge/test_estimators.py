@@ -277,3 +277,36 @@ def test_questionnaire_without_elements_gives_item_indices_only(hand_responses):
     table = compute_indices(prepare_responses(hand_responses, spec), spec, min_n=1)
     assert set(table.level) == {"item"}
     assert _row(table, "q1").estimate == pytest.approx(100 * 4 / 7)
+
+
+def test_element_n_counts_respondents_with_any_valid_answer(small_spec):
+    # Hand-worked: E1 = (q1, q2) where q1 is asked only in person and q2 only online (like
+    # b1-b4 and b5-b8), E2 = q3. Weights 2 (r1-r3) and 4 (r4-r6).
+    #   r1-r3: q1 = 5, 4, 2 (in person)   r4: q2 = 4 (online)   r5: q1 = q2 = 9, q3 = 3
+    #   r6: no answer at all.
+    # E1's n = respondents with a valid answer to q1 or q2 = r1..r4 = 4 (not q2's 1);
+    #   n_eff = (2+2+2+4)² / (4+4+4+16) = 100/28.
+    # Overall n = valid answer to any of q1, q2, q3 = r1..r5 = 5; n_eff = 14²/44.
+    # E1 = mean(q1 = 4/6, q2 = 1) = 83.33 %.
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"r{i}" for i in range(1, 7)],
+            "unit": "U1",
+            "group": "individual",
+            "stratum": ["A", "A", "A", "B", "B", "B"],
+            "weight": [2.0, 2.0, 2.0, 4.0, 4.0, 4.0],
+            "q1": [5, 4, 2, None, 9, None],
+            "q2": [None, None, None, 4, 9, None],
+            "q3": [None, None, None, None, 3, None],
+        }
+    )
+    table = compute_indices(prepare_responses(frame, small_spec), small_spec, min_n=4)
+    assert _row(table, "q1").n == 3 and _row(table, "q2").n == 1  # items on their own base
+    element = _row(table, "E1")
+    assert element.n == 4
+    assert element.n_eff == pytest.approx(100 / 28)
+    assert element.estimate == pytest.approx(100 * (4 / 6 + 1) / 2)
+    assert "below_min_n" not in element["flags"]  # 4 respondents reach a minimum of 4
+    overall = _row(table, "overall")
+    assert overall.n == 5 and overall.n_respondents == 6
+    assert overall.n_eff == pytest.approx(196 / 44)

@@ -218,3 +218,93 @@ def test_units_below_min_n_are_not_ranked_and_come_last(small_spec, make_respons
     )
     words = " ".join(ranking.split())
     assert "chưa đủ số phiếu tối thiểu" in words and "không có phiếu trả lời" in words
+
+
+def _expanded_items(criterion, spec):
+    if criterion.source_kind == "element":
+        return set(spec.element(criterion.source_codes[0]).items)
+    if criterion.source_kind == "overall":
+        return set()  # the overall index is a summary, not a share of the items
+    return set(criterion.source_codes)
+
+
+@pytest.mark.parametrize("name", ["brvt-2024", "hcm-2026"])
+def test_builtin_mappings_count_no_item_in_two_criteria(name):
+    specs = {q: load_spec(q) for q in ("sipas-citizen", "par-officials")}
+    mapping = load_mapping(name, list(specs.values()))
+    for questionnaire, spec in specs.items():
+        seen: dict[str, str] = {}
+        for criterion in mapping.for_questionnaire(questionnaire):
+            for item in _expanded_items(criterion, spec):
+                assert item not in seen, f"{item} in {seen.get(item)} and {criterion.code}"
+                seen[item] = criterion.code
+
+
+def _channel_responses(spec, rng, unit, channels):
+    """Citizens of one unit, each answering only the access items of their channel
+    (a6: 1 in person b1-b4, 2 online b5-b8, 3 by post b9), everything else for all."""
+    rows = len(channels)
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"{unit}-{i}" for i in range(rows)],
+            "unit": unit,
+            "group": "individual",
+            "stratum": unit,
+            "weight": rng.uniform(2.0, 4.0, rows),
+            "a6": channels,
+        }
+    )
+    asked = {"b1": 1, "b2": 1, "b3": 1, "b4": 1, "b5": 2, "b6": 2, "b7": 2, "b8": 2, "b9": 3}
+    for item in spec.items:
+        answers = rng.choice([2, 3, 4, 5], rows, p=[0.1, 0.2, 0.4, 0.3]).astype(float)
+        if item.code in asked:
+            answers[frame.a6.to_numpy() != asked[item.code]] = np.nan
+        frame[item.code] = answers
+    return frame
+
+
+def test_hcm_2026_scores_and_ranks_units_whose_citizens_used_different_channels():
+    # As in the demo: E1 mixes in-person, online and postal items, each asked of that
+    # channel's users; one postal answer must not set the unit's n (it did: n = 1).
+    spec = load_spec("sipas-citizen")
+    rng = np.random.default_rng(2026)
+    channels = {"U1": [1] * 34 + [2] * 30 + [3] * 1, "U2": [1] * 31 + [2] * 32 + [3] * 2}
+    demo_like = [1] * 22 + [2] * 8 + [3] * 2  # 32 respondents, like Phường Vũng Tàu
+    raw = pd.concat(
+        [_channel_responses(spec, rng, u, c) for u, c in channels.items()]
+        + [_channel_responses(spec, rng, "U3", demo_like)],
+        ignore_index=True,
+    )
+    result = score(raw, spec, "hcm-2026")
+    points = result.points.set_index(["unit", "criterion"])
+    assert points.loc[("U1", "8.1"), "n"] == 35  # in person and by post
+    assert points.loc[("U1", "8.2"), "n"] == 30  # online, counted once
+    assert points.loc[("U1", "8.1"), "status"] == "scored"
+    units = result.units.set_index("unit")
+    assert units.loc["U1", "overall_n"] == 65 and units.loc["U1", "overall_n_eff"] > 60
+    assert units.loc[["U1", "U2"], "status"].tolist() == ["scored", "scored"]
+    assert units.loc[["U1", "U2"], "rank"].notna().all()
+    # The demo's unit: every respondent counts in the overall index and E1, but the
+    # 8 online users are below the minimum of criterion 8.2: not ranked and no total.
+    assert units.loc["U3", "overall_n"] == 32
+    e1 = result.indices.query("unit == 'U3' and code == 'E1' and formula == 'satisfaction_rate'")
+    assert (e1.n == 32).all()
+    assert points.loc[("U3", "8.1"), "n"] == 24
+    assert points.loc[("U3", "8.2"), "status"] == "below_min_n"
+    assert units.loc["U3", "status"] == "below_min_n" and pd.isna(units.loc["U3", "rank"])
+
+
+def test_a_unit_below_the_minimum_gets_no_total(small_spec, make_responses):
+    # Some criteria of U3 reach the minimum, one does not: the scored ones keep their
+    # points in the points table, but the unit gets no total the Department could import.
+    raw = make_responses(small_spec, 14, rows=300)
+    raw.loc[(raw.unit == "U3") & (raw.index > 20), "q3"] = 9
+    result = score(raw, small_spec, _mapping(min_responses=10))
+    table = result.points.set_index(["unit", "criterion"])
+    assert table.loc[("U3", "B"), "status"] == "below_min_n"
+    assert table.loc[("U3", "A"), "status"] == "scored"
+    assert not np.isnan(table.loc[("U3", "A"), "points"])
+    units = result.units.set_index("unit")
+    assert units.loc["U3", "status"] == "below_min_n"
+    assert pd.isna(units.loc["U3", "points_total"])
+    assert units.loc["U1", "status"] == "scored" and not pd.isna(units.loc["U1", "points_total"])
