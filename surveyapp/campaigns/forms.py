@@ -41,6 +41,7 @@ class CampaignForm(FlaskForm):
     token_expires_on = DayField("token_expires_on", validators=[Optional()])
     entry_deadline = DayField("entry_deadline", validators=[Optional()])
     previous_campaign_id = SelectField("previous_campaign_id", coerce=int, default=0)
+    registry_id = SelectField("registry_id", coerce=int, default=0)
     comparison_rule = SelectField(
         "comparison_rule",
         choices=[

@@ -34,7 +34,7 @@ from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
 from surveyapp.responses.ballots import waiting
 from surveyapp.security import roles_required
-from surveyapp.units.importer import tree_order
+from surveyapp.units.scope import campaign_units, registries_newest_first
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="templates")
 
@@ -80,10 +80,23 @@ def _previous_choices(campaign: Campaign) -> list[SelectChoice]:
     return [none] + [SelectChoice(c.id, f"{c.code} — {c.name}") for c in others]
 
 
+def _registry_choices() -> list[SelectChoice]:
+    registries = [SelectChoice(r.id, f"{r.name} ({r.code})") for r in registries_newest_first()]
+    every = SelectChoice(
+        0, t("— Mọi đơn vị (không theo danh mục) —", "— Every unit (no registry) —")
+    )
+    return registries + [every]
+
+
 def _save_campaign(form: CampaignForm, campaign: Campaign):
     form.previous_campaign_id.choices = _previous_choices(campaign)
     if not form.is_submitted() or form.previous_campaign_id.data is None:
         form.previous_campaign_id.data = campaign.previous_campaign_id or 0
+    # The units a campaign lists and counts are its registry's; a new one takes the newest.
+    form.registry_id.choices = _registry_choices()
+    if not form.is_submitted() or form.registry_id.data is None:
+        newest = form.registry_id.choices[0].value if campaign.id is None else 0
+        form.registry_id.data = campaign.registry_id or newest
     if form.validate_on_submit():
         code_changed = campaign.code != form.code.data
         if campaign.id and code_changed and campaign.status != CampaignStatus.DRAFT:
@@ -93,6 +106,7 @@ def _save_campaign(form: CampaignForm, campaign: Campaign):
         else:
             form.populate_obj(campaign)
             campaign.previous_campaign_id = form.previous_campaign_id.data or None
+            campaign.registry_id = form.registry_id.data or None
             try:
                 with db.session.begin_nested():
                     db.session.add(campaign)
@@ -120,8 +134,8 @@ def edit(campaign_id: int):
     return _save_campaign(CampaignForm(obj=campaign), campaign)
 
 
-def _unit_choices() -> list[SelectChoice]:
-    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+def _unit_choices(campaign: Campaign) -> list[SelectChoice]:
+    units = campaign_units(campaign)
     return [SelectChoice(u.id, f"{u.code} — {u.name}") for u in units]
 
 
@@ -138,7 +152,7 @@ def _detail_page(
     instrument_form = instrument_form or InstrumentForm(prefix="instrument")
     instrument_form.questionnaire.choices = questionnaire_choices()
     target_form = target_form or RatingTargetForm(prefix="target")
-    target_form.source_unit_id.choices = target_form.rated_unit_id.choices = _unit_choices()
+    target_form.source_unit_id.choices = target_form.rated_unit_id.choices = _unit_choices(campaign)
     targets = db.session.execute(
         sa.select(RatingTarget, Unit.code, Unit.name)
         .join(Unit, Unit.id == RatingTarget.rated_unit_id)
@@ -221,7 +235,7 @@ def add_target(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     _require_draft(campaign)
     form = RatingTargetForm(prefix="target")
-    form.source_unit_id.choices = form.rated_unit_id.choices = _unit_choices()
+    form.source_unit_id.choices = form.rated_unit_id.choices = _unit_choices(campaign)
     if not form.validate_on_submit():
         return _detail_page(campaign, target_form=form, status=422)
     target = RatingTarget(campaign_id=campaign.id)

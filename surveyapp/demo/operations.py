@@ -106,6 +106,7 @@ class CampaignPlan:
     mapping: str
     province: str
     email_domain: str
+    registry: str  # the code of the unit registry the campaign surveys
     links_unit: str = ""  # the unit whose citizens' links are printed
     walkin_units: tuple[str, ...] = ()
     walkin_responses: int = 0
@@ -161,6 +162,7 @@ PREVIOUS = CampaignPlan(
     mapping="brvt-2024",
     province="Bà Rịa - Vũng Tàu",
     email_domain="baria-vungtau.gov.vn",
+    registry="brvt-2024",
 )
 
 
@@ -217,6 +219,7 @@ def current_plan(today: dt.date) -> CampaignPlan:
         mapping="hcm-2026",
         province="Thành phố Hồ Chí Minh",
         email_domain="tphcm.gov.vn",
+        registry="79-2025",
         links_unit="26506",
         walkin_units=("26506", "79-STP"),
         walkin_responses=8,
@@ -470,6 +473,7 @@ def _create_campaign(plan: CampaignPlan, previous: DemoSummary | None) -> Campai
         entry_deadline=plan.period[1] + dt.timedelta(days=14) if previous else None,
         previous_campaign_id=previous.campaign_id if previous else None,
         comparison_rule="responses",
+        registry_id=crosswalks.registry_by_code(plan.registry).id,
     )
     for group, questionnaire_id, version in plan.instruments:
         campaign.instruments.append(

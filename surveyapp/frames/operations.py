@@ -54,7 +54,7 @@ from surveyapp.models.frames import (
 )
 from surveyapp.models.units import Unit
 from surveyapp.models.users import User
-from surveyapp.units.importer import tree_order
+from surveyapp.units.scope import campaign_units
 
 DEFAULT_GROUP = {ListKind.CITIZENS: "citizen", ListKind.OFFICIALS: "official"}
 # FrameRecord columns filled from the frame's canonical columns of the same name.
@@ -534,9 +534,9 @@ class UnitStatus:
 
 
 def status_table(campaign: Campaign, today: dt.date | None = None) -> list[UnitStatus]:
-    """Every active unit of the registry (tree order) with its current uploads."""
+    """Every active unit of the campaign's registry (tree order) with its current uploads."""
 
-    units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+    units = campaign_units(campaign)
     found = db.session.execute(
         sa.select(FrameUpload, User.username, User.full_name)
         .outerjoin(User, User.id == FrameUpload.uploaded_by)

@@ -30,7 +30,7 @@ from surveyapp.models.frames import FrameUpload, FrameVersion, ListKind, Pending
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
 from surveyapp.security import current_user, require_unit, roles_required
-from surveyapp.units.importer import tree_order
+from surveyapp.units.scope import campaign_units
 
 bp = Blueprint("frames", __name__, url_prefix="/frames", template_folder="templates")
 
@@ -95,9 +95,10 @@ def index():
             )
         )
         own = {(v.campaign_id, v.list_kind): v for v in lists}
-    admin_units = []
+    # The administrator's "upload for a unit" picker: each campaign's own registry.
+    admin_units = {}
     if user.role == Role.ADMIN:
-        admin_units = tree_order(list(db.session.scalars(sa.select(Unit).where(Unit.active))))
+        admin_units = {c.id: campaign_units(c) for c in campaigns}
     return render_template(
         "frames/index.html",
         campaigns=campaigns,

@@ -36,6 +36,7 @@ from surveyapp.responses.operations import (
 from surveyapp.security import current_user, public, require_unit, roles_required
 from surveyapp.throttles import client_address
 from surveyapp.tokens.service import LettersError, base_url_problem, require_public_base_url
+from surveyapp.units.scope import campaign_units_query
 from surveyapp.walkin.poster import poster_link, render_poster
 
 bp = Blueprint("walkin", __name__, template_folder="templates")
@@ -78,14 +79,18 @@ def _open_campaigns() -> list[Campaign]:
 @roles_required(Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
 def posters():
     user = current_user()
-    query = sa.select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)
-    if user.role == Role.FOCAL_POINT:
-        query = query.where(Unit.id == user.unit_id)
-    units = db.session.scalars(query).all()
+    campaigns = _open_campaigns()
+    # Each campaign's posters are for its own registry's units (a focal point: its own).
+    units = {}
+    for campaign in campaigns:
+        query = campaign_units_query(campaign).order_by(Unit.code)
+        if user.role == Role.FOCAL_POINT:
+            query = query.where(Unit.id == user.unit_id)
+        units[campaign.id] = db.session.scalars(query).all()
     problem = base_url_problem()
     return render_template(
         "walkin/posters.html",
-        campaigns=_open_campaigns(),
+        campaigns=campaigns,
         units=units,
         base_url_warning=t(*problem) if problem else None,
     )
