@@ -61,9 +61,7 @@ class Campaign(db.Model):
     comparison_rule: Mapped[str] = mapped_column(sa.String(16), default="responses")
     # The province's unit registry the campaign surveys: its pickers and counts show only
     # that registry's units. None (older databases without registries): every unit.
-    registry_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("registries.id", ondelete="SET NULL"), index=True
-    )
+    registry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registries.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     instruments = relationship(
@@ -74,7 +72,7 @@ class Campaign(db.Model):
     )
 
     previous_campaign = relationship("Campaign", remote_side=[id])
-    registry = relationship("Registry")
+    unit_registry = relationship("Registry")
 
     @property
     def links_expire_on(self) -> date | None:

@@ -21,16 +21,22 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("registry_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_campaigns_registry_id"), ["registry_id"])
-        batch_op.create_foreign_key(
-            batch_op.f("fk_campaigns_registry_id_registries"),
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a referencing column in place; batch mode would copy the table, and
+        # dropping the old one fails while lists and draws point at campaigns.
+        op.execute(
+            "ALTER TABLE campaigns ADD COLUMN registry_id INTEGER REFERENCES registries (id)"
+        )
+    else:
+        op.add_column("campaigns", sa.Column("registry_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            "fk_campaigns_registry_id_registries",
+            "campaigns",
             "registries",
             ["registry_id"],
             ["id"],
-            ondelete="SET NULL",
         )
+    op.create_index("ix_campaigns_registry_id", "campaigns", ["registry_id"])
     op.execute(
         """
         UPDATE campaigns SET registry_id = (
@@ -52,9 +58,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_campaigns_registry_id_registries"), type_="foreignkey"
-        )
-        batch_op.drop_index(batch_op.f("ix_campaigns_registry_id"))
-        batch_op.drop_column("registry_id")
+    op.drop_index("ix_campaigns_registry_id", table_name="campaigns")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("campaigns", schema=None) as batch_op:
+            batch_op.drop_column("registry_id")
+    else:
+        op.drop_constraint("fk_campaigns_registry_id_registries", "campaigns", type_="foreignkey")
+        op.drop_column("campaigns", "registry_id")
