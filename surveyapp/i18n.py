@@ -6,8 +6,11 @@ Vietnamese). Templates get ``t`` and ``lang``. Messages that must keep both lang
 
 Shown values go through one filter each, so every page writes them alike:
 ``{{ value|label }}`` for an enum member (tables declared next to each enum with
-:func:`enum_labels`), ``{{ day|date }}`` (dd/mm/yyyy) and ``{{ moment|datetime }}``
-(stored naive UTC shown as local wall-clock time, with the zone stated).
+:func:`enum_labels`), ``{{ day|date }}`` (dd/mm/yyyy), ``{{ moment|datetime }}``
+(stored naive UTC shown as local wall-clock time, with the zone stated), and numbers
+in the visitor's language by Babel (Vietnamese ``3.243`` and ``10,2%``, English
+``3,243`` and ``10.2%``): ``{{ count|number }}``, ``{{ index|number(1) }}`` and
+``{{ share|percent(1) }}`` (a fraction, 0.102 → 10,2%).
 """
 
 import enum
@@ -15,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.numbers import parse_pattern
 from flask import Flask, current_app, has_app_context, has_request_context, session
 from markupsafe import escape
 
@@ -134,6 +139,28 @@ def format_datetime(moment: datetime | str | None, zone: bool = True) -> str:
     return f"{text} ({zone_name(moment)})" if zone else text
 
 
+def _formatted(value, digits: int, kind: str, signed: bool) -> str:
+    if value is None or value == "":
+        return EMPTY
+    locale = Locale.parse(current_language())
+    formats = locale.percent_formats if kind == "percent" else locale.decimal_formats
+    pattern = parse_pattern(formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    text = pattern.apply(value, locale)
+    return f"+{text}" if signed and value > 0 else text
+
+
+def format_number(value, digits: int = 0, signed: bool = False) -> str:
+    """A number with ``digits`` decimals, separators of the visitor's language
+    (``3.243``/``87,1`` in Vietnamese, ``3,243``/``87.1`` in English); ``signed`` adds "+"."""
+    return _formatted(value, digits, "decimal", signed)
+
+
+def format_percent(value, digits: int = 0, signed: bool = False) -> str:
+    """A fraction as a percentage in the visitor's language (0.102 → ``10,2%`` / ``10.2%``)."""
+    return _formatted(value, digits, "percent", signed)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject_language() -> dict:
@@ -142,6 +169,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_percent, "percent")
 
 
 class LazyText:

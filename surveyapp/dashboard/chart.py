@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from scoring_bridge.report import FONT, register_fonts
+from surveyapp.i18n import format_percent
 
 BAR_HEIGHT = 14
 BAR_GAP = 4
@@ -57,7 +58,7 @@ def _bar(x0: float, y: float, value: float | None, colour: str, legend: str) -> 
             f'fill="#4a4a4a">—</text>'
         )
     width = max(value * PLOT_WIDTH, 0.5)
-    percent = f"{value * 100:.1f}%"
+    percent = format_percent(value, 1)
     return (
         f'<rect x="{x0:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" '
         f'fill="{colour}"><title>{escape(legend)} {percent}</title></rect>'

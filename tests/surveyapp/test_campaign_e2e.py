@@ -573,9 +573,9 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         # answered (2/3); its officials: one of two; Bến Thành: none of its two.
         # Groups by their Vietnamese names, never the codes.
         assert dashboard == {
-            ("P-TANDINH", "Người dân"): (3, 2, "66.7%"),
-            ("P-TANDINH", "Cán bộ, công chức, viên chức"): (2, 1, "50.0%"),
-            ("P-BENTHANH", "Người dân"): (2, 0, "0.0%"),
+            ("P-TANDINH", "Người dân"): (3, 2, "66,7%"),
+            ("P-TANDINH", "Cán bộ, công chức, viên chức"): (2, 1, "50,0%"),
+            ("P-BENTHANH", "Người dân"): (2, 0, "0,0%"),
         }, dashboard
 
         admin.goto(f"{base}/results/{campaign_id}")

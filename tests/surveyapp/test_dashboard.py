@@ -96,12 +96,16 @@ def test_page_shows_rates_chart_and_table(client, login, one_unit):
     campaign, _ = one_unit
     login(Role.SUPERVISOR)
     page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
-    assert "33.3%" in page and "34.3%" in page
+    # Vietnamese writes a decimal comma (Babel's vi format); English a decimal point.
+    assert "33,3%" in page and "34,3%" in page and "33.3%" not in page
     assert "<svg" in page and 'role="img"' in page and "<table" in page
     assert "Phạm Văn" not in page  # aggregates only
     # A given e replaces the estimate: RR3 = 3 / (7 + 0.5 * 2) = 37.5%.
     page = client.get(f"/dashboard/{campaign.id}?e=0.5").get_data(as_text=True)
-    assert "37.5%" in page
+    assert "37,5%" in page
+    client.get("/lang/en")
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert "33.3%" in page and "34.3%" in page and "33,3%" not in page
     assert client.get(f"/dashboard/{campaign.id}?e=7").status_code == 200  # ignored
 
 

@@ -5,7 +5,15 @@ from datetime import date, datetime
 
 import pytest
 
-from surveyapp.i18n import enum_labels, format_date, format_datetime, label, zone_name
+from surveyapp.i18n import (
+    enum_labels,
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    label,
+    zone_name,
+)
 from surveyapp.models.campaigns import CampaignStatus
 from surveyapp.models.frames import ListKind
 from surveyapp.models.jobs import JobStatus
@@ -107,3 +115,22 @@ def test_usual_respondent_groups_are_named_and_others_keep_their_code(app):
         assert group_label(None) == "—"
     finally:
         context.pop()
+
+
+def test_numbers_follow_the_visitor_language(app):
+    """Vietnamese: a decimal comma and a thousands dot (as in the PDFs); English the reverse."""
+    shown = {}
+    for lang in ("vi", "en"):
+        context = _in(app, lang)
+        try:
+            shown[lang] = (
+                format_number(3243),
+                format_number(87.06, 1),
+                format_percent(0.1023, 1),
+                format_number(2.5, 1, signed=True),
+                format_percent(None, 1),
+            )
+        finally:
+            context.pop()
+    assert shown["vi"] == ("3.243", "87,1", "10,2%", "+2,5", "—")
+    assert shown["en"] == ("3,243", "87.1", "10.2%", "+2.5", "—")

@@ -500,7 +500,7 @@ def test_every_sampled_unit_is_in_every_result_with_its_status_and_the_dashboard
     assert x1.rr1 == pytest.approx(6 / 8) and x1.sampled == 8
     assert units_csv.at["X3", "rr1"] == pytest.approx(2 / 6)
     dashboard_page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
-    assert "75.0%" in dashboard_page and "33.3%" in dashboard_page
+    assert "75,0%" in dashboard_page and "33,3%" in dashboard_page
 
 
 def test_supervisor_gets_only_microdata_and_other_roles_nothing(
