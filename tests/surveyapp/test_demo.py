@@ -24,7 +24,7 @@ from surveyapp.demo.answers import simulate_answers
 from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
 from surveyapp.demo.operations import demo_campaign, local_today
 from surveyapp.extensions import db
-from surveyapp.models import Campaign, Response, Role
+from surveyapp.models import Campaign, Response, Role, Unit
 
 PORT = 5077
 LINK = re.compile(rf"http://127\.0\.0\.1:{PORT}/s/[A-Za-z0-9_-]{{22}}")
@@ -154,6 +154,18 @@ def test_demo_links_logins_dashboard_and_rerun(app):
         assert previous.entry_closed_at is not None and previous.links_expire_on < today
         versions = {i.questionnaire_version for i in campaign.instruments}
         assert versions == {"2025"}
+        # Each campaign surveys its own registry: the lists' status counts HCMC's units only
+        # (the walk counted the 2024 BR-VT units too: "7 / 298").
+        assert campaign.unit_registry.code == "79-2025"
+        assert previous.unit_registry.code == "brvt-2024"
+        hcmc_units = db.session.scalar(
+            sa.select(sa.func.count(Unit.id)).where(
+                Unit.active, Unit.registry_id == campaign.registry_id
+            )
+        )
+    page = admin.get(f"/frames/{campaign_id}/status").get_data(as_text=True)
+    assert re.search(rf"<strong>\d+</strong> / {hcmc_units} ", page)
+    assert "Huyện Châu Đức" not in page and "Sở Kế hoạch và Đầu tư" not in page
     comparison = COMPARISON.search(output).group(1)
     page = admin.get(comparison).get_data(as_text=True)
     assert "Năm trước (%)" in page and "Thay đổi" in page
