@@ -1,5 +1,7 @@
+import io
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -216,6 +218,32 @@ def set_instrument(campaign_id: int):
 @roles_required(Role.ADMIN)
 def delete_instrument(campaign_id: int, instrument_id: int):
     return _delete_draft_row(campaign_id, CampaignInstrument, instrument_id)
+
+
+@bp.route("/<int:campaign_id>/instruments/<int:instrument_id>/questionnaire.pdf")
+@roles_required(*VIEW_ROLES)
+def questionnaire_pdf(campaign_id: int, instrument_id: int):
+    """The printable questionnaire (A4 PDF) a group answers, in the page's language, not
+    personalised (no QR code, no access code): for printing blank copies and checking."""
+    campaign = _campaign_or_404(campaign_id)
+    instrument = db.session.get(CampaignInstrument, instrument_id)
+    if instrument is None or instrument.campaign_id != campaign.id:
+        abort(404)
+    lang = current_language()
+    try:
+        questionnaire = questionnaires.load_builtin(
+            instrument.questionnaire_id, instrument.questionnaire_version
+        )
+        pdf = io.BytesIO()
+        questionnaires.render_questionnaire_pdf(questionnaire, pdf, lang=lang)
+    except questionnaires.QuestionnaireError as error:
+        flash(str(error), "error")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    pdf.seek(0)
+    name = f"{campaign.code}-{instrument.respondent_group}-{questionnaire.id}-{questionnaire.version}-{lang}.pdf"
+    return send_file(
+        pdf, mimetype="application/pdf", as_attachment=True, download_name=name.replace("/", "-")
+    )
 
 
 def _delete_draft_row(campaign_id: int, model, row_id: int):

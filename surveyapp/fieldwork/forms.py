@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField,
+    BooleanField,
     DecimalField,
     IntegerField,
     SelectField,
@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from surveyapp.core.fields import MomentField
 from surveyapp.fieldwork.dispositions import RECORDABLE, info
 from surveyapp.i18n import label, lt, t
 from surveyapp.models.respondents import ContactMode
@@ -69,15 +70,36 @@ class AttemptForm(FlaskForm):
         "disposition",
         validators=[DataRequired(lt("Chọn kết quả lần liên hệ", "Choose the attempt's result"))],
     )
-    attempted_at = DateTimeLocalField(
-        "attempted_at", format="%Y-%m-%dT%H:%M", validators=[Optional()]
-    )
+    attempted_at = MomentField("attempted_at", validators=[Optional()])
     note = TextAreaField("note", filters=[clean], validators=[Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mode.choices = mode_choices()
         self.disposition.choices = disposition_choices()
+
+
+#: How an enumerator can hold an interview (the questionnaire is keyed in as it is asked).
+INTERVIEW_MODES = (ContactMode.VISIT, ContactMode.PHONE)
+
+
+class InterviewModeForm(FlaskForm):
+    """The mode of an interview, sent with the questionnaire (whose form carries the CSRF
+    token)."""
+
+    class Meta:
+        csrf = False
+
+    mode = SelectField("mode")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mode.choices = [SelectChoice(m.value, label(m)) for m in INTERVIEW_MODES]
+
+
+class ReplaceForm(FlaskForm):
+    # Releasing a reserve cannot be undone: the supervisor confirms on a page of its own.
+    confirm_replace = BooleanField("confirm_replace")
 
 
 class ShortCodeForm(FlaskForm):

@@ -40,11 +40,14 @@ from surveyapp.fieldwork import operations as ops
 from surveyapp.fieldwork.dispositions import info
 from surveyapp.fieldwork.entry_drafts import as_formdata, keep_entry, kept_entry
 from surveyapp.fieldwork.forms import (
+    INTERVIEW_MODES,
     AssignNextForm,
     AssignSelectedForm,
     AttemptForm,
     BackcheckForm,
+    InterviewModeForm,
     PurgeForm,
+    ReplaceForm,
     ShortCodeForm,
 )
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
@@ -342,6 +345,19 @@ def replace(respondent_id: int):
     target = url_for(
         "fieldwork.unit", campaign_id=respondent.campaign_id, unit_id=respondent.source_unit_id
     )
+    form = ReplaceForm()
+    if not (form.validate_on_submit() and form.confirm_replace.data):
+        # Releasing a reserve cannot be undone: first a page saying what it will do.
+        return render_template(
+            "fieldwork/replace.html",
+            respondent=respondent,
+            campaign=db.session.get(Campaign, respondent.campaign_id),
+            unit=db.session.get(Unit, respondent.source_unit_id),
+            reserve=ops.next_reserve(respondent),
+            replaceable=respondent.status in ops.REPLACEABLE_STATUSES,
+            form=form,
+            back=target,
+        )
     try:
         with db.session.begin_nested():
             reserve = ops.replace_with_reserve(respondent)
@@ -472,10 +488,14 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
         flash(_restored_note(kept.updated_at), "info")
     else:
         form = form_class()
+    # An interview says how it was held (on the phone or face to face); a paper form is posted.
+    mode_form = _interview_mode_form(respondent) if mode == "enumerator" else None
+    context.update(mode_form=mode_form)
     status = 200
     if form.is_submitted():
         status = 422
-        if form.validate():
+        mode_valid = mode_form is None or mode_form.validate()
+        if form.validate() and mode_valid:
             try:
                 responses.record_response(
                     respondent=respondent,
@@ -495,12 +515,20 @@ def _entry(respondent: Respondent, mode: str, template: str, done_url: str, **co
                 ops.note_interview(
                     respondent,
                     current_user(),
-                    ContactMode.VISIT if mode == "enumerator" else ContactMode.POST,
+                    ContactMode(mode_form.mode.data) if mode_form else ContactMode.POST,
                 )
             flash(t("Đã lưu phiếu.", "Questionnaire saved."), "info")
             return redirect(request.url if len(units) > 1 else done_url)
         _keep_typed(respondent, rated_unit, questionnaire)
     return _entry_page(template, form, questionnaire, status, **context)
+
+
+def _interview_mode_form(respondent: Respondent) -> InterviewModeForm:
+    """The interview's mode, by default the mode of the last attempt (an enumerator who
+    reached the person on the phone usually interviews them there and then)."""
+    last = respondent.contact_attempts[-1] if respondent.contact_attempts else None
+    default = last.mode if last is not None and last.mode in INTERVIEW_MODES else None
+    return InterviewModeForm(prefix="interview", mode=(default or ContactMode.VISIT).value)
 
 
 def _keep_typed(respondent, rated_unit, questionnaire, error=None) -> None:

@@ -186,7 +186,14 @@ class Respondent(db.Model):
         "ContactAttempt",
         back_populates="respondent",
         cascade="all, delete-orphan",
-        order_by="ContactAttempt.attempted_at",
+        # By time, the completed interview last: it is stamped with the Monday of its week
+        # (no page may show when a case was completed more precisely), which would put it
+        # above the attempts made earlier that week; nothing is recorded after it.
+        order_by=lambda: (
+            ContactAttempt.outcome == ContactOutcome.COMPLETED,
+            ContactAttempt.attempted_at,
+            ContactAttempt.id,
+        ),
     )
 
 

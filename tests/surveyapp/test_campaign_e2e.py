@@ -499,6 +499,9 @@ def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
         supervisor.locator("tr", has_text=refusing_citizen).get_by_role(
             "button", name="Thay bằng dự phòng"
         ).click()
+        # Releasing a reserve cannot be undone: a page asks first.
+        supervisor.get_by_label("Tôi hiểu", exact=False).check()
+        supervisor.get_by_role("button", name="Thay bằng người dự phòng").click()
         assert "Đã kích hoạt người dự phòng thứ 1" in flash_text(supervisor)
 
         enumerator.goto(f"{base}/fieldwork/mine")

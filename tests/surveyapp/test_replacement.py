@@ -121,7 +121,12 @@ def test_supervisor_replaces_from_the_unit_page(client, login, strata, db_sessio
     b_primary = strata["rows"][6]
     page = client.get(f"/fieldwork/campaigns/{campaign.id}/units/{unit.id}")
     assert f'form="replace-{b_primary.id}"' in page.get_data(as_text=True)
-    response = client.post(f"/fieldwork/respondents/{b_primary.id}/replace", follow_redirects=True)
+    url = f"/fieldwork/respondents/{b_primary.id}/replace"
+    asked = client.post(url)
+    assert asked.status_code == 200 and "Dự phòng #1" in asked.get_data(as_text=True)
+    with db_session() as s:  # nothing happens before the supervisor confirms
+        assert s.get(Respondent, b_primary.id).status == RespondentStatus.NONCONTACT
+    response = client.post(url, data={"confirm_replace": "y"}, follow_redirects=True)
     assert "Đã kích hoạt người dự phòng thứ 1" in response.get_data(as_text=True)
     # Replace the released reserve's replacement chain until none is left.
     with db_session() as s:
@@ -130,14 +135,18 @@ def test_supervisor_replaces_from_the_unit_page(client, login, strata, db_sessio
         )
         reserve.status = RespondentStatus.INELIGIBLE
         reserve_id = reserve.id
-    client.post(f"/fieldwork/respondents/{reserve_id}/replace")
+    client.post(f"/fieldwork/respondents/{reserve_id}/replace", data={"confirm_replace": "y"})
     with db_session() as s:
         second = s.scalar(
             sa.select(Respondent).where(Respondent.stratum == "B", Respondent.reserve_rank == 2)
         )
         second.status = RespondentStatus.NONCONTACT
         second_id = second.id
-    response = client.post(f"/fieldwork/respondents/{second_id}/replace", follow_redirects=True)
+    response = client.post(
+        f"/fieldwork/respondents/{second_id}/replace",
+        data={"confirm_replace": "y"},
+        follow_redirects=True,
+    )
     assert "đã hết người dự phòng" in response.get_data(as_text=True)
     with db_session() as s:
         assert s.get(Respondent, second_id).status == RespondentStatus.NONCONTACT
