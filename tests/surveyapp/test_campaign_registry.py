@@ -81,6 +81,7 @@ def test_pickers_offer_only_the_campaigns_registry(client, login, factory, two_r
 
     # The campaign's rating targets: source and rated units of its registry only.
     html = client.get(f"/campaigns/{this_year.id}").get_data(as_text=True)
+    assert "Thành phố Hồ Chí Minh 2025" in html  # the registry it surveys, named
     assert option_values(html, "target-source_unit_id") == new_ids
     assert option_values(html, "target-rated_unit_id") == new_ids
     response = client.post(
