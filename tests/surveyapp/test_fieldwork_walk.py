@@ -12,6 +12,12 @@ from werkzeug.datastructures import MultiDict
 from questionnaires import load_builtin
 from surveyapp.models import ContactAttempt, ContactOutcome
 from surveyapp.models.users import Role
+from tests.surveyapp.test_campaign_e2e import (
+    CHROMIUM,
+    _browser_or_skip,
+    live_server,  # noqa: F401 (fixture)
+    sign_in,
+)
 from tests.surveyapp.test_fieldwork import assign_to, make_sample, post_attempt, valid_answers
 
 
@@ -119,6 +125,41 @@ def test_a_wrong_attempt_time_names_what_was_typed(app, lang):
         assert "ngày/tháng/năm giờ:phút" in message
     else:
         assert "day/month/year hour:minute" in message
+
+
+def test_attempt_time_in_an_english_us_browser(
+    app,
+    live_server,  # noqa: F811
+    factory,
+    fieldwork,
+    db_session,
+):
+    """An English-US browser far from Vietnam: the box still asks for dd/mm/yyyy hh:mm and
+    the time typed is Vietnam's."""
+    sync_playwright = _browser_or_skip()
+    _, _, people = fieldwork
+    factory.user(role="supervisor", username="gsv-walk")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = sign_in(
+                browser, live_server, "gsv-walk", locale="en-US", timezone_id="America/New_York"
+            )
+            page.goto(f"{live_server}/fieldwork/respondents/{people[0].id}")
+            box = page.locator("#attempt-attempted_at")
+            assert box.get_attribute("type") == "text"
+            assert box.get_attribute("placeholder") == "dd/mm/yyyy hh:mm"
+            page.get_by_label("Cách thức").select_option("phone")
+            page.get_by_label("Kết quả", exact=True).select_option("appointment")
+            box.fill("10/09/2024 21:05")
+            page.get_by_role("button", name="Lưu").click()
+            assert "Đã ghi lần liên hệ." in page.locator(".flash, .alert").first.inner_text()
+            assert "10/09/2024 21:05" in page.locator("table").inner_text()
+        finally:
+            browser.close()
+    with db_session() as s:
+        attempt = s.scalars(sa.select(ContactAttempt)).one()
+        assert attempt.attempted_at == dt.datetime(2024, 9, 10, 14, 5)
 
 
 # --- the questionnaire PDF -----------------------------------------------------------------------
