@@ -9,6 +9,7 @@ from questionnaires.batch import (
 )
 from questionnaires.errors import QuestionnaireError
 from questionnaires.expressions import ExpressionError, parse_expression, parse_xpath
+from questionnaires.groups import GROUP_NAMES, group_name
 from questionnaires.invitation import InvitationEntry, render_invitations
 from questionnaires.loader import (
     QuestionnaireNotFoundError,
@@ -54,6 +55,8 @@ from questionnaires.webform import AnswerError, WebFormError, build_form_class, 
 from questionnaires.xlsform import XLSFormError, export_xlsform, import_xlsform
 
 __all__ = [
+    "GROUP_NAMES",
+    "group_name",
     "XLSFormError",
     "export_xlsform",
     "import_xlsform",

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from questionnaires import fonts
+from questionnaires.groups import group_name
 from questionnaires.pdf_layout import markup
 from scoring_bridge.comparison import RULE_LABELS
 from scoring_bridge.errors import OutputError
@@ -255,6 +256,7 @@ def write_report_pdf(
     """The Vietnamese PDF report (see the module docstring)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import cm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
         CondPageBreak,
         Image,
@@ -335,7 +337,14 @@ def write_report_pdf(
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, f"Trang {document.page}")
-        canvas.drawString(1.8 * cm, 1.0 * cm, f"{title} – {result.spec.questionnaire_id}")
+        # The questionnaire by its title (as on page 1), never its code; cut to the line.
+        room = A4[0] - 3.6 * cm - 2.0 * cm
+        text = f"{title} – {result.spec.title_vi}"
+        if stringWidth(text, FONT, 7.5) > room:
+            while stringWidth(text + "…", FONT, 7.5) > room and " " in text:
+                text = text.rsplit(" ", 1)[0].rstrip(",;")
+            text += "…"
+        canvas.drawString(1.8 * cm, 1.0 * cm, text)
         canvas.restoreState()
 
     document = SimpleDocTemplate(
@@ -373,14 +382,14 @@ def _comparison_notes(result: ScoringResult, names) -> list[str]:
 
 def _overview(result: ScoringResult) -> list[str]:
     s = result.settings
-    groups = markup(", ".join(s["groups"]))
+    groups = markup(", ".join(group_name(code) for code in s["groups"]))
     # The units table holds every sampled unit; the forms come from those with responses.
     answered = int((result.units.n_respondents > 0).sum())
     lines = [
         f"Số phiếu hợp lệ đưa vào tính toán: <b>{_count(s['responses_used'])}</b> phiếu của "
         f"<b>{answered}</b> cơ quan, đơn vị; nhóm đối tượng: {groups}; "
         f"số tầng chọn mẫu: {s['strata']}.",
-        f"Bảng hỏi <b>{s['questionnaire']}</b>"
+        f"Bảng hỏi <b>{markup(result.spec.title_vi)}</b> ({markup(s['questionnaire'])})"
         + (
             f" phiên bản <b>{s['questionnaire_version']}</b>"
             if s.get("questionnaire_version")
@@ -531,7 +540,7 @@ def _rates_table(result: ScoringResult, names, styles):
             rows.append(
                 [
                     names.get(unit, unit) if record.group == "" else "",
-                    record.group or "Cả đơn vị",
+                    group_name(record.group) if record.group else "Cả đơn vị",
                     _count(record.sampled) if not pd.isna(record.sampled) else "–",
                     _count(done) if not pd.isna(done) else "–",
                     _percent(record.rr1),

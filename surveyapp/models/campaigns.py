@@ -6,9 +6,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from questionnaires.groups import GROUP_NAMES, group_name
 from surveyapp.db import enum_column, utcnow
 from surveyapp.extensions import db
-from surveyapp.i18n import enum_labels, t
+from surveyapp.i18n import current_language, enum_labels
 
 
 class CampaignStatus(enum.StrEnum):
@@ -83,20 +84,14 @@ class Campaign(db.Model):
         return f"<Campaign {self.code} {self.status}>"
 
 
-# Respondent groups are codes a campaign chooses; these usual ones are shown by name
-# (others, campaign-specific, are shown as their code).
-GROUP_LABELS = {
-    "citizen": ("Người dân", "Citizens"),
-    "organisation": ("Tổ chức", "Organisations"),
-    "official": ("Cán bộ, công chức, viên chức", "Officials"),
-}
+# Respondent groups are codes a campaign chooses; the usual ones are shown by name (one
+# table, in questionnaires.groups, shared with the reports), others as their code.
+GROUP_LABELS = GROUP_NAMES
 
 
 def group_label(code: str | None) -> str:
     """A respondent group's name in the visitor's language, or its code when unusual."""
-    if code in GROUP_LABELS:
-        return t(*GROUP_LABELS[code])
-    return code or "—"
+    return group_name(code, current_language())
 
 
 class CampaignInstrument(db.Model):

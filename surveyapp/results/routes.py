@@ -4,6 +4,7 @@ Access: the Department (admin) runs and downloads everything; the contractor's s
 sees the runs and downloads the anonymised microdata and codebook only (runs.py).
 """
 
+import contextlib
 import io
 import re
 import tempfile
@@ -29,7 +30,7 @@ from surveyapp.audit import record
 from surveyapp.campaigns.lifecycle import end_data_entry_if_due
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
-from surveyapp.i18n import t
+from surveyapp.i18n import current_language, t
 from surveyapp.models.campaigns import Campaign
 from surveyapp.models.jobs import Job, JobStatus
 from surveyapp.models.units import Unit
@@ -304,9 +305,26 @@ def run_page(campaign_id: int, run_id: uuid.UUID):
         job=job,
         finished=finished,
         rankings=rankings,
+        titles=_questionnaire_titles(campaign, rankings),
         files=run.files(contractor=contractor),
         contractor=contractor,
     )
+
+
+def _questionnaire_titles(campaign: Campaign, questionnaire_ids) -> dict[str, str]:
+    """Each questionnaire's title in the visitor's language (its id when not installed)."""
+    versions = {i.questionnaire_id: i.questionnaire_version for i in campaign.instruments}
+    with contextlib.suppress(ResultsError):  # mixed versions: the instruments' name them
+        versions.update(dict(campaign_questionnaires(campaign.id)))
+    titles = {}
+    for questionnaire_id in questionnaire_ids:
+        try:
+            questionnaire = load_questionnaire(questionnaire_id, versions.get(questionnaire_id))
+        except ResultsError:
+            titles[questionnaire_id] = questionnaire_id
+        else:
+            titles[questionnaire_id] = questionnaire.title.get(current_language())
+    return titles
 
 
 def _checked(job: Job | None) -> Job | None:

@@ -310,6 +310,22 @@ def test_report_title_names_the_campaigns_year_and_criteria_set(citizen_response
     )
 
 
+def test_report_names_groups_and_the_questionnaire_not_their_codes(citizen_responses, tmp_path):
+    from scoring_bridge.report import write_report_pdf
+
+    result = score(citizen_responses, load_spec("sipas-citizen"), "brvt-2024", min_n=10)
+    assert result.settings["groups"] == ["individual", "organisation"]
+    write_report_pdf(result, tmp_path / "report.pdf")
+    pages = PdfReader(tmp_path / "report.pdf").pages
+    first = " ".join(pages[0].extract_text().split())
+    # A usual group by its name; a campaign's own code (here "individual") as it is.
+    assert "nhóm đối tượng: individual, Tổ chức;" in first
+    assert "organisation" not in first
+    # The footer names the questionnaire by its title (cut to the line), not its id.
+    assert "– Phiếu khảo sát sự hài lòng" in first
+    assert "– sipas-citizen" not in " ".join(page.extract_text() for page in pages)
+
+
 def test_methods_document_in_both_languages_is_what_the_annex_refers_to(
     citizen_responses, tmp_path
 ):

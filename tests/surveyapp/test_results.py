@@ -448,6 +448,10 @@ def test_results_page_ranks_only_units_with_enough_responses(app, client, login,
         ("", "2", enough.unit.iloc[1]),
         (' class="small-cell"', "Chưa đủ số phiếu tối thiểu", "X3"),
     ]
+    # The ranking is headed by the questionnaire's title, not its code.
+    title = "Phiếu khảo sát sự hài lòng của người dân, tổ chức"
+    assert re.search(rf"Xếp hạng theo chỉ số chung — {title}[^<]*</h2>", page)
+    assert "— sipas-citizen" not in page
 
 
 def test_every_sampled_unit_is_in_every_result_with_its_status_and_the_dashboards_rates(
