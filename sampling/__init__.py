@@ -39,6 +39,7 @@ from sampling.frames import (
     ZipBombError,
     read_frame,
 )
+from sampling.groups import DEFAULT_GROUP, GROUP_NAMES, group_code
 from sampling.manifest import ManifestError, frame_content_hash, read_manifest, write_manifest
 from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
@@ -58,6 +59,8 @@ from sampling.verification import Difference, VerificationResult, verify_sample
 from sampling.weights import WeightingError, adjust_for_nonresponse
 
 __all__ = [
+    "DEFAULT_GROUP",
+    "GROUP_NAMES",
     "MIN_PER_DOMAIN",
     "Allocation",
     "AllocationWarning",
@@ -112,6 +115,7 @@ __all__ = [
     "read_manifest",
     "spreadsheet_safe",
     "duplicates_across",
+    "group_code",
     "validate_frame",
     "verify_chain",
     "verify_sample",

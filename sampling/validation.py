@@ -9,6 +9,9 @@ Rules (all vectorised over the columns):
   column is required. ``required`` adds columns (e.g. the strata of a draw); a survey
   period requires ``completed_on``.
 * Required cells empty: the row is excluded (``missing_value``, ``missing_group``).
+* With the campaign's ``groups``, a ``group`` cell naming none of them (by code or by the
+  words of :data:`sampling.groups.GROUP_NAMES`, e.g. "Tổ chức") is a warning
+  (``unknown_group``): the row stays in the list kind's default group.
 * A cell longer than its column allows (:data:`CELL_LIMITS`; any other column: Excel's
   limit of 32,767 characters) excludes the row (``cell_too_long``); the report shows its
   beginning.
@@ -43,6 +46,7 @@ import pyarrow.compute as pc
 from sampling.columns import CANONICAL_ALIASES, CONTACT_COLUMNS
 from sampling.dates import parse_dates, parse_two_dates
 from sampling.errors import SamplingError
+from sampling.groups import DEFAULT_GROUP, group_code
 from sampling.phones import PHONE_INVALID, PHONE_SCIENTIFIC, canonical_text, phone_numbers
 from sampling.text import (
     as_large_string,
@@ -712,6 +716,26 @@ def _check_required_cells(columns, needed, kind, issues):
     return excluded
 
 
+def _check_groups(values, groups: list[str], default: str, issues: _Issues) -> None:
+    """Warn about group cells that name none of the campaign's groups (kept as ``default``)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(pa.large_string())
+    unknown = [v for v in pc.unique(values).to_pylist() if v and group_code(v, groups) is None]
+    if not unknown:
+        return
+    mask = to_bools(pc.is_in(values, value_set=pa.array(unknown, pa.large_string())))
+    names = ", ".join(groups)
+    issues.add(
+        mask, "group", values, "warning", "kept", "unknown_group",
+        f"Đối tượng không thuộc nhóm nào của đợt khảo sát ({names}); dòng được tính vào nhóm "
+        f"{default}. Nếu sai, ghi ví dụ «Cá nhân», «Tổ chức», «Doanh nghiệp», «Cán bộ, công "
+        "chức» hoặc mã nhóm.",
+        f"The group names none of the campaign's groups ({names}); the row counts in group "
+        f"{default}. If that is wrong, write e.g. «Cá nhân», «Tổ chức», «Doanh nghiệp», «Cán "
+        "bộ, công chức» or the group's code.",
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------------------ entry point
 
 
@@ -762,13 +786,15 @@ def validate_frame(
     kind: str = "citizens",
     period=None,
     required=None,
+    groups=None,
 ) -> ValidationResult:
     """Validate a frame (usually from :func:`sampling.read_frame`) for sampling.
 
     ``kind`` is "citizens" (people and organisations who completed a procedure) or
     "officials" (leaders, civil servants and public employees); ``period`` a (start,
     end) pair of dates (or date texts) bounding ``completed_on``; ``required`` extra
-    columns that must exist and be filled on every row (e.g. stratification columns).
+    columns that must exist and be filled on every row (e.g. stratification columns);
+    ``groups`` the campaign's respondent group codes, to report group cells naming none.
 
     Raises :class:`MissingColumnsError` when required columns are absent and
     :class:`NoValidRowsError` (carrying the result) when no row survives.
@@ -795,6 +821,8 @@ def validate_frame(
     parsed = _parse_cells(columns)
     excluded = _check_required_cells(columns, needed, kind, issues)
     excluded |= _check_cell_lengths(frame, issues)
+    if groups is not None and "group" in columns:
+        _check_groups(columns["group"], list(groups), DEFAULT_GROUP[kind], issues)
     numbers, email, unreachable = _check_contacts(
         frame, columns, parsed, issues, kind == "citizens"
     )

@@ -9,9 +9,11 @@ Rules (shown in the page help):
 * The upload is for one unit (the focal point's own unit). The ``unit`` column may be
   left out; when a row names ANOTHER unit of the registry (its code or name), the row is
   excluded with a row-level message, otherwise the row belongs to the upload's unit.
-* Respondent group: the kind's default (``citizen`` / ``official``) unless the row's
-  ``group`` cell is one of the campaign's instrument groups (e.g. ``organisation``).
-  The ``group`` / ``position`` text itself is kept as ``subgroup`` (usable as a stratum).
+* Respondent group: the campaign's instrument group the row's ``group`` cell names, by its
+  code or in the words units use (``sampling.GROUP_NAMES``: "Tổ chức", "Doanh nghiệp" →
+  ``organisation``); an empty cell gives the kind's default (``citizen`` / ``official``),
+  and so does a cell naming no group of the campaign, with a warning on its row. The
+  ``group`` / ``position`` text itself is kept as ``subgroup`` (usable as a stratum).
 * A rejected file (fatal error or no valid row) stores nothing. An accepted file is
   stored with its records (one bulk INSERT). The unit's first list becomes version 1 at
   once; when the unit already has a list, the file waits (``pending_action``) until the
@@ -37,6 +39,7 @@ import sqlalchemy as sa
 import sampling
 from sampling.columns import fold_header
 from sampling.frames import DEFAULT_MAX_CELLS
+from sampling.groups import group_code
 from sampling.inputs import with_unit
 from sampling.validation import ISSUE_COLUMNS
 from surveyapp.db import utcnow
@@ -212,7 +215,9 @@ def check_file(data: bytes, filename: str, campaign: Campaign, unit: Unit, kind:
         frame = with_unit(frame, unit.code)
         # Officials' lists have no completion date: the period applies to citizens only.
         period = campaign_period(campaign) if kind == ListKind.CITIZENS else None
-        result = sampling.validate_frame(frame, kind=kind.value, period=period)
+        result = sampling.validate_frame(
+            frame, kind=kind.value, period=period, groups=campaign_groups(campaign.id, kind)
+        )
     except sampling.NoValidRowsError as error:
         return Rejection(error.message_vi, error.message_en, error.result.issues,
                          error.result.summary)  # fmt: skip
@@ -299,13 +304,15 @@ def _repeats_of_other_files(valid: pd.DataFrame, files: list[FrameUpload]):
 # ----------------------------------------------------------------------------- storing
 
 
-def _group_lookup(campaign_id: int) -> dict[str, str]:
+def campaign_groups(campaign_id: int, kind: ListKind) -> list[str]:
+    """The groups a list's group cell may name: the campaign's instrument groups (the
+    kind's default group when the campaign has none yet)."""
     groups = db.session.scalars(
-        sa.select(CampaignInstrument.respondent_group).where(
-            CampaignInstrument.campaign_id == campaign_id
-        )
+        sa.select(CampaignInstrument.respondent_group)
+        .where(CampaignInstrument.campaign_id == campaign_id)
+        .order_by(CampaignInstrument.id)
     )
-    return {fold_header(group): group for group in groups}
+    return list(dict.fromkeys(groups)) or [DEFAULT_GROUP[kind]]
 
 
 def _texts(values: pd.Series) -> list:
@@ -327,7 +334,7 @@ def _extras(valid: pd.DataFrame, subgroup: list) -> list:
     return extras
 
 
-def record_rows(valid: pd.DataFrame, upload_id: int, kind: ListKind, groups: dict) -> list[dict]:
+def record_rows(valid: pd.DataFrame, upload_id: int, kind: ListKind, groups: list) -> list[dict]:
     """Parameter dictionaries for one bulk INSERT of ``FrameRecord`` rows.
 
     Column by column (no per-cell pandas access): about 10 µs per row.
@@ -336,9 +343,10 @@ def record_rows(valid: pd.DataFrame, upload_id: int, kind: ListKind, groups: dic
     empty = [None] * n
     pii = {name: _texts(valid[name]) if name in valid.columns else empty for name in PII_COLUMNS}
     raw_group = _texts(valid["group"]) if "group" in valid.columns else empty
-    # The group cell picks one of the campaign's groups; its text (or the position) is kept.
+    # The group cell names one of the campaign's groups; its text (or the position) is kept.
     default_group = DEFAULT_GROUP[kind]
-    group = [groups.get(fold_header(g), default_group) if g else default_group for g in raw_group]
+    named = {g: group_code(g, groups) or default_group for g in set(raw_group) if g}
+    group = [named[g] if g else default_group for g in raw_group]
     subgroup = [g or p for g, p in zip(raw_group, pii["position"], strict=True)]
     completed = empty
     if "completed_on" in valid.columns:
@@ -401,7 +409,7 @@ def store_upload(campaign: Campaign, unit: Unit, kind: ListKind, filename: str, 
     )
     db.session.add(upload)
     db.session.flush()
-    insert_records(record_rows(valid, upload.id, kind, _group_lookup(campaign.id)))
+    insert_records(record_rows(valid, upload.id, kind, campaign_groups(campaign.id, kind)))
     if pending is None:
         new_version(upload.campaign_id, upload.unit_id, kind, [upload], VersionAction.UPLOAD,
                     user_id)  # fmt: skip

@@ -9,6 +9,7 @@ from surveyapp.extensions import db
 from surveyapp.frames.forms import CheckForm, ConfirmForm, DueDateForm, UploadForm
 from surveyapp.frames.operations import (
     Rejection,
+    campaign_groups,
     check_file,
     confirm_upload,
     current_upload,
@@ -147,6 +148,13 @@ def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=Non
             issues_shown=ISSUES_PER_PAGE,
             max_mb=current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024,
             max_rows=current_app.config["MAX_UPLOAD_ROWS"],
+            groups=campaign_groups(campaign.id, kind),
+            default_group=sampling.DEFAULT_GROUP[kind.value],
+            # The words of sampling's one table (codes and English spellings left out).
+            group_words={
+                code: [name for name in names if not name.isascii()]
+                for code, names in sampling.GROUP_NAMES.items()
+            },
         ),
         status,
     )

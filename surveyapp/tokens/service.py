@@ -299,6 +299,10 @@ _SAMPLE = {
     "vi": ("Nguyễn Văn Mẫu", "Số 1 đường Mẫu, phường Mẫu", "Đơn vị mẫu"),
     "en": ("Sample Respondent", "1 Sample Street, Sample Ward", "Sample unit"),
 }
+# A made-up recipient that fits the group (an organisation's letter is addressed to it).
+_SAMPLE_NAME = {
+    "organisation": {"vi": "Công ty TNHH Mẫu", "en": "Sample Company Ltd"},
+}
 
 
 def render_preview(campaign: Campaign, group: str, lang: str, out) -> None:
@@ -306,6 +310,7 @@ def render_preview(campaign: Campaign, group: str, lang: str, out) -> None:
     no one's name): the unit and rated units of the group's first sampled person if any."""
     questionnaire = questionnaire_for(campaign.id, group)  # ResponseError without one
     name, address, unit_name = _SAMPLE[lang]
+    name = _SAMPLE_NAME.get(group, {}).get(lang, name)
     someone = db.session.scalars(
         sa.select(Respondent)
         .where(Respondent.campaign_id == campaign.id, Respondent.respondent_group == group)

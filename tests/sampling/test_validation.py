@@ -323,3 +323,45 @@ def test_large_frame_counts_match_a_row_by_row_check():
     assert result.summary["excluded"] == int((forms == 2).sum())
     assert result.summary["valid"] == len(people)
     assert set(zip(result.valid["full_name"], result.valid["phone"], strict=True)) == people
+
+
+def test_group_cells_in_the_words_units_write(build):
+    rows = [
+        ["Họ và tên", "Đơn vị", "Số điện thoại", "Đối tượng"],
+        ["Công ty TNHH Một", "Sở Tư pháp", "0912345601", "Tổ chức"],
+        ["Công ty Cổ phần Hai", "Sở Tư pháp", "0912345602", "DOANH  NGHIỆP"],
+        ["Ông Ba", "Sở Tư pháp", "0912345603", "Người dân"],
+        ["Hộ kinh doanh Bốn", "Sở Tư pháp", "0912345604", "Hộ kinh doanh"],
+        ["Bà Năm", "Sở Tư pháp", "0912345605", ""],
+    ]
+    frame = _frame(build, rows)
+    groups = ["citizen", "organisation"]
+    result = sampling.validate_frame(frame, groups=groups)
+    unknown = _issues(result, "unknown_group")
+    assert unknown[["row", "value", "severity", "action"]].values.tolist() == [
+        [5, "Hộ kinh doanh", "warning", "kept"]
+    ]
+    assert "citizen, organisation" in unknown["reason_en"].iloc[0]
+    assert len(result.valid) == 5  # reported, not excluded
+    cells = [v if isinstance(v, str) else "" for v in result.valid["group"]]
+    assert [sampling.group_code(v, groups) for v in cells] == [
+        "organisation", "organisation", "citizen", None, None,
+    ]  # fmt: skip
+    # Without the campaign's groups (the command line), nothing is said about the column.
+    assert _issues(sampling.validate_frame(frame), "unknown_group").empty
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Cá nhân", "citizen"), ("người dân", "citizen"), ("CONG DAN", "citizen"),
+        ("Tổ chức", "organisation"), ("Cơ quan,tổ chức", "organisation"),
+        ("Doanh nghiệp", "organisation"), ("organisation", "organisation"),
+        ("Cán bộ", "official"), ("công chức", "official"), ("Cán bộ, công chức", "official"),
+        ("official", "official"), ("Giám đốc", None),
+    ],
+)  # fmt: skip
+def test_group_names_table(text, code):
+    everything = ["citizen", "organisation", "official"]
+    assert sampling.group_code(text, everything) == code
+    assert sampling.group_code(text, ["citizen"]) == (code if code == "citizen" else None)

@@ -267,7 +267,7 @@ def test_generated_lists_read_back_with_the_faults_of_real_lists(file_format):
     names = result.valid["full_name"]
     assert (names == names.map(lambda n: unicodedata.normalize("NFC", n))).all()
     assert names.map(lambda n: not n.isascii()).mean() > 0.8  # Vietnamese, with diacritics
-    assert set(result.valid["group"]) == {"Cá nhân", "organisation"}
+    assert set(result.valid["group"]) == {"Cá nhân", "Tổ chức"}
 
 
 def test_generated_officials_list_has_groups_and_one_unusable_row():

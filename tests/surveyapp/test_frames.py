@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import unicodedata
 import zipfile
 
 import pytest
@@ -352,6 +353,70 @@ def test_group_column_picks_campaign_groups(client, focal, campaign, factory, db
         ).all()
     assert [group for group, _ in rows] == ["organisation", "citizen", "citizen"]
     assert [(extra or {}).get("subgroup") for _, extra in rows] == ["Organisation", "Cá nhân", None]
+
+
+def test_group_column_in_the_words_units_write(client, focal, campaign, factory, db_session):
+    """ "Tổ chức", "Doanh nghiệp"... are organisations, "Cá nhân"... citizens, whatever the
+    case, diacritics or spacing; a value naming no group of the campaign is reported."""
+    _, unit = focal
+    factory.instrument(campaign, "citizen", "sipas-citizen", "2025")
+    factory.instrument(campaign, "organisation", "sipas-citizen", "2025")
+    decomposed = unicodedata.normalize("NFD", "Doanh nghiệp")
+    values = [
+        ("Công ty TNHH Một", "Tổ chức", "organisation"),
+        ("Công ty Cổ phần Hai", decomposed, "organisation"),
+        ("Hợp tác xã Ba", "  CƠ QUAN,  tổ chức ", "organisation"),
+        ("Công ty TNHH Bốn", "to chuc", "organisation"),
+        ("Công ty TNHH Năm", "Organisation", "organisation"),
+        ("Ông Sáu", "Cá nhân", "citizen"),
+        ("Bà Bảy", "người dân", "citizen"),
+        ("Ông Tám", "Công dân", "citizen"),
+        ("Bà Chín", "", "citizen"),
+        ("Hộ kinh doanh Mười", "Hộ kinh doanh", "citizen"),
+    ]
+    rows = "".join(
+        f'{name},09{i:08d},"{group}",01/03/2024\n' for i, (name, group, _) in enumerate(values)
+    )
+    data = ("Họ và tên,Số điện thoại,Đối tượng,Ngày trả kết quả\n" + rows).encode()
+    assert post_file(client, campaign, unit, data).status_code == 302
+    with db_session() as session:
+        groups = session.scalars(
+            sa.select(FrameRecord.respondent_group).order_by(FrameRecord.source_row)
+        ).all()
+        report = session.scalars(sa.select(FrameUpload.report)).one()
+    assert groups == [expected for _, _, expected in values]
+    columns = report["columns"]
+    reported = [dict(zip(columns, issue, strict=True)) for issue in report["issues"]]
+    unknown = [issue for issue in reported if issue["code"] == "unknown_group"]
+    assert [(issue["row"], issue["value"], issue["severity"]) for issue in unknown] == [
+        (11, "Hộ kinh doanh", "warning")
+    ]
+    assert "citizen, organisation" in unknown[0]["reason_vi"]
+
+
+def test_officials_groups_in_words_and_the_guide_names_them(client, login, campaign, factory,
+                                                            db_session):  # fmt: skip
+    login(Role.ADMIN)
+    unit = factory.unit(code="XA05")
+    factory.instrument(campaign, "citizen", "sipas-citizen", "2025")
+    factory.instrument(campaign, "official", "par-officials", "2025")
+    data = (
+        'Họ và tên,Đối tượng\nÔng A,"Cán bộ, công chức"\nBà B,Lãnh đạo\nÔng C,CÔNG CHỨC\n'
+        "Bà D,Tổ chức\n"
+    ).encode()
+    assert post_file(client, campaign, unit, data, kind="officials").status_code == 302
+    with db_session() as session:
+        groups = session.scalars(
+            sa.select(FrameRecord.respondent_group).order_by(FrameRecord.source_row)
+        ).all()
+        report = session.scalars(sa.select(FrameUpload.report)).one()
+    assert groups == ["official"] * 4
+    codes = [issue[report["columns"].index("code")] for issue in report["issues"]]
+    assert codes == ["unknown_group"]  # "Tổ chức": this campaign has no organisation group
+    page = client.get(f"/frames/{campaign.id}/units/{unit.id}/citizens").get_data(as_text=True)
+    for words in ("<strong>Tổ chức</strong>", "<strong>Doanh nghiệp</strong>",
+                  "<strong>Cán bộ, công chức</strong>", "<strong>Người dân</strong>"):  # fmt: skip
+        assert words in page
 
 
 def test_status_page_narrows_to_units_missing_a_list(client, login, factory):

@@ -600,7 +600,7 @@ def test_a_group_can_have_its_own_texts_in_the_same_questionnaire(
     pages = [flat(pdfcheck.text(pdf, n)) for n in (1, 2)]
     organisation = next(p for p in pages if "Hải Đăng" in p)
     citizen = next(p for p in pages if "Nguyễn Văn A" in p)
-    assert "Quý cơ quan, tổ chức được chọn ngẫu nhiên" in organisation
+    assert "Quý cơ quan, tổ chức/doanh nghiệp được chọn ngẫu nhiên" in organisation
     assert "Ý kiến của Quý cơ quan, tổ chức" in organisation and "SIPAS" in organisation
     assert "Quý cơ quan" not in citizen and "Ông/Bà được chọn ngẫu nhiên" in citizen
 
@@ -618,3 +618,54 @@ def test_group_texts_are_validated():
     assert "[letter groups.Official Staff]" in message
     assert "unknown key «greeting»" in message
     assert "[letter groups.organisation.thanks] unknown placeholder" in message
+
+
+@pytest.mark.parametrize("version", ["2024", "2025"])
+def test_organisations_letters_address_the_organisation(
+    app, client, login, survey, factory, tmp_path, pdfcheck, version
+):
+    """Every built-in SIPAS version an organisation group may use: the preview is addressed
+    to a made-up company and the printed letter to the organisation, never «Ông/Bà»."""
+    from surveyapp.models import CampaignInstrument, Respondent
+
+    s = survey(respondents=0)
+    factory.add(
+        CampaignInstrument(
+            campaign_id=s.campaign.id,
+            respondent_group="organisation",
+            questionnaire_id="sipas-citizen",
+            questionnaire_version=version,
+        ),
+        Respondent(
+            draw_id=s.draw.id,
+            campaign_id=s.campaign.id,
+            source_unit_id=s.unit.id,
+            respondent_group="organisation",
+            stratum=f"{s.unit.code}/tổ chức",
+            selection="primary",
+            inclusion_prob=0.5,
+            weight=2.0,
+            full_name="Hợp tác xã Logistics Cái Mép",
+        ),
+    )
+    login("admin")
+    pages = {}
+    for lang in ("vi", "en"):
+        preview = tmp_path / f"preview-{lang}.pdf"
+        response = client.get(f"/tokens/{s.campaign.id}/preview/organisation.pdf?lang={lang}")
+        assert response.status_code == 200
+        preview.write_bytes(response.data)
+        pages[f"preview-{lang}"] = flat(pdfcheck.text(preview))
+    printed = tmp_path / "letters.pdf"
+    printed.write_bytes(_print_unit(client, s))
+    pages["printed"] = flat(pdfcheck.text(printed))
+    assert "Kính gửi: Công ty TNHH Mẫu" in pages["preview-vi"]
+    assert "To: Sample Company Ltd" in pages["preview-en"]
+    assert "Kính gửi: Hợp tác xã Logistics Cái Mép" in pages["printed"]
+    for name in ("preview-vi", "printed"):
+        text = pages[name]
+        assert "Quý cơ quan, tổ chức/doanh nghiệp được chọn ngẫu nhiên" in text, name
+        assert "Kính mong Quý cơ quan, tổ chức/doanh nghiệp trả lời" in text, name
+        assert "Ông/Bà" not in text and "Nguyễn Văn Mẫu" not in text, name
+    assert "Your organisation was chosen at random" in pages["preview-en"]
+    assert "Sample Respondent" not in pages["preview-en"]
