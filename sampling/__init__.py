@@ -39,7 +39,7 @@ from sampling.frames import (
     ZipBombError,
     read_frame,
 )
-from sampling.groups import DEFAULT_GROUP, GROUP_NAMES, group_code
+from sampling.groups import DEFAULT_GROUP, GROUP_ALIASES, group_code
 from sampling.manifest import ManifestError, frame_content_hash, read_manifest, write_manifest
 from sampling.phones import normalise_phone, normalise_phones
 from sampling.selection import SelectionError, SelectionMethod
@@ -60,7 +60,7 @@ from sampling.weights import WeightingError, adjust_for_nonresponse
 
 __all__ = [
     "DEFAULT_GROUP",
-    "GROUP_NAMES",
+    "GROUP_ALIASES",
     "MIN_PER_DOMAIN",
     "Allocation",
     "AllocationWarning",

@@ -10,7 +10,7 @@ Rules (all vectorised over the columns):
   period requires ``completed_on``.
 * Required cells empty: the row is excluded (``missing_value``, ``missing_group``).
 * With the campaign's ``groups``, a ``group`` cell naming none of them (by code or by the
-  words of :data:`sampling.groups.GROUP_NAMES`, e.g. "Tổ chức") is a warning
+  words of :data:`sampling.groups.GROUP_ALIASES`, e.g. "Tổ chức") is a warning
   (``unknown_group``): the row stays in the list kind's default group.
 * A cell longer than its column allows (:data:`CELL_LIMITS`; any other column: Excel's
   limit of 32,767 characters) excludes the row (``cell_too_long``); the report shows its

@@ -133,7 +133,7 @@ CITIZEN_HEADER = ("STT", "Họ và tên", "Đối tượng", "Số điện tho�
                   "Mã hồ sơ", "Lĩnh vực", "Tên thủ tục", "Ngày trả kết quả", "Đơn vị")  # fmt: skip
 OFFICIAL_HEADER = ("STT", "Họ và tên", "Chức vụ", "Đối tượng", "Số điện thoại", "Email", "Đơn vị")
 INDIVIDUAL = "Cá nhân"
-# What units write for organisations; the upload maps it to the group (sampling.GROUP_NAMES).
+# What units write for organisations; the upload maps it to the group (sampling.GROUP_ALIASES).
 ORGANISATION = "Tổ chức"
 
 

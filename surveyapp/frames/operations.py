@@ -10,7 +10,7 @@ Rules (shown in the page help):
   left out; when a row names ANOTHER unit of the registry (its code or name), the row is
   excluded with a row-level message, otherwise the row belongs to the upload's unit.
 * Respondent group: the campaign's instrument group the row's ``group`` cell names, by its
-  code or in the words units use (``sampling.GROUP_NAMES``: "Tổ chức", "Doanh nghiệp" →
+  code or in the words units use (``sampling.GROUP_ALIASES``: "Tổ chức", "Doanh nghiệp" →
   ``organisation``); an empty cell gives the kind's default (``citizen`` / ``official``),
   and so does a cell naming no group of the campaign, with a warning on its row. The
   ``group`` / ``position`` text itself is kept as ``subgroup`` (usable as a stratum).

@@ -153,7 +153,7 @@ def _upload_page(campaign, unit, kind, form=None, check_form=None, rejection=Non
             # The words of sampling's one table (codes and English spellings left out).
             group_words={
                 code: [name for name in names if not name.isascii()]
-                for code, names in sampling.GROUP_NAMES.items()
+                for code, names in sampling.GROUP_ALIASES.items()
             },
         ),
         status,
