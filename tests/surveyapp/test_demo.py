@@ -118,6 +118,18 @@ def test_demo_links_logins_dashboard_and_rerun(app):
         assert response.status_code == 302, username
         assert client.get("/").status_code == 200
 
+    # The lists write «Tổ chức» for organisations: they are drawn in the organisation group.
+    with app.app_context():
+        from surveyapp.models import FrameRecord, Respondent
+
+        written = db.session.execute(
+            sa.select(FrameRecord.respondent_group, FrameRecord.extra["subgroup"].as_string())
+        ).all()
+        drawn = set(db.session.scalars(sa.select(Respondent.respondent_group).distinct()))
+    assert {group for group, text in written if text == "Tổ chức"} == {"organisation"}
+    assert {group for group, text in written if text == "Cá nhân"} == {"citizen"}
+    assert {"citizen", "organisation", "official"} <= drawn
+
     # A printed link opens the form, a whole answer set is thanked, the link is then used.
     citizen = app.test_client()
     response = citizen.get(path_of(links[0]))
