@@ -31,6 +31,7 @@ from surveyapp.models.campaigns import (
     CampaignStatus,
     RatingTarget,
     group_label,
+    stratum_label,
 )
 from surveyapp.models.units import Unit
 from surveyapp.models.users import Role
@@ -42,6 +43,7 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns", template_folder="
 
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 bp.add_app_template_filter(group_label, "group")
+bp.add_app_template_filter(stratum_label, "stratum")
 
 
 def questionnaire_choices() -> list[SelectChoice]:

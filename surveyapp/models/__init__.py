@@ -13,6 +13,7 @@ from surveyapp.models.campaigns import (
     CampaignStatus,
     RatingTarget,
     group_label,
+    stratum_label,
 )
 from surveyapp.models.crosswalk import Crosswalk, CrosswalkLink
 from surveyapp.models.drafts import FormDraft
@@ -103,4 +104,5 @@ __all__ = [
     "UserSession",
     "WalkinLink",
     "group_label",
+    "stratum_label",
 ]

@@ -94,6 +94,21 @@ def group_label(code: str | None) -> str:
     return group_name(code, current_language())
 
 
+STRATUM_SEPARATOR = " | "  # as sampling.draw joins a stratum's values into its key
+
+
+def stratum_label(key: str | None, unit=None) -> str:
+    """A stratum's key (``26506 | citizen``) as people read it: the unit's name (when
+    ``unit`` is the stratum's unit) and the group's label, e.g. ``Phường Sài Gòn · Người dân``."""
+    if not key:
+        return "—"
+    unit_codes = {unit.code, getattr(unit, "official_code", None)} if unit is not None else set()
+    return " · ".join(
+        unit.name if part in unit_codes else group_label(part)
+        for part in key.split(STRATUM_SEPARATOR)
+    )
+
+
 class CampaignInstrument(db.Model):
     """Which questionnaire (and version) a respondent group answers in a campaign."""
 

@@ -475,3 +475,24 @@ def test_unit_page_is_paged_and_pages_keep_the_filters(client, login, factory):
 
     only_s2 = client.get(url + "?stratum=S2").get_data(as_text=True)
     assert len(shown(only_s2)) == 4 and "page=2" not in only_s2
+
+
+def test_strata_are_shown_by_unit_name_and_group_label(client, login, factory):
+    """A stratum's key ("VT | citizen") never reaches a page raw: its unit's name and its
+    group's label in the visitor's language, on the unit's fieldwork and letters pages."""
+    unit = factory.unit(code="VT", name="Thành phố Vũng Tàu")
+    campaign = factory.campaign(status="fieldwork")
+    make_sample(factory, campaign, unit, stratum="VT | citizen", primaries=2, reserves=1)
+    make_sample(factory, campaign, unit, stratum="VT | organisation", primaries=1, reserves=1)
+    login(Role.SUPERVISOR)
+    for url in (
+        f"/fieldwork/campaigns/{campaign.id}/units/{unit.id}",
+        f"/tokens/{campaign.id}/units/{unit.id}",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert "Thành phố Vũng Tàu · Người dân" in page, url
+        assert "VT | citizen</" not in page and "VT | citizen /" not in page, url
+        assert ": 1</span>" not in page or "Thành phố Vũng Tàu · Tổ chức: 1</span>" in page
+    client.get("/lang/en")
+    page = client.get(f"/fieldwork/campaigns/{campaign.id}/units/{unit.id}").get_data(as_text=True)
+    assert "Thành phố Vũng Tàu · Citizens" in page and "Thành phố Vũng Tàu · Organisations" in page
