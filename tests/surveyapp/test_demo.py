@@ -187,7 +187,7 @@ def test_demo_links_logins_dashboard_and_rerun(app):
     assert report.status_code == 200
     text = " ".join(pdf_text(report.data).split())
     assert "So sánh với năm trước qua bảng chuyển đổi đơn vị" in text
-    assert "Gộp từ 7 đơn vị" in text and "sipas-citizen phiên bản 2025" in text
+    assert "Gộp từ 7 đơn vị" in text and "(sipas-citizen) phiên bản 2025" in text
     assert "hcm-2026" in text
     # The Department's import file carries the same figures.
     points = admin.get(f"{comparison}/files/sipas-citizen/points.json").get_json()
