@@ -96,3 +96,38 @@ def test_existing_uploads_become_versions(tmp_path):
         ("officials", 1, "upload", True, 4, 3),
     ]
     assert pending == 0
+
+
+def test_a_sqlite_database_with_rows_pointing_at_rebuilt_tables_upgrades(tmp_path):
+    """SQLite rebuilds a table to alter it (copy, drop, rename). With foreign keys enforced,
+    dropping ``users`` while a job row points at it failed, so an existing embedded
+    database (the previous release's demo) could not be upgraded. The references are
+    checked once the migrations are done instead, and stay enforced afterwards."""
+    from flask_migrate import upgrade
+
+    from surveyapp.app import create_app
+
+    uri = f"sqlite:///{tmp_path / 'upgrade.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade(revision="a7c41e0b9d25")  # the head of the release before server-side sessions
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, full_name, role, password_hash, active, "
+                    "session_version, created_at) "
+                    "VALUES (1, 'admin', 'Quản trị', 'admin', 'x', true, 1, '2026-01-01')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO jobs (id, kind, status, progress, created_by, created_at) "
+                    "VALUES ('0123456789abcdef0123456789abcdef', 'draw', 'done', 100, 1, "
+                    "'2026-01-02')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT created_by FROM jobs")).scalar() == 1
+            assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
