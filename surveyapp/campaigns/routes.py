@@ -103,6 +103,7 @@ def _save_campaign(form: CampaignForm, campaign: Campaign):
         form.registry_id.data = campaign.registry_id or newest
     if form.validate_on_submit():
         code_changed = campaign.code != form.code.data
+        creating = campaign.id is None
         if campaign.id and code_changed and campaign.status != CampaignStatus.DRAFT:
             form.code.errors.append(
                 t("Chỉ đổi mã khi đợt còn là bản nháp", "The code can change only in draft")
@@ -117,6 +118,8 @@ def _save_campaign(form: CampaignForm, campaign: Campaign):
             except IntegrityError:
                 form.code.errors.append(t("Mã này đã được dùng", "This code is already used"))
             else:
+                record("campaign.create" if creating else "campaign.update", campaign,
+                       f"status={campaign.status.value}")  # fmt: skip
                 flash(t("Đã lưu đợt khảo sát.", "Campaign saved."), "info")
                 return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     status = 422 if form.is_submitted() else 200
@@ -212,6 +215,8 @@ def set_instrument(campaign_id: int):
         instrument = CampaignInstrument(respondent_group=form.respondent_group.data)
         campaign.instruments.append(instrument)
     instrument.questionnaire_id, instrument.questionnaire_version = questionnaire_id, version
+    record("campaign.instrument", campaign,
+           f"group={instrument.respondent_group} {questionnaire_id}@{version}")  # fmt: skip
     flash(t("Đã lưu bảng hỏi cho nhóm.", "Questionnaire saved for the group."), "info")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -219,7 +224,9 @@ def set_instrument(campaign_id: int):
 @bp.route("/<int:campaign_id>/instruments/<int:instrument_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def delete_instrument(campaign_id: int, instrument_id: int):
-    return _delete_draft_row(campaign_id, CampaignInstrument, instrument_id)
+    return _delete_draft_row(
+        campaign_id, CampaignInstrument, instrument_id, "campaign.instrument_delete"
+    )
 
 
 @bp.route("/<int:campaign_id>/instruments/<int:instrument_id>/questionnaire.pdf")
@@ -248,7 +255,7 @@ def questionnaire_pdf(campaign_id: int, instrument_id: int):
     )
 
 
-def _delete_draft_row(campaign_id: int, model, row_id: int):
+def _delete_draft_row(campaign_id: int, model, row_id: int, action: str):
     """Delete one of a draft campaign's own rows (instrument, rating target); else 404/409."""
     campaign = _campaign_or_404(campaign_id)
     _require_draft(campaign)
@@ -256,6 +263,7 @@ def _delete_draft_row(campaign_id: int, model, row_id: int):
     if row is None or row.campaign_id != campaign.id:
         abort(404)
     db.session.delete(row)
+    record(action, campaign, f"id={row.id}")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
@@ -276,13 +284,16 @@ def add_target(campaign_id: int):
     except IntegrityError:
         form.rated_unit_id.errors.append(t("Đã có dòng này", "This row already exists"))
         return _detail_page(campaign, target_form=form, status=422)
+    record("campaign.rating_target", campaign,
+           f"group={target.respondent_group} source={target.source_unit_id} "
+           f"rated={target.rated_unit_id}")  # fmt: skip
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
 @bp.route("/<int:campaign_id>/targets/<int:target_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def delete_target(campaign_id: int, target_id: int):
-    return _delete_draft_row(campaign_id, RatingTarget, target_id)
+    return _delete_draft_row(campaign_id, RatingTarget, target_id, "campaign.rating_target_delete")
 
 
 NOT_CLOSED = ("Đợt khảo sát chưa được kết thúc:", "The campaign was not closed:")

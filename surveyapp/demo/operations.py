@@ -35,6 +35,7 @@ from flask import current_app
 
 from questionnaires import load_builtin
 from surveyapp import storage
+from surveyapp.audit import record
 from surveyapp.auth.users import create_user
 from surveyapp.campaigns.lifecycle import transition
 from surveyapp.crosswalk import operations as crosswalks
@@ -534,8 +535,10 @@ def _places(unit: Unit, units: dict[str, Unit]) -> tuple[str, ...]:
 
 def _draw_and_lock(campaign: Campaign, admin: User) -> None:
     draw = perform_draw(campaign.id, dict(DRAW_PARAMS), admin.id)
+    record("draw.run", campaign, "demo")
     check_draw(draw)
     lock(draw, confirmed=True, commitment_required=False)
+    record("draw.lock", draw, "demo")
 
 
 def _assign(plan, campaign, units, users) -> dict[str, list[Respondent]]:

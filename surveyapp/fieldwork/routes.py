@@ -364,6 +364,8 @@ def replace(respondent_id: int):
     except ops.FieldworkError as error:
         _flash_error(error)
         return redirect(target)
+    record("fieldwork.reserve_release", reserve,
+           f"replaces={respondent.id} rank={reserve.reserve_rank}")  # fmt: skip
     flash(
         t(
             f"Đã kích hoạt người dự phòng thứ {reserve.reserve_rank} của tầng «{reserve.stratum}».",

@@ -36,6 +36,9 @@ from surveyapp.units.scope import campaign_units
 bp = Blueprint("frames", __name__, url_prefix="/frames", template_folder="templates")
 
 UPLOAD_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
+# Pages that show a list's rows or cell values (upload report, versions): the whole list
+# is personal data of people outside the sample, so the contractor's roles never see it.
+LIST_ROLES = (Role.ADMIN, Role.FOCAL_POINT)
 VIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT)
 DEPARTMENT_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 ISSUES_PER_PAGE = 100
@@ -96,6 +99,8 @@ def index():
             )
         )
         own = {(v.campaign_id, v.list_kind): v for v in lists}
+    # The upload view's own rule: a link is offered only where an upload is accepted.
+    closed = {campaign.id: uploads_closed(campaign) for campaign in campaigns}
     # The administrator's "upload for a unit" picker: each campaign's own registry.
     admin_units = {}
     if user.role == Role.ADMIN:
@@ -105,6 +110,7 @@ def index():
         campaigns=campaigns,
         own=own,
         kinds=list(ListKind),
+        closed=closed,
         unit=db.session.get(Unit, user.unit_id) if user.unit_id else None,
         admin_units=admin_units,
     )
@@ -318,7 +324,7 @@ def cancel(upload_id: int):
 
 
 @bp.route("/<int:campaign_id>/units/<int:unit_id>/<kind>/versions")
-@roles_required(*VIEW_ROLES)
+@roles_required(*LIST_ROLES)
 def versions(campaign_id: int, unit_id: int, kind: str):
     campaign = _campaign_or_404(campaign_id)
     kind = _kind_or_404(kind)
@@ -425,7 +431,7 @@ def _report_download(rows: list, fmt: str, name: str):
 
 
 @bp.route("/uploads/<int:upload_id>")
-@roles_required(*VIEW_ROLES)
+@roles_required(*LIST_ROLES)
 def report(upload_id: int):
     upload = _upload_for_user(upload_id)
     issues = (upload.report or {}).get("issues", [])
@@ -446,7 +452,7 @@ def report(upload_id: int):
 
 
 @bp.route("/uploads/<int:upload_id>/report.<fmt>")
-@roles_required(*VIEW_ROLES)
+@roles_required(*LIST_ROLES)
 def report_file(upload_id: int, fmt: str):
     upload = _upload_for_user(upload_id)
     if fmt not in ("csv", "xlsx"):

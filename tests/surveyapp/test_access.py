@@ -121,3 +121,48 @@ def test_view_without_declaration_is_refused_even_when_signed_in(app, client, lo
     response = client.get("/_test/undeclared")
     assert response.status_code == 403
     assert "should never be seen" not in response.get_data(as_text=True)
+
+
+def test_list_rows_are_seen_only_by_the_administrator_and_the_units_focal_point(
+    client, factory, login, db_session
+):
+    """The whole list (people outside the sample, their phones and e-mails) is never shown
+    to the contractor's roles: upload report, its downloads and the versions page."""
+    import sqlalchemy as sa
+
+    from surveyapp.models.audit import AuditEvent
+
+    from .test_frames import PERIOD, citizens_csv, post_file
+
+    unit = factory.unit(code="XA01")
+    campaign = factory.campaign(**PERIOD)
+    focal = login(Role.FOCAL_POINT, unit=unit)
+    unsampled = "Người Ngoài Mẫu,098765,ngoai.mau@,HS-X,15/01/2024,x\n"  # a wrong phone
+    response = post_file(client, campaign, unit, citizens_csv(3, extra_rows=unsampled))
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    pages = [
+        f"/frames/uploads/{upload_id}",
+        f"/frames/uploads/{upload_id}/report.csv",
+        f"/frames/uploads/{upload_id}/report.xlsx",
+        f"/frames/{campaign.id}/units/{unit.id}/citizens/versions",
+    ]
+    assert "098765" in client.get(pages[0]).get_data(as_text=True)  # the report quotes it
+    for role in (Role.SUPERVISOR, Role.ENUMERATOR, Role.CLERK):
+        login(role)
+        for path in pages:
+            assert client.get(path).status_code == 403, (role.value, path)
+    login(Role.SUPERVISOR)  # the status table still counts rows, without a link to them
+    status = client.get(f"/frames/{campaign.id}/status").get_data(as_text=True)
+    assert "XA01" in status and f"/frames/uploads/{upload_id}" not in status
+    login(Role.FOCAL_POINT, unit=factory.unit(code="XA02"))
+    for path in pages:
+        assert client.get(path).status_code == 403, ("another unit", path)
+    for user in (focal, factory.user(role=Role.ADMIN)):
+        login(user=user)
+        for path in pages:
+            assert client.get(path).status_code == 200, (user.role.value, path)
+    with db_session() as session:
+        downloads = session.scalars(
+            sa.select(AuditEvent.detail).where(AuditEvent.action == "download.list_report")
+        ).all()
+    assert sorted(downloads) == ["csv", "csv", "xlsx", "xlsx"]

@@ -185,6 +185,83 @@ def test_list_uploads_are_recorded_without_their_rows(client, login, factory, db
     assert (report.target_id, report.detail) == (rows[0].target_id, "csv")
 
 
+def test_campaign_set_up_is_recorded(client, login, factory, db_session):
+    """Creating and editing a campaign, its questionnaires and rated units, its status."""
+    import questionnaires
+    from surveyapp.models import Draw
+
+    admin = login("admin")
+    period = {"period_start": "2024-07-01", "period_end": "2024-10-31"}
+    assert (
+        client.post("/campaigns/new", data={"code": "2024", "name": "A", **period}).status_code
+        == 302
+    )
+    (created,) = events(db_session, "campaign.create")
+    campaign_id = int(created.target_id)
+    assert client.post(f"/campaigns/{campaign_id}/edit",
+                       data={"code": "2024", "name": "B", **period}).status_code == 302  # fmt: skip
+    builtin = questionnaires.list_builtin()[0]
+    choice = f"{builtin.id}@{builtin.version}"
+    instrument = {"instrument-respondent_group": "citizen", "instrument-questionnaire": choice}
+    assert client.post(f"/campaigns/{campaign_id}/instruments", data=instrument).status_code == 302
+    commune, department = factory.unit(), factory.unit(level_label="Sở, ban, ngành")
+    target = {"target-respondent_group": "official", "target-source_unit_id": commune.id,
+              "target-rated_unit_id": department.id}  # fmt: skip
+    assert client.post(f"/campaigns/{campaign_id}/targets", data=target).status_code == 302
+    with db_session() as s:
+        from surveyapp.models import CampaignInstrument, RatingTarget
+
+        target_id = s.scalar(sa.select(RatingTarget.id))
+        instrument_id = s.scalar(sa.select(CampaignInstrument.id))
+    assert client.post(f"/campaigns/{campaign_id}/targets/{target_id}/delete").status_code == 302
+    assert (
+        client.post(f"/campaigns/{campaign_id}/instruments/{instrument_id}/delete").status_code
+        == 302
+    )
+    assert client.post(f"/campaigns/{campaign_id}/instruments", data=instrument).status_code == 302
+    factory.add(Draw(campaign_id=campaign_id, design={}, locked=True))
+    status = client.post(f"/campaigns/{campaign_id}/status", data={"status": "fieldwork"})
+    assert status.status_code == 302
+    rows = [e for e in events(db_session) if e.action.startswith("campaign.")]
+    assert [(e.action, e.target_type, e.target_id, e.actor) for e in rows] == [
+        (action, "campaign", str(campaign_id), admin.username)
+        for action in (
+            "campaign.create", "campaign.update", "campaign.instrument", "campaign.rating_target",
+            "campaign.rating_target_delete", "campaign.instrument_delete", "campaign.instrument",
+            "campaign.status",
+        )
+    ]  # fmt: skip
+    assert rows[2].detail == f"group=citizen {choice}"
+    assert rows[3].detail == f"group=official source={commune.id} rated={department.id}"
+    assert rows[4].detail == f"id={target_id}"
+
+
+def test_reserve_releases_are_recorded(client, login, factory, db_session):
+    from .test_replacement import strata as strata_fixture
+
+    strata = strata_fixture.__wrapped__(factory)
+    supervisor = login("supervisor")
+    primary = strata["rows"][6]  # stratum B's non-contact
+    url = f"/fieldwork/respondents/{primary.id}/replace"
+    assert client.post(url).status_code == 200  # the confirmation page: nothing released yet
+    assert events(db_session, "fieldwork.reserve_release") == []
+    assert client.post(url, data={"confirm_replace": "y"}).status_code == 302
+    (row,) = events(db_session, "fieldwork.reserve_release")
+    reserve_id = strata["rows"][7].id  # B's reserve of rank 1
+    assert (row.actor, row.target_type, row.target_id) == (
+        supervisor.username,
+        "respondent",
+        str(reserve_id),
+    )
+    assert row.detail == f"replaces={primary.id} rank=1"
+    # A refused release (no reserve left for the reserve itself, still pending) is not.
+    again = client.post(
+        f"/fieldwork/respondents/{reserve_id}/replace", data={"confirm_replace": "y"}
+    )
+    assert again.status_code == 302
+    assert len(events(db_session, "fieldwork.reserve_release")) == 1
+
+
 @pytest.fixture
 def source(factory):
     """test_results_bundle's campaign 2024 with responses."""

@@ -25,6 +25,7 @@ from surveyapp.demo.generator import ListPlan, citizens_file, officials_file
 from surveyapp.demo.operations import demo_campaign, local_today
 from surveyapp.extensions import db
 from surveyapp.models import Campaign, Response, Role, Unit
+from surveyapp.models.audit import AuditEvent
 
 PORT = 5077
 LINK = re.compile(rf"http://127\.0\.0\.1:{PORT}/s/[A-Za-z0-9_-]{{22}}")
@@ -102,6 +103,14 @@ def probability_responses(app) -> int:
 
 def test_demo_links_logins_dashboard_and_rerun(app):
     output = run_demo(app)
+    # The demo's own draws and locks are in the audit log, as the command line's.
+    with app.app_context():
+        recorded = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.target_type, AuditEvent.channel)
+            .where(AuditEvent.detail == "demo")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert recorded == [("draw.run", "campaign", "cli"), ("draw.lock", "draw", "cli")] * 2
     links = LINK.findall(output)
     assert len(links) == 3 and len(set(links)) == 3
     assert len(set(CODE.findall(output))) == 3

@@ -434,3 +434,24 @@ def test_status_page_narrows_to_units_missing_a_list(client, login, factory):
     assert "Xã Thiếu" in missing and "Sở Đủ" not in missing
     late = client.get(f"/frames/{campaign.id}/status?show=late").get_data(as_text=True)
     assert "Xã Thiếu" not in late and "Không có đơn vị nào" in late
+
+
+def test_upload_links_only_where_uploads_are_accepted(client, focal, factory, db_session):
+    """A campaign that takes no more lists offers no upload link and says why."""
+    _, unit = focal
+    open_campaign = factory.campaign(code="C-MO", **PERIOD)
+    started = factory.campaign(code="C-BD", status="fieldwork", **PERIOD)
+    closed = factory.campaign(code="C-DONG", status="closed", **PERIOD)
+    locked = factory.campaign(code="C-KHOA", **PERIOD)
+    factory.add(Draw(campaign_id=locked.id, design={}, locked=True))
+    page = client.get("/frames/").get_data(as_text=True)
+    for campaign in (open_campaign, started, closed, locked):
+        link = f"/frames/{campaign.id}/units/{unit.id}/citizens"
+        accepted = post_file(client, campaign, unit, citizens_csv(1)).status_code != 409
+        assert (f'href="{link}"' in page) is accepted, campaign.code
+    sections = page.split("<section>")[1:]
+    reasons = {s.split('class="badge">')[1].split("<")[0]: s for s in sections}
+    assert "không nhận thêm danh sách" in reasons["C-BD"]
+    assert "không nhận thêm danh sách" in reasons["C-DONG"]
+    assert "Mẫu của đợt khảo sát đã được khoá" in reasons["C-KHOA"]
+    assert "không nhận" not in reasons["C-MO"] and "khoá" not in reasons["C-MO"]
