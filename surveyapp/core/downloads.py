@@ -62,6 +62,27 @@ COLUMN_LABELS = {
 }
 
 
+#: Column name -> {coded value -> (Vietnamese, English)}: coded cells of files people read.
+VALUE_LABELS = {
+    "severity": {"error": ("Lỗi", "Error"), "warning": ("Cảnh báo", "Warning")},
+    "action": {
+        "excluded": ("Bị loại", "Excluded"),
+        "kept": ("Giữ lại", "Kept"),
+        "merged": ("Gộp (trùng)", "Merged (duplicate)"),
+    },
+}
+
+
+def labelled(names: Sequence[str], rows: Iterable[Sequence]) -> list[list]:
+    """``rows`` with coded cells (:data:`VALUE_LABELS`) in the visitor's language."""
+    tables = [VALUE_LABELS.get(name, {}) for name in names]
+    return [
+        [t(*table[cell]) if isinstance(cell, str) and cell in table else cell
+         for table, cell in zip(tables, row, strict=False)]
+        for row in rows
+    ]  # fmt: skip
+
+
 def headers(names: Sequence[str]) -> list[str]:
     """Column headers in the visitor's language (names without a label stay as they are)."""
     return [t(*COLUMN_LABELS[name]) if name in COLUMN_LABELS else name for name in names]

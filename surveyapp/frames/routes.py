@@ -3,7 +3,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 import sampling
 from surveyapp.audit import record
-from surveyapp.core.downloads import ascii_name, csv_download, headers, xlsx_response
+from surveyapp.core.downloads import (
+    ascii_name,
+    csv_download,
+    headers,
+    labelled,
+    xlsx_response,
+)
 from surveyapp.core.errors import render_error
 from surveyapp.extensions import db
 from surveyapp.frames.forms import CheckForm, ConfirmForm, DueDateForm, UploadForm
@@ -424,7 +430,8 @@ def check(campaign_id: int, unit_id: int, kind: str):
 
 
 def _report_download(rows: list, fmt: str, name: str):
-    header = headers(ISSUE_HEADER)  # people read the report: headers in their language
+    header = headers(ISSUE_HEADER)  # people read the report: headers in their language,
+    rows = labelled(ISSUE_HEADER, rows)  # and "error", "excluded"... as words too
     if fmt == "xlsx":
         return xlsx_response([(t("Vấn đề", "Problems"), header, rows)], f"{name}.xlsx")
     return csv_download(header, rows, f"{name}.csv")

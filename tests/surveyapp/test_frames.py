@@ -270,8 +270,14 @@ def test_reports_download_neutralised(client, focal, campaign, db_session):
     values = [cell.value for row in book.active.iter_rows() for cell in row]
     assert "'=1+2" in values and "=1+2" not in values
     assert values[:3] == ["Dòng", "Cột", "Giá trị"] and book.sheetnames == ["Vấn đề"]
+    # Severity and action as words in the visitor's language, not codes.
+    assert "Lỗi" in values and "Bị loại" in values
+    assert not {"error", "warning", "excluded", "kept"} & set(values)
     with client.session_transaction() as session:
         session["lang"] = "en"  # the language switch
+    book = load_workbook(io.BytesIO(client.get(f"/frames/uploads/{upload_id}/report.xlsx").data))
+    values = [cell.value for row in book.active.iter_rows() for cell in row]
+    assert "Error" in values and "Excluded" in values and "error" not in values
     assert (
         client.get(f"/frames/uploads/{upload_id}/report.csv")
         .get_data(as_text=True)
