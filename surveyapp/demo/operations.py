@@ -685,12 +685,18 @@ def _clear_stale_runs(campaign_id: int) -> None:
     shutil.rmtree(campaign_directory(campaign_id), ignore_errors=True)
 
 
+# The demo's units have a few dozen respondents each, a few in each channel: with the
+# mappings' minimum of 30 per criterion none could be ranked. Its run says the minimum it
+# used; a real campaign keeps the mapping's.
+DEMO_MIN_N = 5
+
+
 def _scoring_run(summary: DemoSummary, plan: CampaignPlan, admin_id: int) -> None:
     """One scoring run so the results page has content (its job runs inline)."""
 
     with transaction():
         campaign = db.session.get(Campaign, summary.campaign_id)
-        run = start_run(campaign, mapping=plan.mapping, created_by=admin_id)
+        run = start_run(campaign, mapping=plan.mapping, min_n=DEMO_MIN_N, created_by=admin_id)
         summary.run_id = run.id
         job = run.job()
         if job is not None and job.status == JobStatus.FAILED:

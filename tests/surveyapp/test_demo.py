@@ -191,6 +191,9 @@ def test_demo_links_logins_dashboard_and_rerun(app):
     page = admin.get(comparison).get_data(as_text=True)
     assert "Năm trước (%)" in page and "Thay đổi" in page
     assert "Phường Vũng Tàu" in page and "Gộp từ 7 đơn vị" in page
+    # A small demo sample: its run says the minimum it used, and ranks a unit with it.
+    assert "Số phiếu tối thiểu: 5 ·" in page
+    assert re.search(r"Được xếp hạng: [1-9]", page)
     assert "bảng chuyển đổi phiên bản 2" in page
     report = admin.get(f"{comparison}/files/sipas-citizen/report.pdf")
     assert report.status_code == 200
