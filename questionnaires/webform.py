@@ -272,8 +272,9 @@ def clean_answers(
 
 
 def _message(pair: tuple[str, str], lang: str) -> str:
+    """The problem in the form's language only (a page in one language, not half of each)."""
     vi, en = pair
-    return f"{vi} / {en}" if lang == DEFAULT_LANGUAGE else f"{en} / {vi}"
+    return en if lang == "en" else vi
 
 
 class CodeRadioField(fields.RadioField):
