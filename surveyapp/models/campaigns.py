@@ -97,14 +97,20 @@ def group_label(code: str | None) -> str:
 STRATUM_SEPARATOR = " | "  # as sampling.draw joins a stratum's values into its key
 
 
-def stratum_label(key: str | None, unit=None) -> str:
+def stratum_label(
+    key: str | None, unit=None, *, unit_code: str | None = None, unit_name: str | None = None
+) -> str:
     """A stratum's key (``26506 | citizen``) as people read it: the unit's name (when
-    ``unit`` is the stratum's unit) and the group's label, e.g. ``Phường Sài Gòn · Người dân``."""
+    ``unit``, or ``unit_code`` and ``unit_name``, is the stratum's unit) and the group's
+    label, e.g. ``Phường Sài Gòn · Người dân``."""
     if not key:
         return "—"
-    unit_codes = {unit.code, getattr(unit, "official_code", None)} if unit is not None else set()
+    codes = {unit_code} if unit_code else set()
+    if unit is not None:
+        codes |= {unit.code, getattr(unit, "official_code", None)}
+        unit_name = unit.name
     return " · ".join(
-        unit.name if part in unit_codes else group_label(part)
+        unit_name if part in codes and unit_name else group_label(part)
         for part in key.split(STRATUM_SEPARATOR)
     )
 

@@ -237,3 +237,13 @@ def test_answers_waiting_in_the_ballot_box_are_counted_never_shown(
     assert "Bí mật" not in page
     login(Role.FOCAL_POINT, unit=unit)  # a count for the whole campaign: not a unit's figure
     assert 'id="ballot-box"' not in client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+
+
+def test_strata_are_named_by_unit_and_group(client, login, factory):
+    unit = factory.unit(code="P01", name="Phường Thắng Tam")
+    campaign = factory.campaign(status="fieldwork")
+    add_cases(factory, campaign, unit, CASES, stratum="P01 | citizen")
+    login(Role.SUPERVISOR)
+    page = client.get(f"/dashboard/{campaign.id}").get_data(as_text=True)
+    assert '<th scope="row">Phường Thắng Tam · Người dân</th>' in page
+    assert "P01 | citizen" not in page
