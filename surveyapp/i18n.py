@@ -139,8 +139,18 @@ def format_datetime(moment: datetime | str | None, zone: bool = True) -> str:
     return f"{text} ({zone_name(moment)})" if zone else text
 
 
+def _missing(value) -> bool:
+    """None, text, NaN or pandas' NA (whose comparisons are neither true nor false)."""
+    if value is None or isinstance(value, str):
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
 def _formatted(value, digits: int, kind: str, signed: bool) -> str:
-    if value is None or value == "":
+    if _missing(value):
         return EMPTY
     locale = Locale.parse(current_language())
     formats = locale.percent_formats if kind == "percent" else locale.decimal_formats

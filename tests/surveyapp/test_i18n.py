@@ -129,8 +129,9 @@ def test_numbers_follow_the_visitor_language(app):
                 format_percent(0.1023, 1),
                 format_number(2.5, 1, signed=True),
                 format_percent(None, 1),
+                format_number(float("nan"), 1),
             )
         finally:
             context.pop()
-    assert shown["vi"] == ("3.243", "87,1", "10,2%", "+2,5", "—")
-    assert shown["en"] == ("3,243", "87.1", "10.2%", "+2.5", "—")
+    assert shown["vi"] == ("3.243", "87,1", "10,2%", "+2,5", "—", "—")
+    assert shown["en"] == ("3,243", "87.1", "10.2%", "+2.5", "—", "—")
