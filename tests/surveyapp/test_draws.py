@@ -136,6 +136,8 @@ def test_fixed_size_per_stratum_draw(client, login, setup, db_session):
     # The preview showed the same allocation as the draw.
     for row in draw.allocation["rows"]:
         assert f">{row['N_h']}<" in preview_page
+        # Selection fractions written the Vietnamese way (decimal comma).
+        assert f">{100 * row['fraction']:.1f}%<".replace(".", ",") in preview_page
     page = client.get(f"/draws/{campaign.id}").get_data(as_text=True)
     assert "chưa khoá" in page and "Khoá mẫu" in page
 
