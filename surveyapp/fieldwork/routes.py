@@ -52,7 +52,7 @@ from surveyapp.fieldwork.forms import (
 )
 from surveyapp.fieldwork.purge import PurgeRefused, purge_pii
 from surveyapp.i18n import current_language, format_datetime, label, t, timezone
-from surveyapp.models.campaigns import Campaign, CampaignStatus
+from surveyapp.models.campaigns import Campaign, CampaignStatus, stratum_label
 from surveyapp.models.respondents import (
     BackcheckDraw,
     ContactMode,
@@ -205,7 +205,18 @@ def _campaign_page(campaign: Campaign, form: AssignNextForm | None = None, statu
     form.enumerator_id.choices = _enumerator_choices()
     strata = _strata(campaign.id)
     all_strata = SelectChoice("", t("Mọi tầng", "All strata"))
-    form.stratum.choices = [all_strata] + [SelectChoice(s) for s in sorted({s for _, s in strata})]
+    unit_of = {u["id"]: u for u in units}
+    labels = {
+        key: stratum_label(
+            key,
+            unit_code=unit_of[unit_id]["code"] if unit_id in unit_of else None,
+            unit_name=unit_of[unit_id]["name"] if unit_id in unit_of else None,
+        )
+        for unit_id, key in strata
+    }
+    form.stratum.choices = [all_strata] + [
+        SelectChoice(key, labels[key]) for key in sorted(labels, key=lambda k: labels[k])
+    ]
     return (
         render_template("fieldwork/campaign.html", campaign=campaign, units=units, form=form),
         status,

@@ -488,6 +488,7 @@ def test_strata_are_shown_by_unit_name_and_group_label(client, login, factory):
     for url in (
         f"/fieldwork/campaigns/{campaign.id}/units/{unit.id}",
         f"/tokens/{campaign.id}/units/{unit.id}",
+        f"/fieldwork/campaigns/{campaign.id}",  # the batch assignment's stratum list
     ):
         page = client.get(url).get_data(as_text=True)
         assert "Thành phố Vũng Tàu · Người dân" in page, url

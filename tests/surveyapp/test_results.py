@@ -452,6 +452,10 @@ def test_results_page_ranks_only_units_with_enough_responses(app, client, login,
     title = "Phiếu khảo sát sự hài lòng của người dân, tổ chức"
     assert re.search(rf"Xếp hạng theo chỉ số chung — {title}[^<]*</h2>", page)
     assert "— sipas-citizen" not in page
+    # Points in Vietnamese figures (decimal comma), like the indices beside them.
+    total = units.set_index("unit").loc[enough.unit.iloc[0], "points_total"]
+    assert f"{total:.2f}".replace(".", ",") + " / " in page
+    assert f"{total:.2f} / " not in page
 
 
 def test_every_sampled_unit_is_in_every_result_with_its_status_and_the_dashboards_rates(
