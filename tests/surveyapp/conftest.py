@@ -35,6 +35,8 @@ commit hook does the rest for requests made with ``client``.
 """
 
 import os
+import shutil
+import threading
 import uuid
 from contextlib import contextmanager
 from itertools import count
@@ -42,6 +44,7 @@ from itertools import count
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from surveyapp.app import create_app
 from surveyapp.extensions import db
@@ -274,3 +277,37 @@ def login(client, factory):
         return user
 
     return sign_in
+
+
+# --- a real browser against a live server ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; Playwright's own download cannot work here
+
+
+def browser_or_skip():
+    """Playwright's sync API, or a skip with the reason (a failure with REQUIRE_BROWSER=1)."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed"
+    if reason is None and not shutil.which(CHROMIUM):
+        reason = f"chromium not found at {CHROMIUM}"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sync_playwright
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a free loopback port in a threaded server; letters and QR codes point at it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    yield url
+    server.shutdown()
+    thread.join(timeout=10)

@@ -22,17 +22,15 @@ import csv
 import io
 import os
 import re
-import shutil
 import subprocess
-import threading
 from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
-from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
+from .conftest import CHROMIUM, browser_or_skip
+
 PASSWORD = "correct horse battery"
 PHONE = {"width": 390, "height": 844}
 
@@ -42,36 +40,6 @@ UNITS_CSV = (
     "P-BENTHANH,Phường Bến Thành,UBND cấp xã,\n"
     'SNV,Sở Nội vụ,"Sở, ban, ngành",\n'
 )
-
-
-def _browser_or_skip():
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    if reason is None and not shutil.which(CHROMIUM):
-        reason = f"chromium not found at {CHROMIUM}"
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return sync_playwright
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url  # the address printed in letters and QR codes
-    yield url
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-# ----------------------------------------------------------------------------- the lists
 
 
 def _day(d: date) -> str:
@@ -223,7 +191,7 @@ CODE_RE = re.compile(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b")
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 @pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_one_campaign_through_every_role(app, live_server, factory, tmp_path):
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     base = live_server
     today = date.today()
     # Screenshots of each step (E2E_SHOTS=folder keeps them for a person to look at).

@@ -7,9 +7,7 @@ script and a note saying when to ask it; after answers are sent, the questions t
 out are left out of the page; only answers that apply are stored.
 """
 
-import os
 import re
-import shutil
 import threading
 
 import pandas as pd
@@ -23,24 +21,7 @@ from surveyapp.core.codes import generate_code, hash_code
 from surveyapp.models import Draw, Respondent, RespondentStatus, Response
 from surveyapp.models.users import Role
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _browser_or_skip():
-    """Playwright's sync API, or a skip with the reason (a failure with REQUIRE_BROWSER=1)."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    if reason is None and not shutil.which(CHROMIUM):
-        reason = f"chromium not found at {CHROMIUM}"
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return sync_playwright
-
+from .conftest import CHROMIUM, browser_or_skip
 
 CASES = [
     pytest.param(q, rule, holds, answers, id=f"{q.key}-{rule.question.code}-{holds}")
@@ -177,7 +158,7 @@ def test_the_interview_page_script_follows_every_rule(
 ):
     """In chromium, choosing the answer a rule reads shows or hides its question, for
     every rule of the questionnaire and both outcomes."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     questionnaire = next(q for q in list_builtin() if q.key == key)
     person = case_for(questionnaire)
     me = login(Role.ENUMERATOR)
@@ -319,7 +300,7 @@ def test_the_paper_page_keeps_showing_what_depends_on_a_blank_filter(
     depends on a6 (b5-b8 among them); a6 = 1 hides the online ones again."""
     from questionnaires import load_builtin
 
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     sipas = load_builtin("sipas-citizen", "2025")
     person = case_for(sipas)
     with app.app_context():

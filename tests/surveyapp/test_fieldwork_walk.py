@@ -12,13 +12,10 @@ from werkzeug.datastructures import MultiDict
 from questionnaires import load_builtin
 from surveyapp.models import ContactAttempt, ContactOutcome
 from surveyapp.models.users import Role
-from tests.surveyapp.test_campaign_e2e import (
-    CHROMIUM,
-    _browser_or_skip,
-    live_server,  # noqa: F401 (fixture)
-    sign_in,
-)
+from tests.surveyapp.test_campaign_e2e import sign_in
 from tests.surveyapp.test_fieldwork import assign_to, make_sample, post_attempt, valid_answers
+
+from .conftest import CHROMIUM, browser_or_skip
 
 
 @pytest.fixture
@@ -129,14 +126,14 @@ def test_a_wrong_attempt_time_names_what_was_typed(app, lang):
 
 def test_attempt_time_in_an_english_us_browser(
     app,
-    live_server,  # noqa: F811
+    live_server,
     factory,
     fieldwork,
     db_session,
 ):
     """An English-US browser far from Vietnam: the box still asks for dd/mm/yyyy hh:mm and
     the time typed is Vietnam's."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     _, _, people = fieldwork
     factory.user(role="supervisor", username="gsv-walk")
     with sync_playwright() as p:

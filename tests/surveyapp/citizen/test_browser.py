@@ -5,43 +5,13 @@ loopback port. Skipped with the reason when chromium or Playwright is missing, u
 REQUIRE_BROWSER=1 (then it fails).
 """
 
-import os
-import shutil
-import threading
-
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
 from surveyapp.models.responses import Response
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _browser_or_skip():
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    if reason is None and not shutil.which(CHROMIUM):
-        reason = f"chromium not found at {CHROMIUM}"
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return sync_playwright
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+from ..conftest import CHROMIUM, browser_or_skip
 
 
 def _answer_visible_questions(page) -> None:
@@ -60,7 +30,7 @@ def _answer_visible_questions(page) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("backend", ["sqlite"])  # one backend: concurrency covers both
 def test_citizen_answers_on_a_phone(app, live_server, survey, issue):
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     s = survey()
     (item,) = issue(s.respondents)
     with sync_playwright() as playwright:
@@ -110,7 +80,7 @@ def test_skip_logic_across_pages_in_a_browser(app, live_server, survey, issue, j
     """a6 = 1 (in person): page B has neither the portal grid (b5-b8) nor the postal item
     (b9), with or without the script; the same-page rule of page F is hidden by the script
     until f1 = 1, and without it shown with its note."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     s = survey()
     (item,) = issue(s.respondents)
     with sync_playwright() as playwright:
