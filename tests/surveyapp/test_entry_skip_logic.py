@@ -8,12 +8,10 @@ out are left out of the page; only answers that apply are stored.
 """
 
 import re
-import threading
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from questionnaires import list_builtin, relevance_rules, rule_witnesses
 from questionnaires.model import QuestionType
@@ -154,7 +152,7 @@ def test_a_refused_paper_form_keeps_every_value_and_links_each_problem(
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("key", ["sipas-citizen@2025", "par-officials@2025"])
 def test_the_interview_page_script_follows_every_rule(
-    app, client, login, db_session, case_for, key
+    app, live_server, client, login, db_session, case_for, key
 ):
     """In chromium, choosing the answer a rule reads shows or hides its question, for
     every rule of the questionnaire and both outcomes."""
@@ -165,32 +163,25 @@ def test_the_interview_page_script_follows_every_rule(
     with db_session() as s:
         s.get(Respondent, person.id).assigned_enumerator_id = me.id
     cookie = client.get_cookie("session")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base = live_server
     checked = 0
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            context = browser.new_context()
-            context.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
-            page = context.new_page()
-            page.goto(f"{base}/fieldwork/respondents/{person.id}/interview")
-            for rule in relevance_rules(questionnaire):
-                block = page.locator(f"#question-{rule.question.code}")
-                for holds, answers in rule_witnesses(questionnaire, rule).items():
-                    for code, value in answers.items():
-                        choices = [c.code for c in questionnaire.question(code).all_choices()]
-                        page.locator(f"label[for={code}-{choices.index(value)}]").click()
-                    assert block.is_visible() is holds, (rule.question.code, answers)
-                    checked += 1
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context()
+        context.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/fieldwork/respondents/{person.id}/interview")
+        for rule in relevance_rules(questionnaire):
+            block = page.locator(f"#question-{rule.question.code}")
+            for holds, answers in rule_witnesses(questionnaire, rule).items():
+                for code, value in answers.items():
+                    choices = [c.code for c in questionnaire.question(code).all_choices()]
+                    page.locator(f"label[for={code}-{choices.index(value)}]").click()
+                assert block.is_visible() is holds, (rule.question.code, answers)
+                checked += 1
+        browser.close()
     assert checked == 2 * len(relevance_rules(questionnaire))
 
 
@@ -294,7 +285,7 @@ def test_a_filter_left_blank_on_paper_keeps_the_answers_written_under_it(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_paper_page_keeps_showing_what_depends_on_a_blank_filter(
-    app, client, login, db_session, case_for
+    app, live_server, client, login, db_session, case_for
 ):
     """In chromium, on paper entry: a6 marked «left blank» shows every question that
     depends on a6 (b5-b8 among them); a6 = 1 hides the online ones again."""
@@ -310,28 +301,21 @@ def test_the_paper_page_keeps_showing_what_depends_on_a_blank_filter(
     login(Role.CLERK)
     assert client.post("/fieldwork/paper", data={"code": code}).status_code == 302
     cookie = client.get_cookie("session")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base = live_server
     blank = len(sipas.question("a6").all_choices())  # «left blank» comes after the choices
     dependents = [q.code for q in sipas.questions() if q.relevant and "a6" in q.relevant]
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            context = browser.new_context()
-            context.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
-            page = context.new_page()
-            page.goto(f"{base}/fieldwork/paper/form")
-            page.locator("label[for=a6-0]").click()
-            assert not page.locator("#question-gb2").is_visible()
-            page.locator(f"label[for=a6-{blank}]").click()
-            visible = {c: page.locator(f"#question-{c}").is_visible() for c in dependents}
-            assert all(visible.values()) and "gb2" in visible, visible
-            assert page.locator("input[name=b5]").first.is_enabled()
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context()
+        context.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/fieldwork/paper/form")
+        page.locator("label[for=a6-0]").click()
+        assert not page.locator("#question-gb2").is_visible()
+        page.locator(f"label[for=a6-{blank}]").click()
+        visible = {c: page.locator(f"#question-{c}").is_visible() for c in dependents}
+        assert all(visible.values()) and "gb2" in visible, visible
+        assert page.locator("input[name=b5]").first.is_enabled()
+        browser.close()
